@@ -1,0 +1,13 @@
+/** Jest on ESM: ts-jest transpiles TypeScript only (tsc type-checks separately, which is faster). */
+export default {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/__tests__'],
+  testMatch: ['**/*.test.ts'],
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: { isolatedModules: true, allowJs: true } }]
+  },
+  testTimeout: 30000,
+  verbose: false
+}
