@@ -27,7 +27,7 @@ module.exports = globalThis.DOMException
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
@@ -47,10 +47,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -340,7 +340,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
+module.exports.kT = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -33960,6 +33960,36 @@ return new B(c,{type:"multipart/form-data; boundary="+b})}
 /******/ /* webpack/runtime/asset-relocator-loader */
 /******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -33997,6 +34027,17 @@ return new B(c,{type:"multipart/form-data; boundary="+b})}
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /******/ /* webpack/runtime/import chunk loading */
@@ -34067,6 +34108,42 @@ var __webpack_exports__ = {};
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/**
+ * Sanitizes an input into a string so it can be passed into issueCommand safely
+ * @param input input to sanitize into a string
+ */
+function utils_toCommandValue(input) {
+    if (input === null || input === undefined) {
+        return '';
+    }
+    else if (typeof input === 'string' || input instanceof String) {
+        return input;
+    }
+    return JSON.stringify(input);
+}
+/**
+ *
+ * @param annotationProperties
+ * @returns The command properties to send with the actual annotation command
+ * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
+ */
+function utils_toCommandProperties(annotationProperties) {
+    if (!Object.keys(annotationProperties).length) {
+        return {};
+    }
+    return {
+        title: annotationProperties.title,
+        file: annotationProperties.file,
+        line: annotationProperties.startLine,
+        endLine: annotationProperties.endLine,
+        col: annotationProperties.startColumn,
+        endColumn: annotationProperties.endColumn
+    };
+}
+//# sourceMappingURL=utils.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
 
 
@@ -34105,7 +34182,7 @@ const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
  */
 function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + os.EOL);
+    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
 }
 function command_issue(name, message = '') {
     command_issueCommand(name, {}, message);
@@ -34145,13 +34222,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return toCommandValue(s)
+    return utils_toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return toCommandValue(s)
+    return utils_toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -34176,16 +34253,16 @@ function file_command_issueFileCommand(command, message) {
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
     }
-    if (!fs.existsSync(filePath)) {
+    if (!external_fs_namespaceObject.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    fs.appendFileSync(filePath, `${toCommandValue(message)}${os.EOL}`, {
+    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
         encoding: 'utf8'
     });
 }
 function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
-    const convertedValue = toCommandValue(value);
+    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
+    const convertedValue = utils_toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -34195,15 +34272,17 @@ function file_command_prepareKeyValueMessage(key, value) {
     if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
     }
-    return `${key}<<${delimiter}${os.EOL}${convertedValue}${os.EOL}${delimiter}`;
+    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
 ;// CONCATENATED MODULE: external "path"
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -34296,7 +34375,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
+var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -34374,7 +34453,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -34723,7 +34802,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -34734,7 +34813,7 @@ class lib_HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -34833,7 +34912,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -34848,7 +34927,7 @@ class lib_HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -34873,7 +34952,7 @@ class lib_HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -34896,7 +34975,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -35425,7 +35504,7 @@ const _summary = new Summary();
  * @deprecated use `core.summary`
  */
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = (/* unused pure expression or super */ null && (_summary));
+const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
@@ -36734,7 +36813,7 @@ function exportVariable(name, val) {
  * ```
  */
 function core_setSecret(secret) {
-    issueCommand('add-mask', {}, secret);
+    command_issueCommand('add-mask', {}, secret);
 }
 /**
  * Prepends inputPath to the PATH (for this action and future actions)
@@ -36817,10 +36896,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
     }
-    process.stdout.write(os.EOL);
-    issueCommand('set-output', { name }, toCommandValue(value));
+    process.stdout.write(external_os_namespaceObject.EOL);
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -36856,7 +36935,7 @@ function isDebug() {
  * @param message debug message
  */
 function core_debug(message) {
-    issueCommand('debug', {}, message);
+    command_issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -36864,7 +36943,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -36872,7 +36951,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -36897,13 +36976,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    issue('group', name);
+    command_issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    issue('endgroup');
+    command_issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -36974,6 +37053,91 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./src/constants.ts
+/** Input and output names: a contract with users' workflows, kept in one place. */
+const Input = {
+    url: 'url',
+    apiKey: 'api-key',
+    resource: 'resource',
+    id: 'id',
+    project: 'project',
+    environment: 'environment',
+    name: 'name',
+    operation: 'operation',
+    wait: 'wait',
+    waitTimeout: 'wait-timeout',
+    requestTimeout: 'request-timeout',
+    pollInterval: 'poll-interval',
+    logLines: 'log-lines',
+    retries: 'retries',
+    title: 'title',
+    description: 'description',
+    dockerImage: 'docker-image',
+    registryUrl: 'registry-url',
+    registryUsername: 'registry-username',
+    registryPassword: 'registry-password',
+    env: 'env',
+    envStrategy: 'env-strategy'
+};
+const Output = {
+    status: 'status',
+    deploymentId: 'deployment-id',
+    resourceId: 'resource-id',
+    duration: 'duration',
+    logUrl: 'log-url'
+};
+const USER_AGENT = 'dokploy-action/1';
+
+;// CONCATENATED MODULE: ./src/dokploy/errors.ts
+class DokployError extends Error {
+    failure;
+    delivery;
+    status;
+    retryAfterMs;
+    constructor(failure, message, delivery, status, retryAfterMs) {
+        super(message);
+        this.failure = failure;
+        this.delivery = delivery;
+        this.status = status;
+        this.retryAfterMs = retryAfterMs;
+        this.name = 'DokployError';
+    }
+}
+/** A response that parsed but did not have the fields we need (another Dokploy version). */
+class ShapeError extends Error {
+    expected;
+    constructor(expected) {
+        super(expected);
+        this.expected = expected;
+        this.name = 'ShapeError';
+    }
+}
+const TRANSIENT_FOR_QUERIES = new Set([
+    'unavailable',
+    'rate-limited',
+    'gateway',
+    'truncated',
+    'network',
+    'timeout'
+]);
+/** Queries can be asked again; a mutation only when it certainly never reached Dokploy. */
+function isRetryable(error, kind) {
+    if (!TRANSIENT_FOR_QUERIES.has(error.failure))
+        return false;
+    return kind === 'query' || error.delivery === 'not-processed';
+}
+/** A short, secret-free glimpse of a body that is not Dokploy's JSON: its <title>, or its first characters. */
+function preview(text, redact) {
+    const title = /<title[^>]*>([^<]{1,120})<\/title>/i.exec(text)?.[1];
+    const raw = title ?? text.slice(0, 120);
+    const clean = redact(raw)
+        // eslint-disable-next-line no-control-regex -- control characters are what is being removed
+        .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+    return clean ? `"${clean}${!title && text.length > 120 ? '…' : ''}"` : 'an empty body';
+}
+
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
@@ -39119,8 +39283,1610 @@ function fixResponseChunkedTransferBadEnding(request, errorCallback) {
 	});
 }
 
+;// CONCATENATED MODULE: ./src/dokploy/transport.ts
+
+
+
+/**
+ * Why a request got no HTTP answer. `refused` means it certainly never reached Dokploy
+ * (connection refused, DNS failure, proxy tunnel not established), so even a deploy may be resent.
+ */
+class TransportError extends Error {
+    reason;
+    code;
+    constructor(reason, message, code) {
+        super(message);
+        this.reason = reason;
+        this.code = code;
+        this.name = 'TransportError';
+    }
+}
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/**
+ * fetch through the proxy the runner is configured with: @actions/http-client reads
+ * HTTPS_PROXY/HTTP_PROXY/NO_PROXY (either case) exactly as the rest of the toolkit does.
+ * Redirects are never followed: a 301/302 silently turns a POST into a GET.
+ */
+function createTransport() {
+    const http = new lib_HttpClient(USER_AGENT, [], { keepAlive: true });
+    const agents = new Map();
+    const agentFor = (url) => {
+        const origin = new URL(url).origin;
+        let agent = agents.get(origin);
+        if (!agent) {
+            agent = http.getAgent(url);
+            agents.set(origin, agent);
+        }
+        return agent;
+    };
+    const send = async (request) => {
+        const timeout = AbortSignal.timeout(request.timeoutMs);
+        const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+        try {
+            const response = await fetch(request.url, {
+                method: request.method,
+                headers: { 'user-agent': USER_AGENT, ...request.headers },
+                body: request.body,
+                redirect: 'manual',
+                compress: true,
+                agent: agentFor(request.url),
+                signal
+            });
+            const buffer = Buffer.from(await response.arrayBuffer());
+            return {
+                status: response.status,
+                header: (name) => response.headers.get(name),
+                text: buffer.toString('utf8'),
+                bytes: buffer.length
+            };
+        }
+        catch (error) {
+            if (request.signal?.aborted)
+                throw new TransportError('cancelled', 'cancelled by the runner');
+            if (timeout.aborted)
+                throw new TransportError('timeout', `no answer within ${Math.round(request.timeoutMs / 1000)} s`);
+            const err = error;
+            const code = err.code ?? err.errno;
+            const message = String(err.message ?? error);
+            if ((code && NEVER_SENT.has(code)) || message.startsWith('tunneling socket could not be established')) {
+                throw new TransportError('refused', message, code);
+            }
+            throw new TransportError('lost', message, code);
+        }
+    };
+    const close = () => {
+        for (const agent of agents.values())
+            agent.destroy();
+        agents.clear();
+    };
+    return { send, close };
+}
+
+;// CONCATENATED MODULE: ./src/retry.ts
+const DEFAULT_BACKOFF = { baseMs: 1000, capMs: 10_000 };
+function backoffDelay(attempt, backoff = DEFAULT_BACKOFF) {
+    const ceiling = Math.min(backoff.capMs, backoff.baseMs * 2 ** attempt);
+    return Math.round((backoff.random ?? Math.random)() * ceiling);
+}
+/** Retry-After is seconds or an HTTP date; capped so a proxy cannot park the step. */
+function parseRetryAfter(header, now = Date.now(), capMs = 60_000) {
+    if (!header)
+        return undefined;
+    const seconds = Number(header);
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
+    return Number.isFinite(ms) ? Math.min(Math.max(0, ms), capMs) : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/sleep.ts
+const sleep = (ms, signal) => new Promise((resolve, reject) => {
+    if (signal?.aborted)
+        return reject(signal.reason);
+    const timer = setTimeout(done, Math.max(0, ms));
+    function done() {
+        signal?.removeEventListener('abort', abort);
+        resolve();
+    }
+    function abort() {
+        clearTimeout(timer);
+        reject(signal?.reason);
+    }
+    signal?.addEventListener('abort', abort, { once: true });
+});
+
+;// CONCATENATED MODULE: ./src/secrets.ts
+
+/**
+ * Every secret the action holds goes through here: the runner masks it in the log, and
+ * `redact` removes it from the few server snippets we ever quote (non-JSON error bodies).
+ */
+const known = new Set();
+/** Values this short would blank common text all over the log; they are never printed anyway. */
+const MIN_MASKED_LENGTH = 3;
+/** `always`: mask even a short value (the API key, whatever its length). */
+function registerSecret(value, always = false) {
+    if (!value)
+        return;
+    for (const line of value.split(/\r?\n/)) {
+        const part = line.trim();
+        if ((always || part.length >= MIN_MASKED_LENGTH) && part && !known.has(part)) {
+            known.add(part);
+            core_setSecret(part);
+        }
+    }
+}
+function redact(text) {
+    let out = text;
+    for (const secret of known)
+        out = out.split(secret).join('***');
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/dokploy/client.ts
+
+
+
+
+
+/**
+ * Dokploy's tRPC API: queries are GET `?input=`, mutations POST `{"json": …}`; replies come in
+ * `{"result":{"data":{"json": …}}}` or `{"error":{"json": …}}`. Response bodies never leave this
+ * class: callers get what their `extract` picked, or a DokployError whose message quotes no body.
+ */
+class DokployClient {
+    options;
+    stats = { requests: 0, retries: 0, bytesSent: 0, bytesReceived: 0 };
+    answered = 0;
+    sleep;
+    constructor(options) {
+        this.options = options;
+        this.sleep = options.sleep ?? sleep;
+    }
+    query(procedure, input, extract) {
+        const query = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
+        return this.call('query', procedure, { method: 'GET', path: `${procedure}${query}` }, extract);
+    }
+    mutate(procedure, input, extract, options = {}) {
+        const body = JSON.stringify({ json: input });
+        return this.call('mutation', procedure, { method: 'POST', path: procedure, body }, extract, options, input);
+    }
+    async call(kind, procedure, request, extract, options = {}, input) {
+        const { retries, backoff = DEFAULT_BACKOFF } = this.options;
+        for (let attempt = 0;; attempt++) {
+            try {
+                return await this.attempt(procedure, request, extract, options, input);
+            }
+            catch (error) {
+                if (!(error instanceof DokployError) || !isRetryable(error, kind) || attempt >= retries)
+                    throw error;
+                const delay = Math.max(error.retryAfterMs ?? 0, backoffDelay(attempt, backoff));
+                if (this.remainingMs() <= delay)
+                    throw error;
+                this.options.debug?.(`${procedure}: ${error.failure}, retry ${attempt + 1}/${retries} in ${delay} ms`);
+                this.stats.retries++;
+                await this.sleep(delay, this.options.signal);
+            }
+        }
+    }
+    remainingMs() {
+        return this.options.deadline === undefined ? Infinity : this.options.deadline - Date.now();
+    }
+    async attempt(procedure, request, extract, options, input) {
+        const { baseUrl, apiKey, transport, signal, debug } = this.options;
+        const budget = Math.min(options.timeoutMs ?? this.options.requestTimeoutMs, this.remainingMs());
+        if (budget <= 0)
+            throw new DokployError('timeout', `Gave up on ${procedure}: wait-timeout reached.`, 'not-processed');
+        const headers = { 'x-api-key': apiKey, accept: 'application/json' };
+        if (request.body !== undefined)
+            headers['content-type'] = 'application/json';
+        const started = Date.now();
+        this.stats.requests++;
+        this.stats.bytesSent += Buffer.byteLength(request.body ?? '');
+        let response;
+        try {
+            response = await transport({
+                method: request.method,
+                url: `${baseUrl}/api/trpc/${request.path}`,
+                headers,
+                body: request.body,
+                timeoutMs: budget,
+                signal
+            });
+        }
+        catch (error) {
+            if (!(error instanceof TransportError))
+                throw error;
+            debug?.(`${request.method} ${procedure} → ${error.reason} after ${Date.now() - started} ms`);
+            throw this.transportFailure(procedure, error);
+        }
+        this.stats.bytesReceived += response.bytes;
+        debug?.(`${request.method} ${procedure} → ${response.status} in ${Date.now() - started} ms, ${response.bytes} B`);
+        const value = this.interpret(procedure, response, input);
+        this.answered++;
+        try {
+            return extract(value);
+        }
+        catch (error) {
+            if (!(error instanceof ShapeError))
+                throw error;
+            throw new DokployError('bad-shape', `Dokploy's answer to ${procedure} did not have the expected shape (${error.expected}): is this a Dokploy version the action supports (v0.19 or later)?`, 'processed', response.status);
+        }
+    }
+    transportFailure(procedure, error) {
+        const origin = new URL(this.options.baseUrl).origin;
+        switch (error.reason) {
+            case 'cancelled':
+                return new DokployError('cancelled', `${procedure} was cancelled by the runner.`, 'maybe-processed');
+            case 'timeout':
+                return new DokployError('timeout', `Dokploy did not answer ${procedure} within the request timeout (${error.message}); raise request-timeout if the server is slow.`, 'maybe-processed');
+            case 'refused':
+                return new DokployError('network', `Could not reach Dokploy at ${origin} (${error.code ?? error.message}): check the url input and that the runner can reach the server.`, 'not-processed');
+            default:
+                return new DokployError('network', `The connection to ${origin} broke during ${procedure} (${error.code ?? error.message}).`, 'maybe-processed');
+        }
+    }
+    /** Decodes a reply into its `json` value, or throws the matching DokployError. */
+    interpret(procedure, response, input) {
+        const { status, text } = response;
+        const fail = (failure, message, delivery, retryAfterMs) => new DokployError(failure, message, delivery, status, retryAfterMs);
+        if (status >= 300 && status < 400) {
+            const location = response.header('location') ?? '(no Location header)';
+            throw fail('redirect', `${this.options.baseUrl} answered ${procedure} with a ${status} redirect to ${location}. Redirects are not followed (they turn a POST into a GET): set the url input to the final address, usually https://.`, 'not-processed');
+        }
+        const retryAfterMs = parseRetryAfter(response.header('retry-after'));
+        const contentType = response.header('content-type') ?? 'no content type';
+        let envelope;
+        let parsed = false;
+        if (text.trim() !== '') {
+            try {
+                envelope = JSON.parse(text);
+                parsed = true;
+            }
+            catch {
+                // handled below, by status and content type
+            }
+        }
+        if (!parsed) {
+            const looksJson = /json/i.test(contentType) || /^\s*[[{]/.test(text);
+            if (status === 403 && response.header('cf-mitigated')) {
+                throw fail('cloudflare', `Cloudflare blocked the request to ${procedure} with a bot challenge (403, cf-mitigated: ${response.header('cf-mitigated')}): allow GitHub's runners past bot protection for /api/*, or use a DNS-only host name for Dokploy.`, 'not-processed');
+            }
+            if (status >= 200 && status < 300 && text.trim() === '')
+                return undefined;
+            if (status === 429)
+                throw fail('rate-limited', `A proxy rate-limited ${procedure} (429).`, 'not-processed', retryAfterMs);
+            if (status === 503)
+                throw fail('unavailable', `Dokploy or its proxy is unavailable (503) on ${procedure}.`, 'not-processed', retryAfterMs);
+            if (status >= 500) {
+                throw fail('gateway', `A proxy answered ${procedure} with ${status} (${contentType}, ${preview(text, redact)}) instead of Dokploy: the server or its proxy failed or timed out.`, 'maybe-processed', retryAfterMs);
+            }
+            if (looksJson && status >= 200 && status < 300) {
+                throw fail('truncated', `Dokploy's answer to ${procedure} was cut short (${response.bytes} bytes of invalid JSON).`, 'maybe-processed');
+            }
+            throw fail('not-json', `Expected JSON from Dokploy on ${procedure} but got ${status} ${contentType} (${preview(text, redact)}): something other than Dokploy answered; check the url input.`, 'not-processed');
+        }
+        const error = readErrorEnvelope(envelope);
+        if (error || status >= 400)
+            return this.failWithStatus(procedure, status, error, input, retryAfterMs, response);
+        const result = envelope?.result;
+        if (result && typeof result === 'object' && result.data && typeof result.data === 'object')
+            return result.data.json;
+        throw fail('bad-shape', `Dokploy's answer to ${procedure} is JSON but not a tRPC reply: is the url the Dokploy base URL (not a path inside it)?`, 'processed');
+    }
+    failWithStatus(procedure, status, error, input, retryAfterMs, response) {
+        const code = error?.code;
+        const quoted = error?.message ? `: "${redact(error.message).slice(0, 300)}"` : '';
+        const ids = describeIds(input);
+        const fail = (failure, message, delivery) => new DokployError(failure, message, delivery, status, retryAfterMs);
+        if (status === 401 || code === 'UNAUTHORIZED') {
+            if (error?.message && /permission|access/i.test(error.message)) {
+                throw fail('unauthorized', `Dokploy refused ${procedure}${ids} (401)${quoted}: the key's user lacks rights on this service.`, 'not-processed');
+            }
+            if (this.answered > 0) {
+                throw fail('unauthorized', `Dokploy rejected the API key (401) on ${procedure} after ${this.answered} accepted request(s): most likely the key's rate limit is spent (keys created through the API allow 10 requests a day by default). Use a key without a rate limit.`, 'not-processed');
+            }
+            throw fail('unauthorized', `Dokploy rejected the API key (401) on ${procedure}: check that the api-key secret is a valid, enabled, unexpired key of this Dokploy, and that its rate limit is not spent.`, 'not-processed');
+        }
+        if (status === 403 || code === 'FORBIDDEN') {
+            if (response.header('cf-mitigated')) {
+                throw fail('cloudflare', `Cloudflare blocked the request to ${procedure} (403 challenge): allow the runner, or use a DNS-only host name.`, 'not-processed');
+            }
+            throw fail('forbidden', `Dokploy forbade ${procedure}${ids} (403)${quoted}: the key belongs to another organisation.`, 'not-processed');
+        }
+        if (status === 404 || code === 'NOT_FOUND') {
+            if (error?.message?.startsWith('No procedure found')) {
+                throw fail('no-procedure', `This Dokploy has no ${procedure} (404): the server is older than this call needs; upgrade Dokploy.`, 'not-processed');
+            }
+            throw fail('not-found', `Dokploy found nothing for ${procedure}${ids} (404)${quoted}: check the id, and that this key's organisation can see it.`, 'not-processed');
+        }
+        if (status === 400 || code === 'BAD_REQUEST') {
+            throw fail('bad-request', `Dokploy rejected ${procedure} (400): ${describeBadRequest(error)}.`, 'not-processed');
+        }
+        if (status === 405) {
+            throw fail('method', `Dokploy refused the HTTP method of ${procedure} (405): a proxy may have rewritten the request; use the final https:// URL.`, 'not-processed');
+        }
+        if (status === 429)
+            throw fail('rate-limited', `Rate-limited on ${procedure} (429).`, 'not-processed');
+        if (status === 503)
+            throw fail('unavailable', `Dokploy is unavailable (503) on ${procedure}${quoted}.`, 'not-processed');
+        if (status === 502 || status === 504 || status === 524) {
+            throw fail('gateway', `A proxy answered ${procedure} with ${status}${quoted}.`, 'maybe-processed');
+        }
+        throw fail('server-error', `Dokploy failed on ${procedure}${ids} (${status})${quoted || ' without a message'}.`, 'processed');
+    }
+}
+function readErrorEnvelope(envelope) {
+    if (!envelope || typeof envelope !== 'object')
+        return undefined;
+    const record = envelope;
+    // tRPC: {"error":{"json":{message, data:{code, zodError}}}}; REST-style bodies: {message, code}
+    const inner = record.error?.json ?? (record.result ? undefined : record);
+    if (!inner || typeof inner !== 'object' || !('message' in inner))
+        return undefined;
+    const body = inner;
+    const code = typeof body.data?.code === 'string' ? body.data.code : typeof body.code === 'string' ? body.code : undefined;
+    const fieldErrors = body.data?.zodError?.fieldErrors;
+    return {
+        message: typeof body.message === 'string' ? body.message : undefined,
+        code,
+        fieldErrors: fieldErrors && typeof fieldErrors === 'object' ? fieldErrors : undefined
+    };
+}
+function describeBadRequest(error) {
+    const fields = Object.entries(error?.fieldErrors ?? {})
+        .map(([field, problems]) => `${field}: ${Array.isArray(problems) ? problems.join(', ') : String(problems)}`)
+        .join('; ');
+    if (fields)
+        return redact(fields).slice(0, 400);
+    return error?.message ? `"${redact(error.message).slice(0, 300)}"` : 'no reason given';
+}
+/** ` for applicationId "abc"`: ids are not secret and tell the user which input to fix. */
+function describeIds(input) {
+    if (!input)
+        return '';
+    const ids = Object.entries(input).filter(([key, value]) => /Id$/.test(key) && typeof value === 'string');
+    return ids.length ? ` for ${ids.map(([key, value]) => `${key} "${value}"`).join(', ')}` : '';
+}
+
+;// CONCATENATED MODULE: ./src/operations.ts
+/**
+ * What Dokploy offers for each resource (API.md §3): one table read by one dispatcher.
+ * Databases have no redeploy, and their `rebuild` deletes volumes, so it is never listed.
+ */
+const RESOURCES = ['application', 'compose', 'postgres', 'mysql', 'mariadb', 'mongo', 'redis'];
+const OPERATIONS = ['deploy', 'redeploy', 'start', 'stop', 'reload'];
+const database = (router, idKey) => ({
+    router,
+    idKey,
+    statusKey: 'applicationStatus',
+    listKey: router,
+    dashboardType: router,
+    operations: { deploy: 'sync-long', start: 'sync', stop: 'sync', reload: 'sync' }
+});
+const SPECS = {
+    application: {
+        router: 'application',
+        idKey: 'applicationId',
+        statusKey: 'applicationStatus',
+        listKey: 'applications',
+        dashboardType: 'application',
+        deploymentList: 'deployment.all',
+        operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync', reload: 'sync' }
+    },
+    compose: {
+        router: 'compose',
+        idKey: 'composeId',
+        statusKey: 'composeStatus',
+        listKey: 'compose',
+        dashboardType: 'compose',
+        deploymentList: 'deployment.allByCompose',
+        operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync' }
+    },
+    postgres: database('postgres', 'postgresId'),
+    mysql: database('mysql', 'mysqlId'),
+    mariadb: database('mariadb', 'mariadbId'),
+    mongo: database('mongo', 'mongoId'),
+    redis: database('redis', 'redisId')
+};
+const isDatabase = (resource) => resource !== 'application' && resource !== 'compose';
+/** Operations the resource has, for error messages. */
+const operationsOf = (resource) => OPERATIONS.filter((op) => SPECS[resource].operations[op] !== undefined);
+/** The service status a successful synchronous operation leaves behind. */
+const statusAfter = (operation) => (operation === 'stop' ? 'idle' : 'done');
+/** Operations that call for the stored appName (it has a random suffix, so it must be read). */
+const needsAppName = (operation) => operation === 'reload';
+
+;// CONCATENATED MODULE: ./src/env.ts
+const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const isContent = (line) => line.trim() !== '' && !line.trim().startsWith('#');
+function split(line) {
+    const at = line.indexOf('=');
+    if (at <= 0)
+        return undefined;
+    return { key: line.slice(0, at).trim(), value: line.slice(at + 1) };
+}
+/** Values of a Dokploy env block, to be masked. */
+function envValues(block) {
+    return block
+        .split(/\r?\n/)
+        .filter(isContent)
+        .map((line) => split(line)?.value ?? '')
+        .filter(Boolean);
+}
+/** Parses the env input; a bad line is reported by number and key only, never by value. */
+function parseEnvInput(text) {
+    const entries = [];
+    const problems = [];
+    text.split(/\r?\n/).forEach((line, index) => {
+        if (!isContent(line))
+            return;
+        const entry = split(line);
+        if (!entry)
+            problems.push(`line ${index + 1} has no KEY=value`);
+        else if (!KEY.test(entry.key))
+            problems.push(`line ${index + 1}: "${entry.key.slice(0, 40)}" is not a valid variable name`);
+        else {
+            const existing = entries.findIndex((e) => e.key === entry.key);
+            if (existing >= 0)
+                entries.splice(existing, 1);
+            entries.push(entry);
+        }
+    });
+    return { entries, problems };
+}
+/**
+ * merge: set the given keys where they stand, append new ones, keep every other line.
+ * replace: the given entries become the whole block.
+ */
+function planEnv(current, wanted, strategy) {
+    const lines = current === '' ? [] : current.split(/\r?\n/);
+    const before = new Map();
+    for (const line of lines.filter(isContent)) {
+        const entry = split(line);
+        if (entry)
+            before.set(entry.key, entry.value);
+    }
+    const added = wanted.filter((e) => !before.has(e.key)).map((e) => e.key);
+    const changed = wanted.filter((e) => before.has(e.key) && before.get(e.key) !== e.value).map((e) => e.key);
+    const wantedKeys = new Set(wanted.map((e) => e.key));
+    if (strategy === 'replace') {
+        const removed = [...before.keys()].filter((key) => !wantedKeys.has(key));
+        return { env: wanted.map((e) => `${e.key}=${e.value}`).join('\n'), added, changed, removed };
+    }
+    const values = new Map(wanted.map((e) => [e.key, e.value]));
+    const merged = lines.map((line) => {
+        const entry = isContent(line) ? split(line) : undefined;
+        return entry && values.has(entry.key) ? `${entry.key}=${values.get(entry.key)}` : line;
+    });
+    for (const key of added)
+        merged.push(`${key}=${values.get(key)}`);
+    return { env: merged.join('\n'), added, changed, removed: [] };
+}
+const envChanges = (plan) => plan.added.length + plan.changed.length + plan.removed.length;
+
+;// CONCATENATED MODULE: ./src/title.ts
+/**
+ * The default deployment title and description name the commit and the run, so a row in the
+ * dashboard leads back to the workflow. Read from the runner's variables rather than
+ * @actions/github's context, which would parse the whole event payload for two strings.
+ */
+const TITLE_LIMIT = 120;
+const DESCRIPTION_LIMIT = 500;
+function defaultRunInfo(env = process.env) {
+    const sha = (env.GITHUB_SHA ?? '').slice(0, 7) || 'local';
+    const workflow = env.GITHUB_WORKFLOW || 'dokploy-action';
+    const attempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1');
+    const run = `#${env.GITHUB_RUN_NUMBER || '0'}${attempt > 1 ? `.${attempt}` : ''}`;
+    const server = env.GITHUB_SERVER_URL || 'https://github.com';
+    const runUrl = env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+        ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}${attempt > 1 ? `/attempts/${attempt}` : ''}`
+        : 'run outside GitHub Actions';
+    return { title: clip(`${sha} · ${workflow} ${run}`, TITLE_LIMIT), description: clip(runUrl, DESCRIPTION_LIMIT) };
+}
+const clip = (text, limit) => (text.length <= limit ? text : `${text.slice(0, limit - 1)}…`);
+
+
+;// CONCATENATED MODULE: ./src/inputs.ts
+
+
+
+
+class InputError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'InputError';
+    }
+}
+const bad = (name, value, accepted) => new InputError(`Input "${name}" is ${value === '' ? 'empty' : `"${clip(value, 80)}"`}: ${accepted}.`);
+function oneOf(get, name, allowed, fallback) {
+    const value = get(name).trim() || fallback;
+    if (!allowed.includes(value))
+        throw bad(name, value, `expected one of ${allowed.join(', ')}`);
+    return value;
+}
+function seconds(get, name, fallback, min, max) {
+    const raw = get(name).trim();
+    if (raw === '')
+        return fallback * 1000;
+    const value = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max)
+        throw bad(name, raw, `expected a number of seconds from ${min} to ${max}`);
+    return Math.round(value * 1000);
+}
+function integer(get, name, fallback, min, max) {
+    const raw = get(name).trim();
+    if (raw === '')
+        return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+        throw bad(name, raw, `expected a whole number from ${min} to ${max}`);
+    return Number(raw);
+}
+function inputs_boolean(get, name, fallback) {
+    const raw = get(name).trim();
+    if (raw === '')
+        return fallback;
+    if (/^(true|yes|on|1)$/i.test(raw))
+        return true;
+    if (/^(false|no|off|0)$/i.test(raw))
+        return false;
+    throw bad(name, raw, 'expected true or false');
+}
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+/** Accepts a trailing `/` or `/api`, and refuses anything fetch would mangle or a log would expose. */
+function normalizeUrl(raw, warnings = []) {
+    // never echo credentials written into the URL
+    const value = raw.trim().replace(/\/\/[^/@\s]*@/, '//***@');
+    let url;
+    try {
+        url = new URL(raw.trim());
+    }
+    catch {
+        throw bad(Input.url, value, 'expected the Dokploy base URL, such as https://dokploy.example.com');
+    }
+    if (url.username || url.password)
+        throw bad(Input.url, value, 'credentials in the URL are not accepted; pass the key as api-key');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        throw bad(Input.url, value, 'expected an http:// or https:// URL');
+    if (url.search || url.hash)
+        throw bad(Input.url, value, 'expected the base URL without ?query or #fragment');
+    if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname)) {
+        warnings.push(`${url.origin} is plain http: the API key travels unencrypted. Use https:// if the server has it.`);
+    }
+    const path = url.pathname.replace(/\/+$/, '').replace(/\/api$/, '').replace(/\/+$/, '');
+    return `${url.origin}${path}`;
+}
+function readSettings(get, env = process.env) {
+    const warnings = [];
+    const rawUrl = get(Input.url).trim();
+    if (rawUrl === '')
+        throw bad(Input.url, '', 'expected the Dokploy base URL, such as https://dokploy.example.com');
+    const baseUrl = normalizeUrl(rawUrl, warnings);
+    const apiKey = get(Input.apiKey).trim();
+    if (apiKey === '')
+        throw new InputError(`Input "${Input.apiKey}" is empty: pass a Dokploy API key, e.g. api-key: \${{ secrets.DOKPLOY_API_KEY }}.`);
+    if (/\s/.test(apiKey))
+        throw new InputError(`Input "${Input.apiKey}" contains white space: paste the key alone.`);
+    const resource = oneOf(get, Input.resource, RESOURCES, 'application');
+    let operation = oneOf(get, Input.operation, OPERATIONS, 'deploy');
+    if (SPECS[resource].operations[operation] === undefined) {
+        throw bad(Input.operation, operation, `${resource} supports ${operationsOf(resource).join(', ')}`);
+    }
+    const target = readTarget(get);
+    const image = readImage(get, resource);
+    if (image && operation === 'redeploy') {
+        warnings.push('redeploy does not pull images; deploying instead so the new docker-image is used.');
+        operation = 'deploy';
+    }
+    if (image && operation !== 'deploy')
+        throw bad(Input.dockerImage, image.dockerImage, `only used with operation deploy, not ${operation}`);
+    const envText = get(Input.env);
+    let envSetting;
+    if (envText.trim() !== '') {
+        const { entries, problems } = parseEnvInput(envText);
+        if (problems.length)
+            throw new InputError(`Input "${Input.env}": ${problems.join('; ')}. Expected lines KEY=value (# comments and blank lines are ignored).`);
+        envSetting = { entries, strategy: oneOf(get, Input.envStrategy, ['merge', 'replace'], 'merge') };
+    }
+    else {
+        oneOf(get, Input.envStrategy, ['merge', 'replace'], 'merge');
+    }
+    const run = defaultRunInfo(env);
+    const settings = {
+        baseUrl,
+        apiKey,
+        resource,
+        operation,
+        target,
+        wait: inputs_boolean(get, Input.wait, true),
+        waitTimeoutMs: seconds(get, Input.waitTimeout, 600, 1, 6 * 3600),
+        requestTimeoutMs: seconds(get, Input.requestTimeout, 30, 1, 3600),
+        pollIntervalMs: seconds(get, Input.pollInterval, 10, 1, 300),
+        logLines: integer(get, Input.logLines, 50, 0, 10000),
+        retries: integer(get, Input.retries, 3, 0, 10),
+        title: clip(get(Input.title).trim() || run.title, TITLE_LIMIT),
+        description: clip(get(Input.description).trim() || run.description, DESCRIPTION_LIMIT),
+        image,
+        env: envSetting,
+        warnings
+    };
+    return settings;
+}
+function readTarget(get) {
+    const id = get(Input.id).trim();
+    const project = get(Input.project).trim();
+    const environment = get(Input.environment).trim();
+    const name = get(Input.name).trim();
+    if (id) {
+        if (name || project)
+            throw bad(Input.id, id, `give either id, or project and name, not both (name is "${name}", project is "${project}")`);
+        if (!/^[\w.-]{1,128}$/.test(id))
+            throw bad(Input.id, id, 'expected a Dokploy ID (letters, digits, - and _)');
+        return { id };
+    }
+    if (!name)
+        throw new InputError(`Input "${Input.id}" is empty and so is "${Input.name}": give the resource's id, or its project and name.`);
+    if (!project)
+        throw bad(Input.project, '', `expected the project that holds "${name}"`);
+    return { project, environment: environment || undefined, name };
+}
+function readImage(get, resource) {
+    const dockerImage = get(Input.dockerImage).trim();
+    const registryUrl = get(Input.registryUrl).trim();
+    const username = get(Input.registryUsername).trim();
+    const password = get(Input.registryPassword).trim();
+    if (!dockerImage) {
+        const stray = [
+            [Input.registryUrl, registryUrl],
+            [Input.registryUsername, username],
+            [Input.registryPassword, password ? '***' : '']
+        ].find(([, value]) => value);
+        if (stray)
+            throw bad(stray[0], stray[1], `only used together with ${Input.dockerImage}`);
+        return undefined;
+    }
+    if (resource !== 'application')
+        throw bad(Input.dockerImage, dockerImage, `only applications have an image, not ${resource}`);
+    if (/\s/.test(dockerImage))
+        throw bad(Input.dockerImage, dockerImage, 'expected an image reference such as ghcr.io/acme/web:1.2.3');
+    return {
+        dockerImage,
+        registryUrl: registryUrl || undefined,
+        username: username || undefined,
+        password: password || undefined
+    };
+}
+
+;// CONCATENATED MODULE: ./src/dokploy/shape.ts
+
+function object(value, what) {
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+        throw new ShapeError(`expected ${what}`);
+    return value;
+}
+function array(value, what) {
+    if (!Array.isArray(value))
+        throw new ShapeError(`expected a list of ${what}`);
+    return value;
+}
+function shape_text(record, key) {
+    const value = record[key];
+    return typeof value === 'string' ? value : undefined;
+}
+function requiredText(record, key, what) {
+    const value = shape_text(record, key);
+    if (value === undefined)
+        throw new ShapeError(`${what} without ${key}`);
+    return value;
+}
+function nullableText(record, key) {
+    return shape_text(record, key) ?? null;
+}
+
+;// CONCATENATED MODULE: ./src/dokploy/api.ts
+
+
+
+
+
+function toRow(value) {
+    const row = object(value, 'a deployment row');
+    return {
+        deploymentId: requiredText(row, 'deploymentId', 'a deployment row'),
+        title: nullableText(row, 'title'),
+        status: requiredText(row, 'status', 'a deployment row'),
+        errorMessage: nullableText(row, 'errorMessage'),
+        createdAt: nullableText(row, 'createdAt'),
+        startedAt: nullableText(row, 'startedAt'),
+        finishedAt: nullableText(row, 'finishedAt')
+    };
+}
+/** The service's deployment rows, newest first (Dokploy keeps the last 10). */
+function listDeployments(client, spec, id) {
+    if (!spec.deploymentList)
+        throw new Error(`${spec.router} has no deployment rows`);
+    return client.query(spec.deploymentList, { [spec.idKey]: id }, (value) => array(value, 'deployments').map(toRow));
+}
+/** The build queue of the whole server (v0.28.3+), in queue order. */
+function queueList(client) {
+    return client.query('deployment.queueList', undefined, (value) => array(value, 'queue jobs').map((entry) => {
+        const job = object(entry, 'a queue job');
+        const data = job.data && typeof job.data === 'object' ? job.data : {};
+        return {
+            id: String(job.id ?? ''),
+            state: shape_text(job, 'state') ?? 'waiting',
+            serviceId: shape_text(data, 'applicationId') ?? shape_text(data, 'composeId'),
+            title: shape_text(data, 'titleLog'),
+            timestamp: typeof job.timestamp === 'number' ? job.timestamp : 0
+        };
+    }));
+}
+/** The last lines of a deployment's build log (v0.29.6+). */
+function readLogs(client, deploymentId, tail) {
+    return client.query('deployment.readLogs', { deploymentId, tail }, (value) => (typeof value === 'string' ? value : ''));
+}
+/**
+ * `<router>.one` carries every secret of the service. Only the fields below are kept; the
+ * ones that are secret are masked before anything else can print them.
+ */
+function readService(client, spec, id) {
+    return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => {
+        const row = object(value, `a ${spec.router}`);
+        const environment = row.environment && typeof row.environment === 'object' ? row.environment : {};
+        const details = {
+            name: shape_text(row, 'name'),
+            appName: shape_text(row, 'appName'),
+            status: shape_text(row, spec.statusKey),
+            projectId: shape_text(row, 'projectId') ?? shape_text(environment, 'projectId'),
+            environmentId: shape_text(row, 'environmentId'),
+            sourceType: shape_text(row, 'sourceType'),
+            env: nullableText(row, 'env'),
+            createEnvFile: typeof row.createEnvFile === 'boolean' ? row.createEnvFile : undefined
+        };
+        if (spec.router === 'application') {
+            Object.assign(details, {
+                buildArgs: nullableText(row, 'buildArgs'),
+                buildSecrets: nullableText(row, 'buildSecrets'),
+                dockerImage: nullableText(row, 'dockerImage'),
+                registryUrl: nullableText(row, 'registryUrl'),
+                username: nullableText(row, 'username'),
+                password: nullableText(row, 'password')
+            });
+        }
+        for (const block of [details.env, details.buildArgs, details.buildSecrets])
+            envValues(block ?? '').forEach((value) => registerSecret(value));
+        registerSecret(details.password);
+        return details;
+    });
+}
+/** Only the status: what is followed after a database deploy whose answer was cut. */
+function readStatus(client, spec, id) {
+    return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => shape_text(object(value, `a ${spec.router}`), spec.statusKey));
+}
+/** Sends the operation. Replies vary by version (void, true, a row, {success, message}) and are not kept. */
+async function runOperation(client, call) {
+    const spec = SPECS[call.resource];
+    const input = { [spec.idKey]: call.id };
+    if (call.mode === 'queued') {
+        if (call.title)
+            input.title = call.title;
+        if (call.description)
+            input.description = call.description;
+    }
+    if (call.operation === 'reload')
+        input.appName = call.appName;
+    await client.mutate(`${spec.router}.${call.operation}`, input, (value) => {
+        // compose deploy answers {success:false} on some versions when it refused the job
+        if (value && typeof value === 'object' && value.success === false) {
+            throw new DokployError('server-error', `Dokploy refused ${spec.router}.${call.operation}: ${String(value.message ?? 'no reason given')}.`, 'processed');
+        }
+    }, { timeoutMs: call.timeoutMs });
+}
+
+;// CONCATENATED MODULE: ./src/lookup.ts
+
+
+class LookupError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'LookupError';
+    }
+}
+const LIST_CAP = 20;
+function listed(names) {
+    if (names.length === 0)
+        return 'none';
+    const shown = names.slice(0, LIST_CAP).map((n) => `"${n}"`).join(', ');
+    return names.length > LIST_CAP ? `${shown} and ${names.length - LIST_CAP} more` : shown;
+}
+/** Exact, case-sensitive matches first; a case-insensitive match only counts when it is the only one. */
+function matchByName(items, wanted, nameOf) {
+    const exact = items.filter((item) => nameOf(item) === wanted);
+    if (exact.length)
+        return exact;
+    const folded = items.filter((item) => nameOf(item)?.toLowerCase() === wanted.toLowerCase());
+    // several case-insensitive matches are returned so the caller reports the ambiguity
+    return folded;
+}
+function services(holder, resource) {
+    const spec = SPECS[resource];
+    const list = holder[spec.listKey];
+    if (!Array.isArray(list))
+        return [];
+    return list.map((entry) => {
+        const row = object(entry, `a ${resource} entry`);
+        return { id: shape_text(row, spec.idKey) ?? '', name: shape_text(row, 'name'), appName: shape_text(row, 'appName') };
+    });
+}
+function environments(value, resource) {
+    return array(value, 'environments').map((entry) => {
+        const env = object(entry, 'an environment');
+        return {
+            environmentId: shape_text(env, 'environmentId'),
+            name: shape_text(env, 'name') ?? '',
+            isDefault: env.isDefault === true,
+            services: services(env, resource)
+        };
+    });
+}
+function readProjects(client, resource) {
+    return client.query('project.all', undefined, (value) => array(value, 'projects').map((entry) => {
+        const project = object(entry, 'a project');
+        return {
+            projectId: shape_text(project, 'projectId') ?? '',
+            name: shape_text(project, 'name') ?? '',
+            environments: 'environments' in project ? environments(project.environments, resource) : undefined,
+            services: services(project, resource)
+        };
+    }));
+}
+async function locate(client, resource, target, warn) {
+    const projects = await readProjects(client, resource);
+    const projectMatches = matchByName(projects, target.project, (p) => p.name);
+    if (projectMatches.length === 0) {
+        throw new LookupError(`No project named "${target.project}" is visible to this key. Projects: ${listed(projects.map((p) => p.name))}.`);
+    }
+    if (projectMatches.length > 1) {
+        throw new LookupError(`Several projects are named "${target.project}" (${projectMatches.map((p) => p.projectId).join(', ')}): use the id input instead.`);
+    }
+    const project = projectMatches[0];
+    if (!project.environments) {
+        if (target.environment)
+            warn(`This Dokploy has no environments; ignoring environment "${target.environment}".`);
+        return pick(project, [{ name: '', isDefault: true, services: project.services }], resource, target);
+    }
+    let scope = project.environments;
+    if (target.environment) {
+        scope = matchByName(project.environments, target.environment, (e) => e.name);
+        if (scope.length !== 1) {
+            throw new LookupError(`Project "${project.name}" has no single environment named "${target.environment}". Environments: ${listed(project.environments.map((e) => e.name))}.`);
+        }
+    }
+    // v0.29+ lists databases by id only: their names (and every appName) come from environment.byProjectId.
+    if (scope.some((env) => env.services.some((s) => s.name === undefined))) {
+        const detailed = await client.query('environment.byProjectId', { projectId: project.projectId }, (value) => environments(value, resource));
+        const wanted = new Set(scope.map((e) => e.environmentId));
+        scope = detailed.filter((e) => wanted.has(e.environmentId));
+    }
+    return pick(project, scope, resource, target);
+}
+function pick(project, scope, resource, target) {
+    const candidates = scope.flatMap((env) => env.services.map((service) => ({ env, service })));
+    const found = matchByName(candidates, target.name, (c) => c.service.name);
+    const where = target.environment ? `environment "${scope[0]?.name}" of project "${project.name}"` : `project "${project.name}"`;
+    if (found.length === 0) {
+        const names = candidates.map((c) => (scope.length > 1 ? `${c.service.name} (${c.env.name})` : `${c.service.name}`));
+        throw new LookupError(`No ${resource} named "${target.name}" in ${where}. ${capitalise(resource)} services there: ${listed(names)}.`);
+    }
+    if (found.length > 1) {
+        throw new LookupError(`${capitalise(resource)} "${target.name}" exists in several environments of project "${project.name}": ${listed(found.map((c) => c.env.name))}. Set the environment input; nothing was deployed.`);
+    }
+    const { env, service } = found[0];
+    return {
+        id: service.id,
+        name: service.name ?? target.name,
+        appName: service.appName,
+        projectId: project.projectId,
+        environmentId: env.environmentId,
+        environmentName: env.name || undefined
+    };
+}
+const capitalise = (word) => word.charAt(0).toUpperCase() + word.slice(1);
+
+;// CONCATENATED MODULE: ./src/rollout.ts
+
+
+/**
+ * Changes made before the operation, so a deploy builds with them. Each is sent only when it
+ * changes something, and resends what Dokploy would otherwise overwrite.
+ */
+const yes = () => true;
+/** saveEnvironment replaces every field it takes: the application's build args, build secrets and env-file flag go back as they were. */
+async function applyEnv(client, resource, id, current, wanted, log) {
+    const spec = SPECS[resource];
+    const plan = planEnv(current.env ?? '', wanted.entries, wanted.strategy);
+    if (envChanges(plan) === 0) {
+        log.info('Environment: no change, not saved.');
+        return;
+    }
+    const input = { [spec.idKey]: id, env: plan.env };
+    if (resource === 'application') {
+        Object.assign(input, {
+            buildArgs: current.buildArgs ?? null,
+            buildSecrets: current.buildSecrets ?? null,
+            createEnvFile: current.createEnvFile ?? true
+        });
+    }
+    else if (resource === 'compose' && current.createEnvFile !== undefined) {
+        input.createEnvFile = current.createEnvFile;
+    }
+    await client.mutate(`${spec.router}.saveEnvironment`, input, yes);
+    const keys = (label, list) => (list.length ? ` ${label} ${list.join(', ')};` : '');
+    log.info(`Environment (${wanted.strategy}) saved:${keys('added', plan.added)}${keys('changed', plan.changed)}${keys('removed', plan.removed)}`.replace(/;$/, '.'));
+}
+/** saveDockerProvider wants all five keys: the registry login the application has is kept unless inputs replace it. */
+async function applyImage(client, id, current, image, log) {
+    const next = {
+        applicationId: id,
+        dockerImage: image.dockerImage,
+        registryUrl: image.registryUrl ?? current.registryUrl ?? null,
+        username: image.username ?? current.username ?? null,
+        password: image.password ?? current.password ?? null
+    };
+    const unchanged = current.sourceType === 'docker' &&
+        current.dockerImage === next.dockerImage &&
+        (current.registryUrl ?? null) === next.registryUrl &&
+        (current.username ?? null) === next.username &&
+        (current.password ?? null) === next.password;
+    if (unchanged) {
+        log.info(`Image: already ${image.dockerImage}, not saved.`);
+        return;
+    }
+    await client.mutate('application.saveDockerProvider', next, yes);
+    const login = image.username || image.password || image.registryUrl ? 'new registry login' : next.username ? 'registry login kept' : 'no registry login';
+    log.info(`Image: ${current.dockerImage ?? '(none)'} → ${image.dockerImage} (${login}).`);
+}
+
+;// CONCATENATED MODULE: ./src/correlate.ts
+/** Active jobs first, then waiting ones oldest first: the order in which they will build. */
+function buildOrder(jobs) {
+    const rank = (job) => (job.state === 'active' ? 0 : 1);
+    return [...jobs].sort((a, b) => rank(a) - rank(b) || a.timestamp - b.timestamp);
+}
+/** Our job: new since the baseline, for this service, carrying the title we sent. */
+function findJob(jobs, serviceId, baseline, ticket) {
+    if (ticket.jobId) {
+        const known = jobs.find((job) => job.id === ticket.jobId);
+        if (known)
+            return known;
+    }
+    const before = new Set(baseline.queue?.map((job) => job.id));
+    const mine = jobs.filter((job) => job.serviceId === serviceId && !before.has(job.id) && job.title === ticket.title);
+    return mine.at(-1);
+}
+/** Reads our place in the queue right after the deploy call. */
+function ticketFor(jobs, serviceId, baseline, title) {
+    const ticket = { title };
+    const job = findJob(jobs, serviceId, baseline, ticket);
+    if (!job)
+        return ticket;
+    const serviceJobs = buildOrder(jobs).filter((j) => j.serviceId === serviceId);
+    const startedAtBaseline = new Set((baseline.queue ?? []).filter((j) => j.serviceId === serviceId && j.state === 'active').map((j) => j.id));
+    const ahead = serviceJobs.slice(0, serviceJobs.findIndex((j) => j.id === job.id));
+    return { title, jobId: job.id, rowsAhead: ahead.filter((j) => !startedAtBaseline.has(j.id)).length };
+}
+function jobsAhead(jobs, job) {
+    return buildOrder(jobs).findIndex((j) => j.id === job.id);
+}
+const time = (row) => Date.parse(row.createdAt ?? '') || 0;
+function identify(rows, baseline, ticket) {
+    // rows come newest first; oldest first is the order the builds started in
+    const fresh = rows
+        .map((row, index) => ({ row, index }))
+        .filter(({ row }) => !baseline.rowIds.has(row.deploymentId))
+        .sort((a, b) => time(a.row) - time(b.row) || b.index - a.index)
+        .map(({ row }) => row);
+    if (fresh.length === 0)
+        return undefined;
+    const titled = fresh.filter((row) => row.title === ticket.title);
+    if (titled.length === 1)
+        return { row: titled[0], by: 'title', ambiguous: false };
+    // A running row shows the title it was queued with: one that is not ours belongs to someone else.
+    const couldBeOurs = (row) => row.title === ticket.title || row.status !== 'running';
+    if (ticket.rowsAhead !== undefined) {
+        const candidate = fresh[ticket.rowsAhead];
+        return candidate && couldBeOurs(candidate) ? { row: candidate, by: 'queue order', ambiguous: false } : undefined;
+    }
+    const possible = titled.length > 1 ? titled : fresh.filter(couldBeOurs);
+    if (possible.length === 0)
+        return undefined;
+    // Without a queue listing, a finished row whose title was overwritten may still be a neighbour's.
+    if (possible.length === 1)
+        return { row: possible[0], by: 'only new row', ambiguous: possible[0].title !== ticket.title };
+    return { row: possible[possible.length - 1], by: 'newest new row', ambiguous: true };
+}
+
+;// CONCATENATED MODULE: ./src/logger.ts
+
+/**
+ * Text from the server (log lines, messages) is printed behind a gutter: a line of a build log
+ * that starts with `::` could otherwise forge a workflow command (set-output, add-mask, error).
+ */
+const gutter = (text) => text
+    .split(/\r?\n/)
+    .map((line) => `│ ${line}`)
+    .join('\n');
+/** A single line of server text inside our own message: no newlines, so nothing can start a command. */
+const inline = (text) => text.replace(/[\r\n]+/g, ' ⏎ ').trim();
+const actionsLog = {
+    info: (message) => info(message),
+    warning: (message) => warning(message),
+    debug: (message) => core_debug(message),
+    group: (title, body) => {
+        startGroup(title);
+        info(body);
+        endGroup();
+    }
+};
+function formatDuration(ms) {
+    const total = Math.round(ms / 1000);
+    const minutes = Math.floor(total / 60);
+    const seconds = total % 60;
+    return minutes ? `${minutes}m ${String(seconds).padStart(2, '0')}s` : `${seconds}s`;
+}
+
+;// CONCATENATED MODULE: ./src/wait.ts
+
+
+
+
+/** Polls start fast and back off to the cap; a line is printed on each change and a heartbeat every 30 s. */
+const FIRST_POLL_MS = 1000;
+const BACKOFF_FACTOR = 1.5;
+const HEARTBEAT_MS = 30_000;
+/** Our job gone from the queue with no row to show for it, this long: the server lost it (restart). */
+const LOST_AFTER_MS = 15_000;
+class Poller {
+    ctx;
+    started;
+    delay = FIRST_POLL_MS;
+    lastLine;
+    lastState = '';
+    constructor(ctx, started) {
+        this.ctx = ctx;
+        this.started = started;
+        this.lastLine = started;
+    }
+    now() {
+        return (this.ctx.now ?? Date.now)();
+    }
+    elapsed() {
+        return formatDuration(this.now() - this.started);
+    }
+    /** Prints when the state changes, and otherwise at most a heartbeat every 30 s. */
+    say(state, line, heartbeat) {
+        const now = this.now();
+        if (state !== this.lastState) {
+            this.ctx.log.info(line);
+            this.lastState = state;
+            this.lastLine = now;
+        }
+        else if (now - this.lastLine >= HEARTBEAT_MS) {
+            this.ctx.log.info(`${heartbeat} (${this.elapsed()})`);
+            this.lastLine = now;
+        }
+    }
+    expired() {
+        return this.now() >= this.ctx.deadline;
+    }
+    /** Sleeps for the next poll, never past the deadline. */
+    async pause() {
+        await this.ctx.sleep(Math.min(this.delay, Math.max(0, this.ctx.deadline - this.now())), this.ctx.signal);
+        this.delay = Math.min(this.ctx.pollCapMs, Math.round(this.delay * BACKOFF_FACTOR));
+    }
+}
+/**
+ * Follows the deployment this step queued until it is final, the server loses it, or the
+ * deadline passes. Polls only what it needs: the queue while our job waits, then this one
+ * service's deployment list.
+ */
+async function followDeployment(ctx, baseline, ticket, queueSupported) {
+    const poller = new Poller(ctx, (ctx.now ?? Date.now)());
+    let found;
+    let missingSince;
+    for (;;) {
+        if (!found) {
+            let job;
+            if (queueSupported) {
+                const jobs = await queueList(ctx.client);
+                job = findJob(jobs, ctx.serviceId, baseline, ticket);
+                if (job) {
+                    ticket.jobId = job.id;
+                    missingSince = undefined;
+                }
+                if (job && job.state !== 'active') {
+                    const ahead = jobsAhead(jobs, job);
+                    poller.say(`queued:${ahead}`, `Queued: ${ahead === 0 ? 'next to build' : `behind ${ahead} other build(s) on this server`}.`, 'Still queued');
+                }
+            }
+            if (!job || job.state === 'active') {
+                found = identify(await listDeployments(ctx.client, ctx.spec, ctx.serviceId), baseline, ticket);
+                if (found) {
+                    ctx.log.info(describeMatch(found, ticket));
+                }
+                else if (queueSupported && !job) {
+                    missingSince ??= poller.now();
+                    if (poller.now() - missingSince >= LOST_AFTER_MS) {
+                        return {
+                            status: 'lost',
+                            detail: `Dokploy accepted the deployment but it is neither in the build queue nor in the deployment list (for ${formatDuration(poller.now() - missingSince)}): the server probably restarted and lost its queue. Deploy again.`
+                        };
+                    }
+                }
+                else if (!queueSupported) {
+                    poller.say('waiting', 'Waiting for the build to start (this Dokploy cannot list its queue).', 'Still waiting for the build to start');
+                }
+            }
+        }
+        else {
+            const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
+            const row = rows.find((r) => r.deploymentId === found?.row.deploymentId);
+            if (!row) {
+                return { status: 'lost', identified: found, row: found.row, detail: `Deployment ${found.row.deploymentId} vanished from Dokploy's list (was it deleted?).` };
+            }
+            found = { ...found, row };
+        }
+        if (found && found.row.status !== 'running') {
+            const row = found.row;
+            const status = row.status === 'done' ? 'done' : row.status === 'cancelled' ? 'cancelled' : 'error';
+            const why = row.errorMessage ? `: ${inline(row.errorMessage)}` : '';
+            return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${status === 'done' ? '' : why}` };
+        }
+        if (found)
+            poller.say('running', `Building: deployment ${found.row.deploymentId} is running.`, 'Still building');
+        if (poller.expired()) {
+            const where = found ? `deployment ${found.row.deploymentId} was still running` : 'the build had not started';
+            return {
+                status: 'timeout',
+                row: found?.row,
+                identified: found,
+                detail: `Gave up after ${poller.elapsed()} (wait-timeout): ${where}. Dokploy may still finish it; the action does not kill builds (killBuild stops every build on the host).`
+            };
+        }
+        await poller.pause();
+    }
+}
+function describeMatch(found, ticket) {
+    const id = found.row.deploymentId;
+    switch (found.by) {
+        case 'title':
+            return `Build started: deployment ${id}, matched by the title this step sent.`;
+        case 'queue order':
+            return `Build started: deployment ${id}, matched by its place in the queue (${ticket.rowsAhead} earlier build(s) of this service ahead of it).`;
+        default:
+            return found.ambiguous
+                ? `Deployment ${id} is the ${found.by === 'only new row' ? 'only' : 'newest'} new deployment, but it cannot be told apart from a deployment started by someone else (its title is no longer the one sent).`
+                : `Build started: deployment ${id}, the only new deployment of this service.`;
+    }
+}
+/** The last lines of the build log, or undefined where the server cannot give them (before v0.29.6). */
+async function logTail(client, deploymentId, lines, log) {
+    if (lines <= 0)
+        return undefined;
+    try {
+        const tail = await readLogs(client, deploymentId, lines);
+        return tail.trimEnd() || undefined;
+    }
+    catch (error) {
+        if (error instanceof DokployError && error.failure === 'cancelled')
+            throw error;
+        log.info(error instanceof DokployError && error.failure === 'no-procedure'
+            ? 'This Dokploy cannot return build logs (deployment.readLogs needs v0.29.6): see the dashboard.'
+            : `Could not read the build log: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
+    }
+}
+/**
+ * After the answer to a synchronous call was lost (a proxy's 524, a timeout, a reset), the
+ * service status tells the outcome: follow it while it is `running`. Only the status is read.
+ */
+async function followStatus(ctx, expected) {
+    const poller = new Poller(ctx, (ctx.now ?? Date.now)());
+    for (;;) {
+        const status = (await readStatus(ctx.client, ctx.spec, ctx.serviceId)) ?? 'unknown';
+        if (status !== 'running') {
+            const ok = status === expected;
+            return { ok, status, detail: ok ? `Dokploy reports ${ctx.spec.router} status ${status}.` : `Dokploy reports ${ctx.spec.router} status ${status}, expected ${expected}.` };
+        }
+        poller.say('running', `Dokploy is still working on the ${ctx.spec.router} (status running).`, 'Still running');
+        if (poller.expired())
+            return { ok: false, status: 'timeout', detail: `Gave up after ${poller.elapsed()} (wait-timeout): the ${ctx.spec.router} was still running.` };
+        await poller.pause();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy.ts
+
+
+
+
+
+
+/** Time given to a deploy whose answer was lost to reach the queue before we look for it. */
+const SETTLE_MS = 2000;
+/**
+ * An application or compose deploy/redeploy: Dokploy queues it and answers at once.
+ * Snapshot what exists, send it once, then follow the row it creates to the end.
+ */
+async function runQueued(ctx, settings, outcome) {
+    const { client, log } = ctx;
+    const baseline = { rowIds: new Set() };
+    let queueSupported;
+    if (settings.wait) {
+        // queue before rows: a job active in this snapshot already has its row in the next one
+        baseline.queue = await optionalQueue(client);
+        queueSupported = baseline.queue !== undefined;
+        baseline.rowIds = new Set((await listDeployments(client, ctx.spec, ctx.serviceId)).map((row) => row.deploymentId));
+    }
+    const accepted = await sendOnce(ctx, settings, baseline);
+    if (!settings.wait) {
+        outcome.status = 'queued';
+        outcome.ok = true;
+        log.info(`Dokploy queued the ${settings.operation}; not waiting for it (wait: false).`);
+        return;
+    }
+    log.info(`Dokploy queued the ${settings.operation} (title "${settings.title}"). Following it until it ends.`);
+    const jobs = accepted.jobs ?? (queueSupported ? await queueList(client) : []);
+    const ticket = ticketFor(jobs, ctx.serviceId, baseline, settings.title);
+    const result = await followDeployment(ctx, baseline, ticket, queueSupported === true);
+    outcome.status = result.status;
+    outcome.ok = result.status === 'done';
+    outcome.deploymentId = result.row?.deploymentId;
+    outcome.matchedBy = result.identified && `${result.identified.by}${result.identified.ambiguous ? ' (ambiguous)' : ''}`;
+    outcome.buildMs = buildTime(result.row?.startedAt ?? result.row?.createdAt, result.row?.finishedAt);
+    outcome.errorMessage = result.row?.errorMessage ?? undefined;
+    if (!outcome.ok) {
+        outcome.message = result.detail;
+        if (result.row)
+            outcome.logTail = await logTail(client, result.row.deploymentId, settings.logLines, log);
+    }
+    else {
+        log.info(result.detail);
+    }
+}
+async function optionalQueue(client) {
+    try {
+        return await queueList(client);
+    }
+    catch (error) {
+        if (error instanceof DokployError && error.failure === 'no-procedure')
+            return undefined;
+        throw error;
+    }
+}
+/**
+ * Sends the deploy. If its answer is lost after it left (reset, timeout, a proxy's 502), look for
+ * the job before anything else: resend only when the queue shows it certainly never arrived.
+ */
+async function sendOnce(ctx, settings, baseline) {
+    const { client, log } = ctx;
+    const call = {
+        resource: settings.resource,
+        operation: settings.operation,
+        id: ctx.serviceId,
+        mode: 'queued',
+        title: settings.title,
+        description: settings.description
+    };
+    try {
+        await runOperation(client, call);
+        return {};
+    }
+    catch (error) {
+        if (!(error instanceof DokployError) || error.delivery !== 'maybe-processed' || error.failure === 'cancelled')
+            throw error;
+        log.warning(`${inline(error.message)} Checking whether Dokploy queued it before sending anything again.`);
+    }
+    await ctx.sleep(SETTLE_MS, ctx.signal);
+    const jobs = await optionalQueue(client);
+    const rows = await listDeployments(client, ctx.spec, ctx.serviceId);
+    const ours = (title) => title === settings.title;
+    const queued = jobs?.some((job) => job.serviceId === ctx.serviceId && ours(job.title) && !baseline.queue?.some((b) => b.id === job.id));
+    // with a snapshot, any new finished row counts too: a fast git build overwrites the title
+    const started = rows.some((row) => !baseline.rowIds.has(row.deploymentId) && (ours(row.title) || (settings.wait && row.status !== 'running')));
+    if (queued || started) {
+        log.info('Dokploy did receive it: following that deployment, not sending it again.');
+        return { jobs };
+    }
+    if (jobs === undefined) {
+        throw new DokployError('network', `The answer to ${SPECS[settings.resource].router}.${settings.operation} was lost and this Dokploy cannot list its queue, so whether it was queued cannot be known. Not resending, which could deploy twice: check the dashboard.`, 'maybe-processed');
+    }
+    log.info('Dokploy has no such job: it never arrived. Sending it once more.');
+    await runOperation(client, call);
+    return {};
+}
+function buildTime(start, end) {
+    const ms = Date.parse(end ?? '') - Date.parse(start ?? '');
+    return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/execute.ts
+
+
+
+
+
+
+
+
+/** inputs → target → changes → operation → result, recorded in `outcome` as it goes. */
+async function execute(settings, context, outcome) {
+    const spec = SPECS[settings.resource];
+    const mode = spec.operations[settings.operation];
+    if (!mode)
+        throw new Error(`${settings.resource} has no ${settings.operation}`);
+    const { client, log } = context;
+    let appName;
+    if ('id' in settings.target) {
+        outcome.resourceId = settings.target.id;
+    }
+    else {
+        const found = await locate(client, settings.resource, settings.target, log.warning);
+        Object.assign(outcome, {
+            resourceId: found.id,
+            name: found.name,
+            projectId: found.projectId,
+            environmentId: found.environmentId,
+            environmentName: found.environmentName
+        });
+        appName = found.appName;
+        log.info(`Found ${settings.resource} "${found.name}"${found.environmentName ? ` in ${found.environmentName}` : ''}: id ${found.id}.`);
+    }
+    const serviceId = outcome.resourceId;
+    const ctx = { ...context, spec, serviceId };
+    // .one carries secrets: read it only when something needs it, or to name the service of a followed build
+    const needsDetails = settings.env !== undefined ||
+        settings.image !== undefined ||
+        (needsAppName(settings.operation) && !appName) ||
+        (mode === 'queued' && settings.wait && outcome.name === undefined);
+    let details = {};
+    if (needsDetails) {
+        details = await readService(client, spec, serviceId);
+        outcome.name ??= details.name;
+        outcome.projectId ??= details.projectId;
+        outcome.environmentId ??= details.environmentId;
+        appName ??= details.appName;
+    }
+    if (settings.env)
+        await applyEnv(client, settings.resource, serviceId, details, settings.env, log);
+    if (settings.image)
+        await applyImage(client, serviceId, details, settings.image, log);
+    if (mode === 'queued')
+        return runQueued(ctx, settings, outcome);
+    const label = `${spec.router}.${settings.operation}`;
+    const expected = statusAfter(settings.operation);
+    try {
+        await runOperation(client, {
+            resource: settings.resource,
+            operation: settings.operation,
+            id: serviceId,
+            mode,
+            appName,
+            // a database deploy answers when it is done: it gets the wait bound, not the request bound
+            timeoutMs: mode === 'sync-long' ? Math.max(settings.requestTimeoutMs, context.deadline - Date.now()) : undefined
+        });
+        outcome.status = expected;
+        outcome.ok = true;
+        log.info(`${label}: Dokploy reports success; the ${settings.resource} is now ${expected}.`);
+    }
+    catch (error) {
+        if (!(error instanceof DokployError))
+            throw error;
+        if (error.failure === 'server-error') {
+            outcome.status = 'error';
+            throw error;
+        }
+        if (error.delivery !== 'maybe-processed' || error.failure === 'cancelled')
+            throw error;
+        log.warning(`${inline(error.message)} Following the ${settings.resource}'s status instead (only the status is read).`);
+        const followed = await followStatus(ctx, expected);
+        outcome.status = followed.status;
+        outcome.ok = followed.ok;
+        if (followed.ok)
+            log.info(`${label}: ${followed.detail}`);
+        else
+            outcome.message = `${label}: ${followed.detail}`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/outcome.ts
+const newOutcome = (resource, operation, startedAt = Date.now()) => ({
+    resource,
+    operation,
+    status: 'failed',
+    ok: false,
+    startedAt
+});
+
+;// CONCATENATED MODULE: ./src/report.ts
+
+
+
+
+
+/** Outputs, the job summary and the failure details. Every server string is escaped and redacted. */
+function dashboardUrl(baseUrl, outcome) {
+    const { projectId, environmentId, resourceId } = outcome;
+    if (!projectId || !resourceId)
+        return `${baseUrl}/dashboard/projects`;
+    const service = `services/${SPECS[outcome.resource].dashboardType}/${encodeURIComponent(resourceId)}`;
+    const env = environmentId ? `environment/${encodeURIComponent(environmentId)}/` : '';
+    const tab = outcome.deploymentId ? '?tab=deployments' : '';
+    return `${baseUrl}/dashboard/project/${encodeURIComponent(projectId)}/${env}${service}${tab}`;
+}
+const report_seconds = (ms) => String(Math.round(ms / 1000));
+function writeOutputs(outcome) {
+    setOutput(Output.status, outcome.status);
+    setOutput(Output.deploymentId, outcome.deploymentId ?? '');
+    setOutput(Output.resourceId, outcome.resourceId ?? '');
+    setOutput(Output.duration, report_seconds((outcome.endedAt ?? Date.now()) - outcome.startedAt));
+    setOutput(Output.logUrl, outcome.dashboardUrl ?? '');
+}
+/** HTML-escapes, and turns Markdown's active characters into entities so nothing from the server renders as a link or a table. */
+function report_escape(text) {
+    return redact(text).replace(/[&<>"'`[\]()*_|\\!#~]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+function summaryHtml(outcome) {
+    const duration = (outcome.endedAt ?? Date.now()) - outcome.startedAt;
+    const icon = outcome.ok ? '✅' : '❌';
+    const rows = [
+        ['Resource', `${report_escape(outcome.resource)}${outcome.name ? ` <code>${report_escape(outcome.name)}</code>` : ''}`],
+        ['Resource ID', outcome.resourceId ? `<code>${report_escape(outcome.resourceId)}</code>` : '—'],
+        ['Operation', report_escape(outcome.operation)],
+        ['Status', `<b>${report_escape(outcome.status)}</b>`]
+    ];
+    if (outcome.environmentName)
+        rows.push(['Environment', report_escape(outcome.environmentName)]);
+    if (outcome.deploymentId)
+        rows.push(['Deployment', `<code>${report_escape(outcome.deploymentId)}</code>${outcome.matchedBy ? ` (matched by ${report_escape(outcome.matchedBy)})` : ''}`]);
+    if (outcome.buildMs !== undefined) {
+        rows.push(['Queued', formatDuration(Math.max(0, duration - outcome.buildMs))]);
+        rows.push(['Build', formatDuration(outcome.buildMs)]);
+    }
+    rows.push(['Duration', formatDuration(duration)]);
+    if (outcome.dashboardUrl)
+        rows.push(['Dashboard', `<a href="${report_escape(outcome.dashboardUrl)}">open in Dokploy</a>`]);
+    const parts = [
+        `<h2>${icon} Dokploy ${report_escape(outcome.operation)}: ${report_escape(outcome.status)}</h2>`,
+        `<table>${rows.map(([k, v]) => `<tr><th align="left">${k}</th><td>${v}</td></tr>`).join('')}</table>`
+    ];
+    if (!outcome.ok && outcome.message)
+        parts.push(`<p>${report_escape(outcome.message)}</p>`);
+    if (outcome.errorMessage)
+        parts.push(`<p><b>Dokploy says:</b> ${report_escape(outcome.errorMessage)}</p>`);
+    if (outcome.logTail) {
+        const lines = outcome.logTail.split('\n').length;
+        parts.push(`<details><summary>Last ${lines} lines of the build log</summary><pre>${report_escape(outcome.logTail)}</pre></details>`);
+    }
+    return parts.join('\n');
+}
+async function writeSummary(outcome, log) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    try {
+        await summary.addRaw(summaryHtml(outcome), true).write();
+    }
+    catch (error) {
+        log.debug(`job summary not written: ${error instanceof Error ? error.message : String(error)}`);
+    }
+}
+/** The build log tail and Dokploy's errorMessage, in a collapsed group, behind a gutter. */
+function printFailureDetails(outcome, log) {
+    if (!outcome.errorMessage && !outcome.logTail)
+        return;
+    const body = [
+        outcome.errorMessage ? `Dokploy's error message:\n${gutter(redact(outcome.errorMessage))}` : '',
+        outcome.logTail ? `Last lines of the build log:\n${gutter(redact(outcome.logTail))}` : ''
+    ]
+        .filter(Boolean)
+        .join('\n\n');
+    log.group(`Why deployment ${outcome.deploymentId ?? ''} failed`.trim(), body);
+}
+
+;// CONCATENATED MODULE: ./src/main.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Requests allowed to finish after wait-timeout: the log tail of a build that timed out. */
+const REPORT_GRACE_MS = 10_000;
+/** Secrets from inputs are masked before anything else reads, validates or prints them. */
+function maskSecretInputs(get) {
+    registerSecret(get(Input.apiKey).trim(), true);
+    registerSecret(get(Input.registryPassword).trim());
+    for (const entry of parseEnvInput(get(Input.env)).entries)
+        registerSecret(entry.value);
+}
+/** The runner sends SIGINT on cancellation and kills the step 7.5 s later: stop at once and report. */
+function onCancel(controller) {
+    const handler = (signal) => controller.abort(new Error(`cancelled by the runner (${signal})`));
+    process.once('SIGINT', handler);
+    process.once('SIGTERM', handler);
+    return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+    };
+}
+async function run(get = (name) => getInput(name)) {
+    const startedAt = Date.now();
+    const controller = new AbortController();
+    const release = onCancel(controller);
+    const transport = createTransport();
+    const log = actionsLog;
+    const guess = (value, allowed, fallback) => allowed.includes(value) ? value : fallback;
+    const outcome = newOutcome(guess(get(Input.resource).trim(), RESOURCES, 'application'), guess(get(Input.operation).trim(), OPERATIONS, 'deploy'), startedAt);
+    let client;
+    let baseUrl;
+    try {
+        maskSecretInputs(get);
+        const settings = readSettings(get);
+        settings.warnings.forEach((warning) => log.warning(warning));
+        baseUrl = settings.baseUrl;
+        outcome.operation = settings.operation;
+        const deadline = startedAt + settings.waitTimeoutMs;
+        client = new DokployClient({
+            baseUrl: settings.baseUrl,
+            apiKey: settings.apiKey,
+            requestTimeoutMs: settings.requestTimeoutMs,
+            retries: settings.retries,
+            transport: transport.send,
+            deadline: deadline + REPORT_GRACE_MS,
+            signal: controller.signal,
+            debug: log.debug
+        });
+        await execute(settings, { client, log, sleep: sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs }, outcome);
+    }
+    catch (error) {
+        if (controller.signal.aborted) {
+            outcome.status = 'cancelled-by-runner';
+            outcome.message = 'The run was cancelled while waiting: the outcome of the Dokploy operation is unknown (Dokploy goes on with it).';
+        }
+        else if (error instanceof InputError || error instanceof DokployError || (error instanceof Error && error.name === 'LookupError')) {
+            outcome.message = error.message;
+        }
+        else {
+            outcome.message = `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+        }
+        outcome.ok = false;
+    }
+    finally {
+        outcome.endedAt = Date.now();
+        outcome.requests = client?.stats.requests;
+        if (baseUrl)
+            outcome.dashboardUrl = dashboardUrl(baseUrl, outcome);
+        writeOutputs(outcome);
+        printFailureDetails(outcome, log);
+        await writeSummary(outcome, log);
+        if (client) {
+            const { requests, retries, bytesSent, bytesReceived } = client.stats;
+            log.debug(`Dokploy requests: ${requests} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received`);
+        }
+        if (!outcome.ok)
+            setFailed(inline(outcome.message ?? `Dokploy ${outcome.operation} ended ${outcome.status}.`));
+        transport.close();
+        release();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/index.ts
 
-
-info(`hello ${typeof fetch}`);
+void run();
 

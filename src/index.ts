@@ -1,3 +1,3 @@
-import * as core from '@actions/core'
-import fetch from 'node-fetch'
-core.info(`hello ${typeof fetch}`)
+import { run } from './main.js'
+
+void run()

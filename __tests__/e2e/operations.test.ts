@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
+import { startEmulator } from '../emulator/server.js'
+import { errorLine, runAction, visibleLog } from './harness.js'
+
+/** Every resource × operation Dokploy has, through dist/index.js, against the emulator. */
+let emu: Awaited<ReturnType<typeof startEmulator>>
+
+beforeAll(async () => {
+  emu = await startEmulator({ buildMs: 150 })
+})
+afterAll(() => emu.close())
+
+const calls = (procedure: string): number => emu.requests.filter((r) => r.procedure === procedure && !r.fault).length
+
+const QUEUED = [
+  ['application', 'web', 'deploy'],
+  ['application', 'web', 'redeploy'],
+  ['compose', 'stack', 'deploy'],
+  ['compose', 'stack', 'redeploy']
+] as const
+
+describe('queued operations follow their deployment to done', () => {
+  test.each(QUEUED)('%s %s %s', async (resource, key, operation) => {
+    const id = emu.ids[key]
+    const before = calls(`${resource}.${operation}`)
+    const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource, id, operation })
+
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('done')
+    expect(run.outputs['resource-id']).toBe(id)
+    const row = emu.deployments.find((d) => d.deploymentId === run.outputs['deployment-id'])
+    expect(row).toBeDefined()
+    expect(row?.applicationId ?? row?.composeId).toBe(id)
+    expect(row?.status).toBe('done')
+    expect(calls(`${resource}.${operation}`)).toBe(before + 1)
+    expect(Number(run.outputs.duration)).toBeGreaterThanOrEqual(0)
+    expect(run.outputs['log-url']).toContain(`/services/${resource}/${id}`)
+    expect(run.summary).toContain('done')
+    expect(run.summary).toContain(run.outputs['deployment-id'])
+    expect(visibleLog(run)).toMatch(/matched by the title this step sent/)
+  })
+})
+
+const SYNC: [string, string, string, string][] = [
+  ['application', 'web', 'start', 'done'],
+  ['application', 'web', 'stop', 'idle'],
+  ['application', 'web', 'reload', 'done'],
+  ['compose', 'stack', 'start', 'done'],
+  ['compose', 'stack', 'stop', 'idle']
+]
+for (const [resource, key] of [
+  ['postgres', 'postgres'],
+  ['mysql', 'mysql'],
+  ['mariadb', 'mariadb'],
+  ['mongo', 'mongo'],
+  ['redis', 'redis']
+]) {
+  SYNC.push([resource, key, 'deploy', 'done'], [resource, key, 'start', 'done'], [resource, key, 'stop', 'idle'], [resource, key, 'reload', 'done'])
+}
+
+describe('synchronous operations report the status they leave behind', () => {
+  test.each(SYNC)('%s %s %s', async (resource, key, operation, status) => {
+    const id = emu.ids[key]
+    const before = calls(`${resource}.${operation}`)
+    const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource, id, operation })
+
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe(status)
+    expect(run.outputs['resource-id']).toBe(id)
+    expect(run.outputs['deployment-id']).toBe('')
+    expect(calls(`${resource}.${operation}`)).toBe(before + 1)
+    expect(run.summary).toContain(status)
+  })
+})
+
+describe('the wire', () => {
+  test('only tRPC endpoints are used, never REST, and never a database rebuild or killBuild', () => {
+    expect(emu.requests.length).toBeGreaterThan(40)
+    expect(emu.requests.filter((r) => r.api !== 'trpc')).toEqual([])
+    expect(emu.requests.filter((r) => /\.(rebuild|killBuild|cancelDeployment)$/.test(r.procedure ?? ''))).toEqual([])
+  })
+
+  test('wait: false returns once Dokploy queued the deploy, with status queued', async () => {
+    const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, wait: 'false' })
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('queued')
+    expect(run.outputs['deployment-id']).toBe('')
+  })
+
+  test('a failed build fails the step with Dokploy\'s error and the log tail', async () => {
+    emu.setBuild(emu.ids.web, { durationMs: 100, fail: 'npm ERR! build script exited with code 1' })
+    const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, 'log-lines': '5' })
+    emu.setBuild(emu.ids.web, { durationMs: 150 })
+
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('error')
+    expect(run.outputs['deployment-id']).not.toBe('')
+    expect(errorLine(run)).toContain('ended error')
+    expect(visibleLog(run)).toContain('npm ERR! build script exited with code 1')
+    expect(run.stdout).toMatch(/::group::Why deployment/)
+    expect(run.summary).toContain('Last')
+    expect(run.summary).toContain('<details>')
+  })
+
+  test('a database deploy that fails answers 500: the step fails with status error', async () => {
+    emu.dbDeploy(emu.ids.mysql, { durationMs: 50, fail: 'container exited: port already allocated' })
+    const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'mysql', id: emu.ids.mysql })
+    emu.dbDeploy(emu.ids.mysql, { durationMs: 50 })
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('error')
+    expect(errorLine(run)).toContain('mysql.deploy')
+  })
+
+  test('the default title names the commit and the run, the description holds the run URL', async () => {
+    const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'application', id: emu.ids.api })
+    expect(run.code).toBe(0)
+    const row = emu.deployments.find((d) => d.deploymentId === run.outputs['deployment-id'])
+    expect(row?.title).toBe('1a2b3c4 · Deploy #42')
+    expect(row?.description).toBe('https://github.com/acme/shop/actions/runs/9000001')
+  })
+})

@@ -1,0 +1,267 @@
+// Procedure handlers: what each tRPC/REST procedure does to the fixture and returns (API.md §3–5).
+// Input arrives already validated against schemas.js.
+
+import { KINDS, DB_KINDS } from './state.js'
+import { TrpcError } from './wire.js'
+import { atLeast } from './versions.js'
+import { serviceRow, oneView, projectAll, projectOne, environmentOne, environmentsByProject, deploymentView } from './views.js'
+
+/** @typedef {import('./state.js').State} State */
+/** @typedef {import('./state.js').Kind} Kind */
+/** @typedef {import('./state.js').Row} Row */
+/** @typedef {import('./queue.js').BuildQueue} BuildQueue */
+/** @typedef {import('./timers.js').Timers} Timers */
+
+/**
+ * @typedef {object} Procedure
+ * @property {'query'|'mutation'} type
+ * @property {boolean} [public] callable without a key
+ * @property {string} [since] first Dokploy version that has it; older servers answer 404 No procedure found
+ * @property {(input: Record<string, any>) => unknown} handler
+ */
+
+/**
+ * @typedef {object} ProcedureContext
+ * @property {State} state
+ * @property {BuildQueue} queue
+ * @property {Timers} timers
+ * @property {() => string} getVersion
+ * @property {(serviceId: string) => {durationMs: number, fail?: string}} dbBehaviour
+ * @property {(counter: 'deployCalls'|'redeployCalls'|'rebuildCalls'|'killBuildCalls', serviceId: string) => void} count
+ */
+
+/**
+ * @param {ProcedureContext} ctx
+ * @returns {Record<string, Procedure>}
+ */
+export function createProcedures(ctx) {
+  const { state, queue } = ctx
+  /** @type {Record<string, Procedure>} */
+  const procs = {}
+  /** @param {string} name @param {Procedure['handler']} handler @param {Partial<Procedure>} [extra] */
+  const query = (name, handler, extra) => (procs[name] = { type: 'query', handler, ...extra })
+  /** @param {string} name @param {Procedure['handler']} handler @param {Partial<Procedure>} [extra] */
+  const mutation = (name, handler, extra) => (procs[name] = { type: 'mutation', handler, ...extra })
+
+  /** @param {Kind} kind @param {Record<string, any>} input @returns {Row} */
+  const need = (kind, input) => {
+    const row = state.find(kind, input[KINDS[kind].idKey])
+    if (!row) throw new TrpcError('NOT_FOUND', `${KINDS[kind].label} not found`)
+    return row
+  }
+  /** @param {Row} row */
+  const rowView = (row) => serviceRow(state, structuredClone(row), ctx.getVersion())
+  /** @param {Kind} kind @param {Row} row @param {string} status @returns {Row} the row as it was before */
+  const setStatus = (kind, row, status) => {
+    const before = rowView(row)
+    row[KINDS[kind].statusKey] = status
+    return before
+  }
+  /** Reload addresses the Docker service by appName; a wrong one is what Docker would reject. @param {Row} row @param {string} appName */
+  const checkAppName = (row, appName) => {
+    if (appName !== row.appName) throw new TrpcError('INTERNAL_SERVER_ERROR', `Error reloading: no such service: ${appName}`)
+  }
+  /** Fields of an update input other than the id. @param {Kind} kind @param {Record<string, any>} input */
+  const changes = (kind, input) => {
+    const out = { ...input }
+    delete out[KINDS[kind].idKey]
+    return out
+  }
+  const cloudOnly = () => {
+    throw new TrpcError('BAD_REQUEST', 'Deployment cancellation only available in cloud version')
+  }
+
+  // --- settings -------------------------------------------------------------------------------------------
+  query('settings.health', () => ({ status: 'ok' }), { public: true })
+  query('settings.getDokployVersion', () => ctx.getVersion())
+
+  // --- application ----------------------------------------------------------------------------------------
+  query('application.one', (input) => oneView(state, 'application', need('application', input), ctx.getVersion()))
+  for (const type of /** @type {const} */ (['deploy', 'redeploy'])) {
+    mutation(`application.${type}`, (input) => {
+      need('application', input)
+      ctx.count(type === 'deploy' ? 'deployCalls' : 'redeployCalls', input.applicationId)
+      queue.enqueue({ kind: 'application', serviceId: input.applicationId, title: input.title, description: input.description, type })
+      return undefined // void mutation
+    })
+  }
+  mutation('application.start', (input) => setStatus('application', need('application', input), 'done'))
+  mutation('application.stop', (input) => setStatus('application', need('application', input), 'idle'))
+  mutation('application.reload', (input) => {
+    const row = need('application', input)
+    checkAppName(row, input.appName)
+    row.applicationStatus = 'done'
+    return true
+  })
+  mutation('application.saveEnvironment', (input) => {
+    // Replaces every field it takes (no merge), as Dokploy does.
+    Object.assign(need('application', input), changes('application', input))
+    return true
+  })
+  mutation('application.saveDockerProvider', (input) => {
+    Object.assign(need('application', input), changes('application', input), { sourceType: 'docker', applicationStatus: 'idle' })
+    return true
+  })
+  mutation('application.update', (input) => {
+    Object.assign(need('application', input), changes('application', input))
+    return true
+  })
+  mutation('application.killBuild', (input) => {
+    need('application', input)
+    ctx.count('killBuildCalls', input.applicationId)
+    queue.killBuild('application')
+    return undefined
+  })
+  mutation('application.cancelDeployment', cloudOnly)
+
+  // --- compose --------------------------------------------------------------------------------------------
+  query('compose.one', (input) => oneView(state, 'compose', need('compose', input), ctx.getVersion()))
+  for (const type of /** @type {const} */ (['deploy', 'redeploy'])) {
+    mutation(`compose.${type}`, (input) => {
+      need('compose', input)
+      ctx.count(type === 'deploy' ? 'deployCalls' : 'redeployCalls', input.composeId)
+      queue.enqueue({ kind: 'compose', serviceId: input.composeId, title: input.title, description: input.description, type })
+      const v = ctx.getVersion()
+      const message = type === 'deploy' ? 'Deployment queued' : 'Redeployment queued'
+      if (atLeast(v, 'v0.27.0')) return { success: true, message, composeId: input.composeId }
+      if (atLeast(v, 'v0.26.0')) return { success: true, message }
+      return true
+    })
+  }
+  mutation('compose.start', (input) => {
+    need('compose', input).composeStatus = 'done'
+    return true
+  })
+  mutation('compose.stop', (input) => {
+    need('compose', input).composeStatus = 'idle'
+    return true
+  })
+  mutation('compose.saveEnvironment', (input) => {
+    Object.assign(need('compose', input), changes('compose', input))
+    return true
+  })
+  mutation('compose.update', (input) => {
+    const row = need('compose', input)
+    Object.assign(row, changes('compose', input))
+    return rowView(row)
+  })
+  mutation('compose.killBuild', (input) => {
+    need('compose', input)
+    ctx.count('killBuildCalls', input.composeId)
+    queue.killBuild('compose')
+    return undefined
+  })
+  mutation('compose.cancelDeployment', cloudOnly)
+
+  // search (v0.28.3+): case-insensitive substring match; this emulator's key user "created" every service.
+  for (const kind of /** @type {const} */ (['application', 'compose'])) {
+    query(
+      `${kind}.search`,
+      (input) => {
+        const needle = (/** @type {unknown} */ v) => (typeof v === 'string' ? v.toLowerCase() : undefined)
+        const has = (/** @type {unknown} */ hay, /** @type {string|undefined} */ n) => n === undefined || String(hay ?? '').toLowerCase().includes(n)
+        const q = needle(input.q)
+        const items = state.services[kind]
+          .filter((r) => {
+            const env = state.environment(r.environmentId)
+            return (
+              (q === undefined || has(r.name, q) || has(r.appName, q) || has(r.description, q)) &&
+              has(r.name, needle(input.name)) &&
+              has(r.appName, needle(input.appName)) &&
+              (input.projectId === undefined || env?.projectId === input.projectId) &&
+              (input.environmentId === undefined || r.environmentId === input.environmentId)
+            )
+          })
+          .map((r) => ({
+            [KINDS[kind].idKey]: r[KINDS[kind].idKey],
+            name: r.name,
+            appName: r.appName,
+            description: r.description,
+            environmentId: r.environmentId,
+            [KINDS[kind].statusKey]: r[KINDS[kind].statusKey],
+            sourceType: r.sourceType,
+            createdAt: r.createdAt
+          }))
+        return { items: items.slice(input.offset, input.offset + input.limit), total: items.length }
+      },
+      { since: 'v0.28.3' }
+    )
+  }
+
+  // --- databases ------------------------------------------------------------------------------------------
+  for (const kind of DB_KINDS) {
+    const idKey = KINDS[kind].idKey
+    query(`${kind}.one`, (input) => oneView(state, kind, need(kind, input), ctx.getVersion()))
+    // Synchronous: blocks for the deploy, answers with the row as it was before; 500 on failure; no deployment row.
+    mutation(`${kind}.deploy`, async (input) => {
+      const row = need(kind, input)
+      ctx.count('deployCalls', input[idKey])
+      const b = ctx.dbBehaviour(input[idKey])
+      const before = setStatus(kind, row, 'running')
+      await ctx.timers.sleep(b.durationMs)
+      if (b.fail !== undefined) {
+        row.applicationStatus = 'error'
+        throw new TrpcError('INTERNAL_SERVER_ERROR', b.fail)
+      }
+      row.applicationStatus = 'done'
+      return before
+    })
+    mutation(`${kind}.start`, (input) => setStatus(kind, need(kind, input), 'done'))
+    mutation(`${kind}.stop`, (input) => setStatus(kind, need(kind, input), 'idle'))
+    mutation(`${kind}.reload`, (input) => {
+      const row = need(kind, input)
+      checkAppName(row, input.appName)
+      row.applicationStatus = 'done'
+      return true
+    })
+    mutation(`${kind}.saveEnvironment`, (input) => {
+      need(kind, input).env = input.env
+      return true
+    })
+    mutation(`${kind}.update`, (input) => {
+      Object.assign(need(kind, input), changes(kind, input))
+      return true
+    })
+    // Deletes the service and force-deletes its volumes in real Dokploy: recorded so tests can assert it never happens.
+    mutation(`${kind}.rebuild`, (input) => {
+      need(kind, input)
+      ctx.count('rebuildCalls', input[idKey])
+      return true
+    })
+  }
+
+  // --- deployments ----------------------------------------------------------------------------------------
+  // Owners skip existence checks: an unknown id is just an empty list.
+  query('deployment.all', (input) => queue.rowsFor('application', input.applicationId).map((r) => deploymentView(r, ctx.getVersion())))
+  query('deployment.allByCompose', (input) => queue.rowsFor('compose', input.composeId).map((r) => deploymentView(r, ctx.getVersion())))
+  query('deployment.queueList', () => queue.queueList(), { since: 'v0.28.3' })
+  query(
+    'deployment.readLogs',
+    (input) => {
+      const text = queue.readLogs(input.deploymentId, input.tail)
+      if (text === undefined) throw new TrpcError('NOT_FOUND', 'Deployment not found')
+      return text
+    },
+    { since: 'v0.29.6' }
+  )
+
+  // --- projects and environments --------------------------------------------------------------------------
+  query('project.all', () => projectAll(state, ctx.getVersion()))
+  query('project.one', (input) => {
+    const project = state.project(input.projectId)
+    if (!project) throw new TrpcError('NOT_FOUND', 'Project not found')
+    return projectOne(state, project, ctx.getVersion())
+  })
+  query('environment.byProjectId', (input) => environmentsByProject(state, input.projectId, ctx.getVersion()), { since: 'v0.25.0' })
+  query(
+    'environment.one',
+    (input) => {
+      const env = state.environment(input.environmentId)
+      if (!env) throw new TrpcError('NOT_FOUND', 'Environment not found')
+      return environmentOne(state, env)
+    },
+    { since: 'v0.25.0' }
+  )
+
+  return procs
+}

@@ -1,0 +1,348 @@
+// The build queue of a self-hosted Dokploy (API.md §4): one build at a time for the whole server, FIFO;
+// a deployment row is created only when its job starts; git-sourced builds get their title replaced by the
+// commit message when they end; a restart loses queued jobs and cancels the running one.
+
+import { KINDS, HOSTILE_TEXT, WORKFLOW_COMMAND_LINES, pseudo } from './state.js'
+import { atLeast } from './versions.js'
+
+/** @typedef {import('./state.js').State} State */
+/** @typedef {import('./state.js').Kind} Kind */
+/** @typedef {import('./state.js').Row} Row */
+/** @typedef {import('./timers.js').Timers} Timers */
+
+/**
+ * Per-service build behaviour (see emu.setBuild).
+ * @typedef {object} BuildBehaviour
+ * @property {number} durationMs how long the build runs
+ * @property {string} [fail] when set, the build ends in 'error' with this errorMessage
+ * @property {boolean} [hang] the build never ends (until restart or killBuild)
+ * @property {number} [delayStartMs] a job for this service may start only this long after it was enqueued
+ */
+
+/**
+ * A deployment row (API.md §4).
+ * @typedef {object} DeploymentRow
+ * @property {string} deploymentId
+ * @property {string} title
+ * @property {string} description
+ * @property {'running'|'done'|'error'|'cancelled'} status
+ * @property {string} logPath
+ * @property {null} pid
+ * @property {string|null} errorMessage
+ * @property {string|null} applicationId
+ * @property {string|null} composeId
+ * @property {string|null} serverId
+ * @property {boolean} isPreviewDeployment
+ * @property {string|null} previewDeploymentId
+ * @property {string} createdAt
+ * @property {string} startedAt
+ * @property {string|null} finishedAt
+ * @property {string|null} scheduleId
+ * @property {string|null} backupId
+ * @property {string|null} rollbackId
+ * @property {string|null} volumeBackupId
+ * @property {string|null} buildServerId
+ */
+
+/**
+ * A `deployment.queueList` entry.
+ * @typedef {object} QueueEntry
+ * @property {string} id 'job-N'
+ * @property {string} name
+ * @property {Record<string, unknown>} data applicationId|composeId, titleLog, descriptionLog, type, applicationType
+ * @property {number} timestamp
+ * @property {'waiting'|'active'} state
+ * @property {Record<string, unknown>} servicePath
+ */
+
+/** @typedef {{entry: QueueEntry, kind: Kind, serviceId: string, readyAt: number, row?: DeploymentRow, timers: ReturnType<typeof setTimeout>[]}} Job */
+
+const COMMITS = [
+  'feat: add checkout flow (#12)',
+  'fix: retry payment webhook on 502 (#13)',
+  'chore(deps): bump undici to 6.21.1 (#14)',
+  'perf: cache product images (#15)',
+  'refactor: split cart service (#16)',
+  'docs: deployment runbook (#17)'
+]
+
+/** Builds keep at most this many rows per service; older ones are deleted (API.md §4). */
+export const ROWS_PER_SERVICE = 10
+
+export class BuildQueue {
+  /**
+   * @param {{state: State, timers: Timers, getVersion: () => string, hostile?: boolean, buildMs?: number}} opts
+   */
+  constructor(opts) {
+    this.state = opts.state
+    this.timers = opts.timers
+    this.getVersion = opts.getVersion
+    this.hostile = Boolean(opts.hostile)
+    this.defaultBuild = /** @type {BuildBehaviour} */ ({ durationMs: opts.buildMs ?? 200, hang: false, delayStartMs: 0 })
+    /** @type {Map<string, Partial<BuildBehaviour>>} */
+    this.behaviour = new Map()
+    /** @type {Job[]} FIFO; the head is the active job when `active` is set */
+    this.jobs = []
+    /** @type {Job | undefined} */
+    this.active = undefined
+    /** @type {DeploymentRow[]} every row ever created, including ones dropped by the 10-row cap */
+    this.deployments = []
+    /** @type {Map<string, {seq: number, kind: Kind, serviceId: string, logs: string[], dropped: boolean}>} */
+    this.meta = new Map()
+    /** @type {Map<string, {message: string, hash: string}>} head commit per git-sourced service */
+    this.heads = new Map()
+    this.jobSeq = 0
+    this.rowSeq = 0
+    this.commitSeq = 0
+    /** @type {ReturnType<typeof setTimeout> | undefined} wake-up for a job waiting on delayStartMs */
+    this.wake = undefined
+  }
+
+  /**
+   * Replace the service's behaviour (omitted fields fall back to the defaults: no fail, no hang, no delay).
+   * @param {string} serviceId @param {Partial<BuildBehaviour>} b
+   */
+  setBuild(serviceId, b) {
+    this.behaviour.set(serviceId, { ...b })
+  }
+
+  /** @param {string} serviceId @returns {BuildBehaviour} */
+  buildFor(serviceId) {
+    return { ...this.defaultBuild, ...this.behaviour.get(serviceId) }
+  }
+
+  /** A new commit (what a push would bring). */
+  newCommit() {
+    const n = this.commitSeq++
+    const base = COMMITS[n % COMMITS.length]
+    const message = this.hostile ? base.replace(':', `: ${HOSTILE_TEXT}`) : base
+    return { message, hash: pseudo(`commit:${n}`, 40, '0123456789abcdef') }
+  }
+
+  /** @param {string} serviceId */
+  headCommit(serviceId) {
+    let head = this.heads.get(serviceId)
+    if (!head) {
+      head = this.newCommit()
+      this.heads.set(serviceId, head)
+    }
+    return head
+  }
+
+  /**
+   * Enqueue a build and start it at once if the builder is free.
+   * @param {{kind: Kind, serviceId: string, title?: string, description?: string, type?: 'deploy'|'redeploy'}} req
+   * @returns {QueueEntry}
+   */
+  enqueue(req) {
+    const row = this.state.find(req.kind, req.serviceId)
+    const env = row ? this.state.environment(row.environmentId) : undefined
+    const now = Date.now()
+    /** @type {QueueEntry} */
+    const entry = {
+      id: `job-${++this.jobSeq}`,
+      name: 'deployments',
+      data: {
+        [KINDS[req.kind].idKey]: req.serviceId,
+        titleLog: req.title || 'Manual deployment',
+        descriptionLog: req.description ?? '',
+        type: req.type ?? 'deploy',
+        applicationType: req.kind,
+        server: false
+      },
+      timestamp: now,
+      state: 'waiting',
+      servicePath: { projectId: env?.projectId ?? null, environmentId: env?.environmentId ?? null, serviceId: req.serviceId }
+    }
+    const delay = this.buildFor(req.serviceId).delayStartMs ?? 0
+    this.jobs.push({ entry, kind: req.kind, serviceId: req.serviceId, readyAt: now + delay, timers: [] })
+    this.pump()
+    return entry
+  }
+
+  /** Start the head job if nothing is running; a head that is not ready yet blocks the queue (single worker). */
+  pump() {
+    if (this.active || this.timers.closed) return
+    const job = this.jobs[0]
+    if (!job) return
+    const wait = job.readyAt - Date.now()
+    if (wait > 0) {
+      this.timers.cancel(this.wake)
+      this.wake = this.timers.set(() => this.pump(), wait)
+      return
+    }
+    this.start(job)
+  }
+
+  /** @param {Job} job */
+  start(job) {
+    const service = this.state.find(job.kind, job.serviceId)
+    if (!service) {
+      this.jobs.shift()
+      this.pump()
+      return
+    }
+    this.active = job
+    job.entry.state = 'active'
+    const b = this.buildFor(job.serviceId)
+    const n = ++this.rowSeq
+    const iso = new Date().toISOString()
+    /** @type {DeploymentRow} */
+    const row = {
+      deploymentId: `dep-${n}-${pseudo(`dep:${n}:${Date.now()}`, 6)}`,
+      title: String(job.entry.data.titleLog),
+      description: String(job.entry.data.descriptionLog),
+      status: 'running',
+      logPath: `/etc/dokploy/logs/${service.appName}/${service.appName}-${iso.replace(/[:.]/g, '-')}.log`,
+      pid: null,
+      errorMessage: null,
+      applicationId: job.kind === 'application' ? job.serviceId : null,
+      composeId: job.kind === 'compose' ? job.serviceId : null,
+      serverId: null,
+      isPreviewDeployment: false,
+      previewDeploymentId: null,
+      createdAt: iso,
+      startedAt: iso,
+      finishedAt: null,
+      scheduleId: null,
+      backupId: null,
+      rollbackId: null,
+      volumeBackupId: null,
+      buildServerId: null
+    }
+    job.row = row
+    this.deployments.push(row)
+    const logs = this.startLines(job, service)
+    this.meta.set(row.deploymentId, { seq: n, kind: job.kind, serviceId: job.serviceId, logs, dropped: false })
+    this.capRows(job.kind, job.serviceId)
+    service[KINDS[job.kind].statusKey] = 'running'
+
+    // Progress lines every durationMs/5, then the end (never, when hanging).
+    const step = Math.max(1, Math.floor(b.durationMs / 5))
+    for (let i = 1; i <= 4; i++) {
+      const t = this.timers.set(() => logs.push(`#${i + 4} [build ${i}/4] RUN step-${i} ... done (${(i * step) / 1000}s)`), i * step)
+      if (t) job.timers.push(t)
+    }
+    if (!b.hang) {
+      const t = this.timers.set(() => this.finish(job, b.fail), b.durationMs)
+      if (t) job.timers.push(t)
+    }
+  }
+
+  /** @param {Job} job @param {Row} service @returns {string[]} */
+  startLines(job, service) {
+    const lines = ['Initializing deployment']
+    if (job.kind === 'application' && service.sourceType === 'docker') {
+      lines.push(`Pulling ${service.dockerImage}: ✅`)
+    } else {
+      const repo = service.customGitUrl ?? `github.com/${service.owner}/${service.repository}.git`
+      lines.push(`Cloning ${repo} (branch ${service.branch ?? service.customGitBranch ?? 'main'}) to /etc/dokploy/${job.kind === 'compose' ? 'compose' : 'applications'}/${service.appName}/code: ✅`)
+    }
+    if (this.hostile) lines.push(`Service ${HOSTILE_TEXT}`, ...WORKFLOW_COMMAND_LINES)
+    lines.push(job.kind === 'compose' ? `Running docker compose -p ${service.appName} up -d --build` : `Building ${service.appName} (dockerfile)`)
+    return lines
+  }
+
+  /**
+   * End the active job. `fail` undefined = success.
+   * @param {Job} job @param {string|undefined} fail
+   */
+  finish(job, fail) {
+    if (this.active !== job || !job.row) return
+    for (const t of job.timers) this.timers.cancel(t)
+    const row = job.row
+    const logs = this.meta.get(row.deploymentId)?.logs ?? []
+    const service = this.state.find(job.kind, job.serviceId)
+    if (fail === undefined) {
+      logs.push('Docker Deployed: ✅')
+      row.status = 'done'
+    } else {
+      logs.push(`❌ Error: ${fail}`)
+      if (this.hostile) logs.push(...WORKFLOW_COMMAND_LINES)
+      row.status = 'error'
+      row.errorMessage = this.hostile ? `${fail} ${HOSTILE_TEXT}\n${WORKFLOW_COMMAND_LINES.join('\n')}` : fail
+    }
+    row.finishedAt = new Date().toISOString()
+    // Git sources: the title becomes the commit message and the description its hash; docker images keep theirs.
+    const isGit = job.kind === 'application' ? service?.sourceType !== 'docker' : service?.sourceType !== 'raw'
+    if (service && isGit) {
+      const head = this.headCommit(job.serviceId)
+      row.title = head.message
+      row.description = `Commit: ${head.hash}`
+    }
+    if (service) service[KINDS[job.kind].statusKey] = row.status
+    this.jobs = this.jobs.filter((j) => j !== job)
+    this.active = undefined
+    this.pump()
+  }
+
+  /** Keep only the newest ROWS_PER_SERVICE rows of a service visible. @param {Kind} kind @param {string} serviceId */
+  capRows(kind, serviceId) {
+    const live = [...this.meta.entries()].filter(([, m]) => m.kind === kind && m.serviceId === serviceId && !m.dropped)
+    live.sort((a, b) => b[1].seq - a[1].seq)
+    for (const [, m] of live.slice(ROWS_PER_SERVICE)) m.dropped = true
+  }
+
+  /**
+   * Rows of one service, newest first (createdAt, then creation order), at most ROWS_PER_SERVICE.
+   * @param {Kind} kind @param {string} serviceId
+   * @returns {DeploymentRow[]}
+   */
+  rowsFor(kind, serviceId) {
+    return this.deployments
+      .filter((r) => {
+        const m = this.meta.get(r.deploymentId)
+        return m && m.kind === kind && m.serviceId === serviceId && !m.dropped
+      })
+      .sort(
+        (a, b) =>
+          Date.parse(b.createdAt) - Date.parse(a.createdAt) ||
+          (this.meta.get(b.deploymentId)?.seq ?? 0) - (this.meta.get(a.deploymentId)?.seq ?? 0)
+      )
+      .slice(0, ROWS_PER_SERVICE)
+  }
+
+  /**
+   * Last `tail` log lines, or undefined for an unknown or deleted deployment.
+   * @param {string} deploymentId @param {number} tail
+   */
+  readLogs(deploymentId, tail) {
+    const m = this.meta.get(deploymentId)
+    if (!m || m.dropped) return undefined
+    return m.logs.slice(-tail).join('\n')
+  }
+
+  /** @returns {QueueEntry[]} */
+  queueList() {
+    return this.jobs.map((j) => ({ ...j.entry, data: { ...j.entry.data } }))
+  }
+
+  /**
+   * killBuild is host-wide: it interrupts whatever build of that kind is running.
+   * @param {'application'|'compose'} kind
+   * @returns {boolean} whether a build was killed
+   */
+  killBuild(kind) {
+    const job = this.active
+    if (!job || job.kind !== kind) return false
+    this.finish(job, 'Build process was killed (docker build interrupted)')
+    return true
+  }
+
+  /** Server restart: queued jobs are lost, the running deployment is cancelled and its service left idle. */
+  restart() {
+    const job = this.active
+    if (job?.row) {
+      for (const t of job.timers) this.timers.cancel(t)
+      const row = job.row
+      row.status = atLeast(this.getVersion(), 'v0.25.4') ? 'cancelled' : 'error'
+      row.finishedAt = new Date().toISOString()
+      this.meta.get(row.deploymentId)?.logs.push('Deployment interrupted: server restarted')
+      const service = this.state.find(job.kind, job.serviceId)
+      if (service) service[KINDS[job.kind].statusKey] = 'idle'
+    }
+    this.timers.cancel(this.wake)
+    this.active = undefined
+    this.jobs = []
+  }
+}

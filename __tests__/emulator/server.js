@@ -1,0 +1,556 @@
+// HTTP front of the emulator: tRPC and REST wire formats, auth and rate limits, the request log and
+// fault injection. State, queue and procedure logic live in the sibling modules.
+
+import http from 'node:http'
+import { createState, SECRET_MARKERS, HOSTILE_TEXT, WORKFLOW_COMMAND_LINES } from './state.js'
+import { BuildQueue } from './queue.js'
+import { createProcedures } from './procedures.js'
+import { SCHEMAS, validate, flattenIssues, coerceQuery } from './schemas.js'
+import { TrpcError, trpcErrorItem, trpcResultItem, restErrorBody, codeForStatus, HTML } from './wire.js'
+import { FaultBook } from './faults.js'
+import { Timers } from './timers.js'
+import { DEFAULT_VERSION, normalizeVersion, atLeast } from './versions.js'
+
+export { SECRET_MARKERS, HOSTILE_TEXT, WORKFLOW_COMMAND_LINES }
+
+/** REST bodies over this size get 413 (tRPC has no cap). */
+const REST_BODY_LIMIT = 1024 * 1024
+
+/**
+ * @typedef {object} EmulatorOptions
+ * @property {number} [port] default 0 (a free port)
+ * @property {number} [buildMs] default build duration of app/compose jobs, ms (default 200)
+ * @property {number} [dbMs] default duration of a database deploy, ms (default 100)
+ * @property {string} [version] Dokploy version to emulate (default 'v0.30.2')
+ * @property {string} [apiKey] the main key (default 'test-key-…', deterministic)
+ * @property {string[]} [apiKeys] further valid keys
+ * @property {boolean} [hostile] names, titles, logs and error messages carry HTML/Markdown and workflow commands
+ */
+
+/**
+ * @typedef {object} RequestEntry
+ * @property {string} method
+ * @property {string} path pathname, without the query string
+ * @property {string} url path and query as sent
+ * @property {string|null} procedure 'router.proc' (a batch: comma-joined); null for non-API paths
+ * @property {string[]} procedures each procedure named by the request (one, or several for a batch)
+ * @property {'trpc'|'rest'|'other'} api
+ * @property {any} input tRPC: the unwrapped `json` input (array of them for a batch); REST: params or body; undefined if none/unparseable
+ * @property {any} raw the parsed body or `input` query parameter as sent (wrapper included)
+ * @property {Record<string, string|string[]|undefined>} headers request headers (lower-case names)
+ * @property {number} at arrival time, epoch ms
+ * @property {number|null} status HTTP status answered; null while pending or when no answer was sent (reset, hang)
+ * @property {string} [fault] kind of the injected fault that hit this request
+ */
+
+/**
+ * @typedef {object} EmulatorStats
+ * @property {number} requests HTTP requests received
+ * @property {Record<string, number>} byProcedure requests naming each procedure
+ * @property {Record<string, number>} deployCalls processed `deploy` calls (app, compose, DB) by service id
+ * @property {Record<string, number>} redeployCalls processed `redeploy` calls by service id
+ * @property {Record<string, number>} rebuildCalls processed DB `rebuild` calls (destructive) by service id
+ * @property {Record<string, number>} killBuildCalls processed `killBuild` calls by service id
+ * @property {number} rest requests to the REST API
+ * @property {number} unauthorized 401 answers
+ * @property {number} faults requests hit by an injected fault
+ */
+
+/**
+ * @typedef {object} Emulator
+ * @property {string} url 'http://127.0.0.1:PORT'
+ * @property {string} apiKey
+ * @property {Record<string, string>} ids readable key -> id (web, api, stack, postgres, …, shop, blog, prod, staging, blogProd, org)
+ * @property {Record<string, string>} names readable key -> display name (with HTML/Markdown when hostile)
+ * @property {RequestEntry[]} requests
+ * @property {import('./queue.js').DeploymentRow[]} deployments every deployment row ever created (live objects)
+ * @property {import('./state.js').State} state
+ * @property {() => string} version current emulated version
+ * @property {() => EmulatorStats} stats
+ * @property {() => import('./queue.js').QueueEntry[]} queueList current build queue (what deployment.queueList returns)
+ * @property {() => Promise<void>} close
+ * @property {(version: string) => void} setVersion
+ * @property {(serviceId: string, behaviour: Partial<import('./queue.js').BuildBehaviour>) => void} setBuild replaces the service's build behaviour; omitted fields take the defaults
+ * @property {(serviceId: string, opts?: {title?: string, description?: string}) => string} webhookDeploy returns the job id
+ * @property {() => void} restart
+ * @property {(rule: import('./faults.js').FaultRule) => import('./faults.js').FaultRule} inject
+ * @property {() => void} clearFaults
+ * @property {(key: string, remainingRequests: number) => void} setRateLimit
+ * @property {(serviceId: string, behaviour: {durationMs?: number, fail?: string}) => void} dbDeploy replaces the database's deploy behaviour
+ */
+
+/** @typedef {{status: number, headers: Record<string, string>, body: string}} Reply */
+
+/** @param {number} status @param {unknown} value @param {Record<string, string>} [headers] @returns {Reply} */
+const jsonReply = (status, value, headers = {}) => ({
+  status,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(value)
+})
+/** @param {number} status @param {string} body @param {Record<string, string>} [headers] @returns {Reply} */
+const htmlReply = (status, body, headers = {}) => ({ status, headers: { 'content-type': 'text/html; charset=utf-8', ...headers }, body })
+
+/** @param {string|undefined} ct */
+const isJson = (ct) => typeof ct === 'string' && ct.toLowerCase().startsWith('application/json')
+
+/** @param {unknown} v @returns {v is Record<string, any>} */
+const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/**
+ * Which API a path belongs to and the procedures it names.
+ * @param {URL} url
+ * @returns {{api: 'trpc'|'rest'|'other', procedures: string[]}}
+ */
+function classify(url) {
+  const p = url.pathname
+  if (p === '/api/trpc' || p.startsWith('/api/trpc/')) {
+    const name = decodeURIComponent(p.slice('/api/trpc/'.length))
+    return { api: 'trpc', procedures: url.searchParams.get('batch') === '1' ? name.split(',') : [name] }
+  }
+  if (p === '/api/health') return { api: 'other', procedures: [] }
+  if (p.startsWith('/api/') && p.length > 5) return { api: 'rest', procedures: [decodeURIComponent(p.slice(5))] }
+  return { api: 'other', procedures: [] }
+}
+
+/** @param {http.IncomingMessage} req @returns {Promise<string>} */
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    /** @type {Buffer[]} */
+    const chunks = []
+    req.on('data', (c) => chunks.push(c))
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+/**
+ * Start an emulated Dokploy server on 127.0.0.1.
+ * @param {EmulatorOptions} [options]
+ * @returns {Promise<Emulator>}
+ */
+export async function startEmulator(options = {}) {
+  let version = normalizeVersion(options.version ?? DEFAULT_VERSION)
+  const state = createState({ hostile: options.hostile })
+  const timers = new Timers()
+  const queue = new BuildQueue({ state, timers, getVersion: () => version, hostile: options.hostile, buildMs: options.buildMs })
+  const faults = new FaultBook()
+  const apiKey = options.apiKey ?? 'test-key-4f9c2a7e1b8d3c60'
+  const keys = new Set([apiKey, ...(options.apiKeys ?? [])])
+  /** @type {Map<string, number>} */
+  const remaining = new Map()
+  /** @type {Map<string, {durationMs: number, fail?: string}>} */
+  const dbBehaviour = new Map()
+  /** @type {RequestEntry[]} */
+  const requests = []
+  const counters = {
+    byProcedure: /** @type {Record<string, number>} */ ({}),
+    deployCalls: /** @type {Record<string, number>} */ ({}),
+    redeployCalls: /** @type {Record<string, number>} */ ({}),
+    rebuildCalls: /** @type {Record<string, number>} */ ({}),
+    killBuildCalls: /** @type {Record<string, number>} */ ({}),
+    rest: 0,
+    unauthorized: 0,
+    faults: 0
+  }
+
+  const procedures = createProcedures({
+    state,
+    queue,
+    timers,
+    getVersion: () => version,
+    dbBehaviour: (id) => ({ durationMs: options.dbMs ?? 100, ...dbBehaviour.get(id) }),
+    count: (counter, id) => {
+      counters[counter][id] = (counters[counter][id] ?? 0) + 1
+    }
+  })
+
+  /**
+   * One key check; a rate-limited key spends one request per check and is rejected once spent.
+   * @param {string|undefined} key
+   */
+  const checkKey = (key) => {
+    if (!key || !keys.has(key)) return false
+    const left = remaining.get(key)
+    if (left === undefined) return true
+    if (left <= 0) return false
+    remaining.set(key, left - 1)
+    return true
+  }
+
+  /** @param {string} name */
+  const lookup = (name) => {
+    const def = Object.hasOwn(procedures, name) ? procedures[name] : undefined
+    return def && (!def.since || atLeast(version, def.since)) ? def : undefined
+  }
+
+  /**
+   * Validate and run one procedure; throws TrpcError.
+   * @param {string} name @param {import('./procedures.js').Procedure} def @param {unknown} input
+   */
+  const run = async (name, def, input) => {
+    let value = {}
+    const schema = SCHEMAS[name]
+    if (schema) {
+      const v = validate(schema, input, version)
+      if (!v.ok) {
+        throw new TrpcError('BAD_REQUEST', JSON.stringify(v.issues, null, 2), { issues: v.issues, zodError: flattenIssues(v.issues) })
+      }
+      value = v.value
+    }
+    try {
+      return await def.handler(value)
+    } catch (err) {
+      if (err instanceof TrpcError) throw err
+      throw new TrpcError('INTERNAL_SERVER_ERROR', err instanceof Error ? err.message : String(err))
+    }
+  }
+
+  /**
+   * tRPC (`/api/trpc/<router>.<proc>`), single or batch.
+   * @param {string[]} names @param {string} method @param {URL} url @param {http.IncomingHttpHeaders} headers @param {string} body
+   * @returns {Promise<Reply>}
+   */
+  const handleTrpc = async (names, method, url, headers, body) => {
+    const batch = url.searchParams.get('batch') === '1'
+    const path = names.join(',')
+    /** @param {TrpcError} err */
+    const fail = (err) => jsonReply(err.httpStatus, batch ? names.map(() => trpcErrorItem(err, path)) : trpcErrorItem(err, path))
+    /** @type {unknown} */
+    let parsed
+    if (method === 'POST') {
+      const ct = headers['content-type']
+      if (!isJson(ct)) return fail(new TrpcError('UNSUPPORTED_MEDIA_TYPE', `Unsupported content-type "${ct ?? ''}`))
+      if (body.length) {
+        try {
+          parsed = JSON.parse(body)
+        } catch (err) {
+          return fail(new TrpcError('PARSE_ERROR', err instanceof Error ? err.message : 'Invalid JSON'))
+        }
+      }
+    } else if (method === 'GET') {
+      const raw = url.searchParams.get('input')
+      if (raw !== null) {
+        try {
+          parsed = JSON.parse(raw)
+        } catch (err) {
+          return fail(new TrpcError('PARSE_ERROR', err instanceof Error ? err.message : 'Invalid JSON'))
+        }
+      }
+    } else {
+      return fail(new TrpcError('METHOD_NOT_SUPPORTED', `Unsupported ${method}-request to path "${path}"`))
+    }
+    const key = headers['x-api-key']
+    const authed = typeof key === 'string' && checkKey(key) // once per request or batch
+
+    /** @param {string} name @param {unknown} rawInput @returns {Promise<{item: object, status: number}>} */
+    const call = async (name, rawInput) => {
+      try {
+        const def = lookup(name)
+        if (!def) throw new TrpcError('NOT_FOUND', `No procedure found on path "${name}"`)
+        if (def.type === 'query' && method !== 'GET') {
+          throw new TrpcError('METHOD_NOT_SUPPORTED', `Unsupported POST-request to query procedure at path "${name}"`)
+        }
+        if (def.type === 'mutation' && method !== 'POST') {
+          throw new TrpcError('METHOD_NOT_SUPPORTED', `Unsupported GET-request to mutation procedure at path "${name}"`)
+        }
+        if (!def.public && !authed) throw new TrpcError('UNAUTHORIZED')
+        // superjson wrapper: the input is under `json`; without it the procedure sees undefined.
+        const value = await run(name, def, isObject(rawInput) ? rawInput.json : undefined)
+        return { item: trpcResultItem(value), status: 200 }
+      } catch (err) {
+        const e = err instanceof TrpcError ? err : new TrpcError('INTERNAL_SERVER_ERROR', String(err))
+        return { item: trpcErrorItem(e, name), status: e.httpStatus }
+      }
+    }
+
+    if (!batch) {
+      const { item, status } = await call(names[0], parsed)
+      return jsonReply(status, item)
+    }
+    const results = []
+    for (let i = 0; i < names.length; i++) results.push(await call(names[i], isObject(parsed) ? parsed[String(i)] : undefined))
+    const statuses = new Set(results.map((r) => r.status))
+    const status = statuses.size === 1 ? results[0].status : 207
+    return jsonReply(status, results.map((r) => r.item))
+  }
+
+  /**
+   * REST (`/api/<router>.<proc>`): raw values, flat query params, plain JSON bodies, key checked twice.
+   * @param {string} name @param {string} method @param {URL} url @param {http.IncomingHttpHeaders} headers @param {string} body
+   * @returns {Promise<Reply>}
+   */
+  const handleRest = async (name, method, url, headers, body) => {
+    const key = headers['x-api-key']
+    const k = typeof key === 'string' ? key : undefined
+    if (!checkKey(k) || !checkKey(k)) return jsonReply(401, { message: 'Unauthorized' })
+    const def = lookup(name)
+    if (!def || (def.type === 'query') !== (method === 'GET') || (method !== 'GET' && method !== 'POST')) {
+      return jsonReply(404, { message: 'Not found', code: 'NOT_FOUND', data: { code: 'NOT_FOUND', httpStatus: 404, zodError: null } })
+    }
+    /** @param {TrpcError} err */
+    const fail = (err) => jsonReply(err.httpStatus, restErrorBody(err, name))
+    /** @type {unknown} */
+    let input
+    if (method === 'POST') {
+      const ct = headers['content-type']
+      if (!isJson(ct)) return fail(new TrpcError('UNSUPPORTED_MEDIA_TYPE', `Unsupported content-type "${ct ?? ''}`))
+      if (Buffer.byteLength(body) > REST_BODY_LIMIT) return fail(new TrpcError('PAYLOAD_TOO_LARGE', 'Request body too large'))
+      try {
+        input = body.length ? JSON.parse(body) : {}
+      } catch (err) {
+        return fail(new TrpcError('PARSE_ERROR', err instanceof Error ? err.message : 'Invalid JSON'))
+      }
+    } else {
+      input = coerceQuery(SCHEMAS[name] ?? {}, Object.fromEntries(url.searchParams))
+    }
+    try {
+      const value = await run(name, def, input)
+      // Void: 200, JSON content type, empty body.
+      if (value === undefined) return { status: 200, headers: { 'content-type': 'application/json' }, body: '' }
+      return jsonReply(200, value)
+    } catch (err) {
+      return fail(err instanceof TrpcError ? err : new TrpcError('INTERNAL_SERVER_ERROR', String(err)))
+    }
+  }
+
+  /**
+   * Full processing of a request (what Dokploy would do without faults).
+   * @param {{api: string, procedures: string[]}} cls @param {string} method @param {URL} url
+   * @param {http.IncomingHttpHeaders} headers @param {string} body
+   * @returns {Promise<Reply>}
+   */
+  const dispatch = async (cls, method, url, headers, body) => {
+    if (cls.api === 'trpc') return handleTrpc(cls.procedures, method, url, headers, body)
+    if (cls.api === 'rest') return handleRest(cls.procedures[0], method, url, headers, body)
+    if (url.pathname === '/api/health' && method === 'GET') return jsonReply(200, { ok: true })
+    return htmlReply(404, HTML.notFound())
+  }
+
+  /** @param {http.ServerResponse} res @param {RequestEntry} entry @param {Reply} reply */
+  const send = (res, entry, reply) => {
+    if (res.writableEnded || res.destroyed) return
+    entry.status = reply.status
+    if (reply.status === 401) counters.unauthorized++
+    res.writeHead(reply.status, { ...reply.headers, 'content-length': String(Buffer.byteLength(reply.body)) })
+    res.end(reply.body)
+  }
+
+  /** Default body of a 'status' fault: an error envelope in the style of the API hit. @param {RequestEntry} entry @param {number} status */
+  const faultBody = (entry, status) => {
+    const err = new TrpcError(codeForStatus(status), http.STATUS_CODES[status] ?? `HTTP ${status}`)
+    const body = entry.api === 'rest' ? restErrorBody(err, entry.procedure ?? undefined) : trpcErrorItem(err, entry.procedure ?? undefined)
+    // The envelope's httpStatus should agree with the status line even where tRPC has no exact code.
+    const data = 'error' in body ? body.error.json.data : body.data
+    data.httpStatus = status
+    return JSON.stringify(body)
+  }
+
+  /** @param {http.IncomingMessage} req @param {http.ServerResponse} res */
+  const handle = async (req, res) => {
+    const method = (req.method ?? 'GET').toUpperCase()
+    const url = new URL(req.url ?? '/', 'http://emulator.local')
+    const cls = classify(url)
+    /** @type {RequestEntry} */
+    const entry = {
+      method,
+      path: url.pathname,
+      url: req.url ?? '/',
+      procedure: cls.procedures.length ? cls.procedures.join(',') : null,
+      procedures: cls.procedures,
+      api: cls.api,
+      input: undefined,
+      raw: undefined,
+      headers: { ...req.headers },
+      at: Date.now(),
+      status: null
+    }
+    requests.push(entry)
+    for (const p of cls.procedures) counters.byProcedure[p] = (counters.byProcedure[p] ?? 0) + 1
+    if (cls.api === 'rest') counters.rest++
+    const body = await readBody(req)
+    try {
+      if (cls.api === 'trpc') {
+        entry.raw = method === 'GET' ? JSON.parse(url.searchParams.get('input') ?? 'null') ?? undefined : body ? JSON.parse(body) : undefined
+        entry.input =
+          url.searchParams.get('batch') === '1'
+            ? cls.procedures.map((_, i) => (isObject(entry.raw) && isObject(entry.raw[i]) ? entry.raw[i].json : undefined))
+            : isObject(entry.raw)
+              ? entry.raw.json
+              : undefined
+      } else if (cls.api === 'rest') {
+        entry.raw = method === 'GET' ? Object.fromEntries(url.searchParams) : body ? JSON.parse(body) : undefined
+        entry.input = entry.raw
+      }
+    } catch {
+      // unparseable input: logged as undefined, answered by dispatch
+    }
+
+    const processIt = () => dispatch(cls, method, url, req.headers, body)
+    const rule = faults.match({ procedures: cls.procedures, method, api: cls.api })
+    if (!rule) {
+      send(res, entry, await processIt())
+      return
+    }
+    entry.fault = rule.kind
+    counters.faults++
+    const reset = () => {
+      entry.status = null
+      req.socket.destroy()
+    }
+    switch (rule.kind) {
+      case 'status': {
+        const status = rule.status ?? 503
+        send(res, entry, {
+          status,
+          headers: { 'content-type': rule.contentType ?? 'application/json', ...rule.headers },
+          body: rule.body ?? faultBody(entry, status)
+        })
+        return
+      }
+      case 'html': {
+        const status = rule.status ?? 502
+        send(res, entry, htmlReply(status, HTML.gateway(status), { server: 'nginx' }))
+        return
+      }
+      case 'cloudflare':
+        send(res, entry, htmlReply(403, HTML.cloudflareChallenge(), { 'cf-mitigated': 'challenge', server: 'cloudflare', 'cf-ray': '8f1c2d3e4a5b6c7d-FRA' }))
+        return
+      case 'redirect':
+        send(res, entry, {
+          status: rule.status ?? 301,
+          headers: { location: rule.location ?? `https://${req.headers.host ?? 'dokploy.example.com'}${req.url ?? '/'}`, 'content-type': 'text/plain' },
+          body: http.STATUS_CODES[rule.status ?? 301] ?? 'Redirect'
+        })
+        return
+      case 'reset-before':
+        reset()
+        return
+      case 'reset-after':
+        await processIt()
+        reset()
+        return
+      case 'hang':
+        return // never answered; close() destroys the socket
+      case 'delay': {
+        const reply = await processIt()
+        await timers.sleep(rule.ms ?? 0)
+        send(res, entry, reply)
+        return
+      }
+      case 'cut-after': {
+        // Cloudflare gives up after rule.ms; the origin keeps working in the background.
+        processIt().catch(() => {})
+        await timers.sleep(rule.ms ?? 0)
+        send(res, entry, htmlReply(524, HTML.cloudflareTimeout(), { server: 'cloudflare' }))
+        return
+      }
+      case 'truncated': {
+        const reply = await processIt()
+        send(res, entry, { status: 200, headers: { 'content-type': 'application/json' }, body: reply.body.slice(0, Math.floor(reply.body.length / 2)) })
+        return
+      }
+      case 'html-200':
+        send(res, entry, htmlReply(200, HTML.okPage()))
+        return
+      case 'empty':
+        send(res, entry, { status: 200, headers: { 'content-type': 'application/json' }, body: '' })
+        return
+      case 'unauthorized':
+        send(
+          res,
+          entry,
+          entry.api === 'rest'
+            ? jsonReply(401, { message: 'Unauthorized' })
+            : jsonReply(401, trpcErrorItem(new TrpcError('UNAUTHORIZED'), entry.procedure ?? undefined))
+        )
+        return
+    }
+  }
+
+  /** @type {Set<import('node:net').Socket>} */
+  const sockets = new Set()
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(500, { 'content-type': 'text/plain' })
+        res.end(`emulator error: ${err instanceof Error ? err.message : String(err)}`)
+      }
+    })
+  })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve(undefined))
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+
+  let closed = false
+  /** @param {string} serviceId */
+  const mustExist = (serviceId) => {
+    const found = state.lookup(serviceId)
+    if (!found) throw new Error(`Unknown service id: ${serviceId}`)
+    return found
+  }
+
+  /** @type {Emulator} */
+  const emu = {
+    url: `http://127.0.0.1:${port}`,
+    apiKey,
+    ids: state.ids,
+    names: state.names,
+    requests,
+    deployments: queue.deployments,
+    state,
+    version: () => version,
+    stats: () => ({
+      requests: requests.length,
+      byProcedure: { ...counters.byProcedure },
+      deployCalls: { ...counters.deployCalls },
+      redeployCalls: { ...counters.redeployCalls },
+      rebuildCalls: { ...counters.rebuildCalls },
+      killBuildCalls: { ...counters.killBuildCalls },
+      rest: counters.rest,
+      unauthorized: counters.unauthorized,
+      faults: counters.faults
+    }),
+    queueList: () => queue.queueList(),
+    close: async () => {
+      if (closed) return
+      closed = true
+      timers.close()
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => server.close(() => resolve(undefined)))
+    },
+    setVersion: (v) => {
+      version = normalizeVersion(v)
+    },
+    setBuild: (serviceId, behaviour) => {
+      mustExist(serviceId)
+      queue.setBuild(serviceId, behaviour)
+    },
+    webhookDeploy: (serviceId, opts = {}) => {
+      const { kind } = mustExist(serviceId)
+      if (kind !== 'application' && kind !== 'compose') throw new Error(`webhookDeploy: ${serviceId} is a ${kind}`)
+      // A push brings a new head commit; the run is titled with its message, like Dokploy's webhook does.
+      const commit = queue.newCommit()
+      queue.heads.set(serviceId, commit)
+      return queue.enqueue({ kind, serviceId, title: opts.title ?? commit.message, description: opts.description ?? `Commit: ${commit.hash}` }).id
+    },
+    restart: () => queue.restart(),
+    inject: (rule) => faults.inject(rule),
+    clearFaults: () => faults.clear(),
+    setRateLimit: (key, n) => {
+      remaining.set(key, n)
+    },
+    dbDeploy: (serviceId, behaviour) => {
+      const { kind } = mustExist(serviceId)
+      if (kind === 'application' || kind === 'compose') throw new Error(`dbDeploy: ${serviceId} is not a database`)
+      dbBehaviour.set(serviceId, { durationMs: options.dbMs ?? 100, ...behaviour }) // replaces: omitted fail = success
+    }
+  }
+  return emu
+}

@@ -1,0 +1,406 @@
+import { describe, expect, it } from '@jest/globals'
+import { InputError, normalizeUrl, readSettings, type GetInput } from '../../src/inputs.js'
+
+const BASE = { url: 'https://dokploy.example.com', 'api-key': 'key-123', id: 'app-1' }
+
+/** `core.getInput` over a plain object: a missing input reads as ''. */
+const inputs =
+  (values: Record<string, string>): GetInput =>
+  (name) =>
+    values[name] ?? ''
+
+const ACTIONS_ENV = {
+  GITHUB_SHA: 'abcdef0123456789',
+  GITHUB_WORKFLOW: 'CD',
+  GITHUB_RUN_NUMBER: '7',
+  GITHUB_RUN_ATTEMPT: '1',
+  GITHUB_SERVER_URL: 'https://github.com',
+  GITHUB_REPOSITORY: 'acme/shop',
+  GITHUB_RUN_ID: '555'
+}
+
+const read = (values: Record<string, string>, env: NodeJS.ProcessEnv = ACTIONS_ENV) => readSettings(inputs({ ...BASE, ...values }), env)
+
+/** Runs `fn`, expects an InputError, and returns its message. */
+function inputError(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError)
+    return (error as Error).message
+  }
+  throw new Error('expected an InputError, nothing was thrown')
+}
+
+describe('readSettings defaults', () => {
+  it('applies every default when the optional inputs are empty', () => {
+    const settings = read({})
+    expect(settings).toMatchObject({
+      baseUrl: 'https://dokploy.example.com',
+      apiKey: 'key-123',
+      resource: 'application',
+      operation: 'deploy',
+      target: { id: 'app-1' },
+      wait: true,
+      waitTimeoutMs: 600_000,
+      requestTimeoutMs: 30_000,
+      pollIntervalMs: 10_000,
+      logLines: 50,
+      retries: 3,
+      warnings: []
+    })
+    expect(settings.image).toBeUndefined()
+    expect(settings.env).toBeUndefined()
+  })
+
+  it('treats white space as empty', () => {
+    const settings = read({ resource: '  ', operation: ' ', wait: ' ', 'wait-timeout': '  ', retries: ' ' })
+    expect(settings).toMatchObject({ resource: 'application', operation: 'deploy', wait: true, waitTimeoutMs: 600_000, retries: 3 })
+  })
+
+  it('defaults env-strategy to merge', () => {
+    expect(read({ env: 'A=1' }).env).toEqual({ entries: [{ key: 'A', value: '1' }], strategy: 'merge' })
+  })
+
+  it('reads explicit values', () => {
+    const settings = read({
+      resource: 'compose',
+      operation: 'stop',
+      wait: 'false',
+      'wait-timeout': '90',
+      'request-timeout': '2.5',
+      'poll-interval': '3',
+      'log-lines': '0',
+      retries: '10',
+      env: 'A=1',
+      'env-strategy': 'replace'
+    })
+    expect(settings).toMatchObject({
+      resource: 'compose',
+      operation: 'stop',
+      wait: false,
+      waitTimeoutMs: 90_000,
+      requestTimeoutMs: 2500,
+      pollIntervalMs: 3000,
+      logLines: 0,
+      retries: 10,
+      env: { strategy: 'replace' }
+    })
+  })
+
+  it.each([
+    ['true', true],
+    ['TRUE', true],
+    ['yes', true],
+    ['on', true],
+    ['1', true],
+    ['false', false],
+    ['No', false],
+    ['off', false],
+    ['0', false]
+  ])('reads wait: %s as %s', (value, expected) => {
+    expect(read({ wait: value }).wait).toBe(expected)
+  })
+
+  it('takes the default title and description from the GITHUB_* variables', () => {
+    const settings = read({})
+    expect(settings.title).toBe('abcdef0 · CD #7')
+    expect(settings.description).toBe('https://github.com/acme/shop/actions/runs/555')
+  })
+
+  it('prefers the title and description inputs, trimmed and clipped', () => {
+    const settings = read({ title: '  Release 1.2  ', description: 'd'.repeat(900) })
+    expect(settings.title).toBe('Release 1.2')
+    expect(settings.description).toHaveLength(500)
+  })
+
+  it('reads a project / environment / name target', () => {
+    expect(read({ id: '', project: 'shop', environment: 'staging', name: 'web' }).target).toEqual({
+      project: 'shop',
+      environment: 'staging',
+      name: 'web'
+    })
+    expect(read({ id: '', project: 'shop', name: 'web' }).target).toEqual({ project: 'shop', environment: undefined, name: 'web' })
+  })
+})
+
+describe('url normalisation', () => {
+  it.each([
+    ['https://dokploy.example.com', 'https://dokploy.example.com'],
+    ['https://dokploy.example.com/', 'https://dokploy.example.com'],
+    ['https://dokploy.example.com/api', 'https://dokploy.example.com'],
+    ['https://dokploy.example.com/api/', 'https://dokploy.example.com'],
+    ['  https://dokploy.example.com:3000/api//  ', 'https://dokploy.example.com:3000'],
+    ['https://example.com/dokploy/api', 'https://example.com/dokploy'],
+    ['https://example.com/apis', 'https://example.com/apis']
+  ])('%s → %s', (raw, expected) => {
+    expect(read({ url: raw }).baseUrl).toBe(expected)
+  })
+
+  it('warns about plain http on a remote host', () => {
+    const settings = read({ url: 'http://dokploy.example.com' })
+    expect(settings.baseUrl).toBe('http://dokploy.example.com')
+    expect(settings.warnings).toHaveLength(1)
+    expect(settings.warnings[0]).toMatch(/http:\/\/dokploy\.example\.com is plain http/)
+  })
+
+  it.each(['http://localhost:3000', 'http://127.0.0.1:3000', 'http://[::1]:3000'])('does not warn for loopback %s', (url) => {
+    expect(read({ url }).warnings).toEqual([])
+  })
+
+  it('does not warn for https', () => {
+    expect(normalizeUrl('https://dokploy.example.com')).toBe('https://dokploy.example.com')
+    const warnings: string[] = []
+    normalizeUrl('https://dokploy.example.com', warnings)
+    expect(warnings).toEqual([])
+  })
+
+  it('refuses a scheme other than http(s)', () => {
+    const message = inputError(() => read({ url: 'ftp://dokploy.example.com' }))
+    expect(message).toContain('"url"')
+    expect(message).toContain('ftp://dokploy.example.com')
+    expect(message).toMatch(/http:\/\/ or https:\/\//)
+  })
+
+  it('refuses credentials in the URL without echoing them', () => {
+    const message = inputError(() => read({ url: 'https://admin:hunter2pw@dokploy.example.com' }))
+    expect(message).toContain('"url"')
+    expect(message).toContain('dokploy.example.com')
+    expect(message).toMatch(/credentials/)
+    expect(message).not.toContain('hunter2pw')
+  })
+
+  it('never echoes URL credentials, whatever else is wrong with the URL', () => {
+    const message = inputError(() => read({ url: 'ftp://admin:hunter2pw@dokploy.example.com' }))
+    expect(message).toContain('"url"')
+    expect(message).not.toContain('hunter2pw')
+  })
+
+  it.each([
+    ['an @ in the password', 'https://admin:hunter@2pw@dokploy.example.com', ['hunter', '2pw']],
+    ['an @ in the password and a wrong scheme', 'ftp://admin:p4ss@w0rd9@dokploy.example.com', ['p4ss', 'w0rd9']],
+    ['a / in the password (not a parseable URL)', 'https://admin:pa/ss9word@dokploy.example.com', ['pa/ss', 'ss9word']]
+  ])('never echoes any part of URL credentials with %s', (_label, url, parts) => {
+    const message = inputError(() => read({ url }))
+    expect(message).toContain('"url"')
+    for (const part of parts) expect(message).not.toContain(part)
+  })
+
+  it.each(['https://dokploy.example.com/?x=1', 'https://dokploy.example.com/api#top'])('refuses a query or fragment: %s', (url) => {
+    const message = inputError(() => read({ url }))
+    expect(message).toContain('"url"')
+    expect(message).toContain(url)
+    expect(message).toMatch(/without \?query or #fragment/)
+  })
+
+  it('refuses something that is not a URL, and an empty url', () => {
+    expect(inputError(() => read({ url: 'dokploy.example.com' }))).toMatch(/Input "url" is "dokploy\.example\.com": expected the Dokploy base URL/)
+    expect(inputError(() => read({ url: ' ' }))).toMatch(/Input "url" is empty/)
+  })
+})
+
+describe('api-key', () => {
+  it('is required', () => {
+    expect(inputError(() => read({ 'api-key': '' }))).toMatch(/Input "api-key" is empty/)
+  })
+
+  it('must not contain white space, and the message does not echo it', () => {
+    const message = inputError(() => read({ 'api-key': 'abc def' }))
+    expect(message).toMatch(/"api-key" contains white space/)
+    expect(message).not.toContain('abc def')
+  })
+})
+
+describe('bad inputs name the input, the value and what is accepted', () => {
+  it('unknown resource', () => {
+    const message = inputError(() => read({ resource: 'lambda' }))
+    expect(message).toContain('"resource"')
+    expect(message).toContain('"lambda"')
+    expect(message).toContain('application, compose, postgres, mysql, mariadb, mongo, redis')
+  })
+
+  it('unknown operation', () => {
+    const message = inputError(() => read({ operation: 'rebuild' }))
+    expect(message).toContain('"operation"')
+    expect(message).toContain('"rebuild"')
+    expect(message).toContain('deploy, redeploy, start, stop, reload')
+  })
+
+  it('compose has no reload', () => {
+    const message = inputError(() => read({ resource: 'compose', operation: 'reload' }))
+    expect(message).toContain('"operation"')
+    expect(message).toContain('"reload"')
+    expect(message).toContain('compose supports deploy, redeploy, start, stop')
+  })
+
+  it('databases have no redeploy', () => {
+    const message = inputError(() => read({ resource: 'postgres', operation: 'redeploy' }))
+    expect(message).toContain('"operation"')
+    expect(message).toContain('"redeploy"')
+    expect(message).toContain('postgres supports deploy, start, stop, reload')
+  })
+
+  it('neither id nor name', () => {
+    const message = inputError(() => read({ id: '' }))
+    expect(message).toContain('"id"')
+    expect(message).toContain('"name"')
+    expect(message).toMatch(/give the resource's id, or its project and name/)
+  })
+
+  it('id together with name (or project)', () => {
+    const message = inputError(() => read({ id: 'app-1', project: 'shop', name: 'web' }))
+    expect(message).toContain('"id"')
+    expect(message).toContain('"app-1"')
+    expect(message).toMatch(/either id, or project and name, not both/)
+    expect(message).toContain('"web"')
+    expect(() => read({ id: 'app-1', project: 'shop' })).toThrow(InputError)
+  })
+
+  it('an id with characters no Dokploy id has', () => {
+    const message = inputError(() => read({ id: 'app 1/../x' }))
+    expect(message).toContain('"id"')
+    expect(message).toContain('"app 1/../x"')
+    expect(message).toMatch(/expected a Dokploy ID/)
+  })
+
+  it('name without project', () => {
+    const message = inputError(() => read({ id: '', name: 'web' }))
+    expect(message).toContain('"project"')
+    expect(message).toMatch(/is empty/)
+    expect(message).toContain('the project that holds "web"')
+  })
+
+  it.each([
+    ['wait-timeout', 'ten'],
+    ['wait-timeout', '0'],
+    ['wait-timeout', '-5'],
+    ['wait-timeout', '0.4'],
+    ['wait-timeout', '1e3'],
+    ['wait-timeout', '99999'],
+    ['request-timeout', 'abc'],
+    ['request-timeout', '0'],
+    ['request-timeout', '-1'],
+    ['poll-interval', '0'],
+    ['poll-interval', '-10'],
+    ['poll-interval', '301']
+  ])('%s: %s', (name, value) => {
+    const message = inputError(() => read({ [name]: value }))
+    expect(message).toContain(`"${name}"`)
+    expect(message).toContain(`"${value}"`)
+    expect(message).toMatch(/expected a number of seconds from 1 to \d+/)
+  })
+
+  it.each([
+    ['log-lines', '-1', /whole number from 0 to 10000/],
+    ['log-lines', '2.5', /whole number from 0 to 10000/],
+    ['log-lines', '10001', /whole number from 0 to 10000/],
+    ['retries', 'many', /whole number from 0 to 10/],
+    ['retries', '11', /whole number from 0 to 10/]
+  ])('%s: %s', (name, value, accepted) => {
+    const message = inputError(() => read({ [name]: value }))
+    expect(message).toContain(`"${name}"`)
+    expect(message).toContain(`"${value}"`)
+    expect(message).toMatch(accepted)
+  })
+
+  it('bad wait value', () => {
+    const message = inputError(() => read({ wait: 'maybe' }))
+    expect(message).toContain('"wait"')
+    expect(message).toContain('"maybe"')
+    expect(message).toMatch(/expected true or false/)
+  })
+
+  it('bad env-strategy, with and without env', () => {
+    for (const env of ['', 'A=1']) {
+      const message = inputError(() => read({ env, 'env-strategy': 'overwrite' }))
+      expect(message).toContain('"env-strategy"')
+      expect(message).toContain('"overwrite"')
+      expect(message).toContain('merge, replace')
+    }
+  })
+
+  it('bad env lines are reported by number and key, never by value', () => {
+    const message = inputError(() => read({ env: 'GOOD=1\nBAD KEY=hunter2-value\njust-a-secret-token\n=orphan-secret' }))
+    expect(message).toContain('"env"')
+    expect(message).toMatch(/line 2/)
+    expect(message).toContain('BAD KEY')
+    expect(message).toMatch(/line 3 has no KEY=value/)
+    expect(message).toMatch(/line 4 has no KEY=value/)
+    expect(message).toMatch(/Expected lines KEY=value/)
+    expect(message).not.toContain('hunter2-value')
+    expect(message).not.toContain('just-a-secret-token')
+    expect(message).not.toContain('orphan-secret')
+  })
+
+  it('docker-image on a resource other than an application', () => {
+    const message = inputError(() => read({ resource: 'compose', 'docker-image': 'ghcr.io/acme/web:1' }))
+    expect(message).toContain('"docker-image"')
+    expect(message).toContain('"ghcr.io/acme/web:1"')
+    expect(message).toMatch(/only applications have an image, not compose/)
+  })
+
+  it('docker-image with white space', () => {
+    const message = inputError(() => read({ 'docker-image': 'ghcr.io/acme/web 1' }))
+    expect(message).toContain('"docker-image"')
+    expect(message).toMatch(/expected an image reference/)
+  })
+
+  it.each([
+    ['registry-url', 'ghcr.io', '"ghcr.io"'],
+    ['registry-username', 'bot', '"bot"']
+  ])('%s without docker-image', (name, value, shown) => {
+    const message = inputError(() => read({ [name]: value }))
+    expect(message).toContain(`"${name}"`)
+    expect(message).toContain(shown)
+    expect(message).toMatch(/only used together with docker-image/)
+  })
+
+  it('registry-password without docker-image, without echoing the password', () => {
+    const message = inputError(() => read({ 'registry-password': 'ghp_secretpassword' }))
+    expect(message).toContain('"registry-password"')
+    expect(message).toMatch(/only used together with docker-image/)
+    expect(message).not.toContain('ghp_secretpassword')
+  })
+
+  it('docker-image with stop', () => {
+    const message = inputError(() => read({ operation: 'stop', 'docker-image': 'ghcr.io/acme/web:1' }))
+    expect(message).toContain('"docker-image"')
+    expect(message).toContain('"ghcr.io/acme/web:1"')
+    expect(message).toMatch(/only used with operation deploy, not stop/)
+  })
+
+  it('clips a very long value in the message', () => {
+    const message = inputError(() => read({ resource: 'x'.repeat(500) }))
+    expect(message.length).toBeLessThan(300)
+    expect(message).toContain('…')
+  })
+})
+
+describe('docker-image', () => {
+  it('is read with its registry settings', () => {
+    const settings = read({
+      'docker-image': 'ghcr.io/acme/web:1.2.3',
+      'registry-url': 'ghcr.io',
+      'registry-username': 'bot',
+      'registry-password': 'pw'
+    })
+    expect(settings.image).toEqual({ dockerImage: 'ghcr.io/acme/web:1.2.3', registryUrl: 'ghcr.io', username: 'bot', password: 'pw' })
+    expect(settings.operation).toBe('deploy')
+  })
+
+  it('leaves unset registry settings undefined', () => {
+    expect(read({ 'docker-image': 'nginx:1.27' }).image).toEqual({
+      dockerImage: 'nginx:1.27',
+      registryUrl: undefined,
+      username: undefined,
+      password: undefined
+    })
+  })
+
+  it('turns redeploy into deploy, with a warning, because redeploy pulls nothing', () => {
+    const settings = read({ operation: 'redeploy', 'docker-image': 'ghcr.io/acme/web:2' })
+    expect(settings.operation).toBe('deploy')
+    expect(settings.warnings).toHaveLength(1)
+    expect(settings.warnings[0]).toMatch(/redeploy does not pull images/)
+  })
+})

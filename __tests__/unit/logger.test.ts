@@ -1,0 +1,74 @@
+import { describe, expect, it, jest } from '@jest/globals'
+
+const core = {
+  info: jest.fn<(message: string) => void>(),
+  warning: jest.fn<(message: string) => void>(),
+  debug: jest.fn<(message: string) => void>(),
+  startGroup: jest.fn<(name: string) => void>(),
+  endGroup: jest.fn<() => void>()
+}
+jest.unstable_mockModule('@actions/core', () => core)
+
+const { actionsLog, formatDuration, gutter, inline } = await import('../../src/logger.js')
+
+describe('gutter', () => {
+  it('prefixes every line, so a log line cannot start a workflow command', () => {
+    const out = gutter('building\n::set-output name=status::done\n::add-mask::x\r\n::error::forged')
+    const lines = out.split('\n')
+    expect(lines).toEqual(['│ building', '│ ::set-output name=status::done', '│ ::add-mask::x', '│ ::error::forged'])
+    expect(lines.some((line) => line.startsWith('::'))).toBe(false)
+  })
+
+  it('prefixes a single line and an empty text', () => {
+    expect(gutter('::set-output name=a::b')).toBe('│ ::set-output name=a::b')
+    expect(gutter('')).toBe('│ ')
+  })
+})
+
+describe('inline', () => {
+  it('folds every line break into one visible marker', () => {
+    expect(inline('first\nsecond\r\n\r\nthird')).toBe('first ⏎ second ⏎ third')
+  })
+
+  it('leaves no line that could start with a workflow command', () => {
+    const out = inline('oops\n::set-output name=status::done')
+    expect(out).not.toMatch(/[\r\n]/)
+    expect(out.startsWith('::')).toBe(false)
+  })
+
+  it('trims the ends', () => {
+    expect(inline('  message\n')).toBe('message ⏎')
+    expect(inline('plain')).toBe('plain')
+  })
+})
+
+describe('formatDuration', () => {
+  it('shows seconds under a minute, and minutes with padded seconds above', () => {
+    expect(formatDuration(0)).toBe('0s')
+    expect(formatDuration(5_400)).toBe('5s')
+    expect(formatDuration(65_000)).toBe('1m 05s')
+    expect(formatDuration(59_600)).toBe('1m 00s')
+    expect(formatDuration(3_723_000)).toBe('62m 03s')
+  })
+})
+
+describe('actionsLog', () => {
+  it('routes messages to the matching @actions/core calls', () => {
+    actionsLog.info('i')
+    actionsLog.warning('w')
+    actionsLog.debug('d')
+    expect(core.info).toHaveBeenCalledWith('i')
+    expect(core.warning).toHaveBeenCalledWith('w')
+    expect(core.debug).toHaveBeenCalledWith('d')
+  })
+
+  it('wraps a group body between startGroup and endGroup', () => {
+    core.info.mockClear()
+    actionsLog.group('Why it failed', 'body')
+    expect(core.startGroup).toHaveBeenCalledWith('Why it failed')
+    expect(core.info).toHaveBeenCalledWith('body')
+    expect(core.endGroup).toHaveBeenCalledTimes(1)
+    const order = [core.startGroup.mock.invocationCallOrder[0], core.info.mock.invocationCallOrder[0], core.endGroup.mock.invocationCallOrder[0]]
+    expect([...order].sort((a, b) => a - b)).toEqual(order)
+  })
+})

@@ -1,0 +1,35 @@
+import { startEmulator } from '../__tests__/emulator/server.js'
+import { node, runAction } from './run-action.js'
+
+/**
+ * Runs the built action once and shows what a user would see: the log, the outputs, the summary.
+ *   npm run demo                                   against the built-in emulator (deploys "web")
+ *   npm run demo -- resource=postgres operation=stop name=db project=shop
+ *   DOKPLOY_URL=https://… DOKPLOY_API_KEY=… npm run demo -- id=<applicationId>   against a real Dokploy
+ */
+const args = Object.fromEntries(
+  process.argv.slice(2).map((arg) => {
+    const at = arg.indexOf('=')
+    return at > 0 ? [arg.slice(0, at), arg.slice(at + 1)] : [arg, 'true']
+  })
+)
+
+const real = process.env.DOKPLOY_URL && process.env.DOKPLOY_API_KEY
+const emulator = real ? undefined : await startEmulator({ buildMs: 1500 })
+const inputs = real
+  ? { url: process.env.DOKPLOY_URL, 'api-key': process.env.DOKPLOY_API_KEY, ...args }
+  : { url: emulator.url, 'api-key': emulator.apiKey, ...(args.id || args.name ? {} : { id: emulator.ids.web }), ...args }
+
+console.log(`▶ dist/index.js on ${node === process.execPath ? `node ${process.version}` : 'Node 24'} against ${real ? inputs.url : `the emulator at ${emulator.url}`}`)
+console.log(`  inputs: ${JSON.stringify({ ...inputs, 'api-key': '***' })}\n`)
+const run = await runAction(inputs, {
+  echo: true,
+  env: { GITHUB_SHA: '1a2b3c4d5e6f', GITHUB_WORKFLOW: 'demo', GITHUB_RUN_NUMBER: '1' }
+})
+console.log(`\n▶ exit code ${run.code} after ${Math.round(run.ms)} ms`)
+console.log('▶ outputs')
+for (const [name, value] of Object.entries(run.outputs)) console.log(`  ${name}: ${value}`)
+console.log('▶ job summary (HTML)')
+console.log(run.summary)
+await emulator?.close()
+process.exitCode = run.code ?? 1

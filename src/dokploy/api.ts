@@ -1,0 +1,154 @@
+import type { DokployClient } from './client.js'
+import { array, nullableText, object, requiredText, text, type Json } from './shape.js'
+import { DokployError } from './errors.js'
+import { SPECS, type Mode, type Operation, type Resource, type ResourceSpec } from '../operations.js'
+import { registerSecret } from '../secrets.js'
+import { envValues } from '../env.js'
+
+/** Typed Dokploy calls. Each extractor keeps only the fields named here; secrets it keeps are masked first. */
+
+export type DeploymentStatus = 'running' | 'done' | 'error' | 'cancelled'
+
+export interface DeploymentRow {
+  deploymentId: string
+  title: string | null
+  status: DeploymentStatus | string
+  errorMessage: string | null
+  createdAt: string | null
+  startedAt: string | null
+  finishedAt: string | null
+}
+
+export interface QueueJob {
+  id: string
+  state: string
+  serviceId: string | undefined
+  title: string | undefined
+  timestamp: number
+}
+
+function toRow(value: unknown): DeploymentRow {
+  const row = object(value, 'a deployment row')
+  return {
+    deploymentId: requiredText(row, 'deploymentId', 'a deployment row'),
+    title: nullableText(row, 'title'),
+    status: requiredText(row, 'status', 'a deployment row'),
+    errorMessage: nullableText(row, 'errorMessage'),
+    createdAt: nullableText(row, 'createdAt'),
+    startedAt: nullableText(row, 'startedAt'),
+    finishedAt: nullableText(row, 'finishedAt')
+  }
+}
+
+/** The service's deployment rows, newest first (Dokploy keeps the last 10). */
+export function listDeployments(client: DokployClient, spec: ResourceSpec, id: string): Promise<DeploymentRow[]> {
+  if (!spec.deploymentList) throw new Error(`${spec.router} has no deployment rows`)
+  return client.query(spec.deploymentList, { [spec.idKey]: id }, (value) => array(value, 'deployments').map(toRow))
+}
+
+/** The build queue of the whole server (v0.28.3+), in queue order. */
+export function queueList(client: DokployClient): Promise<QueueJob[]> {
+  return client.query('deployment.queueList', undefined, (value) =>
+    array(value, 'queue jobs').map((entry) => {
+      const job = object(entry, 'a queue job')
+      const data = job.data && typeof job.data === 'object' ? (job.data as Json) : {}
+      return {
+        id: String(job.id ?? ''),
+        state: text(job, 'state') ?? 'waiting',
+        serviceId: text(data, 'applicationId') ?? text(data, 'composeId'),
+        title: text(data, 'titleLog'),
+        timestamp: typeof job.timestamp === 'number' ? job.timestamp : 0
+      }
+    })
+  )
+}
+
+/** The last lines of a deployment's build log (v0.29.6+). */
+export function readLogs(client: DokployClient, deploymentId: string, tail: number): Promise<string> {
+  return client.query('deployment.readLogs', { deploymentId, tail }, (value) => (typeof value === 'string' ? value : ''))
+}
+
+export interface ServiceDetails {
+  name?: string
+  appName?: string
+  status?: string
+  projectId?: string
+  environmentId?: string
+  sourceType?: string
+  env?: string | null
+  buildArgs?: string | null
+  buildSecrets?: string | null
+  createEnvFile?: boolean
+  dockerImage?: string | null
+  registryUrl?: string | null
+  username?: string | null
+  password?: string | null
+}
+
+/**
+ * `<router>.one` carries every secret of the service. Only the fields below are kept; the
+ * ones that are secret are masked before anything else can print them.
+ */
+export function readService(client: DokployClient, spec: ResourceSpec, id: string): Promise<ServiceDetails> {
+  return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => {
+    const row = object(value, `a ${spec.router}`)
+    const environment = row.environment && typeof row.environment === 'object' ? (row.environment as Json) : {}
+    const details: ServiceDetails = {
+      name: text(row, 'name'),
+      appName: text(row, 'appName'),
+      status: text(row, spec.statusKey),
+      projectId: text(row, 'projectId') ?? text(environment, 'projectId'),
+      environmentId: text(row, 'environmentId'),
+      sourceType: text(row, 'sourceType'),
+      env: nullableText(row, 'env'),
+      createEnvFile: typeof row.createEnvFile === 'boolean' ? row.createEnvFile : undefined
+    }
+    if (spec.router === 'application') {
+      Object.assign(details, {
+        buildArgs: nullableText(row, 'buildArgs'),
+        buildSecrets: nullableText(row, 'buildSecrets'),
+        dockerImage: nullableText(row, 'dockerImage'),
+        registryUrl: nullableText(row, 'registryUrl'),
+        username: nullableText(row, 'username'),
+        password: nullableText(row, 'password')
+      })
+    }
+    for (const block of [details.env, details.buildArgs, details.buildSecrets]) envValues(block ?? '').forEach((value) => registerSecret(value))
+    registerSecret(details.password)
+    return details
+  })
+}
+
+/** Only the status: what is followed after a database deploy whose answer was cut. */
+export function readStatus(client: DokployClient, spec: ResourceSpec, id: string): Promise<string | undefined> {
+  return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => text(object(value, `a ${spec.router}`), spec.statusKey))
+}
+
+export interface OperationCall {
+  resource: Resource
+  operation: Operation
+  id: string
+  mode: Mode
+  title?: string
+  description?: string
+  appName?: string
+  /** Bound for a sync-long call (a database deploy). */
+  timeoutMs?: number
+}
+
+/** Sends the operation. Replies vary by version (void, true, a row, {success, message}) and are not kept. */
+export async function runOperation(client: DokployClient, call: OperationCall): Promise<void> {
+  const spec = SPECS[call.resource]
+  const input: Record<string, unknown> = { [spec.idKey]: call.id }
+  if (call.mode === 'queued') {
+    if (call.title) input.title = call.title
+    if (call.description) input.description = call.description
+  }
+  if (call.operation === 'reload') input.appName = call.appName
+  await client.mutate(`${spec.router}.${call.operation}`, input, (value) => {
+    // compose deploy answers {success:false} on some versions when it refused the job
+    if (value && typeof value === 'object' && (value as Json).success === false) {
+      throw new DokployError('server-error', `Dokploy refused ${spec.router}.${call.operation}: ${String((value as Json).message ?? 'no reason given')}.`, 'processed')
+    }
+  }, { timeoutMs: call.timeoutMs })
+}

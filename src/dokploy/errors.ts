@@ -1,0 +1,73 @@
+/**
+ * Every way a call to Dokploy can fail, with a message that says what to do.
+ * `delivery` records whether Dokploy can have acted on the request: it decides what may be resent.
+ */
+export type Failure =
+  | 'redirect'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'cloudflare'
+  | 'not-found'
+  | 'no-procedure'
+  | 'bad-request'
+  | 'method'
+  | 'server-error'
+  | 'unavailable'
+  | 'rate-limited'
+  | 'gateway'
+  | 'not-json'
+  | 'truncated'
+  | 'bad-shape'
+  | 'network'
+  | 'timeout'
+  | 'cancelled'
+
+export type Delivery = 'not-processed' | 'maybe-processed' | 'processed'
+
+export class DokployError extends Error {
+  constructor(
+    readonly failure: Failure,
+    message: string,
+    readonly delivery: Delivery,
+    readonly status?: number,
+    readonly retryAfterMs?: number
+  ) {
+    super(message)
+    this.name = 'DokployError'
+  }
+}
+
+/** A response that parsed but did not have the fields we need (another Dokploy version). */
+export class ShapeError extends Error {
+  constructor(readonly expected: string) {
+    super(expected)
+    this.name = 'ShapeError'
+  }
+}
+
+const TRANSIENT_FOR_QUERIES: ReadonlySet<Failure> = new Set([
+  'unavailable',
+  'rate-limited',
+  'gateway',
+  'truncated',
+  'network',
+  'timeout'
+])
+
+/** Queries can be asked again; a mutation only when it certainly never reached Dokploy. */
+export function isRetryable(error: DokployError, kind: 'query' | 'mutation'): boolean {
+  if (!TRANSIENT_FOR_QUERIES.has(error.failure)) return false
+  return kind === 'query' || error.delivery === 'not-processed'
+}
+
+/** A short, secret-free glimpse of a body that is not Dokploy's JSON: its <title>, or its first characters. */
+export function preview(text: string, redact: (s: string) => string): string {
+  const title = /<title[^>]*>([^<]{1,120})<\/title>/i.exec(text)?.[1]
+  const raw = title ?? text.slice(0, 120)
+  const clean = redact(raw)
+    // eslint-disable-next-line no-control-regex -- control characters are what is being removed
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+  return clean ? `"${clean}${!title && text.length > 120 ? '…' : ''}"` : 'an empty body'
+}

@@ -1,0 +1,182 @@
+import { Input } from './constants.js'
+import { RESOURCES, OPERATIONS, SPECS, operationsOf, type Operation, type Resource } from './operations.js'
+import { parseEnvInput, type EnvEntry, type EnvStrategy } from './env.js'
+import { clip, defaultRunInfo, DESCRIPTION_LIMIT, TITLE_LIMIT } from './title.js'
+
+/** Every input, validated and typed. Nothing is sent to Dokploy until this succeeds. */
+export interface Settings {
+  baseUrl: string
+  apiKey: string
+  resource: Resource
+  operation: Operation
+  target: { id: string } | { project: string; environment?: string; name: string }
+  wait: boolean
+  waitTimeoutMs: number
+  requestTimeoutMs: number
+  pollIntervalMs: number
+  logLines: number
+  retries: number
+  title: string
+  description: string
+  image?: { dockerImage: string; registryUrl?: string; username?: string; password?: string }
+  env?: { entries: EnvEntry[]; strategy: EnvStrategy }
+  warnings: string[]
+}
+
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'InputError'
+  }
+}
+
+export type GetInput = (name: string) => string
+
+const bad = (name: string, value: string, accepted: string): InputError =>
+  new InputError(`Input "${name}" is ${value === '' ? 'empty' : `"${clip(value, 80)}"`}: ${accepted}.`)
+
+function oneOf<T extends string>(get: GetInput, name: string, allowed: readonly T[], fallback: T): T {
+  const value = get(name).trim() || fallback
+  if (!(allowed as readonly string[]).includes(value)) throw bad(name, value, `expected one of ${allowed.join(', ')}`)
+  return value as T
+}
+
+function seconds(get: GetInput, name: string, fallback: number, min: number, max: number): number {
+  const raw = get(name).trim()
+  if (raw === '') return fallback * 1000
+  const value = Number(raw)
+  if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) throw bad(name, raw, `expected a number of seconds from ${min} to ${max}`)
+  return Math.round(value * 1000)
+}
+
+function integer(get: GetInput, name: string, fallback: number, min: number, max: number): number {
+  const raw = get(name).trim()
+  if (raw === '') return fallback
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw bad(name, raw, `expected a whole number from ${min} to ${max}`)
+  return Number(raw)
+}
+
+function boolean(get: GetInput, name: string, fallback: boolean): boolean {
+  const raw = get(name).trim()
+  if (raw === '') return fallback
+  if (/^(true|yes|on|1)$/i.test(raw)) return true
+  if (/^(false|no|off|0)$/i.test(raw)) return false
+  throw bad(name, raw, 'expected true or false')
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
+
+/** Accepts a trailing `/` or `/api`, and refuses anything fetch would mangle or a log would expose. */
+export function normalizeUrl(raw: string, warnings: string[] = []): string {
+  // never echo credentials written into the URL
+  const value = raw.trim().replace(/\/\/[^/@\s]*@/, '//***@')
+  let url: URL
+  try {
+    url = new URL(raw.trim())
+  } catch {
+    throw bad(Input.url, value, 'expected the Dokploy base URL, such as https://dokploy.example.com')
+  }
+  if (url.username || url.password) throw bad(Input.url, value, 'credentials in the URL are not accepted; pass the key as api-key')
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw bad(Input.url, value, 'expected an http:// or https:// URL')
+  if (url.search || url.hash) throw bad(Input.url, value, 'expected the base URL without ?query or #fragment')
+  if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname)) {
+    warnings.push(`${url.origin} is plain http: the API key travels unencrypted. Use https:// if the server has it.`)
+  }
+  const path = url.pathname.replace(/\/+$/, '').replace(/\/api$/, '').replace(/\/+$/, '')
+  return `${url.origin}${path}`
+}
+
+export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env): Settings {
+  const warnings: string[] = []
+  const rawUrl = get(Input.url).trim()
+  if (rawUrl === '') throw bad(Input.url, '', 'expected the Dokploy base URL, such as https://dokploy.example.com')
+  const baseUrl = normalizeUrl(rawUrl, warnings)
+
+  const apiKey = get(Input.apiKey).trim()
+  if (apiKey === '') throw new InputError(`Input "${Input.apiKey}" is empty: pass a Dokploy API key, e.g. api-key: \${{ secrets.DOKPLOY_API_KEY }}.`)
+  if (/\s/.test(apiKey)) throw new InputError(`Input "${Input.apiKey}" contains white space: paste the key alone.`)
+
+  const resource = oneOf(get, Input.resource, RESOURCES, 'application')
+  let operation = oneOf(get, Input.operation, OPERATIONS, 'deploy')
+  if (SPECS[resource].operations[operation] === undefined) {
+    throw bad(Input.operation, operation, `${resource} supports ${operationsOf(resource).join(', ')}`)
+  }
+
+  const target = readTarget(get)
+  const image = readImage(get, resource)
+  if (image && operation === 'redeploy') {
+    warnings.push('redeploy does not pull images; deploying instead so the new docker-image is used.')
+    operation = 'deploy'
+  }
+  if (image && operation !== 'deploy') throw bad(Input.dockerImage, image.dockerImage, `only used with operation deploy, not ${operation}`)
+
+  const envText = get(Input.env)
+  let envSetting: Settings['env']
+  if (envText.trim() !== '') {
+    const { entries, problems } = parseEnvInput(envText)
+    if (problems.length) throw new InputError(`Input "${Input.env}": ${problems.join('; ')}. Expected lines KEY=value (# comments and blank lines are ignored).`)
+    envSetting = { entries, strategy: oneOf(get, Input.envStrategy, ['merge', 'replace'] as const, 'merge') }
+  } else {
+    oneOf(get, Input.envStrategy, ['merge', 'replace'] as const, 'merge')
+  }
+
+  const run = defaultRunInfo(env)
+  const settings: Settings = {
+    baseUrl,
+    apiKey,
+    resource,
+    operation,
+    target,
+    wait: boolean(get, Input.wait, true),
+    waitTimeoutMs: seconds(get, Input.waitTimeout, 600, 1, 6 * 3600),
+    requestTimeoutMs: seconds(get, Input.requestTimeout, 30, 1, 3600),
+    pollIntervalMs: seconds(get, Input.pollInterval, 10, 1, 300),
+    logLines: integer(get, Input.logLines, 50, 0, 10000),
+    retries: integer(get, Input.retries, 3, 0, 10),
+    title: clip(get(Input.title).trim() || run.title, TITLE_LIMIT),
+    description: clip(get(Input.description).trim() || run.description, DESCRIPTION_LIMIT),
+    image,
+    env: envSetting,
+    warnings
+  }
+  return settings
+}
+
+function readTarget(get: GetInput): Settings['target'] {
+  const id = get(Input.id).trim()
+  const project = get(Input.project).trim()
+  const environment = get(Input.environment).trim()
+  const name = get(Input.name).trim()
+  if (id) {
+    if (name || project) throw bad(Input.id, id, `give either id, or project and name, not both (name is "${name}", project is "${project}")`)
+    if (!/^[\w.-]{1,128}$/.test(id)) throw bad(Input.id, id, 'expected a Dokploy ID (letters, digits, - and _)')
+    return { id }
+  }
+  if (!name) throw new InputError(`Input "${Input.id}" is empty and so is "${Input.name}": give the resource's id, or its project and name.`)
+  if (!project) throw bad(Input.project, '', `expected the project that holds "${name}"`)
+  return { project, environment: environment || undefined, name }
+}
+
+function readImage(get: GetInput, resource: Resource): Settings['image'] {
+  const dockerImage = get(Input.dockerImage).trim()
+  const registryUrl = get(Input.registryUrl).trim()
+  const username = get(Input.registryUsername).trim()
+  const password = get(Input.registryPassword).trim()
+  if (!dockerImage) {
+    const stray = [
+      [Input.registryUrl, registryUrl],
+      [Input.registryUsername, username],
+      [Input.registryPassword, password ? '***' : '']
+    ].find(([, value]) => value)
+    if (stray) throw bad(stray[0], stray[1], `only used together with ${Input.dockerImage}`)
+    return undefined
+  }
+  if (resource !== 'application') throw bad(Input.dockerImage, dockerImage, `only applications have an image, not ${resource}`)
+  if (/\s/.test(dockerImage)) throw bad(Input.dockerImage, dockerImage, 'expected an image reference such as ghcr.io/acme/web:1.2.3')
+  return {
+    dockerImage,
+    registryUrl: registryUrl || undefined,
+    username: username || undefined,
+    password: password || undefined
+  }
+}

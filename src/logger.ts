@@ -1,0 +1,39 @@
+import * as core from '@actions/core'
+
+/**
+ * Text from the server (log lines, messages) is printed behind a gutter: a line of a build log
+ * that starts with `::` could otherwise forge a workflow command (set-output, add-mask, error).
+ */
+export const gutter = (text: string): string =>
+  text
+    .split(/\r?\n/)
+    .map((line) => `│ ${line}`)
+    .join('\n')
+
+/** A single line of server text inside our own message: no newlines, so nothing can start a command. */
+export const inline = (text: string): string => text.replace(/[\r\n]+/g, ' ⏎ ').trim()
+
+export interface Log {
+  info: (message: string) => void
+  warning: (message: string) => void
+  debug: (message: string) => void
+  group: (title: string, body: string) => void
+}
+
+export const actionsLog: Log = {
+  info: (message) => core.info(message),
+  warning: (message) => core.warning(message),
+  debug: (message) => core.debug(message),
+  group: (title, body) => {
+    core.startGroup(title)
+    core.info(body)
+    core.endGroup()
+  }
+}
+
+export function formatDuration(ms: number): string {
+  const total = Math.round(ms / 1000)
+  const minutes = Math.floor(total / 60)
+  const seconds = total % 60
+  return minutes ? `${minutes}m ${String(seconds).padStart(2, '0')}s` : `${seconds}s`
+}

@@ -1,0 +1,76 @@
+/**
+ * What Dokploy offers for each resource (API.md §3): one table read by one dispatcher.
+ * Databases have no redeploy, and their `rebuild` deletes volumes, so it is never listed.
+ */
+export const RESOURCES = ['application', 'compose', 'postgres', 'mysql', 'mariadb', 'mongo', 'redis'] as const
+export const OPERATIONS = ['deploy', 'redeploy', 'start', 'stop', 'reload'] as const
+
+export type Resource = (typeof RESOURCES)[number]
+export type Operation = (typeof OPERATIONS)[number]
+
+/**
+ * queued: Dokploy enqueues a build and answers at once; the deployment row is followed.
+ * sync: the HTTP answer is the result.
+ * sync-long: synchronous but may take minutes (database deploy): gets the wait bound, not the request bound.
+ */
+export type Mode = 'queued' | 'sync' | 'sync-long'
+
+export interface ResourceSpec {
+  router: Resource
+  idKey: string
+  statusKey: 'applicationStatus' | 'composeStatus'
+  /** Key of the service list in a project.all environment. */
+  listKey: string
+  /** Dashboard path segment. */
+  dashboardType: string
+  /** Query listing this service's deployment rows, for queued resources. */
+  deploymentList?: 'deployment.all' | 'deployment.allByCompose'
+  operations: Partial<Record<Operation, Mode>>
+}
+
+const database = (router: Resource, idKey: string): ResourceSpec => ({
+  router,
+  idKey,
+  statusKey: 'applicationStatus',
+  listKey: router,
+  dashboardType: router,
+  operations: { deploy: 'sync-long', start: 'sync', stop: 'sync', reload: 'sync' }
+})
+
+export const SPECS: Record<Resource, ResourceSpec> = {
+  application: {
+    router: 'application',
+    idKey: 'applicationId',
+    statusKey: 'applicationStatus',
+    listKey: 'applications',
+    dashboardType: 'application',
+    deploymentList: 'deployment.all',
+    operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync', reload: 'sync' }
+  },
+  compose: {
+    router: 'compose',
+    idKey: 'composeId',
+    statusKey: 'composeStatus',
+    listKey: 'compose',
+    dashboardType: 'compose',
+    deploymentList: 'deployment.allByCompose',
+    operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync' }
+  },
+  postgres: database('postgres', 'postgresId'),
+  mysql: database('mysql', 'mysqlId'),
+  mariadb: database('mariadb', 'mariadbId'),
+  mongo: database('mongo', 'mongoId'),
+  redis: database('redis', 'redisId')
+}
+
+export const isDatabase = (resource: Resource): boolean => resource !== 'application' && resource !== 'compose'
+
+/** Operations the resource has, for error messages. */
+export const operationsOf = (resource: Resource): Operation[] =>
+  OPERATIONS.filter((op) => SPECS[resource].operations[op] !== undefined)
+
+/** The service status a successful synchronous operation leaves behind. */
+export const statusAfter = (operation: Operation): 'done' | 'idle' => (operation === 'stop' ? 'idle' : 'done')
+
+/** Operations that call for the stored appName (it has a random suffix, so it must be read). */
+export const needsAppName = (operation: Operation): boolean => operation === 'reload'
