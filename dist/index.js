@@ -37128,14 +37128,16 @@ function isRetryable(error, kind) {
 }
 /** A short, secret-free glimpse of a body that is not Dokploy's JSON: its <title>, or its first characters. */
 function preview(text, redact) {
-    const title = /<title[^>]*>([^<]{1,120})<\/title>/i.exec(text)?.[1];
-    const raw = title ?? text.slice(0, 120);
-    const clean = redact(raw)
+    // redact before cutting: a secret that straddles the cut would otherwise leave its first half
+    const whole = redact(text);
+    const title = /<title[^>]*>([^<]{1,120})<\/title>/i.exec(whole)?.[1];
+    const raw = title ?? whole.slice(0, 120);
+    const clean = raw
         // eslint-disable-next-line no-control-regex -- control characters are what is being removed
         .replace(/[\u0000-\u001f\u007f]+/g, ' ')
         .replace(/\s+/g, ' ')
         .trim();
-    return clean ? `"${clean}${!title && text.length > 120 ? '…' : ''}"` : 'an empty body';
+    return clean ? `"${clean}${!title && whole.length > 120 ? '…' : ''}"` : 'an empty body';
 }
 
 // EXTERNAL MODULE: external "node:http"
@@ -39443,7 +39445,7 @@ class DokployClient {
     }
     query(procedure, input, extract) {
         const query = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
-        return this.call('query', procedure, { method: 'GET', path: `${procedure}${query}` }, extract);
+        return this.call('query', procedure, { method: 'GET', path: `${procedure}${query}` }, extract, {}, input);
     }
     mutate(procedure, input, extract, options = {}) {
         const body = JSON.stringify({ json: input });
@@ -39722,8 +39724,9 @@ function parseEnvInput(text) {
         const entry = split(line);
         if (!entry)
             problems.push(`line ${index + 1} has no KEY=value`);
+        // the line is not quoted: it may be part of a secret pasted across lines
         else if (!KEY.test(entry.key))
-            problems.push(`line ${index + 1}: "${entry.key.slice(0, 40)}" is not a valid variable name`);
+            problems.push(`line ${index + 1} does not start with a valid variable name (letters, digits, _ . -)`);
         else {
             const existing = entries.findIndex((e) => e.key === entry.key);
             if (existing >= 0)
@@ -39834,7 +39837,7 @@ const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 /** Accepts a trailing `/` or `/api`, and refuses anything fetch would mangle or a log would expose. */
 function normalizeUrl(raw, warnings = []) {
     // never echo credentials written into the URL
-    const value = raw.trim().replace(/\/\/[^/@\s]*@/, '//***@');
+    const value = raw.trim().replace(/\/\/\S*@/, '//***@');
     let url;
     try {
         url = new URL(raw.trim());
@@ -40763,7 +40766,7 @@ function summaryHtml(outcome) {
     if (outcome.errorMessage)
         parts.push(`<p><b>Dokploy says:</b> ${report_escape(outcome.errorMessage)}</p>`);
     if (outcome.logTail) {
-        const lines = outcome.logTail.split('\n').length;
+        const lines = outcome.logTail.trimEnd().split('\n').length;
         parts.push(`<details><summary>Last ${lines} lines of the build log</summary><pre>${report_escape(outcome.logTail)}</pre></details>`);
     }
     return parts.join('\n');

@@ -40,7 +40,8 @@ export function parseEnvInput(text: string): { entries: EnvEntry[]; problems: st
     if (!isContent(line)) return
     const entry = split(line)
     if (!entry) problems.push(`line ${index + 1} has no KEY=value`)
-    else if (!KEY.test(entry.key)) problems.push(`line ${index + 1}: "${entry.key.slice(0, 40)}" is not a valid variable name`)
+    // the line is not quoted: it may be part of a secret pasted across lines
+    else if (!KEY.test(entry.key)) problems.push(`line ${index + 1} does not start with a valid variable name (letters, digits, _ . -)`)
     else {
       const existing = entries.findIndex((e) => e.key === entry.key)
       if (existing >= 0) entries.splice(existing, 1)

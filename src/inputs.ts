@@ -69,7 +69,7 @@ const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
 /** Accepts a trailing `/` or `/api`, and refuses anything fetch would mangle or a log would expose. */
 export function normalizeUrl(raw: string, warnings: string[] = []): string {
   // never echo credentials written into the URL
-  const value = raw.trim().replace(/\/\/[^/@\s]*@/, '//***@')
+  const value = raw.trim().replace(/\/\/\S*@/, '//***@')
   let url: URL
   try {
     url = new URL(raw.trim())

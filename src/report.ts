@@ -56,7 +56,7 @@ export function summaryHtml(outcome: Outcome): string {
   if (!outcome.ok && outcome.message) parts.push(`<p>${escape(outcome.message)}</p>`)
   if (outcome.errorMessage) parts.push(`<p><b>Dokploy says:</b> ${escape(outcome.errorMessage)}</p>`)
   if (outcome.logTail) {
-    const lines = outcome.logTail.split('\n').length
+    const lines = outcome.logTail.trimEnd().split('\n').length
     parts.push(`<details><summary>Last ${lines} lines of the build log</summary><pre>${escape(outcome.logTail)}</pre></details>`)
   }
   return parts.join('\n')

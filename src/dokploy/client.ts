@@ -49,7 +49,7 @@ export class DokployClient {
 
   query<T>(procedure: string, input: object | undefined, extract: Extract<T>): Promise<T> {
     const query = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`
-    return this.call('query', procedure, { method: 'GET', path: `${procedure}${query}` }, extract)
+    return this.call('query', procedure, { method: 'GET', path: `${procedure}${query}` }, extract, {}, input)
   }
 
   mutate<T>(procedure: string, input: object, extract: Extract<T>, options: CallOptions = {}): Promise<T> {

@@ -62,12 +62,14 @@ export function isRetryable(error: DokployError, kind: 'query' | 'mutation'): bo
 
 /** A short, secret-free glimpse of a body that is not Dokploy's JSON: its <title>, or its first characters. */
 export function preview(text: string, redact: (s: string) => string): string {
-  const title = /<title[^>]*>([^<]{1,120})<\/title>/i.exec(text)?.[1]
-  const raw = title ?? text.slice(0, 120)
-  const clean = redact(raw)
+  // redact before cutting: a secret that straddles the cut would otherwise leave its first half
+  const whole = redact(text)
+  const title = /<title[^>]*>([^<]{1,120})<\/title>/i.exec(whole)?.[1]
+  const raw = title ?? whole.slice(0, 120)
+  const clean = raw
     // eslint-disable-next-line no-control-regex -- control characters are what is being removed
     .replace(/[\u0000-\u001f\u007f]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim()
-  return clean ? `"${clean}${!title && text.length > 120 ? '…' : ''}"` : 'an empty body'
+  return clean ? `"${clean}${!title && whole.length > 120 ? '…' : ''}"` : 'an empty body'
 }

@@ -1,0 +1,213 @@
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { startEmulator } from '../emulator/server.js'
+import { errorLine, runAction, visibleLog } from './harness.js'
+
+/** Issue 3: the step reports the deployment its own call created, whatever else the server is doing. */
+let emu: Awaited<ReturnType<typeof startEmulator>>
+beforeEach(async () => {
+  emu = await startEmulator({ buildMs: 300 })
+})
+afterEach(() => emu.close())
+
+const inputs = (extra: Record<string, string> = {}): Record<string, string> => ({
+  url: emu.url,
+  'api-key': emu.apiKey,
+  id: emu.ids.web,
+  ...extra
+})
+const rowsOf = (serviceId: string) => emu.deployments.filter((d) => d.applicationId === serviceId || d.composeId === serviceId)
+const ourTitle = '1a2b3c4 · Deploy #42'
+
+describe('its own deployment', () => {
+  test('a webhook deployment queued just before the call runs first; the step follows its own, behind it', async () => {
+    emu.setBuild(emu.ids.web, { durationMs: 800 })
+    emu.webhookDeploy(emu.ids.web, { title: 'feat: pushed just before' })
+    const run = await runAction(inputs())
+
+    expect(run.code).toBe(0)
+    const rows = rowsOf(emu.ids.web)
+    expect(rows).toHaveLength(2)
+    const [webhook, ours] = rows
+    expect(run.outputs['deployment-id']).toBe(ours.deploymentId)
+    expect(run.outputs['deployment-id']).not.toBe(webhook.deploymentId)
+    expect(run.outputs.status).toBe('done')
+    expect(visibleLog(run)).toMatch(/matched by the title this step sent|matched by its place in the queue/)
+  })
+
+  test('a webhook deployment queued just after the call runs second; the step reports the first', async () => {
+    emu.setBuild(emu.ids.web, { durationMs: 800 })
+    let pushed = false
+    const run = await runAction(inputs(), {
+      onStdout: (chunk) => {
+        if (!pushed && chunk.includes('Dokploy queued the deploy')) {
+          pushed = true
+          emu.webhookDeploy(emu.ids.web, { title: 'fix: pushed just after' })
+        }
+      }
+    })
+
+    expect(pushed).toBe(true)
+    expect(run.code).toBe(0)
+    const [ours] = rowsOf(emu.ids.web)
+    expect(run.outputs['deployment-id']).toBe(ours.deploymentId)
+    expect(emu.queueList().length + rowsOf(emu.ids.web).length).toBeGreaterThanOrEqual(2)
+  })
+
+  test('a deployment that ends between two polls with its title already overwritten is found by queue order', async () => {
+    // another service's long build holds the queue; then a webhook job and ours wait behind it
+    emu.setBuild(emu.ids.stack, { durationMs: 1500 })
+    emu.setBuild(emu.ids.web, { durationMs: 20 })
+    emu.webhookDeploy(emu.ids.stack, { title: 'compose push' })
+    emu.webhookDeploy(emu.ids.web, { title: 'feat: webhook first' })
+    const run = await runAction(inputs({ 'poll-interval': '5' }))
+
+    expect(run.code).toBe(0)
+    const [webhook, ours] = rowsOf(emu.ids.web)
+    // both git builds ended before the step saw them: neither carries the title sent any more
+    expect(ours.title).not.toBe(ourTitle)
+    expect(run.outputs['deployment-id']).toBe(ours.deploymentId)
+    expect(run.outputs['deployment-id']).not.toBe(webhook.deploymentId)
+    expect(visibleLog(run)).toContain('matched by its place in the queue (1 earlier build(s) of this service ahead of it)')
+  })
+
+  test('a build queued behind another service says so, then follows its own to done', async () => {
+    emu.setBuild(emu.ids.stack, { durationMs: 2000 })
+    emu.webhookDeploy(emu.ids.stack, { title: 'compose push' })
+    const run = await runAction(inputs())
+
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('done')
+    expect(visibleLog(run)).toContain('Queued: behind 1 other build(s) on this server.')
+    expect(run.outputs['deployment-id']).toBe(rowsOf(emu.ids.web)[0].deploymentId)
+  })
+})
+
+describe('queued, lost, stuck', () => {
+  test('a job lost from the queue (server restart) fails with status lost', async () => {
+    emu.setBuild(emu.ids.stack, { hang: true })
+    emu.webhookDeploy(emu.ids.stack, { title: 'compose push' })
+    let restarted = false
+    const run = await runAction(inputs(), {
+      onStdout: (chunk) => {
+        if (!restarted && chunk.includes('Queued: behind')) {
+          restarted = true
+          emu.restart()
+        }
+      }
+    })
+
+    expect(restarted).toBe(true)
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('lost')
+    expect(errorLine(run)).toContain('neither in the build queue nor in the deployment list')
+    expect(rowsOf(emu.ids.web)).toHaveLength(0)
+  }, 40_000)
+
+  test('a build that never ends times out after wait-timeout, with the elapsed time and the log tail', async () => {
+    emu.setBuild(emu.ids.web, { hang: true })
+    const run = await runAction(inputs({ 'wait-timeout': '4', 'log-lines': '3' }))
+
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('timeout')
+    expect(run.outputs['deployment-id']).toBe(rowsOf(emu.ids.web)[0].deploymentId)
+    expect(errorLine(run)).toMatch(/Gave up after \d+s \(wait-timeout\): deployment .* was still running/)
+    expect(run.stdout).toContain('::group::Why deployment')
+    expect(run.summary).toContain('Last 3 lines of the build log')
+    expect(run.ms).toBeLessThan(4000 + 5000)
+    // the action never kills builds: killBuild is host-wide
+    expect(emu.requests.some((r) => /killBuild|cancelDeployment/.test(r.procedure ?? ''))).toBe(false)
+  }, 20_000)
+
+  test('a build that never starts times out as well, saying it had not started', async () => {
+    emu.setBuild(emu.ids.stack, { hang: true })
+    emu.webhookDeploy(emu.ids.stack, { title: 'compose push' })
+    const run = await runAction(inputs({ 'wait-timeout': '3' }))
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('timeout')
+    expect(errorLine(run)).toContain('the build had not started')
+  }, 20_000)
+})
+
+describe('failure diagnostics', () => {
+  test('on error: errorMessage and the last log-lines lines, in a group and in the summary', async () => {
+    emu.setBuild(emu.ids.web, { durationMs: 200, fail: 'Dockerfile:12 RUN npm ci exited with 1' })
+    const run = await runAction(inputs({ 'log-lines': '4' }))
+
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('error')
+    const group = run.stdout.slice(run.stdout.indexOf('::group::'), run.stdout.indexOf('::endgroup::'))
+    expect(group).toContain('Dockerfile:12 RUN npm ci exited with 1')
+    expect(group.split('\n').filter((line) => line.startsWith('│ ')).length).toBeGreaterThanOrEqual(4)
+    expect(run.summary).toContain('Dockerfile:12 RUN npm ci exited with 1')
+    expect(run.summary).toContain('Last 4 lines of the build log')
+    const readLogs = emu.requests.find((r) => r.procedure === 'deployment.readLogs')
+    expect(readLogs?.input).toMatchObject({ tail: 4 })
+  })
+
+  test('a server without deployment.readLogs (v0.29.0) still fails cleanly, without the tail', async () => {
+    emu.setVersion('v0.29.0')
+    emu.setBuild(emu.ids.web, { durationMs: 200, fail: 'build failed' })
+    const run = await runAction(inputs())
+
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('error')
+    expect(visibleLog(run)).toContain('cannot return build logs')
+    expect(run.summary).not.toContain('<details>')
+  })
+
+  test('a server without deployment.queueList (v0.27.0) follows the only new row', async () => {
+    emu.setVersion('v0.27.0')
+    const run = await runAction(inputs())
+    expect(run.code).toBe(0)
+    expect(run.outputs['deployment-id']).toBe(rowsOf(emu.ids.web)[0].deploymentId)
+    expect(emu.requests.filter((r) => r.procedure === 'deployment.queueList' && r.status === 200)).toHaveLength(0)
+  })
+})
+
+describe('databases', () => {
+  test('a database deploy cut by a proxy (524) is followed through the status until done', async () => {
+    emu.dbDeploy(emu.ids.postgres, { durationMs: 2500 })
+    emu.inject({ procedure: 'postgres.deploy', kind: 'cut-after', ms: 400 })
+    const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'postgres', id: emu.ids.postgres })
+
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('done')
+    expect(visibleLog(run)).toContain('524')
+    expect(visibleLog(run)).toContain('only the status is read')
+    expect(emu.stats().deployCalls[emu.ids.postgres]).toBe(1)
+  })
+
+  test('a database deploy cut by a proxy that then fails ends with status error', async () => {
+    emu.dbDeploy(emu.ids.mongo, { durationMs: 1500, fail: 'mongod exited' })
+    emu.inject({ procedure: 'mongo.deploy', kind: 'cut-after', ms: 300 })
+    const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'mongo', id: emu.ids.mongo })
+
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('error')
+    expect(emu.stats().deployCalls[emu.ids.mongo]).toBe(1)
+  })
+})
+
+describe('cancellation', () => {
+  test('SIGINT during the wait stops at once, writes outputs and summary, exits non-zero', async () => {
+    emu.setBuild(emu.ids.web, { hang: true })
+    let sentAt = 0
+    const run = await runAction(inputs(), {
+      killAfterMs: 15_000,
+      onStdout: (chunk, child) => {
+        if (!sentAt && chunk.includes('Building:')) {
+          sentAt = Date.now()
+          child.kill('SIGINT')
+        }
+      }
+    })
+
+    expect(sentAt).toBeGreaterThan(0)
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('cancelled-by-runner')
+    expect(run.outputs['resource-id']).toBe(emu.ids.web)
+    expect(run.summary).toContain('cancelled-by-runner')
+    // well within the runner's 7.5 s grace
+    expect(run.ms - (sentAt - (Date.now() - run.ms))).toBeLessThan(7500)
+  }, 20_000)
+})
