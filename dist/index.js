@@ -39443,9 +39443,9 @@ class DokployClient {
         this.options = options;
         this.sleep = options.sleep ?? sleep;
     }
-    query(procedure, input, extract) {
+    query(procedure, input, extract, options = {}) {
         const query = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
-        return this.call('query', procedure, { method: 'GET', path: `${procedure}${query}` }, extract, {}, input);
+        return this.call('query', procedure, { method: 'GET', path: `${procedure}${query}` }, extract, options, input);
     }
     mutate(procedure, input, extract, options = {}) {
         const body = JSON.stringify({ json: input });
@@ -39461,7 +39461,7 @@ class DokployClient {
                 if (!(error instanceof DokployError) || !isRetryable(error, kind) || attempt >= retries)
                     throw error;
                 const delay = Math.max(error.retryAfterMs ?? 0, backoffDelay(attempt, backoff));
-                if (this.remainingMs() <= delay)
+                if (this.remainingMs(options) <= delay)
                     throw error;
                 this.options.debug?.(`${procedure}: ${error.failure}, retry ${attempt + 1}/${retries} in ${delay} ms`);
                 this.stats.retries++;
@@ -39469,12 +39469,12 @@ class DokployClient {
             }
         }
     }
-    remainingMs() {
-        return this.options.deadline === undefined ? Infinity : this.options.deadline - Date.now();
+    remainingMs(options) {
+        return this.options.deadline === undefined ? Infinity : this.options.deadline + (options.graceMs ?? 0) - Date.now();
     }
     async attempt(procedure, request, extract, options, input) {
         const { baseUrl, apiKey, transport, signal, debug } = this.options;
-        const budget = Math.min(options.timeoutMs ?? this.options.requestTimeoutMs, this.remainingMs());
+        const budget = Math.min(options.timeoutMs ?? this.options.requestTimeoutMs, this.remainingMs(options));
         if (budget <= 0)
             throw new DokployError('timeout', `Gave up on ${procedure}: wait-timeout reached.`, 'not-processed');
         const headers = { 'x-api-key': apiKey, accept: 'application/json' };
@@ -39498,7 +39498,8 @@ class DokployClient {
             if (!(error instanceof TransportError))
                 throw error;
             debug?.(`${request.method} ${procedure} → ${error.reason} after ${Date.now() - started} ms`);
-            throw this.transportFailure(procedure, error);
+            const cutByDeadline = budget < (options.timeoutMs ?? this.options.requestTimeoutMs);
+            throw this.transportFailure(procedure, error, cutByDeadline);
         }
         this.stats.bytesReceived += response.bytes;
         debug?.(`${request.method} ${procedure} → ${response.status} in ${Date.now() - started} ms, ${response.bytes} B`);
@@ -39513,13 +39514,15 @@ class DokployClient {
             throw new DokployError('bad-shape', `Dokploy's answer to ${procedure} did not have the expected shape (${error.expected}): is this a Dokploy version the action supports (v0.19 or later)?`, 'processed', response.status);
         }
     }
-    transportFailure(procedure, error) {
+    transportFailure(procedure, error, cutByDeadline) {
         const origin = new URL(this.options.baseUrl).origin;
         switch (error.reason) {
             case 'cancelled':
                 return new DokployError('cancelled', `${procedure} was cancelled by the runner.`, 'maybe-processed');
             case 'timeout':
-                return new DokployError('timeout', `Dokploy did not answer ${procedure} within the request timeout (${error.message}); raise request-timeout if the server is slow.`, 'maybe-processed');
+                return new DokployError('timeout', cutByDeadline
+                    ? `wait-timeout was reached while waiting for Dokploy to answer ${procedure}.`
+                    : `Dokploy did not answer ${procedure} within the request timeout (${error.message}); raise request-timeout if the server is slow.`, 'maybe-processed');
             case 'refused':
                 return new DokployError('network', `Could not reach Dokploy at ${origin} (${error.code ?? error.message}): check the url input and that the runner can reach the server.`, 'not-processed');
             default:
@@ -40023,8 +40026,8 @@ function queueList(client) {
     }));
 }
 /** The last lines of a deployment's build log (v0.29.6+). */
-function readLogs(client, deploymentId, tail) {
-    return client.query('deployment.readLogs', { deploymentId, tail }, (value) => (typeof value === 'string' ? value : ''));
+function readLogs(client, deploymentId, tail, graceMs) {
+    return client.query('deployment.readLogs', { deploymentId, tail }, (value) => (typeof value === 'string' ? value : ''), { graceMs });
 }
 /**
  * `<router>.one` carries every secret of the service. Only the fields below are kept; the
@@ -40347,6 +40350,7 @@ const BACKOFF_FACTOR = 1.5;
 const HEARTBEAT_MS = 30_000;
 /** Our job gone from the queue with no row to show for it, this long: the server lost it (restart). */
 const LOST_AFTER_MS = 15_000;
+const LOG_TAIL_GRACE_MS = 5_000;
 class Poller {
     ctx;
     started;
@@ -40475,7 +40479,8 @@ async function logTail(client, deploymentId, lines, log) {
     if (lines <= 0)
         return undefined;
     try {
-        const tail = await readLogs(client, deploymentId, lines);
+        // after a timeout the deadline has passed: the tail may still take a few seconds
+        const tail = await readLogs(client, deploymentId, lines, LOG_TAIL_GRACE_MS);
         return tail.trimEnd() || undefined;
     }
     catch (error) {
@@ -40809,8 +40814,6 @@ function printFailureDetails(outcome, log) {
 
 
 
-/** Requests allowed to finish after wait-timeout: the log tail of a build that timed out. */
-const REPORT_GRACE_MS = 10_000;
 /** Secrets from inputs are masked before anything else reads, validates or prints them. */
 function maskSecretInputs(get) {
     registerSecret(get(Input.apiKey).trim(), true);
@@ -40838,20 +40841,21 @@ async function run(get = (name) => getInput(name)) {
     const outcome = newOutcome(guess(get(Input.resource).trim(), RESOURCES, 'application'), guess(get(Input.operation).trim(), OPERATIONS, 'deploy'), startedAt);
     let client;
     let baseUrl;
+    let deadline;
     try {
         maskSecretInputs(get);
         const settings = readSettings(get);
         settings.warnings.forEach((warning) => log.warning(warning));
         baseUrl = settings.baseUrl;
         outcome.operation = settings.operation;
-        const deadline = startedAt + settings.waitTimeoutMs;
+        deadline = startedAt + settings.waitTimeoutMs;
         client = new DokployClient({
             baseUrl: settings.baseUrl,
             apiKey: settings.apiKey,
             requestTimeoutMs: settings.requestTimeoutMs,
             retries: settings.retries,
             transport: transport.send,
-            deadline: deadline + REPORT_GRACE_MS,
+            deadline,
             signal: controller.signal,
             debug: log.debug
         });
@@ -40864,6 +40868,8 @@ async function run(get = (name) => getInput(name)) {
         }
         else if (error instanceof InputError || error instanceof DokployError || (error instanceof Error && error.name === 'LookupError')) {
             outcome.message = error.message;
+            if (error instanceof DokployError && error.failure === 'timeout' && deadline !== undefined && Date.now() >= deadline)
+                outcome.status = 'timeout';
         }
         else {
             outcome.message = `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;

@@ -13,9 +13,6 @@ import { registerSecret } from './secrets.js'
 import { sleep } from './sleep.js'
 import { RESOURCES, OPERATIONS, type Operation, type Resource } from './operations.js'
 
-/** Requests allowed to finish after wait-timeout: the log tail of a build that timed out. */
-const REPORT_GRACE_MS = 10_000
-
 /** Secrets from inputs are masked before anything else reads, validates or prints them. */
 function maskSecretInputs(get: GetInput): void {
   registerSecret(get(Input.apiKey).trim(), true)
@@ -49,20 +46,21 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
   )
   let client: DokployClient | undefined
   let baseUrl: string | undefined
+  let deadline: number | undefined
   try {
     maskSecretInputs(get)
     const settings = readSettings(get)
     settings.warnings.forEach((warning) => log.warning(warning))
     baseUrl = settings.baseUrl
     outcome.operation = settings.operation
-    const deadline = startedAt + settings.waitTimeoutMs
+    deadline = startedAt + settings.waitTimeoutMs
     client = new DokployClient({
       baseUrl: settings.baseUrl,
       apiKey: settings.apiKey,
       requestTimeoutMs: settings.requestTimeoutMs,
       retries: settings.retries,
       transport: transport.send,
-      deadline: deadline + REPORT_GRACE_MS,
+      deadline,
       signal: controller.signal,
       debug: log.debug
     })
@@ -73,6 +71,7 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
       outcome.message = 'The run was cancelled while waiting: the outcome of the Dokploy operation is unknown (Dokploy goes on with it).'
     } else if (error instanceof InputError || error instanceof DokployError || (error instanceof Error && error.name === 'LookupError')) {
       outcome.message = error.message
+      if (error instanceof DokployError && error.failure === 'timeout' && deadline !== undefined && Date.now() >= deadline) outcome.status = 'timeout'
     } else {
       outcome.message = `Unexpected error: ${error instanceof Error ? error.message : String(error)}`
     }

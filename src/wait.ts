@@ -12,6 +12,7 @@ const BACKOFF_FACTOR = 1.5
 const HEARTBEAT_MS = 30_000
 /** Our job gone from the queue with no row to show for it, this long: the server lost it (restart). */
 export const LOST_AFTER_MS = 15_000
+const LOG_TAIL_GRACE_MS = 5_000
 
 export interface WaitContext {
   client: DokployClient
@@ -169,7 +170,8 @@ function describeMatch(found: Identified, ticket: Ticket): string {
 export async function logTail(client: DokployClient, deploymentId: string, lines: number, log: Log): Promise<string | undefined> {
   if (lines <= 0) return undefined
   try {
-    const tail = await readLogs(client, deploymentId, lines)
+    // after a timeout the deadline has passed: the tail may still take a few seconds
+    const tail = await readLogs(client, deploymentId, lines, LOG_TAIL_GRACE_MS)
     return tail.trimEnd() || undefined
   } catch (error) {
     if (error instanceof DokployError && error.failure === 'cancelled') throw error

@@ -64,8 +64,8 @@ export function queueList(client: DokployClient): Promise<QueueJob[]> {
 }
 
 /** The last lines of a deployment's build log (v0.29.6+). */
-export function readLogs(client: DokployClient, deploymentId: string, tail: number): Promise<string> {
-  return client.query('deployment.readLogs', { deploymentId, tail }, (value) => (typeof value === 'string' ? value : ''))
+export function readLogs(client: DokployClient, deploymentId: string, tail: number, graceMs?: number): Promise<string> {
+  return client.query('deployment.readLogs', { deploymentId, tail }, (value) => (typeof value === 'string' ? value : ''), { graceMs })
 }
 
 export interface ServiceDetails {

@@ -24,6 +24,8 @@ export interface ClientOptions {
 export interface CallOptions {
   /** Longer bound for calls that legitimately take minutes (a database deploy). */
   timeoutMs?: number
+  /** May run this long past the deadline: the log tail of a build that timed out. */
+  graceMs?: number
 }
 
 export interface ClientStats {
@@ -47,9 +49,9 @@ export class DokployClient {
     this.sleep = options.sleep ?? realSleep
   }
 
-  query<T>(procedure: string, input: object | undefined, extract: Extract<T>): Promise<T> {
+  query<T>(procedure: string, input: object | undefined, extract: Extract<T>, options: CallOptions = {}): Promise<T> {
     const query = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`
-    return this.call('query', procedure, { method: 'GET', path: `${procedure}${query}` }, extract, {}, input)
+    return this.call('query', procedure, { method: 'GET', path: `${procedure}${query}` }, extract, options, input)
   }
 
   mutate<T>(procedure: string, input: object, extract: Extract<T>, options: CallOptions = {}): Promise<T> {
@@ -72,7 +74,7 @@ export class DokployClient {
       } catch (error) {
         if (!(error instanceof DokployError) || !isRetryable(error, kind) || attempt >= retries) throw error
         const delay = Math.max(error.retryAfterMs ?? 0, backoffDelay(attempt, backoff))
-        if (this.remainingMs() <= delay) throw error
+        if (this.remainingMs(options) <= delay) throw error
         this.options.debug?.(`${procedure}: ${error.failure}, retry ${attempt + 1}/${retries} in ${delay} ms`)
         this.stats.retries++
         await this.sleep(delay, this.options.signal)
@@ -80,8 +82,8 @@ export class DokployClient {
     }
   }
 
-  private remainingMs(): number {
-    return this.options.deadline === undefined ? Infinity : this.options.deadline - Date.now()
+  private remainingMs(options: CallOptions): number {
+    return this.options.deadline === undefined ? Infinity : this.options.deadline + (options.graceMs ?? 0) - Date.now()
   }
 
   private async attempt<T>(
@@ -92,7 +94,7 @@ export class DokployClient {
     input?: object
   ): Promise<T> {
     const { baseUrl, apiKey, transport, signal, debug } = this.options
-    const budget = Math.min(options.timeoutMs ?? this.options.requestTimeoutMs, this.remainingMs())
+    const budget = Math.min(options.timeoutMs ?? this.options.requestTimeoutMs, this.remainingMs(options))
     if (budget <= 0) throw new DokployError('timeout', `Gave up on ${procedure}: wait-timeout reached.`, 'not-processed')
     const headers: Record<string, string> = { 'x-api-key': apiKey, accept: 'application/json' }
     if (request.body !== undefined) headers['content-type'] = 'application/json'
@@ -112,7 +114,8 @@ export class DokployClient {
     } catch (error) {
       if (!(error instanceof TransportError)) throw error
       debug?.(`${request.method} ${procedure} → ${error.reason} after ${Date.now() - started} ms`)
-      throw this.transportFailure(procedure, error)
+      const cutByDeadline = budget < (options.timeoutMs ?? this.options.requestTimeoutMs)
+      throw this.transportFailure(procedure, error, cutByDeadline)
     }
     this.stats.bytesReceived += response.bytes
     debug?.(`${request.method} ${procedure} → ${response.status} in ${Date.now() - started} ms, ${response.bytes} B`)
@@ -131,7 +134,7 @@ export class DokployClient {
     }
   }
 
-  private transportFailure(procedure: string, error: TransportError): DokployError {
+  private transportFailure(procedure: string, error: TransportError, cutByDeadline: boolean): DokployError {
     const origin = new URL(this.options.baseUrl).origin
     switch (error.reason) {
       case 'cancelled':
@@ -139,7 +142,9 @@ export class DokployClient {
       case 'timeout':
         return new DokployError(
           'timeout',
-          `Dokploy did not answer ${procedure} within the request timeout (${error.message}); raise request-timeout if the server is slow.`,
+          cutByDeadline
+            ? `wait-timeout was reached while waiting for Dokploy to answer ${procedure}.`
+            : `Dokploy did not answer ${procedure} within the request timeout (${error.message}); raise request-timeout if the server is slow.`,
           'maybe-processed'
         )
       case 'refused':

@@ -1,0 +1,257 @@
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { startEmulator } from '../emulator/server.js'
+import { errorLine, runAction, visibleLog } from './harness.js'
+
+/**
+ * Issue 4: the fault matrix. Each case injects what a proxy, a flaky network or Dokploy itself
+ * can do, and asserts the outcome, the message, the retries and that one step deploys at most once.
+ */
+let emu: Awaited<ReturnType<typeof startEmulator>>
+beforeEach(async () => {
+  emu = await startEmulator({ buildMs: 150 })
+})
+afterEach(() => emu.close())
+
+const deployInputs = (extra: Record<string, string> = {}): Record<string, string> => ({
+  url: emu.url,
+  'api-key': emu.apiKey,
+  id: emu.ids.web,
+  ...extra
+})
+const attempts = (procedure: string): number => emu.requests.filter((r) => r.procedure === procedure).length
+const deploys = (): number => emu.stats().deployCalls[emu.ids.web] ?? 0
+const debugCount = (stdout: string): number => Number(/Dokploy requests: (\d+)/.exec(stdout)?.[1] ?? NaN)
+
+describe('503 before processing is retried on every kind of call', () => {
+  const CALLS: [string, Record<string, string>, string][] = [
+    ['application.one (query)', {}, 'application.one'],
+    ['deployment.queueList (query)', {}, 'deployment.queueList'],
+    ['deployment.all (query)', {}, 'deployment.all'],
+    ['application.deploy (mutation)', {}, 'application.deploy'],
+    ['application.stop (mutation)', { operation: 'stop' }, 'application.stop'],
+    ['project.all (lookup)', { id: '', project: 'shop', environment: 'production', name: 'web' }, 'project.all']
+  ]
+  test.each(CALLS)('%s', async (_label, extra, procedure) => {
+    const rule = emu.inject({ procedure, kind: 'status', status: 503, headers: { 'retry-after': '0' } })
+    const run = await runAction(deployInputs(extra))
+    expect(run.code).toBe(0)
+    expect(rule.hits).toBe(1)
+    // the refused request is followed at once by the same call, answered this time
+    const refused = emu.requests.findIndex((r) => r.procedure === procedure && r.status === 503)
+    expect(emu.requests[refused + 1]).toMatchObject({ procedure, status: 200 })
+    expect(deploys()).toBe(extra.operation ? 0 : 1)
+    expect(run.stdout).toMatch(new RegExp(`${procedure.replace('.', '\\.')}: unavailable, retry 1/3`))
+  })
+
+  test('a database deploy refused with 503 is sent again and runs once', async () => {
+    emu.inject({ procedure: 'postgres.deploy', kind: 'status', status: 503 })
+    const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'postgres', id: emu.ids.postgres })
+    expect(run.code).toBe(0)
+    expect(emu.stats().deployCalls[emu.ids.postgres]).toBe(1)
+  })
+
+  test('retries are bounded by the retries input', async () => {
+    emu.inject({ procedure: 'application.one', kind: 'status', status: 503, times: Infinity })
+    const run = await runAction(deployInputs({ retries: '1' }))
+    expect(run.code).toBe(1)
+    expect(attempts('application.one')).toBe(2)
+    expect(errorLine(run)).toContain('unavailable (503)')
+    expect(deploys()).toBe(0)
+  })
+})
+
+describe('failures while polling', () => {
+  test('an HTML 502 and a connection reset during polling are retried; the step still reports done', async () => {
+    emu.setBuild(emu.ids.web, { durationMs: 2500 })
+    emu.inject({ procedure: 'deployment.all', kind: 'html', status: 502, after: 2 })
+    emu.inject({ procedure: 'deployment.all', kind: 'reset-before', after: 3 })
+    const run = await runAction(deployInputs())
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('done')
+    expect(run.stdout).toContain('deployment.all: gateway, retry')
+    expect(run.stdout).toContain('deployment.all: network, retry')
+    expect(deploys()).toBe(1)
+  })
+
+  test('a 429 with Retry-After is honoured before the next attempt', async () => {
+    emu.inject({ procedure: 'deployment.all', kind: 'status', status: 429, headers: { 'retry-after': '2' }, after: 1 })
+    const run = await runAction(deployInputs())
+    expect(run.code).toBe(0)
+    const polls = emu.requests.filter((r) => r.procedure === 'deployment.all')
+    const limited = polls.findIndex((r) => r.status === 429)
+    expect(polls[limited + 1].at - polls[limited].at).toBeGreaterThanOrEqual(1900)
+  })
+
+  test('truncated JSON on a query is asked again', async () => {
+    emu.inject({ procedure: 'deployment.all', kind: 'truncated', after: 1 })
+    const run = await runAction(deployInputs())
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain('deployment.all: truncated, retry')
+  })
+})
+
+describe('one step, at most one deployment', () => {
+  test('the deploy is processed but its answer is lost (reset): found in the queue, not resent', async () => {
+    emu.setBuild(emu.ids.web, { durationMs: 1500 })
+    emu.inject({ procedure: 'application.deploy', kind: 'reset-after' })
+    const run = await runAction(deployInputs())
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('done')
+    expect(deploys()).toBe(1)
+    expect(attempts('application.deploy')).toBe(1)
+    expect(visibleLog(run)).toContain('Dokploy did receive it')
+  })
+
+  test('the deploy answer is cut short (truncated JSON): not resent', async () => {
+    emu.inject({ procedure: 'application.deploy', kind: 'truncated' })
+    const run = await runAction(deployInputs())
+    expect(run.code).toBe(0)
+    expect(deploys()).toBe(1)
+    expect(attempts('application.deploy')).toBe(1)
+  })
+
+  test('the deploy answer never comes (request-timeout): found, not resent', async () => {
+    emu.setBuild(emu.ids.web, { durationMs: 3000 })
+    emu.inject({ procedure: 'application.deploy', kind: 'delay', ms: 2500 })
+    const run = await runAction(deployInputs({ 'request-timeout': '1' }))
+    expect(run.code).toBe(0)
+    expect(deploys()).toBe(1)
+    expect(attempts('application.deploy')).toBe(1)
+    expect(visibleLog(run)).toContain('within the request timeout')
+  })
+
+  test('the deploy connection is reset before Dokploy got it: the queue shows nothing, so it is sent once more', async () => {
+    emu.inject({ procedure: 'application.deploy', kind: 'reset-before' })
+    const run = await runAction(deployInputs())
+    expect(run.code).toBe(0)
+    expect(attempts('application.deploy')).toBe(2)
+    expect(deploys()).toBe(1)
+    expect(visibleLog(run)).toContain('never arrived. Sending it once more.')
+  })
+
+  test('without a queue listing (v0.27) a lost deploy answer is not resent blind', async () => {
+    emu.setVersion('v0.27.0')
+    emu.inject({ procedure: 'application.deploy', kind: 'reset-before' })
+    const run = await runAction(deployInputs())
+    expect(run.code).toBe(1)
+    expect(attempts('application.deploy')).toBe(1)
+    expect(errorLine(run)).toContain('Not resending, which could deploy twice')
+  })
+
+  test('a 502 on a mutation is never retried blind (a stop is confirmed through the status instead)', async () => {
+    emu.inject({ procedure: 'application.stop', kind: 'html', status: 502 })
+    const run = await runAction(deployInputs({ operation: 'stop' }))
+    // the emulator's html fault is not processed: the status shows the service was not stopped
+    expect(attempts('application.stop')).toBe(1)
+    expect(run.code).toBe(1)
+    expect(errorLine(run)).toContain('expected idle')
+  })
+})
+
+describe('timeouts', () => {
+  test('a hung request does not hang the step past wait-timeout', async () => {
+    emu.inject({ procedure: 'deployment.all', kind: 'hang', times: Infinity })
+    const run = await runAction(deployInputs({ 'wait-timeout': '4', 'request-timeout': '2', retries: '5' }))
+    expect(run.code).toBe(1)
+    expect(run.ms).toBeLessThan(4000 + 3000)
+    expect(run.outputs.status).toBe('timeout')
+    expect(deploys()).toBe(0)
+  }, 20_000)
+})
+
+describe('no retry where it cannot help', () => {
+  test('Cloudflare 403 challenge: one attempt, says the runner is blocked', async () => {
+    emu.inject({ kind: 'cloudflare', times: Infinity })
+    const run = await runAction(deployInputs())
+    expect(run.code).toBe(1)
+    expect(emu.requests).toHaveLength(1)
+    expect(errorLine(run)).toContain('Cloudflare blocked the request')
+  })
+
+  test.each([301, 308])('%i redirect: not followed, the message names the status and Location', async (status) => {
+    emu.inject({ kind: 'redirect', status, location: 'https://dokploy.example.com/api/trpc/application.one' })
+    const run = await runAction(deployInputs())
+    expect(run.code).toBe(1)
+    expect(emu.requests).toHaveLength(1)
+    expect(errorLine(run)).toContain(`${status} redirect to https://dokploy.example.com/api/trpc/application.one`)
+    expect(errorLine(run)).toContain('set the url input to the final address')
+  })
+
+  test('401 at the start: check the key', async () => {
+    const run = await runAction(deployInputs({ 'api-key': 'wrong-key-123456' }))
+    expect(run.code).toBe(1)
+    expect(emu.requests).toHaveLength(1)
+    expect(errorLine(run)).toContain('Dokploy rejected the API key (401)')
+    expect(errorLine(run)).toContain('check that the api-key secret is a valid, enabled, unexpired key')
+  })
+
+  test('401 in the middle of a run: probably the rate limit', async () => {
+    emu.setRateLimit(emu.apiKey, 3)
+    const run = await runAction(deployInputs())
+    expect(run.code).toBe(1)
+    expect(errorLine(run)).toContain('after 3 accepted request(s): most likely the key\'s rate limit is spent')
+  })
+
+  test('404 for an unknown id: check the id', async () => {
+    const run = await runAction(deployInputs({ id: 'no-such-app' }))
+    expect(run.code).toBe(1)
+    expect(emu.requests).toHaveLength(1)
+    expect(errorLine(run)).toContain('applicationId "no-such-app" (404)')
+    expect(errorLine(run)).toContain('check the id')
+  })
+
+  test('400 with field errors lists them', async () => {
+    emu.inject({
+      procedure: 'application.deploy',
+      kind: 'status',
+      status: 400,
+      body: JSON.stringify({
+        error: {
+          json: {
+            message: 'validation',
+            code: -32600,
+            data: { code: 'BAD_REQUEST', httpStatus: 400, path: 'application.deploy', zodError: { formErrors: [], fieldErrors: { title: ['Too big'] } } }
+          }
+        }
+      })
+    })
+    const run = await runAction(deployInputs())
+    expect(run.code).toBe(1)
+    expect(attempts('application.deploy')).toBe(1)
+    expect(errorLine(run)).toContain('Dokploy rejected application.deploy (400): title: Too big')
+  })
+
+  test('an HTML page with status 200: something else answered', async () => {
+    emu.inject({ kind: 'html-200' })
+    const run = await runAction(deployInputs())
+    expect(run.code).toBe(1)
+    expect(emu.requests).toHaveLength(1)
+    expect(errorLine(run)).toMatch(/Expected JSON from Dokploy on application.one but got 200 text\/html/)
+  })
+
+  test('connection refused: cannot reach, after the retries', async () => {
+    const url = emu.url
+    await emu.close()
+    const run = await runAction({ url, 'api-key': 'k-123456', id: 'x', retries: '1' })
+    expect(run.code).toBe(1)
+    expect(errorLine(run)).toContain('Could not reach Dokploy at')
+    expect(errorLine(run)).toContain('ECONNREFUSED')
+    emu = await startEmulator()
+  })
+})
+
+describe('requests per run', () => {
+  test('a plain deploy with wait takes few requests, reported under debug', async () => {
+    const run = await runAction(deployInputs())
+    expect(run.code).toBe(0)
+    const count = debugCount(run.stdout)
+    expect(count).toBe(emu.requests.length)
+    expect(count).toBeLessThanOrEqual(8)
+  })
+
+  test('a synchronous stop by id is one request', async () => {
+    const run = await runAction(deployInputs({ operation: 'stop' }))
+    expect(run.code).toBe(0)
+    expect(emu.requests).toHaveLength(1)
+  })
+})
