@@ -37126,11 +37126,17 @@ function isRetryable(error, kind) {
         return false;
     return kind === 'query' || error.delivery === 'not-processed';
 }
-/** A short, secret-free glimpse of a body that is not Dokploy's JSON: its <title>, or its first characters. */
+/**
+ * A short glimpse of a body that is not Dokploy's JSON. Of an HTML page only its <title> or first
+ * heading is quoted (a page may hold secrets the action never saw); of other text the first characters.
+ */
 function preview(text, redact) {
     // redact before cutting: a secret that straddles the cut would otherwise leave its first half
     const whole = redact(text);
-    const title = /<title[^>]*>([^<]{1,120})<\/title>/i.exec(whole)?.[1];
+    const html = /<(!doctype|html|head|body|pre|div|p)\b/i.test(whole);
+    const title = (/<title[^>]*>([^<]{1,120})<\/title>/i.exec(whole) ?? /<h1[^>]*>([^<]{1,120})<\/h1>/i.exec(whole))?.[1];
+    if (html && !title)
+        return 'an HTML page';
     const raw = title ?? whole.slice(0, 120);
     const clean = raw
         // eslint-disable-next-line no-control-regex -- control characters are what is being removed
@@ -39350,15 +39356,17 @@ function createTransport() {
             const err = error;
             const code = err.code ?? err.errno;
             const message = String(err.message ?? error);
-            if ((code && NEVER_SENT.has(code)) || message.startsWith('tunneling socket could not be established')) {
+            // node-fetch wraps a proxy's refusal as "…reason: tunneling socket could not be established…"
+            if ((code && NEVER_SENT.has(code)) || message.includes('tunneling socket could not be established')) {
                 throw new TransportError('refused', message, code);
             }
             throw new TransportError('lost', message, code);
         }
     };
     const close = () => {
+        // tunnel's proxy agents have no destroy(); their sockets close with the process
         for (const agent of agents.values())
-            agent.destroy();
+            agent.destroy?.();
         agents.clear();
     };
     return { send, close };
@@ -40395,7 +40403,7 @@ class Poller {
  * deadline passes. Polls only what it needs: the queue while our job waits, then this one
  * service's deployment list.
  */
-async function followDeployment(ctx, baseline, ticket, queueSupported) {
+async function followDeployment(ctx, baseline, ticket, queueSupported, firstQueue) {
     const poller = new Poller(ctx, (ctx.now ?? Date.now)());
     let found;
     let missingSince;
@@ -40403,7 +40411,8 @@ async function followDeployment(ctx, baseline, ticket, queueSupported) {
         if (!found) {
             let job;
             if (queueSupported) {
-                const jobs = await queueList(ctx.client);
+                const jobs = firstQueue ?? (await queueList(ctx.client));
+                firstQueue = undefined;
                 job = findJob(jobs, ctx.serviceId, baseline, ticket);
                 if (job) {
                     ticket.jobId = job.id;
@@ -40449,6 +40458,8 @@ async function followDeployment(ctx, baseline, ticket, queueSupported) {
         }
         if (found)
             poller.say('running', `Building: deployment ${found.row.deploymentId} is running.`, 'Still building');
+        // the pause ends at the deadline at the latest; no request is started past it
+        await poller.pause();
         if (poller.expired()) {
             const where = found ? `deployment ${found.row.deploymentId} was still running` : 'the build had not started';
             return {
@@ -40458,7 +40469,6 @@ async function followDeployment(ctx, baseline, ticket, queueSupported) {
                 detail: `Gave up after ${poller.elapsed()} (wait-timeout): ${where}. Dokploy may still finish it; the action does not kill builds (killBuild stops every build on the host).`
             };
         }
-        await poller.pause();
     }
 }
 function describeMatch(found, ticket) {
@@ -40505,9 +40515,9 @@ async function followStatus(ctx, expected) {
             return { ok, status, detail: ok ? `Dokploy reports ${ctx.spec.router} status ${status}.` : `Dokploy reports ${ctx.spec.router} status ${status}, expected ${expected}.` };
         }
         poller.say('running', `Dokploy is still working on the ${ctx.spec.router} (status running).`, 'Still running');
+        await poller.pause();
         if (poller.expired())
             return { ok: false, status: 'timeout', detail: `Gave up after ${poller.elapsed()} (wait-timeout): the ${ctx.spec.router} was still running.` };
-        await poller.pause();
     }
 }
 
@@ -40544,7 +40554,7 @@ async function runQueued(ctx, settings, outcome) {
     log.info(`Dokploy queued the ${settings.operation} (title "${settings.title}"). Following it until it ends.`);
     const jobs = accepted.jobs ?? (queueSupported ? await queueList(client) : []);
     const ticket = ticketFor(jobs, ctx.serviceId, baseline, settings.title);
-    const result = await followDeployment(ctx, baseline, ticket, queueSupported === true);
+    const result = await followDeployment(ctx, baseline, ticket, queueSupported === true, queueSupported ? jobs : undefined);
     outcome.status = result.status;
     outcome.ok = result.status === 'done';
     outcome.deploymentId = result.row?.deploymentId;
@@ -40650,11 +40660,8 @@ async function execute(settings, context, outcome) {
     }
     const serviceId = outcome.resourceId;
     const ctx = { ...context, spec, serviceId };
-    // .one carries secrets: read it only when something needs it, or to name the service of a followed build
-    const needsDetails = settings.env !== undefined ||
-        settings.image !== undefined ||
-        (needsAppName(settings.operation) && !appName) ||
-        (mode === 'queued' && settings.wait && outcome.name === undefined);
+    // .one carries every secret of the service: read it only when something needs it
+    const needsDetails = settings.env !== undefined || settings.image !== undefined || (needsAppName(settings.operation) && !appName);
     let details = {};
     if (needsDetails) {
         details = await readService(client, spec, serviceId);

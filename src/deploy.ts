@@ -37,7 +37,7 @@ export async function runQueued(ctx: WaitContext, settings: Settings, outcome: O
 
   const jobs = accepted.jobs ?? (queueSupported ? await queueList(client) : [])
   const ticket = ticketFor(jobs, ctx.serviceId, baseline, settings.title)
-  const result = await followDeployment(ctx, baseline, ticket, queueSupported === true)
+  const result = await followDeployment(ctx, baseline, ticket, queueSupported === true, queueSupported ? jobs : undefined)
 
   outcome.status = result.status
   outcome.ok = result.status === 'done'

@@ -36,12 +36,8 @@ export async function execute(settings: Settings, context: RunContext, outcome: 
   const serviceId = outcome.resourceId as string
   const ctx: WaitContext = { ...context, spec, serviceId }
 
-  // .one carries secrets: read it only when something needs it, or to name the service of a followed build
-  const needsDetails =
-    settings.env !== undefined ||
-    settings.image !== undefined ||
-    (needsAppName(settings.operation) && !appName) ||
-    (mode === 'queued' && settings.wait && outcome.name === undefined)
+  // .one carries every secret of the service: read it only when something needs it
+  const needsDetails = settings.env !== undefined || settings.image !== undefined || (needsAppName(settings.operation) && !appName)
   let details: ServiceDetails = {}
   if (needsDetails) {
     details = await readService(client, spec, serviceId)

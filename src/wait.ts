@@ -86,7 +86,8 @@ export async function followDeployment(
   ctx: WaitContext,
   baseline: Baseline,
   ticket: Ticket,
-  queueSupported: boolean
+  queueSupported: boolean,
+  firstQueue?: QueueJob[]
 ): Promise<WaitResult> {
   const poller = new Poller(ctx, (ctx.now ?? Date.now)())
   let found: Identified | undefined
@@ -96,7 +97,8 @@ export async function followDeployment(
     if (!found) {
       let job: QueueJob | undefined
       if (queueSupported) {
-        const jobs = await queueList(ctx.client)
+        const jobs = firstQueue ?? (await queueList(ctx.client))
+        firstQueue = undefined
         job = findJob(jobs, ctx.serviceId, baseline, ticket)
         if (job) {
           ticket.jobId = job.id
@@ -139,6 +141,8 @@ export async function followDeployment(
       return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${status === 'done' ? '' : why}` }
     }
     if (found) poller.say('running', `Building: deployment ${found.row.deploymentId} is running.`, 'Still building')
+    // the pause ends at the deadline at the latest; no request is started past it
+    await poller.pause()
     if (poller.expired()) {
       const where = found ? `deployment ${found.row.deploymentId} was still running` : 'the build had not started'
       return {
@@ -148,7 +152,6 @@ export async function followDeployment(
         detail: `Gave up after ${poller.elapsed()} (wait-timeout): ${where}. Dokploy may still finish it; the action does not kill builds (killBuild stops every build on the host).`
       }
     }
-    await poller.pause()
   }
 }
 
@@ -197,7 +200,7 @@ export async function followStatus(ctx: WaitContext, expected: string): Promise<
       return { ok, status, detail: ok ? `Dokploy reports ${ctx.spec.router} status ${status}.` : `Dokploy reports ${ctx.spec.router} status ${status}, expected ${expected}.` }
     }
     poller.say('running', `Dokploy is still working on the ${ctx.spec.router} (status running).`, 'Still running')
-    if (poller.expired()) return { ok: false, status: 'timeout', detail: `Gave up after ${poller.elapsed()} (wait-timeout): the ${ctx.spec.router} was still running.` }
     await poller.pause()
+    if (poller.expired()) return { ok: false, status: 'timeout', detail: `Gave up after ${poller.elapsed()} (wait-timeout): the ${ctx.spec.router} was still running.` }
   }
 }

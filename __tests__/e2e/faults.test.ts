@@ -24,7 +24,7 @@ const debugCount = (stdout: string): number => Number(/Dokploy requests: (\d+)/.
 
 describe('503 before processing is retried on every kind of call', () => {
   const CALLS: [string, Record<string, string>, string][] = [
-    ['application.one (query)', {}, 'application.one'],
+    ['application.one (query, for reload)', { operation: 'reload' }, 'application.one'],
     ['deployment.queueList (query)', {}, 'deployment.queueList'],
     ['deployment.all (query)', {}, 'deployment.all'],
     ['application.deploy (mutation)', {}, 'application.deploy'],
@@ -51,10 +51,10 @@ describe('503 before processing is retried on every kind of call', () => {
   })
 
   test('retries are bounded by the retries input', async () => {
-    emu.inject({ procedure: 'application.one', kind: 'status', status: 503, times: Infinity })
+    emu.inject({ procedure: 'deployment.queueList', kind: 'status', status: 503, times: Infinity })
     const run = await runAction(deployInputs({ retries: '1' }))
     expect(run.code).toBe(1)
-    expect(attempts('application.one')).toBe(2)
+    expect(attempts('deployment.queueList')).toBe(2)
     expect(errorLine(run)).toContain('unavailable (503)')
     expect(deploys()).toBe(0)
   })
@@ -195,8 +195,9 @@ describe('no retry where it cannot help', () => {
   test('404 for an unknown id: check the id', async () => {
     const run = await runAction(deployInputs({ id: 'no-such-app' }))
     expect(run.code).toBe(1)
-    expect(emu.requests).toHaveLength(1)
-    expect(errorLine(run)).toContain('applicationId "no-such-app" (404)')
+    // owners see an empty deployment list for any id (API.md §2): the deploy itself answers 404
+    expect(emu.requests.filter((r) => r.status === 404)).toHaveLength(1)
+    expect(errorLine(run)).toContain('application.deploy for applicationId "no-such-app" (404)')
     expect(errorLine(run)).toContain('check the id')
   })
 
@@ -226,7 +227,7 @@ describe('no retry where it cannot help', () => {
     const run = await runAction(deployInputs())
     expect(run.code).toBe(1)
     expect(emu.requests).toHaveLength(1)
-    expect(errorLine(run)).toMatch(/Expected JSON from Dokploy on application.one but got 200 text\/html/)
+    expect(errorLine(run)).toMatch(/Expected JSON from Dokploy on deployment.queueList but got 200 text\/html/)
   })
 
   test('connection refused: cannot reach, after the retries', async () => {

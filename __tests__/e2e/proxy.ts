@@ -80,11 +80,12 @@ export async function startProxy(routes: Record<string, number>): Promise<Forwar
     }
     const record: ProxyRecord = { method: req.method ?? 'GET', target, path, status: 200 }
     records.push(record)
-    const headers = { ...req.headers }
+    // the origin is addressed by the name in the URI, as it would be without the proxy
+    const headers: http.OutgoingHttpHeaders = { ...req.headers, host: url.host }
     for (const name of HOP_BY_HOP) delete headers[name]
     const upstream = http.request({ host: LOOPBACK, port, method: req.method, path, headers, agent: false }, (answer) => {
       record.status = answer.statusCode ?? 502
-      const back = { ...answer.headers }
+      const back: http.OutgoingHttpHeaders = { ...answer.headers }
       for (const name of HOP_BY_HOP) delete back[name]
       res.writeHead(answer.statusCode ?? 502, back)
       answer.pipe(res)

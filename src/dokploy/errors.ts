@@ -60,11 +60,16 @@ export function isRetryable(error: DokployError, kind: 'query' | 'mutation'): bo
   return kind === 'query' || error.delivery === 'not-processed'
 }
 
-/** A short, secret-free glimpse of a body that is not Dokploy's JSON: its <title>, or its first characters. */
+/**
+ * A short glimpse of a body that is not Dokploy's JSON. Of an HTML page only its <title> or first
+ * heading is quoted (a page may hold secrets the action never saw); of other text the first characters.
+ */
 export function preview(text: string, redact: (s: string) => string): string {
   // redact before cutting: a secret that straddles the cut would otherwise leave its first half
   const whole = redact(text)
-  const title = /<title[^>]*>([^<]{1,120})<\/title>/i.exec(whole)?.[1]
+  const html = /<(!doctype|html|head|body|pre|div|p)\b/i.test(whole)
+  const title = (/<title[^>]*>([^<]{1,120})<\/title>/i.exec(whole) ?? /<h1[^>]*>([^<]{1,120})<\/h1>/i.exec(whole))?.[1]
+  if (html && !title) return 'an HTML page'
   const raw = title ?? whole.slice(0, 120)
   const clean = raw
     // eslint-disable-next-line no-control-regex -- control characters are what is being removed

@@ -83,7 +83,8 @@ export function createTransport(): { send: Transport; close: () => void } {
       const err = error as { code?: string; errno?: string; message?: string }
       const code = err.code ?? err.errno
       const message = String(err.message ?? error)
-      if ((code && NEVER_SENT.has(code)) || message.startsWith('tunneling socket could not be established')) {
+      // node-fetch wraps a proxy's refusal as "…reason: tunneling socket could not be established…"
+      if ((code && NEVER_SENT.has(code)) || message.includes('tunneling socket could not be established')) {
         throw new TransportError('refused', message, code)
       }
       throw new TransportError('lost', message, code)
@@ -91,7 +92,8 @@ export function createTransport(): { send: Transport; close: () => void } {
   }
 
   const close = (): void => {
-    for (const agent of agents.values()) agent.destroy()
+    // tunnel's proxy agents have no destroy(); their sockets close with the process
+    for (const agent of agents.values()) (agent as { destroy?: () => void }).destroy?.()
     agents.clear()
   }
   return { send, close }

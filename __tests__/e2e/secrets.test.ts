@@ -1,0 +1,343 @@
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { HOSTILE_TEXT, SECRET_MARKERS, WORKFLOW_COMMAND_LINES, startEmulator } from '../emulator/server.js'
+import { errorLine, leakedSecrets, runAction, type ActionRun } from './harness.js'
+
+/**
+ * A hostile Dokploy: every secret field of the fixture holds a marker (SECRET_MARKERS), and names,
+ * commit titles, build logs and error messages carry HTML, Markdown and workflow commands. Across the
+ * operations, versions and failures the action meets, with debug logging on, nothing it writes
+ * (log, outputs, job summary) may show a secret, render server HTML/Markdown, or let a server line
+ * act as a workflow command.
+ */
+let emu: Awaited<ReturnType<typeof startEmulator>>
+beforeEach(async () => {
+  emu = await startEmulator({ hostile: true, buildMs: 100, dbMs: 50 })
+})
+afterEach(() => emu.close())
+
+/** The fixture's marker for one secret field, e.g. marker('webbuildsecrets'). */
+const marker = (word: string): string => {
+  const found = SECRET_MARKERS.find((m) => m.startsWith(`S3CR3T-${word}-`))
+  if (!found) throw new Error(`no secret marker for ${word}`)
+  return found
+}
+
+/** Secrets passed as inputs: each must appear in the step's output only as the value of an ::add-mask:: line. */
+const ENV_INPUT_SECRET = 'ff-input-secret-91c2'
+const REGISTRY_PASSWORD = 'reg-pass-input-5b7e2f'
+const WRONG_KEY = 'dk-wrong-key-0c4e7a19b2'
+
+/** A tRPC error envelope as Dokploy sends it. */
+const trpcError = (status: number, code: string, message: string, path: string, zodError: unknown = null): string =>
+  JSON.stringify({ error: { json: { message, code: -32600, data: { code, httpStatus: status, path, zodError } } } })
+
+interface Scenario {
+  name: string
+  inputs: () => Record<string, string>
+  setup?: () => void
+  code: 0 | 1
+  /** Server text (a name, Dokploy's error message, the log tail) reaches the job summary, escaped. */
+  serverTextInSummary: boolean
+  check?: (run: ActionRun) => void
+}
+
+const base = (extra: Record<string, string>): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, ...extra })
+const sentTo = (procedure: string): Record<string, unknown> | undefined =>
+  emu.requests.find((r) => r.procedure === procedure && !r.fault)?.input as Record<string, unknown> | undefined
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'application deploy that succeeds',
+    inputs: () => base({ id: emu.ids.web }),
+    code: 0,
+    serverTextInSummary: false,
+    check: (run) => expect(run.outputs.status).toBe('done')
+  },
+  {
+    name: 'application deploy whose build fails, with workflow commands in the error and the log tail',
+    inputs: () => base({ id: emu.ids.web, 'log-lines': '20' }),
+    setup: () => emu.setBuild(emu.ids.web, { durationMs: 100, fail: 'npm ERR! build script exited with code 1' }),
+    code: 1,
+    serverTextInSummary: true,
+    check: (run) => {
+      expect(run.outputs.status).toBe('error')
+      // the server's lines were printed, each behind the gutter
+      for (const line of WORKFLOW_COMMAND_LINES) expect(run.stdout.split('\n')).toContain(`│ ${line}`)
+      expect(run.stdout.split("\n")).toContain(`│ Service ${HOSTILE_TEXT}`)
+      expect(run.summary).toContain('build script exited with code 1')
+    }
+  },
+  {
+    name: 'application start (the reply is the full row)',
+    inputs: () => base({ id: emu.ids.web, operation: 'start' }),
+    code: 0,
+    serverTextInSummary: false
+  },
+  {
+    name: 'application stop (the reply is the full row)',
+    inputs: () => base({ id: emu.ids.web, operation: 'stop' }),
+    code: 0,
+    serverTextInSummary: false,
+    check: (run) => expect(run.outputs.status).toBe('idle')
+  },
+  {
+    name: 'application reload (reads .one for the appName)',
+    inputs: () => base({ id: emu.ids.web, operation: 'reload' }),
+    code: 0,
+    serverTextInSummary: true,
+    check: () => expect(emu.requests.some((r) => r.procedure === 'application.one')).toBe(true)
+  },
+  {
+    name: 'postgres deploy (the reply is the row with its passwords)',
+    inputs: () => base({ resource: 'postgres', id: emu.ids.postgres }),
+    code: 0,
+    serverTextInSummary: false
+  },
+  {
+    name: 'postgres start',
+    inputs: () => base({ resource: 'postgres', id: emu.ids.postgres, operation: 'start' }),
+    code: 0,
+    serverTextInSummary: false
+  },
+  {
+    name: 'postgres stop',
+    inputs: () => base({ resource: 'postgres', id: emu.ids.postgres, operation: 'stop' }),
+    code: 0,
+    serverTextInSummary: false
+  },
+  {
+    name: 'postgres deploy that fails (500) with HTML and workflow commands in the message',
+    inputs: () => base({ resource: 'postgres', id: emu.ids.postgres }),
+    setup: () => emu.dbDeploy(emu.ids.postgres, { durationMs: 50, fail: `initdb failed ${HOSTILE_TEXT}\n${WORKFLOW_COMMAND_LINES.join('\n')}` }),
+    code: 1,
+    serverTextInSummary: true,
+    check: (run) => {
+      expect(run.outputs.status).toBe('error')
+      expect(errorLine(run)).toContain('initdb failed')
+    }
+  },
+  {
+    name: 'env merge on an application, then deploy',
+    inputs: () => base({ id: emu.ids.web, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
+    code: 0,
+    serverTextInSummary: true,
+    check: () => {
+      const sent = sentTo('application.saveEnvironment')
+      expect(sent?.env).toContain(marker('webenv'))
+      expect(sent?.env).toContain(`FEATURE_TOKEN=${ENV_INPUT_SECRET}`)
+      expect(sent?.buildSecrets).toBe(`SENTRY_AUTH_TOKEN=${marker('webbuildsecrets')}`)
+    }
+  },
+  {
+    name: 'env merge on a compose, then deploy',
+    inputs: () => base({ resource: 'compose', id: emu.ids.stack, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
+    code: 0,
+    serverTextInSummary: true,
+    check: () => expect(sentTo('compose.saveEnvironment')?.env).toContain(marker('stackenv'))
+  },
+  {
+    name: 'env merge on a postgres, then deploy',
+    inputs: () => base({ resource: 'postgres', id: emu.ids.postgres, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
+    code: 0,
+    serverTextInSummary: true,
+    check: () => expect(sentTo('postgres.saveEnvironment')?.env).toContain(marker('pgdbenv'))
+  },
+  {
+    name: 'docker-image roll-out that keeps the stored registry password',
+    inputs: () => base({ id: emu.ids.api, 'docker-image': 'ghcr.io/acme/api:2.0' }),
+    code: 0,
+    serverTextInSummary: true,
+    check: () => expect(sentTo('application.saveDockerProvider')).toMatchObject({ dockerImage: 'ghcr.io/acme/api:2.0', password: marker('apiregistrypassword') })
+  },
+  {
+    name: 'docker-image roll-out with a new registry password input',
+    inputs: () => base({ id: emu.ids.api, 'docker-image': 'ghcr.io/acme/api:2.1', 'registry-username': 'ci-bot', 'registry-password': REGISTRY_PASSWORD }),
+    code: 0,
+    serverTextInSummary: true,
+    check: () => expect(sentTo('application.saveDockerProvider')).toMatchObject({ username: 'ci-bot', password: REGISTRY_PASSWORD })
+  },
+  {
+    name: 'lookup by name on v0.27 (project.all sends full rows with their secrets)',
+    inputs: () => base({ project: emu.names.shop, environment: 'production', name: emu.names.web }),
+    setup: () => emu.setVersion('v0.27.0'),
+    code: 0,
+    serverTextInSummary: true,
+    check: (run) => {
+      expect(run.outputs['resource-id']).toBe(emu.ids.web)
+      expect(run.outputs.status).toBe('done')
+    }
+  },
+  {
+    name: 'lookup of an application by name on v0.30',
+    inputs: () => base({ project: emu.names.shop, environment: 'production', name: emu.names.web }),
+    code: 0,
+    serverTextInSummary: true,
+    check: (run) => expect(run.outputs['resource-id']).toBe(emu.ids.web)
+  },
+  {
+    name: 'lookup of a postgres by name on v0.30 (environment.byProjectId sends full rows)',
+    inputs: () => base({ resource: 'postgres', project: emu.names.shop, environment: 'production', name: emu.names.postgres }),
+    code: 0,
+    serverTextInSummary: true,
+    check: (run) => {
+      expect(run.outputs['resource-id']).toBe(emu.ids.postgres)
+      expect(emu.requests.some((r) => r.procedure === 'environment.byProjectId')).toBe(true)
+    }
+  },
+  {
+    name: 'a rejected key (401)',
+    inputs: () => ({ url: emu.url, 'api-key': WRONG_KEY, id: emu.ids.web }),
+    code: 1,
+    serverTextInSummary: false,
+    check: (run) => expect(errorLine(run)).toContain('rejected the API key (401)')
+  },
+  {
+    name: 'an unknown id (404)',
+    inputs: () => base({ id: 'app-gone', operation: 'start' }),
+    code: 1,
+    serverTextInSummary: false,
+    check: (run) => expect(errorLine(run)).toContain('(404)')
+  },
+  {
+    name: 'a 500 whose message echoes the env block the action sent',
+    inputs: () => base({ resource: 'postgres', id: emu.ids.postgres, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
+    setup: () =>
+      emu.inject({
+        procedure: 'postgres.saveEnvironment',
+        kind: 'status',
+        status: 500,
+        body: trpcError(
+          500,
+          'INTERNAL_SERVER_ERROR',
+          `Failed to write env TZ=UTC BACKUP_TOKEN=${marker('pgdbenv')} FEATURE_TOKEN=${ENV_INPUT_SECRET} ${HOSTILE_TEXT}\n${WORKFLOW_COMMAND_LINES.join('\n')}`,
+          'postgres.saveEnvironment'
+        )
+      }),
+    code: 1,
+    serverTextInSummary: true,
+    check: (run) => expect(errorLine(run)).toContain('Failed to write env')
+  },
+  {
+    name: 'an HTML 502 from a proxy whose page holds a secret',
+    inputs: () => base({ id: emu.ids.web, retries: '0' }),
+    setup: () =>
+      emu.inject({
+        // the first request, whichever it is
+        kind: 'status',
+        status: 502,
+        contentType: 'text/html',
+        body: `<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><pre>upstream: DATABASE_URL=postgres://app:${marker('webenv')}@db:5432/app</pre><hr><center>nginx</center></body></html>`
+      }),
+    code: 1,
+    serverTextInSummary: false,
+    check: (run) => expect(errorLine(run)).toContain('502 Bad Gateway')
+  },
+  {
+    name: 'an HTML 502 without a title, whose page holds a secret the action never saw',
+    inputs: () => base({ id: emu.ids.web, retries: '0' }),
+    setup: () =>
+      emu.inject({
+        // the first request, whichever it is
+        kind: 'status',
+        status: 502,
+        contentType: 'text/html',
+        body: `<html><body><h1>502</h1><pre>upstream env: SHARED_TOKEN=${marker('shopprojectenv')}</pre></body></html>`
+      }),
+    code: 1,
+    serverTextInSummary: false,
+    check: (run) => expect(errorLine(run)).toContain('with 502')
+  },
+  {
+    name: 'an HTML 502 without a title, opening with a secret the action holds',
+    // the env merge reads .one first: the build secrets are known by the time the 502 comes
+    inputs: () => base({ id: emu.ids.web, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
+    setup: () =>
+      emu.inject({
+        procedure: 'application.saveEnvironment',
+        kind: 'status',
+        status: 502,
+        contentType: 'text/html',
+        body: `<pre>SENTRY_AUTH_TOKEN=${marker('webbuildsecrets')} ${HOSTILE_TEXT}</pre>`
+      }),
+    code: 1,
+    serverTextInSummary: true,
+    check: (run) => expect(errorLine(run)).toContain('with 502')
+  },
+  {
+    name: 'a 400 whose zod field errors quote a secret the action sent',
+    inputs: () => base({ id: emu.ids.web, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
+    setup: () => {
+      const sent = `SENTRY_AUTH_TOKEN=${marker('webbuildsecrets')}`
+      emu.inject({
+        procedure: 'application.saveEnvironment',
+        kind: 'status',
+        status: 400,
+        body: trpcError(
+          400,
+          'BAD_REQUEST',
+          JSON.stringify([{ code: 'custom', path: ['buildSecrets'], message: `Invalid line "${sent}"` }], null, 2),
+          'application.saveEnvironment',
+          { formErrors: [], fieldErrors: { buildSecrets: [`Invalid line "${sent}"\n${WORKFLOW_COMMAND_LINES.join('\n')}`] } }
+        )
+      })
+    },
+    code: 1,
+    serverTextInSummary: true,
+    check: (run) => expect(errorLine(run)).toContain('buildSecrets: Invalid line')
+  },
+  {
+    name: 'a 400 without field errors, whose message quotes a secret the action sent',
+    inputs: () => base({ id: emu.ids.web, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
+    setup: () =>
+      emu.inject({
+        procedure: 'application.saveEnvironment',
+        kind: 'status',
+        status: 400,
+        body: trpcError(400, 'BAD_REQUEST', `env: invalid value "${ENV_INPUT_SECRET}"; buildArgs: invalid value "NPM_TOKEN=${marker('webbuildargs')}"`, 'application.saveEnvironment')
+      }),
+    code: 1,
+    serverTextInSummary: true,
+    check: (run) => expect(errorLine(run)).toContain('invalid value')
+  }
+]
+
+/** Lines of `text` that contain `value`. */
+const linesWith = (text: string, value: string): string[] => text.split('\n').filter((line) => line.includes(value))
+
+describe('a hostile server: no secret, no markup, no forged command gets through', () => {
+  test.each(SCENARIOS)('$name', async (scenario) => {
+    scenario.setup?.()
+    const inputs = scenario.inputs()
+    const run = await runAction(inputs)
+    expect(run.code).toBe(scenario.code)
+
+    // 1. no fixture secret anywhere the user can see (the harness checks this as well)
+    expect(leakedSecrets(run)).toEqual([])
+
+    // 2. secrets given as inputs appear only as the value of an ::add-mask:: line
+    const inputSecrets = [inputs['api-key'], inputs['registry-password'], inputs.env?.includes(ENV_INPUT_SECRET) ? ENV_INPUT_SECRET : undefined]
+    for (const secret of inputSecrets.filter((s): s is string => !!s)) {
+      expect(linesWith(run.stdout, secret)).toEqual([`::add-mask::${secret}`])
+      expect(run.stderr).not.toContain(secret)
+      expect(JSON.stringify(run.outputs)).not.toContain(secret)
+      expect(run.summary).not.toContain(secret)
+    }
+
+    // 3. server text in the summary is escaped: no live HTML, no Markdown link
+    expect(run.summary).not.toContain('<img src=x onerror=alert(1)>')
+    expect(run.summary).not.toContain('[x](http://evil)')
+    expect(run.summary).not.toMatch(/<img/i)
+    if (scenario.serverTextInSummary) expect(run.summary).toMatch(/&(#60|lt);img src=x onerror=alert/)
+
+    // 4. no server line can act as a workflow command; the only ::error:: is the action's own
+    const lines = run.stdout.split('\n')
+    expect(lines.filter((line) => line.startsWith('::set-output'))).toEqual([])
+    expect(lines.filter((line) => line.trimEnd() === '::add-mask::x')).toEqual([])
+    expect(lines.filter((line) => line.startsWith('::error::forged'))).toEqual([])
+    const errors = lines.filter((line) => line.startsWith('::error::'))
+    expect(errors).toHaveLength(scenario.code === 0 ? 0 : 1)
+    expect(run.outputs.status).not.toBe(scenario.code === 0 ? 'error' : 'done')
+
+    scenario.check?.(run)
+  })
+})
