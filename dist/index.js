@@ -40191,7 +40191,10 @@ function pick(project, scope, resource, target) {
         throw new LookupError(`No ${resource} named "${target.name}" in ${where}. ${capitalise(resource)} services there: ${listed(names)}.`);
     }
     if (found.length > 1) {
-        throw new LookupError(`${capitalise(resource)} "${target.name}" exists in several environments of project "${project.name}": ${listed(found.map((c) => c.env.name))}. Set the environment input; nothing was deployed.`);
+        const environments = new Set(found.map((c) => c.env.name));
+        throw new LookupError(environments.size > 1
+            ? `${capitalise(resource)} "${target.name}" exists in several environments of project "${project.name}": ${listed([...environments])}. Set the environment input; nothing was deployed.`
+            : `Several ${resource} services in ${where} match "${target.name}": ${listed(found.map((c) => `${c.service.name} (${c.service.id})`))}. Use the exact name or the id input; nothing was deployed.`);
     }
     const { env, service } = found[0];
     return {
@@ -40238,12 +40241,18 @@ async function applyEnv(client, resource, id, current, wanted, log) {
 }
 /** saveDockerProvider wants all five keys: the registry login the application has is kept unless inputs replace it. */
 async function applyImage(client, id, current, image, log) {
+    // the stored login is never handed to a different registry
+    const sameRegistry = image.registryUrl === undefined || image.registryUrl === (current.registryUrl ?? '');
+    const newLogin = image.username !== undefined || image.password !== undefined;
+    if (!sameRegistry && !newLogin && (current.username || current.password)) {
+        log.warning(`registry-url changes the registry: its stored login is not sent to ${image.registryUrl}. Pass registry-username and registry-password if it needs one.`);
+    }
     const next = {
         applicationId: id,
         dockerImage: image.dockerImage,
         registryUrl: image.registryUrl ?? current.registryUrl ?? null,
-        username: image.username ?? current.username ?? null,
-        password: image.password ?? current.password ?? null
+        username: image.username ?? (sameRegistry ? current.username : null) ?? null,
+        password: image.password ?? (sameRegistry ? current.password : null) ?? null
     };
     const unchanged = current.sourceType === 'docker' &&
         current.dockerImage === next.dockerImage &&
@@ -40747,8 +40756,10 @@ function writeOutputs(outcome) {
 }
 /** HTML-escapes, and turns Markdown's active characters into entities so nothing from the server renders as a link or a table. */
 function report_escape(text) {
-    return redact(text).replace(/[&<>"'`[\]()*_|\\!#~]/g, (c) => `&#${c.charCodeAt(0)};`);
+    return text.replace(/[&<>"'`[\]()*_|\\!#~]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
+/** For free text from the server (messages, logs), which may quote a secret: redacted, then escaped. */
+const escapeText = (text) => report_escape(redact(text));
 function summaryHtml(outcome) {
     const duration = (outcome.endedAt ?? Date.now()) - outcome.startedAt;
     const icon = outcome.ok ? '✅' : '❌';
@@ -40774,12 +40785,12 @@ function summaryHtml(outcome) {
         `<table>${rows.map(([k, v]) => `<tr><th align="left">${k}</th><td>${v}</td></tr>`).join('')}</table>`
     ];
     if (!outcome.ok && outcome.message)
-        parts.push(`<p>${report_escape(outcome.message)}</p>`);
+        parts.push(`<p>${escapeText(outcome.message)}</p>`);
     if (outcome.errorMessage)
-        parts.push(`<p><b>Dokploy says:</b> ${report_escape(outcome.errorMessage)}</p>`);
+        parts.push(`<p><b>Dokploy says:</b> ${escapeText(outcome.errorMessage)}</p>`);
     if (outcome.logTail) {
         const lines = outcome.logTail.trimEnd().split('\n').length;
-        parts.push(`<details><summary>Last ${lines} lines of the build log</summary><pre>${report_escape(outcome.logTail)}</pre></details>`);
+        parts.push(`<details><summary>Last ${lines} lines of the build log</summary><pre>${escapeText(outcome.logTail)}</pre></details>`);
     }
     return parts.join('\n');
 }

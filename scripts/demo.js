@@ -22,10 +22,18 @@ const inputs = real
 
 console.log(`▶ dist/index.js on ${node === process.execPath ? `node ${process.version}` : 'Node 24'} against ${real ? inputs.url : `the emulator at ${emulator.url}`}`)
 console.log(`  inputs: ${JSON.stringify({ ...inputs, 'api-key': '***' })}\n`)
+const debug = process.env.RUNNER_DEBUG === '1'
 const run = await runAction(inputs, {
-  echo: true,
-  env: { GITHUB_SHA: '1a2b3c4d5e6f', GITHUB_WORKFLOW: 'demo', GITHUB_RUN_NUMBER: '1' }
+  env: { GITHUB_SHA: '1a2b3c4d5e6f', GITHUB_WORKFLOW: 'demo', GITHUB_RUN_NUMBER: '1', ...(debug ? { RUNNER_DEBUG: '1' } : {}) }
 })
+// shown as a runner's log shows it: commands consumed, debug lines only with RUNNER_DEBUG=1
+for (const line of run.stdout.split('\n')) {
+  const command = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(line)
+  if (!command) console.log(`  ${line}`)
+  else if (command[1] === 'group') console.log(`  ▸ ${command[2]}`)
+  else if (command[1] === 'error' || command[1] === 'warning') console.log(`  ${command[1] === 'error' ? 'Error' : 'Warning'}: ${command[2]}`)
+  else if (command[1] === 'debug' && debug) console.log(`  [debug] ${command[2]}`)
+}
 console.log(`\n▶ exit code ${run.code} after ${Math.round(run.ms)} ms`)
 console.log('▶ outputs')
 for (const [name, value] of Object.entries(run.outputs)) console.log(`  ${name}: ${value}`)

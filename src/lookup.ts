@@ -145,8 +145,11 @@ function pick(project: ProjectView, scope: EnvironmentView[], resource: Resource
     throw new LookupError(`No ${resource} named "${target.name}" in ${where}. ${capitalise(resource)} services there: ${listed(names)}.`)
   }
   if (found.length > 1) {
+    const environments = new Set(found.map((c) => c.env.name))
     throw new LookupError(
-      `${capitalise(resource)} "${target.name}" exists in several environments of project "${project.name}": ${listed(found.map((c) => c.env.name))}. Set the environment input; nothing was deployed.`
+      environments.size > 1
+        ? `${capitalise(resource)} "${target.name}" exists in several environments of project "${project.name}": ${listed([...environments])}. Set the environment input; nothing was deployed.`
+        : `Several ${resource} services in ${where} match "${target.name}": ${listed(found.map((c) => `${c.service.name} (${c.service.id})`))}. Use the exact name or the id input; nothing was deployed.`
     )
   }
   const { env, service } = found[0]

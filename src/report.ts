@@ -28,8 +28,11 @@ export function writeOutputs(outcome: Outcome): void {
 
 /** HTML-escapes, and turns Markdown's active characters into entities so nothing from the server renders as a link or a table. */
 export function escape(text: string): string {
-  return redact(text).replace(/[&<>"'`[\]()*_|\\!#~]/g, (c) => `&#${c.charCodeAt(0)};`)
+  return text.replace(/[&<>"'`[\]()*_|\\!#~]/g, (c) => `&#${c.charCodeAt(0)};`)
 }
+
+/** For free text from the server (messages, logs), which may quote a secret: redacted, then escaped. */
+const escapeText = (text: string): string => escape(redact(text))
 
 export function summaryHtml(outcome: Outcome): string {
   const duration = (outcome.endedAt ?? Date.now()) - outcome.startedAt
@@ -53,11 +56,11 @@ export function summaryHtml(outcome: Outcome): string {
     `<h2>${icon} Dokploy ${escape(outcome.operation)}: ${escape(outcome.status)}</h2>`,
     `<table>${rows.map(([k, v]) => `<tr><th align="left">${k}</th><td>${v}</td></tr>`).join('')}</table>`
   ]
-  if (!outcome.ok && outcome.message) parts.push(`<p>${escape(outcome.message)}</p>`)
-  if (outcome.errorMessage) parts.push(`<p><b>Dokploy says:</b> ${escape(outcome.errorMessage)}</p>`)
+  if (!outcome.ok && outcome.message) parts.push(`<p>${escapeText(outcome.message)}</p>`)
+  if (outcome.errorMessage) parts.push(`<p><b>Dokploy says:</b> ${escapeText(outcome.errorMessage)}</p>`)
   if (outcome.logTail) {
     const lines = outcome.logTail.trimEnd().split('\n').length
-    parts.push(`<details><summary>Last ${lines} lines of the build log</summary><pre>${escape(outcome.logTail)}</pre></details>`)
+    parts.push(`<details><summary>Last ${lines} lines of the build log</summary><pre>${escapeText(outcome.logTail)}</pre></details>`)
   }
   return parts.join('\n')
 }

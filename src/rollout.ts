@@ -50,12 +50,18 @@ export async function applyImage(
   image: NonNullable<Settings['image']>,
   log: Log
 ): Promise<void> {
+  // the stored login is never handed to a different registry
+  const sameRegistry = image.registryUrl === undefined || image.registryUrl === (current.registryUrl ?? '')
+  const newLogin = image.username !== undefined || image.password !== undefined
+  if (!sameRegistry && !newLogin && (current.username || current.password)) {
+    log.warning(`registry-url changes the registry: its stored login is not sent to ${image.registryUrl}. Pass registry-username and registry-password if it needs one.`)
+  }
   const next = {
     applicationId: id,
     dockerImage: image.dockerImage,
     registryUrl: image.registryUrl ?? current.registryUrl ?? null,
-    username: image.username ?? current.username ?? null,
-    password: image.password ?? current.password ?? null
+    username: image.username ?? (sameRegistry ? current.username : null) ?? null,
+    password: image.password ?? (sameRegistry ? current.password : null) ?? null
   }
   const unchanged =
     current.sourceType === 'docker' &&

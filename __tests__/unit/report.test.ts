@@ -56,9 +56,27 @@ describe('escape', () => {
     expect(escape('Build failed: exit code 1.')).toBe('Build failed: exit code 1.')
   })
 
-  it('redacts registered secrets before escaping', () => {
+  it('leaves identifiers alone: a masked env value must not blank an environment name', () => {
+    registerSecret('production')
+    expect(escape('production')).toBe('production')
+  })
+})
+
+describe('summaryHtml redaction', () => {
+  it('redacts registered secrets in the server\'s free text (message, errorMessage, log tail) before escaping', () => {
     registerSecret('hunter2-registry-token')
-    expect(escape('login with hunter2-registry-token failed')).toBe('login with &#42;&#42;&#42; failed')
+    const html = summaryHtml(
+      outcome({
+        ok: false,
+        status: 'error',
+        message: 'login with hunter2-registry-token failed',
+        errorMessage: 'pull hunter2-registry-token denied',
+        logTail: 'step 1\ntoken=hunter2-registry-token'
+      })
+    )
+    expect(html).not.toContain('hunter2-registry-token')
+    expect(html).toContain('login with &#42;&#42;&#42; failed')
+    expect(html).toContain('token=&#42;&#42;&#42;')
   })
 })
 
