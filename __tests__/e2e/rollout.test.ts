@@ -98,6 +98,15 @@ describe('docker-image', () => {
     expect(save.input.password === newPassword).toBe(true)
   })
 
+  test('registry-url alone: the stored login is not sent to the other registry', async () => {
+    const run = await runAction(inputs({ id: emu.ids.api, 'docker-image': 'registry.example.net/acme/api:3', 'registry-url': 'registry.example.net' }))
+
+    expect(run.code).toBe(0)
+    const [save] = sent('application.saveDockerProvider')
+    expect(save.input).toMatchObject({ registryUrl: 'registry.example.net', username: null, password: null })
+    expect(run.stdout).toMatch(/::warning::registry-url changes the registry: its stored login is not sent/)
+  })
+
   test('redeploy with docker-image warns and deploys instead: redeploy would not pull the image', async () => {
     const run = await runAction(inputs({ id: emu.ids.api, operation: 'redeploy', 'docker-image': 'ghcr.io/acme/api:2.0' }))
 
