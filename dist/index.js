@@ -39511,7 +39511,7 @@ class DokployClient {
         }
         this.stats.bytesReceived += response.bytes;
         debug?.(`${request.method} ${procedure} → ${response.status} in ${Date.now() - started} ms, ${response.bytes} B`);
-        const value = this.interpret(procedure, response, input);
+        const value = this.interpret(procedure, request.method, response, input);
         this.answered++;
         try {
             return extract(value);
@@ -39538,7 +39538,7 @@ class DokployClient {
         }
     }
     /** Decodes a reply into its `json` value, or throws the matching DokployError. */
-    interpret(procedure, response, input) {
+    interpret(procedure, method, response, input) {
         const { status, text } = response;
         const fail = (failure, message, delivery, retryAfterMs) => new DokployError(failure, message, delivery, status, retryAfterMs);
         if (status >= 300 && status < 400) {
@@ -39563,8 +39563,12 @@ class DokployClient {
             if (status === 403 && response.header('cf-mitigated')) {
                 throw fail('cloudflare', `Cloudflare blocked the request to ${procedure} with a bot challenge (403, cf-mitigated: ${response.header('cf-mitigated')}): allow GitHub's runners past bot protection for /api/*, or use a DNS-only host name for Dokploy.`, 'not-processed');
             }
-            if (status >= 200 && status < 300 && text.trim() === '')
-                return undefined;
+            if (status >= 200 && status < 300 && text.trim() === '') {
+                // some versions answer a void mutation with nothing at all; a query always has a value
+                if (method === 'POST')
+                    return undefined;
+                throw fail('truncated', `Dokploy answered ${procedure} with an empty body (${status}, ${contentType}).`, 'maybe-processed');
+            }
             if (status === 429)
                 throw fail('rate-limited', `A proxy rate-limited ${procedure} (429).`, 'not-processed', retryAfterMs);
             if (status === 503)
@@ -40832,6 +40836,7 @@ function printFailureDetails(outcome, log) {
 
 
 
+
 /** Secrets from inputs are masked before anything else reads, validates or prints them. */
 function maskSecretInputs(get) {
     registerSecret(get(Input.apiKey).trim(), true);
@@ -40849,22 +40854,53 @@ function onCancel(controller) {
         process.off('SIGTERM', handler);
     };
 }
+/** Resource and operation for the report, before (or without) valid inputs. */
+function provisionalOutcome(get, startedAt) {
+    const pick = (value, allowed, fallback) => allowed.includes(value) ? value : fallback;
+    return newOutcome(pick(get(Input.resource).trim(), RESOURCES, 'application'), pick(get(Input.operation).trim(), OPERATIONS, 'deploy'), startedAt);
+}
+/** What an error that ended the run means for the outcome. */
+function recordFailure(outcome, error, cancelled, deadline) {
+    outcome.ok = false;
+    if (cancelled) {
+        outcome.status = 'cancelled-by-runner';
+        outcome.message = 'The job was cancelled while the action waited: the outcome is unknown (Dokploy goes on with the operation).';
+    }
+    else if (error instanceof InputError || error instanceof LookupError || error instanceof DokployError) {
+        outcome.message = error.message;
+        const pastDeadline = deadline !== undefined && Date.now() >= deadline;
+        if (error instanceof DokployError && error.failure === 'timeout' && pastDeadline)
+            outcome.status = 'timeout';
+    }
+    else {
+        outcome.message = `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+    }
+}
+async function report(outcome, log, client) {
+    writeOutputs(outcome);
+    printFailureDetails(outcome, log);
+    await writeSummary(outcome, log);
+    if (client) {
+        const { requests, retries, bytesSent, bytesReceived } = client.stats;
+        log.debug(`Dokploy requests: ${requests} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received`);
+    }
+    if (!outcome.ok)
+        setFailed(inline(outcome.message ?? `Dokploy ${outcome.operation} ended ${outcome.status}.`));
+}
+/** inputs → settings → execute → report; the one place a failure becomes the step's verdict. */
 async function run(get = (name) => getInput(name)) {
     const startedAt = Date.now();
     const controller = new AbortController();
     const release = onCancel(controller);
     const transport = createTransport();
     const log = actionsLog;
-    const guess = (value, allowed, fallback) => allowed.includes(value) ? value : fallback;
-    const outcome = newOutcome(guess(get(Input.resource).trim(), RESOURCES, 'application'), guess(get(Input.operation).trim(), OPERATIONS, 'deploy'), startedAt);
+    const outcome = provisionalOutcome(get, startedAt);
     let client;
-    let baseUrl;
     let deadline;
     try {
         maskSecretInputs(get);
         const settings = readSettings(get);
         settings.warnings.forEach((warning) => log.warning(warning));
-        baseUrl = settings.baseUrl;
         outcome.operation = settings.operation;
         deadline = startedAt + settings.waitTimeoutMs;
         client = new DokployClient({
@@ -40877,37 +40913,19 @@ async function run(get = (name) => getInput(name)) {
             signal: controller.signal,
             debug: log.debug
         });
-        await execute(settings, { client, log, sleep: sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs }, outcome);
+        try {
+            await execute(settings, { client, log, sleep: sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs }, outcome);
+        }
+        finally {
+            outcome.dashboardUrl = dashboardUrl(settings.baseUrl, outcome);
+        }
     }
     catch (error) {
-        if (controller.signal.aborted) {
-            outcome.status = 'cancelled-by-runner';
-            outcome.message = 'The run was cancelled while waiting: the outcome of the Dokploy operation is unknown (Dokploy goes on with it).';
-        }
-        else if (error instanceof InputError || error instanceof DokployError || (error instanceof Error && error.name === 'LookupError')) {
-            outcome.message = error.message;
-            if (error instanceof DokployError && error.failure === 'timeout' && deadline !== undefined && Date.now() >= deadline)
-                outcome.status = 'timeout';
-        }
-        else {
-            outcome.message = `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
-        }
-        outcome.ok = false;
+        recordFailure(outcome, error, controller.signal.aborted, deadline);
     }
     finally {
         outcome.endedAt = Date.now();
-        outcome.requests = client?.stats.requests;
-        if (baseUrl)
-            outcome.dashboardUrl = dashboardUrl(baseUrl, outcome);
-        writeOutputs(outcome);
-        printFailureDetails(outcome, log);
-        await writeSummary(outcome, log);
-        if (client) {
-            const { requests, retries, bytesSent, bytesReceived } = client.stats;
-            log.debug(`Dokploy requests: ${requests} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received`);
-        }
-        if (!outcome.ok)
-            setFailed(inline(outcome.message ?? `Dokploy ${outcome.operation} ended ${outcome.status}.`));
+        await report(outcome, log, client);
         transport.close();
         release();
     }

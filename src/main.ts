@@ -6,9 +6,10 @@ import { createTransport } from './dokploy/transport.js'
 import { InputError, readSettings, type GetInput } from './inputs.js'
 import { parseEnvInput } from './env.js'
 import { execute } from './execute.js'
+import { LookupError } from './lookup.js'
 import { newOutcome, type Outcome } from './outcome.js'
 import { dashboardUrl, printFailureDetails, writeOutputs, writeSummary } from './report.js'
-import { actionsLog, inline } from './logger.js'
+import { actionsLog, inline, type Log } from './logger.js'
 import { registerSecret } from './secrets.js'
 import { sleep } from './sleep.js'
 import { RESOURCES, OPERATIONS, type Operation, type Resource } from './operations.js'
@@ -31,27 +32,57 @@ function onCancel(controller: AbortController): () => void {
   }
 }
 
+/** Resource and operation for the report, before (or without) valid inputs. */
+function provisionalOutcome(get: GetInput, startedAt: number): Outcome {
+  const pick = <T extends string>(value: string, allowed: readonly T[], fallback: T): T =>
+    (allowed as readonly string[]).includes(value) ? (value as T) : fallback
+  return newOutcome(
+    pick<Resource>(get(Input.resource).trim(), RESOURCES, 'application'),
+    pick<Operation>(get(Input.operation).trim(), OPERATIONS, 'deploy'),
+    startedAt
+  )
+}
+
+/** What an error that ended the run means for the outcome. */
+function recordFailure(outcome: Outcome, error: unknown, cancelled: boolean, deadline: number | undefined): void {
+  outcome.ok = false
+  if (cancelled) {
+    outcome.status = 'cancelled-by-runner'
+    outcome.message = 'The job was cancelled while the action waited: the outcome is unknown (Dokploy goes on with the operation).'
+  } else if (error instanceof InputError || error instanceof LookupError || error instanceof DokployError) {
+    outcome.message = error.message
+    const pastDeadline = deadline !== undefined && Date.now() >= deadline
+    if (error instanceof DokployError && error.failure === 'timeout' && pastDeadline) outcome.status = 'timeout'
+  } else {
+    outcome.message = `Unexpected error: ${error instanceof Error ? error.message : String(error)}`
+  }
+}
+
+async function report(outcome: Outcome, log: Log, client: DokployClient | undefined): Promise<void> {
+  writeOutputs(outcome)
+  printFailureDetails(outcome, log)
+  await writeSummary(outcome, log)
+  if (client) {
+    const { requests, retries, bytesSent, bytesReceived } = client.stats
+    log.debug(`Dokploy requests: ${requests} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received`)
+  }
+  if (!outcome.ok) core.setFailed(inline(outcome.message ?? `Dokploy ${outcome.operation} ended ${outcome.status}.`))
+}
+
+/** inputs → settings → execute → report; the one place a failure becomes the step's verdict. */
 export async function run(get: GetInput = (name) => core.getInput(name)): Promise<void> {
   const startedAt = Date.now()
   const controller = new AbortController()
   const release = onCancel(controller)
   const transport = createTransport()
   const log = actionsLog
-  const guess = <T extends string>(value: string, allowed: readonly T[], fallback: T): T =>
-    (allowed as readonly string[]).includes(value) ? (value as T) : fallback
-  const outcome: Outcome = newOutcome(
-    guess<Resource>(get(Input.resource).trim(), RESOURCES, 'application'),
-    guess<Operation>(get(Input.operation).trim(), OPERATIONS, 'deploy'),
-    startedAt
-  )
+  const outcome = provisionalOutcome(get, startedAt)
   let client: DokployClient | undefined
-  let baseUrl: string | undefined
   let deadline: number | undefined
   try {
     maskSecretInputs(get)
     const settings = readSettings(get)
     settings.warnings.forEach((warning) => log.warning(warning))
-    baseUrl = settings.baseUrl
     outcome.operation = settings.operation
     deadline = startedAt + settings.waitTimeoutMs
     client = new DokployClient({
@@ -64,30 +95,16 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
       signal: controller.signal,
       debug: log.debug
     })
-    await execute(settings, { client, log, sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs }, outcome)
-  } catch (error) {
-    if (controller.signal.aborted) {
-      outcome.status = 'cancelled-by-runner'
-      outcome.message = 'The run was cancelled while waiting: the outcome of the Dokploy operation is unknown (Dokploy goes on with it).'
-    } else if (error instanceof InputError || error instanceof DokployError || (error instanceof Error && error.name === 'LookupError')) {
-      outcome.message = error.message
-      if (error instanceof DokployError && error.failure === 'timeout' && deadline !== undefined && Date.now() >= deadline) outcome.status = 'timeout'
-    } else {
-      outcome.message = `Unexpected error: ${error instanceof Error ? error.message : String(error)}`
+    try {
+      await execute(settings, { client, log, sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs }, outcome)
+    } finally {
+      outcome.dashboardUrl = dashboardUrl(settings.baseUrl, outcome)
     }
-    outcome.ok = false
+  } catch (error) {
+    recordFailure(outcome, error, controller.signal.aborted, deadline)
   } finally {
     outcome.endedAt = Date.now()
-    outcome.requests = client?.stats.requests
-    if (baseUrl) outcome.dashboardUrl = dashboardUrl(baseUrl, outcome)
-    writeOutputs(outcome)
-    printFailureDetails(outcome, log)
-    await writeSummary(outcome, log)
-    if (client) {
-      const { requests, retries, bytesSent, bytesReceived } = client.stats
-      log.debug(`Dokploy requests: ${requests} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received`)
-    }
-    if (!outcome.ok) core.setFailed(inline(outcome.message ?? `Dokploy ${outcome.operation} ended ${outcome.status}.`))
+    await report(outcome, log, client)
     transport.close()
     release()
   }

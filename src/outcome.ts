@@ -24,7 +24,6 @@ export interface Outcome {
   errorMessage?: string
   logTail?: string
   dashboardUrl?: string
-  requests?: number
 }
 
 export const newOutcome = (resource: Resource, operation: Operation, startedAt = Date.now()): Outcome => ({

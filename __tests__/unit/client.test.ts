@@ -147,6 +147,15 @@ describe('replies', () => {
     expect(seen).toEqual([undefined])
   })
 
+  it('retries an empty 200 on a query (a query always has a value), then names it', async () => {
+    const { transport, requests } = fake(reply(200, '', { 'content-type': 'application/json' }))
+    const { c } = client(transport, 1)
+    await expect(c.query('deployment.all', { applicationId: 'A1' }, (value) => value)).rejects.toThrow(
+      'Dokploy answered deployment.all with an empty body (200, application/json).'
+    )
+    expect(requests).toHaveLength(2)
+  })
+
   it('turns a ShapeError from extract into a bad-shape DokployError', async () => {
     const { transport } = fake(ok({ unexpected: true }))
     const error = await failure(

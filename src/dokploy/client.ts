@@ -119,7 +119,7 @@ export class DokployClient {
     }
     this.stats.bytesReceived += response.bytes
     debug?.(`${request.method} ${procedure} → ${response.status} in ${Date.now() - started} ms, ${response.bytes} B`)
-    const value = this.interpret(procedure, response, input)
+    const value = this.interpret(procedure, request.method, response, input)
     this.answered++
     try {
       return extract(value)
@@ -163,7 +163,7 @@ export class DokployClient {
   }
 
   /** Decodes a reply into its `json` value, or throws the matching DokployError. */
-  private interpret(procedure: string, response: RawResponse, input?: object): unknown {
+  private interpret(procedure: string, method: 'GET' | 'POST', response: RawResponse, input?: object): unknown {
     const { status, text } = response
     const fail = (failure: Failure, message: string, delivery: Delivery, retryAfterMs?: number): DokployError =>
       new DokployError(failure, message, delivery, status, retryAfterMs)
@@ -197,7 +197,11 @@ export class DokployClient {
           'not-processed'
         )
       }
-      if (status >= 200 && status < 300 && text.trim() === '') return undefined
+      if (status >= 200 && status < 300 && text.trim() === '') {
+        // some versions answer a void mutation with nothing at all; a query always has a value
+        if (method === 'POST') return undefined
+        throw fail('truncated', `Dokploy answered ${procedure} with an empty body (${status}, ${contentType}).`, 'maybe-processed')
+      }
       if (status === 429) throw fail('rate-limited', `A proxy rate-limited ${procedure} (429).`, 'not-processed', retryAfterMs)
       if (status === 503) throw fail('unavailable', `Dokploy or its proxy is unavailable (503) on ${procedure}.`, 'not-processed', retryAfterMs)
       if (status >= 500) {
