@@ -40042,10 +40042,10 @@ function readLogs(client, deploymentId, tail, graceMs) {
     return client.query('deployment.readLogs', { deploymentId, tail }, (value) => (typeof value === 'string' ? value : ''), { graceMs });
 }
 /**
- * `<router>.one` carries every secret of the service. Only the fields below are kept; the
- * ones that are secret are masked before anything else can print them.
+ * `<router>.one` carries every secret of the service. Only the fields named here are kept, the
+ * secret ones only when asked for, and those are masked before anything else can print them.
  */
-function readService(client, spec, id) {
+function readService(client, spec, id, wanted = {}) {
     return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => {
         const row = object(value, `a ${spec.router}`);
         const environment = row.environment && typeof row.environment === 'object' ? row.environment : {};
@@ -40056,22 +40056,24 @@ function readService(client, spec, id) {
             projectId: shape_text(row, 'projectId') ?? shape_text(environment, 'projectId'),
             environmentId: shape_text(row, 'environmentId'),
             sourceType: shape_text(row, 'sourceType'),
-            env: nullableText(row, 'env'),
-            createEnvFile: typeof row.createEnvFile === 'boolean' ? row.createEnvFile : undefined
+            dockerImage: nullableText(row, 'dockerImage')
         };
-        if (spec.router === 'application') {
-            Object.assign(details, {
-                buildArgs: nullableText(row, 'buildArgs'),
-                buildSecrets: nullableText(row, 'buildSecrets'),
-                dockerImage: nullableText(row, 'dockerImage'),
-                registryUrl: nullableText(row, 'registryUrl'),
-                username: nullableText(row, 'username'),
-                password: nullableText(row, 'password')
-            });
+        if (wanted.env) {
+            details.env = nullableText(row, 'env');
+            details.createEnvFile = typeof row.createEnvFile === 'boolean' ? row.createEnvFile : undefined;
+            if (spec.router === 'application') {
+                details.buildArgs = nullableText(row, 'buildArgs');
+                details.buildSecrets = nullableText(row, 'buildSecrets');
+            }
+            for (const block of [details.env, details.buildArgs, details.buildSecrets])
+                envValues(block ?? '').forEach((v) => registerSecret(v));
         }
-        for (const block of [details.env, details.buildArgs, details.buildSecrets])
-            envValues(block ?? '').forEach((value) => registerSecret(value));
-        registerSecret(details.password);
+        if (wanted.registry && spec.router === 'application') {
+            details.registryUrl = nullableText(row, 'registryUrl');
+            details.username = nullableText(row, 'username');
+            details.password = nullableText(row, 'password');
+            registerSecret(details.password);
+        }
         return details;
     });
 }
@@ -40677,7 +40679,7 @@ async function execute(settings, context, outcome) {
     const needsDetails = settings.env !== undefined || settings.image !== undefined || (needsAppName(settings.operation) && !appName);
     let details = {};
     if (needsDetails) {
-        details = await readService(client, spec, serviceId);
+        details = await readService(client, spec, serviceId, { env: settings.env !== undefined, registry: settings.image !== undefined });
         outcome.name ??= details.name;
         outcome.projectId ??= details.projectId;
         outcome.environmentId ??= details.environmentId;

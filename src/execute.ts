@@ -40,7 +40,7 @@ export async function execute(settings: Settings, context: RunContext, outcome: 
   const needsDetails = settings.env !== undefined || settings.image !== undefined || (needsAppName(settings.operation) && !appName)
   let details: ServiceDetails = {}
   if (needsDetails) {
-    details = await readService(client, spec, serviceId)
+    details = await readService(client, spec, serviceId, { env: settings.env !== undefined, registry: settings.image !== undefined })
     outcome.name ??= details.name
     outcome.projectId ??= details.projectId
     outcome.environmentId ??= details.environmentId

@@ -85,11 +85,17 @@ export interface ServiceDetails {
   password?: string | null
 }
 
+/** Which secret-bearing parts of `.one` a caller needs kept. */
+export interface DetailsWanted {
+  env?: boolean
+  registry?: boolean
+}
+
 /**
- * `<router>.one` carries every secret of the service. Only the fields below are kept; the
- * ones that are secret are masked before anything else can print them.
+ * `<router>.one` carries every secret of the service. Only the fields named here are kept, the
+ * secret ones only when asked for, and those are masked before anything else can print them.
  */
-export function readService(client: DokployClient, spec: ResourceSpec, id: string): Promise<ServiceDetails> {
+export function readService(client: DokployClient, spec: ResourceSpec, id: string, wanted: DetailsWanted = {}): Promise<ServiceDetails> {
   return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => {
     const row = object(value, `a ${spec.router}`)
     const environment = row.environment && typeof row.environment === 'object' ? (row.environment as Json) : {}
@@ -100,21 +106,23 @@ export function readService(client: DokployClient, spec: ResourceSpec, id: strin
       projectId: text(row, 'projectId') ?? text(environment, 'projectId'),
       environmentId: text(row, 'environmentId'),
       sourceType: text(row, 'sourceType'),
-      env: nullableText(row, 'env'),
-      createEnvFile: typeof row.createEnvFile === 'boolean' ? row.createEnvFile : undefined
+      dockerImage: nullableText(row, 'dockerImage')
     }
-    if (spec.router === 'application') {
-      Object.assign(details, {
-        buildArgs: nullableText(row, 'buildArgs'),
-        buildSecrets: nullableText(row, 'buildSecrets'),
-        dockerImage: nullableText(row, 'dockerImage'),
-        registryUrl: nullableText(row, 'registryUrl'),
-        username: nullableText(row, 'username'),
-        password: nullableText(row, 'password')
-      })
+    if (wanted.env) {
+      details.env = nullableText(row, 'env')
+      details.createEnvFile = typeof row.createEnvFile === 'boolean' ? row.createEnvFile : undefined
+      if (spec.router === 'application') {
+        details.buildArgs = nullableText(row, 'buildArgs')
+        details.buildSecrets = nullableText(row, 'buildSecrets')
+      }
+      for (const block of [details.env, details.buildArgs, details.buildSecrets]) envValues(block ?? '').forEach((v) => registerSecret(v))
     }
-    for (const block of [details.env, details.buildArgs, details.buildSecrets]) envValues(block ?? '').forEach((value) => registerSecret(value))
-    registerSecret(details.password)
+    if (wanted.registry && spec.router === 'application') {
+      details.registryUrl = nullableText(row, 'registryUrl')
+      details.username = nullableText(row, 'username')
+      details.password = nullableText(row, 'password')
+      registerSecret(details.password)
+    }
     return details
   })
 }
