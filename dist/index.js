@@ -40559,7 +40559,7 @@ async function runQueued(ctx, settings, outcome) {
         queueSupported = baseline.queue !== undefined;
         baseline.rowIds = new Set((await listDeployments(client, ctx.spec, ctx.serviceId)).map((row) => row.deploymentId));
     }
-    const accepted = await sendOnce(ctx, settings, baseline);
+    const accepted = await sendOnce(ctx, settings, baseline, queueSupported);
     if (!settings.wait) {
         outcome.status = 'queued';
         outcome.ok = true;
@@ -40599,7 +40599,7 @@ async function optionalQueue(client) {
  * Sends the deploy. If its answer is lost after it left (reset, timeout, a proxy's 502), look for
  * the job before anything else: resend only when the queue shows it certainly never arrived.
  */
-async function sendOnce(ctx, settings, baseline) {
+async function sendOnce(ctx, settings, baseline, queueSupported) {
     const { client, log } = ctx;
     const call = {
         resource: settings.resource,
@@ -40618,8 +40618,9 @@ async function sendOnce(ctx, settings, baseline) {
             throw error;
         log.warning(`${inline(error.message)} Checking whether Dokploy queued it before sending anything again.`);
     }
-    await ctx.sleep(SETTLE_MS, ctx.signal);
-    const jobs = await optionalQueue(client);
+    await ctx.sleep(Math.min(SETTLE_MS, Math.max(0, ctx.deadline - (ctx.now ?? Date.now)())), ctx.signal);
+    // a server already known to lack the queue listing is not asked again
+    const jobs = queueSupported === false ? undefined : await optionalQueue(client);
     const rows = await listDeployments(client, ctx.spec, ctx.serviceId);
     const ours = (title) => title === settings.title;
     const queued = jobs?.some((job) => job.serviceId === ctx.serviceId && ours(job.title) && !baseline.queue?.some((b) => b.id === job.id));

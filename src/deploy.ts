@@ -26,7 +26,7 @@ export async function runQueued(ctx: WaitContext, settings: Settings, outcome: O
     baseline.rowIds = new Set((await listDeployments(client, ctx.spec, ctx.serviceId)).map((row) => row.deploymentId))
   }
 
-  const accepted = await sendOnce(ctx, settings, baseline)
+  const accepted = await sendOnce(ctx, settings, baseline, queueSupported)
   if (!settings.wait) {
     outcome.status = 'queued'
     outcome.ok = true
@@ -66,7 +66,12 @@ async function optionalQueue(client: DokployClient): Promise<QueueJob[] | undefi
  * Sends the deploy. If its answer is lost after it left (reset, timeout, a proxy's 502), look for
  * the job before anything else: resend only when the queue shows it certainly never arrived.
  */
-async function sendOnce(ctx: WaitContext, settings: Settings, baseline: Baseline): Promise<{ jobs?: QueueJob[] }> {
+async function sendOnce(
+  ctx: WaitContext,
+  settings: Settings,
+  baseline: Baseline,
+  queueSupported: boolean | undefined
+): Promise<{ jobs?: QueueJob[] }> {
   const { client, log } = ctx
   const call = {
     resource: settings.resource,
@@ -83,8 +88,9 @@ async function sendOnce(ctx: WaitContext, settings: Settings, baseline: Baseline
     if (!(error instanceof DokployError) || error.delivery !== 'maybe-processed' || error.failure === 'cancelled') throw error
     log.warning(`${inline(error.message)} Checking whether Dokploy queued it before sending anything again.`)
   }
-  await ctx.sleep(SETTLE_MS, ctx.signal)
-  const jobs = await optionalQueue(client)
+  await ctx.sleep(Math.min(SETTLE_MS, Math.max(0, ctx.deadline - (ctx.now ?? Date.now)())), ctx.signal)
+  // a server already known to lack the queue listing is not asked again
+  const jobs = queueSupported === false ? undefined : await optionalQueue(client)
   const rows = await listDeployments(client, ctx.spec, ctx.serviceId)
   const ours = (title: string | null | undefined): boolean => title === settings.title
   const queued = jobs?.some((job) => job.serviceId === ctx.serviceId && ours(job.title) && !baseline.queue?.some((b) => b.id === job.id))

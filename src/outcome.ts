@@ -16,7 +16,6 @@ export interface Outcome {
   environmentName?: string
   deploymentId?: string
   matchedBy?: string
-  queuedMs?: number
   buildMs?: number
   /** Why it failed, in our words. */
   message?: string

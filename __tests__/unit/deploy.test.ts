@@ -1,0 +1,304 @@
+import { describe, expect, it, jest } from '@jest/globals'
+import type { Settings } from '../../src/inputs.js'
+import type { WaitContext } from '../../src/wait.js'
+import type { DokployError as DokployErrorType } from '../../src/dokploy/errors.js'
+import { buildQueue, fakeClock, fakeServer, noProcedure, Raw, recordingLog, trpcError, VOID, type Call } from './fake-dokploy.js'
+
+jest.unstable_mockModule('@actions/core', () => ({
+  setSecret: jest.fn(),
+  info: jest.fn(),
+  warning: jest.fn(),
+  debug: jest.fn(),
+  startGroup: jest.fn(),
+  endGroup: jest.fn()
+}))
+
+const { DokployClient } = await import('../../src/dokploy/client.js')
+const { DokployError } = await import('../../src/dokploy/errors.js')
+const { TransportError } = await import('../../src/dokploy/transport.js')
+const { SPECS } = await import('../../src/operations.js')
+const { newOutcome } = await import('../../src/outcome.js')
+const { runQueued } = await import('../../src/deploy.js')
+
+const TITLE = '1a2b3c4 · Deploy #42'
+const SERVICE = 'A1'
+const MINUTE = 60_000
+
+/** How the fake answers each successive deploy call. */
+type Send =
+  | 'ok'
+  /** Dokploy queued it, then the connection broke before the answer arrived. */
+  | 'reset-after'
+  /** The connection broke before Dokploy saw the request. */
+  | 'reset-before'
+  /** Connection refused: the request certainly never left. */
+  | 'refused'
+  /** Dokploy rejected the input. */
+  | 'bad-request'
+  /** The runner cancelled the job while the deploy was in flight. */
+  | 'cancelled'
+
+const settingsFor = (extra: Partial<Settings> = {}): Settings => ({
+  baseUrl: 'https://dokploy.example.com',
+  apiKey: 'k',
+  resource: 'application',
+  operation: 'deploy',
+  target: { id: SERVICE },
+  wait: true,
+  waitTimeoutMs: 30 * MINUTE,
+  requestTimeoutMs: 30_000,
+  pollIntervalMs: 10_000,
+  logLines: 50,
+  retries: 2,
+  title: TITLE,
+  description: 'sha 1a2b3c4',
+  warnings: [],
+  ...extra
+})
+
+function setup(
+  options: {
+    sends?: Send[]
+    queueSupported?: boolean
+    startAfterMs?: number
+    buildMs?: number
+    result?: 'done' | 'error'
+    commitTitle?: string
+    deadlineMs?: number
+  } = {}
+) {
+  const clock = fakeClock()
+  const queue = buildQueue(clock, {
+    serviceId: SERVICE,
+    startAfterMs: options.startAfterMs ?? 20_000,
+    buildMs: options.buildMs ?? MINUTE,
+    result: options.result,
+    commitTitle: options.commitTitle
+  })
+  const sends = [...(options.sends ?? ['ok'])]
+  const server = fakeServer(clock, {
+    'deployment.queueList': () => (options.queueSupported === false ? new Raw(noProcedure('deployment.queueList')) : queue.queue()),
+    'deployment.all': () => queue.rows(),
+    'deployment.readLogs': () => 'Building…\nError: build failed\n',
+    'application.deploy': (call: Call) => {
+      const send = sends.length > 1 ? sends.shift() : sends[0]
+      if (send === 'refused') throw new TransportError('refused', 'connect ECONNREFUSED 10.0.0.5:443', 'ECONNREFUSED')
+      if (send === 'bad-request') return new Raw(trpcError(400, 'BAD_REQUEST', 'Invalid input'))
+      if (send === 'cancelled') throw new TransportError('cancelled', 'cancelled by the runner')
+      if (send !== 'reset-before') queue.submit(String(call.input?.title))
+      if (send !== 'ok') throw new TransportError('lost', 'read ECONNRESET', 'ECONNRESET')
+      return new Raw(VOID)
+    }
+  })
+  // the client may retry (retries: 2): it must still never resend a deploy whose answer was lost
+  const clientSleeps: number[] = []
+  const client = new DokployClient({
+    baseUrl: 'https://dokploy.example.com',
+    apiKey: 'k',
+    requestTimeoutMs: 30_000,
+    retries: 2,
+    transport: server.transport,
+    sleep: async (ms) => void clientSleeps.push(ms)
+  })
+  const log = recordingLog(clock)
+  const ctx: WaitContext = {
+    client,
+    spec: SPECS.application,
+    serviceId: SERVICE,
+    deadline: clock.now() + (options.deadlineMs ?? 30 * MINUTE),
+    pollCapMs: 10_000,
+    log,
+    sleep: clock.sleep,
+    now: clock.now
+  }
+  const outcome = newOutcome('application', 'deploy', clock.now())
+  const deploys = () => server.calls.filter((c) => c.procedure === 'application.deploy')
+  return { clock, queue, server, client, clientSleeps, log, ctx, outcome, deploys }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<DokployErrorType> {
+  try {
+    await promise
+  } catch (error) {
+    expect(error).toBeInstanceOf(DokployError)
+    return error as DokployErrorType
+  }
+  throw new Error('expected a DokployError, runQueued succeeded')
+}
+
+describe('runQueued', () => {
+  it('snapshots the queue and the rows, deploys once with the title, and follows its row to done', async () => {
+    const { ctx, server, outcome, log, deploys } = setup({ startAfterMs: 20_000, buildMs: MINUTE })
+    await runQueued(ctx, settingsFor(), outcome)
+
+    expect(server.procedures().slice(0, 4)).toEqual(['deployment.queueList', 'deployment.all', 'application.deploy', 'deployment.queueList'])
+    expect(deploys()).toHaveLength(1)
+    expect(deploys()[0]).toMatchObject({ method: 'POST', input: { applicationId: SERVICE, title: TITLE, description: 'sha 1a2b3c4' } })
+    expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1', matchedBy: 'title', buildMs: MINUTE })
+    expect(outcome.message).toBeUndefined()
+    expect(log.infos()).toContain(`Dokploy queued the deploy (title "${TITLE}"). Following it until it ends.`)
+    expect(log.infos().at(-1)).toBe('Deployment D1 ended done')
+    expect(log.warnings()).toEqual([])
+  })
+
+  it('a failed build: status error, its errorMessage, and the log tail', async () => {
+    const { ctx, outcome, server } = setup({ result: 'error' })
+    await runQueued(ctx, settingsFor(), outcome)
+
+    expect(outcome).toMatchObject({ status: 'error', ok: false, deploymentId: 'D1', errorMessage: 'Error: build failed\nexit code 1' })
+    expect(outcome.message).toBe('Deployment D1 ended error: Error: build failed ⏎ exit code 1')
+    expect(outcome.logTail).toBe('Building…\nError: build failed')
+    expect(server.calls.at(-1)).toMatchObject({ procedure: 'deployment.readLogs', input: { deploymentId: 'D1', tail: 50 } })
+  })
+
+  it('a timeout: status timeout, the row left running, and its log tail', async () => {
+    const { ctx, outcome } = setup({ startAfterMs: 0, buildMs: 60 * MINUTE, deadlineMs: 2 * MINUTE })
+    await runQueued(ctx, settingsFor(), outcome)
+    expect(outcome).toMatchObject({ status: 'timeout', ok: false, deploymentId: 'D1' })
+    expect(outcome.message).toContain('deployment D1 was still running')
+    expect(outcome.logTail).toBe('Building…\nError: build failed')
+  })
+
+  describe('the answer to the deploy is lost (connection reset)', () => {
+    it('after Dokploy queued it: finds the job, does not resend, and follows it', async () => {
+      const { ctx, outcome, log, deploys, clock, clientSleeps } = setup({ sends: ['reset-after'] })
+      await runQueued(ctx, settingsFor(), outcome)
+
+      expect(deploys()).toHaveLength(1)
+      expect(clientSleeps).toEqual([])
+      expect(log.warnings()).toEqual([
+        'The connection to https://dokploy.example.com broke during application.deploy (ECONNRESET). Checking whether Dokploy queued it before sending anything again.'
+      ])
+      expect(log.infos()).toContain('Dokploy did receive it: following that deployment, not sending it again.')
+      expect(log.infos().join('\n')).not.toContain('Sending it once more')
+      // it gives the job a moment to reach the queue before looking
+      expect(clock.sleeps[0]).toEqual({ at: 0, ms: 2000 })
+      expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1', matchedBy: 'title' })
+    })
+
+    it('close to the deadline: the pause before looking for the job does not run past the deadline, and nothing is resent', async () => {
+      // the deploy call itself used up the time: its answer is lost 1 s before wait-timeout
+      const { ctx, outcome, deploys, clock } = setup({ sends: ['reset-after'], deadlineMs: 1000 })
+      await runQueued(ctx, settingsFor(), outcome).catch(() => undefined)
+
+      expect(deploys()).toHaveLength(1)
+      expect(clock.sleeps.length).toBeGreaterThan(0)
+      for (const s of clock.sleeps) expect(s.at + s.ms).toBeLessThanOrEqual(1000)
+    })
+
+    it('after Dokploy queued it and a fast git build already ended under its commit title: does not resend', async () => {
+      const { ctx, outcome, deploys, queue } = setup({ sends: ['reset-after'], startAfterMs: 0, buildMs: 1000, commitTitle: 'feat: the commit' })
+      await runQueued(ctx, settingsFor(), outcome)
+
+      expect(deploys()).toHaveLength(1)
+      expect(queue.submitted).toHaveLength(1)
+      expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1' })
+    })
+
+    it('before Dokploy saw it, with a queue listing: resends exactly once, and follows the resent one', async () => {
+      const { ctx, outcome, log, deploys, queue } = setup({ sends: ['reset-before', 'ok'] })
+      await runQueued(ctx, settingsFor(), outcome)
+
+      expect(deploys()).toHaveLength(2)
+      expect(deploys()[1].input).toEqual(deploys()[0].input)
+      expect(queue.submitted).toHaveLength(1)
+      expect(log.infos()).toContain('Dokploy has no such job: it never arrived. Sending it once more.')
+      expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1' })
+    })
+
+    it('before Dokploy saw it, while an earlier job with the same title waits in the queue: that one is not taken for ours', async () => {
+      const { ctx, outcome, log, deploys, queue } = setup({ sends: ['reset-before', 'ok'] })
+      queue.submit(TITLE) // e.g. an earlier step of the same run, still queued at the snapshot
+      await runQueued(ctx, settingsFor(), outcome)
+
+      expect(deploys()).toHaveLength(2)
+      expect(log.infos()).toContain('Dokploy has no such job: it never arrived. Sending it once more.')
+      expect(outcome).toMatchObject({ status: 'done', deploymentId: 'D2' })
+    })
+
+    it('before Dokploy saw it, twice: resends only once, then fails', async () => {
+      const { ctx, outcome, deploys } = setup({ sends: ['reset-before', 'reset-before', 'ok'] })
+      const error = await rejection(runQueued(ctx, settingsFor(), outcome))
+
+      expect(error.failure).toBe('network')
+      expect(deploys()).toHaveLength(2)
+      expect(outcome.ok).toBe(false)
+    })
+
+    it.each([
+      ['before Dokploy saw it', 'reset-before' as const],
+      ['after Dokploy queued it behind another build', 'reset-after' as const]
+    ])('%s, on a Dokploy without a queue listing: does not resend, and says why', async (_, send) => {
+      const { ctx, outcome, deploys, server } = setup({ sends: [send], queueSupported: false, startAfterMs: 5 * MINUTE })
+      const error = await rejection(runQueued(ctx, settingsFor(), outcome))
+
+      expect(deploys()).toHaveLength(1)
+      expect(error.delivery).toBe('maybe-processed')
+      expect(error.message).toBe(
+        'The answer to application.deploy was lost and this Dokploy cannot list its queue, so whether it was queued cannot be known. Not resending, which could deploy twice: check the dashboard.'
+      )
+      // nothing but reads after the one deploy
+      expect(server.procedures().filter((p) => !p.startsWith('deployment.'))).toEqual(['application.deploy'])
+      expect(outcome.ok).toBe(false)
+    })
+
+    it('after Dokploy started it, on a Dokploy without a queue listing: its row shows it arrived, so it is followed', async () => {
+      const { ctx, outcome, deploys, server } = setup({ sends: ['reset-after'], queueSupported: false, startAfterMs: 0 })
+      await runQueued(ctx, settingsFor(), outcome)
+
+      expect(deploys()).toHaveLength(1)
+      expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1' })
+      // the queue is asked once, for the snapshot (its 404 is remembered); after the deploy only the rows are asked
+      expect(server.procedures().filter((p) => p === 'deployment.queueList')).toHaveLength(1)
+      const afterDeploy = server.procedures().slice(server.procedures().indexOf('application.deploy') + 1)
+      expect(new Set(afterDeploy)).toEqual(new Set(['deployment.all']))
+    })
+  })
+
+  describe('a failed deploy call that Dokploy cannot have acted on, or a cancellation, is not looked for', () => {
+    it('connection refused: the client sends it again at once (it never left), without the lost-answer check', async () => {
+      const { ctx, outcome, log, deploys, clock, clientSleeps } = setup({ sends: ['refused', 'ok'] })
+      await runQueued(ctx, settingsFor(), outcome)
+
+      expect(deploys()).toHaveLength(2)
+      expect(clientSleeps).toHaveLength(1)
+      expect(log.warnings()).toEqual([])
+      expect(clock.sleeps.map((s) => s.ms)).not.toContain(2000)
+      expect(outcome).toMatchObject({ status: 'done', deploymentId: 'D1' })
+    })
+
+    it.each([
+      ['a 400', 'bad-request' as const, 'bad-request'],
+      ['a runner cancellation', 'cancelled' as const, 'cancelled']
+    ])('%s: fails at once, with nothing resent and nothing looked up', async (_, send, failure) => {
+      const { ctx, outcome, log, server } = setup({ sends: [send] })
+      const error = await rejection(runQueued(ctx, settingsFor(), outcome))
+
+      expect(error.failure).toBe(failure)
+      expect(server.procedures()).toEqual(['deployment.queueList', 'deployment.all', 'application.deploy'])
+      expect(log.warnings()).toEqual([])
+    })
+  })
+
+  describe('wait: false', () => {
+    it('deploys and reports queued, asking nothing before or after the deploy', async () => {
+      const { ctx, outcome, server, log, clock } = setup()
+      await runQueued(ctx, settingsFor({ wait: false }), outcome)
+
+      expect(server.procedures()).toEqual(['application.deploy'])
+      expect(outcome).toMatchObject({ status: 'queued', ok: true })
+      expect(outcome.deploymentId).toBeUndefined()
+      expect(log.infos()).toEqual(['Dokploy queued the deploy; not waiting for it (wait: false).'])
+      expect(clock.sleeps).toEqual([])
+    })
+
+    it('a lost answer is checked for, not resent, when the queue shows the job', async () => {
+      const { ctx, outcome, server, deploys } = setup({ sends: ['reset-after'] })
+      await runQueued(ctx, settingsFor({ wait: false }), outcome)
+
+      expect(server.procedures()[0]).toBe('application.deploy')
+      expect(deploys()).toHaveLength(1)
+      expect(outcome).toMatchObject({ status: 'queued', ok: true })
+    })
+  })
+})
