@@ -55,7 +55,7 @@ describe('its own deployment', () => {
 
   test('a deployment that ends between two polls with its title already overwritten is found by queue order', async () => {
     // another service's long build holds the queue; then a webhook job and ours wait behind it
-    emu.setBuild(emu.ids.stack, { durationMs: 1500 })
+    emu.setBuild(emu.ids.stack, { durationMs: 3000 })
     emu.setBuild(emu.ids.web, { durationMs: 20 })
     emu.webhookDeploy(emu.ids.stack, { title: 'compose push' })
     emu.webhookDeploy(emu.ids.web, { title: 'feat: webhook first' })
