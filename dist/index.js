@@ -40441,7 +40441,7 @@ async function followDeployment(ctx, baseline, ticket, queueSupported, firstQueu
             if (!job || job.state === 'active') {
                 found = identify(await listDeployments(ctx.client, ctx.spec, ctx.serviceId), baseline, ticket);
                 if (found) {
-                    ctx.log.info(describeMatch(found, ticket));
+                    poller.say('running', describeMatch(found, ticket), 'Still building');
                 }
                 else if (queueSupported && !job) {
                     missingSince ??= poller.now();
@@ -40469,7 +40469,9 @@ async function followDeployment(ctx, baseline, ticket, queueSupported, firstQueu
             const row = found.row;
             const status = row.status === 'done' ? 'done' : row.status === 'cancelled' ? 'cancelled' : 'error';
             const why = row.errorMessage ? `: ${inline(row.errorMessage)}` : '';
-            return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${status === 'done' ? '' : why}` };
+            const took = buildMs(row);
+            const after = took === undefined ? '' : ` after ${formatDuration(took)} of build`;
+            return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${after}${status === 'done' ? '.' : why || '.'}` };
         }
         if (found)
             poller.say('running', `Building: deployment ${found.row.deploymentId} is running.`, 'Still building');
@@ -40485,6 +40487,11 @@ async function followDeployment(ctx, baseline, ticket, queueSupported, firstQueu
             };
         }
     }
+}
+/** Build time by the server's own clock (startedAt and finishedAt, v0.22+), never mixed with ours. */
+function buildMs(row) {
+    const ms = Date.parse(row.finishedAt ?? '') - Date.parse(row.startedAt ?? row.createdAt ?? '');
+    return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 function describeMatch(found, ticket) {
     const id = found.row.deploymentId;
@@ -40574,7 +40581,7 @@ async function runQueued(ctx, settings, outcome) {
     outcome.ok = result.status === 'done';
     outcome.deploymentId = result.row?.deploymentId;
     outcome.matchedBy = result.identified && `${result.identified.by}${result.identified.ambiguous ? ' (ambiguous)' : ''}`;
-    outcome.buildMs = buildTime(result.row?.startedAt ?? result.row?.createdAt, result.row?.finishedAt);
+    outcome.buildMs = result.row && buildMs(result.row);
     outcome.errorMessage = result.row?.errorMessage ?? undefined;
     if (!outcome.ok) {
         outcome.message = result.detail;
@@ -40636,10 +40643,6 @@ async function sendOnce(ctx, settings, baseline, queueSupported) {
     log.info('Dokploy has no such job: it never arrived. Sending it once more.');
     await runOperation(client, call);
     return {};
-}
-function buildTime(start, end) {
-    const ms = Date.parse(end ?? '') - Date.parse(start ?? '');
-    return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/execute.ts

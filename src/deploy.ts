@@ -5,7 +5,7 @@ import { SPECS } from './operations.js'
 import type { Settings } from './inputs.js'
 import type { Outcome } from './outcome.js'
 import { ticketFor, type Baseline } from './correlate.js'
-import { followDeployment, logTail, type WaitContext } from './wait.js'
+import { buildMs, followDeployment, logTail, type WaitContext } from './wait.js'
 import { inline } from './logger.js'
 
 /** Time given to a deploy whose answer was lost to reach the queue before we look for it. */
@@ -43,7 +43,7 @@ export async function runQueued(ctx: WaitContext, settings: Settings, outcome: O
   outcome.ok = result.status === 'done'
   outcome.deploymentId = result.row?.deploymentId
   outcome.matchedBy = result.identified && `${result.identified.by}${result.identified.ambiguous ? ' (ambiguous)' : ''}`
-  outcome.buildMs = buildTime(result.row?.startedAt ?? result.row?.createdAt, result.row?.finishedAt)
+  outcome.buildMs = result.row && buildMs(result.row)
   outcome.errorMessage = result.row?.errorMessage ?? undefined
   if (!outcome.ok) {
     outcome.message = result.detail
@@ -112,9 +112,4 @@ async function sendOnce(
   log.info('Dokploy has no such job: it never arrived. Sending it once more.')
   await runOperation(client, call)
   return {}
-}
-
-function buildTime(start: string | null | undefined, end: string | null | undefined): number | undefined {
-  const ms = Date.parse(end ?? '') - Date.parse(start ?? '')
-  return Number.isFinite(ms) && ms >= 0 ? ms : undefined
 }

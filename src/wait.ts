@@ -112,7 +112,7 @@ export async function followDeployment(
       if (!job || job.state === 'active') {
         found = identify(await listDeployments(ctx.client, ctx.spec, ctx.serviceId), baseline, ticket)
         if (found) {
-          ctx.log.info(describeMatch(found, ticket))
+          poller.say('running', describeMatch(found, ticket), 'Still building')
         } else if (queueSupported && !job) {
           missingSince ??= poller.now()
           if (poller.now() - missingSince >= LOST_AFTER_MS) {
@@ -138,7 +138,9 @@ export async function followDeployment(
       const row = found.row
       const status: FinalStatus = row.status === 'done' ? 'done' : row.status === 'cancelled' ? 'cancelled' : 'error'
       const why = row.errorMessage ? `: ${inline(row.errorMessage)}` : ''
-      return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${status === 'done' ? '' : why}` }
+      const took = buildMs(row)
+      const after = took === undefined ? '' : ` after ${formatDuration(took)} of build`
+      return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${after}${status === 'done' ? '.' : why || '.'}` }
     }
     if (found) poller.say('running', `Building: deployment ${found.row.deploymentId} is running.`, 'Still building')
     // the pause ends at the deadline at the latest; no request is started past it
@@ -153,6 +155,12 @@ export async function followDeployment(
       }
     }
   }
+}
+
+/** Build time by the server's own clock (startedAt and finishedAt, v0.22+), never mixed with ours. */
+export function buildMs(row: DeploymentRow): number | undefined {
+  const ms = Date.parse(row.finishedAt ?? '') - Date.parse(row.startedAt ?? row.createdAt ?? '')
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined
 }
 
 function describeMatch(found: Identified, ticket: Ticket): string {

@@ -195,7 +195,7 @@ describe('cancellation', () => {
     const run = await runAction(inputs(), {
       killAfterMs: 15_000,
       onStdout: (chunk, child) => {
-        if (!sentAt && chunk.includes('Building:')) {
+        if (!sentAt && chunk.includes('Build started:')) {
           sentAt = Date.now()
           child.kill('SIGINT')
         }

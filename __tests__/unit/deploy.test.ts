@@ -137,7 +137,7 @@ describe('runQueued', () => {
     expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1', matchedBy: 'title', buildMs: MINUTE })
     expect(outcome.message).toBeUndefined()
     expect(log.infos()).toContain(`Dokploy queued the deploy (title "${TITLE}"). Following it until it ends.`)
-    expect(log.infos().at(-1)).toBe('Deployment D1 ended done')
+    expect(log.infos().at(-1)).toBe('Deployment D1 ended done after 1m 00s of build.')
     expect(log.warnings()).toEqual([])
   })
 
@@ -146,7 +146,7 @@ describe('runQueued', () => {
     await runQueued(ctx, settingsFor(), outcome)
 
     expect(outcome).toMatchObject({ status: 'error', ok: false, deploymentId: 'D1', errorMessage: 'Error: build failed\nexit code 1' })
-    expect(outcome.message).toBe('Deployment D1 ended error: Error: build failed ⏎ exit code 1')
+    expect(outcome.message).toBe('Deployment D1 ended error after 1m 00s of build: Error: build failed ⏎ exit code 1')
     expect(outcome.logTail).toBe('Building…\nError: build failed')
     expect(server.calls.at(-1)).toMatchObject({ procedure: 'deployment.readLogs', input: { deploymentId: 'D1', tail: 50 } })
   })

@@ -158,8 +158,7 @@ describe('followDeployment: what it prints and what it asks', () => {
       'Queued: behind 2 other build(s) on this server.',
       'Queued: behind 1 other build(s) on this server.',
       'Queued: next to build.',
-      'Build started: deployment D9, matched by the title this step sent.',
-      'Building: deployment D9 is running.'
+      'Build started: deployment D9, matched by the title this step sent.'
     ])
     expect(log.warnings()).toEqual([])
   })
@@ -188,8 +187,8 @@ describe('followDeployment: what it prints and what it asks', () => {
     }
     // each heartbeat tells the time elapsed since following began (fake time)
     for (const line of [...queued, ...building]) expect(line.text).toMatch(new RegExp(`\\(${formatDuration(line.at)}\\)$`))
-    // in all: five state lines and the heartbeats, for ~45 polls
-    expect(infos.length).toBe(5 + queued.length + building.length)
+    // in all: four state lines and the heartbeats, for ~45 polls
+    expect(infos.length).toBe(4 + queued.length + building.length)
     expect(infos.length).toBeLessThanOrEqual(16)
   })
 
@@ -250,7 +249,7 @@ describe('followDeployment: results', () => {
     const { ctx, log } = ended('done')
     const result = await followDeployment(ctx, baseline(), ticket(), true)
     expect(result).toMatchObject({ status: 'done', row: { deploymentId: 'D9', status: 'done' }, identified: { by: 'title', ambiguous: false } })
-    expect(result.detail).toBe('Deployment D9 ended done')
+    expect(result.detail).toBe('Deployment D9 ended done after 20s of build.')
     expect(log.infos()).toContain('Build started: deployment D9, matched by the title this step sent.')
   })
 
@@ -259,14 +258,14 @@ describe('followDeployment: results', () => {
     const result = await followDeployment(ctx, baseline(), ticket(), true)
     expect(result.status).toBe('error')
     expect(result.row?.errorMessage).toBe('Error: build failed\n::error::exit code 1')
-    expect(result.detail).toBe('Deployment D9 ended error: Error: build failed ⏎ ::error::exit code 1')
+    expect(result.detail).toBe('Deployment D9 ended error after 20s of build: Error: build failed ⏎ ::error::exit code 1')
   })
 
   it('cancelled: a server restart cancels the running row', async () => {
     const { ctx } = ended('cancelled')
     const result = await followDeployment(ctx, baseline(), ticket(), true)
     expect(result.status).toBe('cancelled')
-    expect(result.detail).toBe('Deployment D9 ended cancelled')
+    expect(result.detail).toBe('Deployment D9 ended cancelled after 20s of build.')
   })
 
   it('an unknown final status counts as an error', async () => {
