@@ -40468,10 +40468,9 @@ async function followDeployment(ctx, baseline, ticket, queueSupported, firstQueu
         if (found && found.row.status !== 'running') {
             const row = found.row;
             const status = row.status === 'done' ? 'done' : row.status === 'cancelled' ? 'cancelled' : 'error';
-            const why = row.errorMessage ? `: ${inline(row.errorMessage)}` : '';
             const took = buildMs(row);
             const after = took === undefined ? '' : ` after ${formatDuration(took)} of build`;
-            return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${after}${status === 'done' ? '.' : why || '.'}` };
+            return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${after}.` };
         }
         if (found)
             poller.say('running', `Building: deployment ${found.row.deploymentId} is running.`, 'Still building');
@@ -40890,8 +40889,11 @@ async function report(outcome, log, client) {
         const { requests, retries, bytesSent, bytesReceived } = client.stats;
         log.debug(`Dokploy requests: ${requests} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received`);
     }
-    if (!outcome.ok)
-        setFailed(inline(outcome.message ?? `Dokploy ${outcome.operation} ended ${outcome.status}.`));
+    if (!outcome.ok) {
+        const message = outcome.message ?? `Dokploy ${outcome.operation} ended ${outcome.status}.`;
+        // one line: server text inside an error annotation cannot start a workflow command
+        setFailed(inline(outcome.errorMessage ? `${message} Dokploy says: ${redact(outcome.errorMessage)}` : message));
+    }
 }
 /** inputs → settings → execute → report; the one place a failure becomes the step's verdict. */
 async function run(get = (name) => getInput(name)) {

@@ -10,7 +10,7 @@ import { LookupError } from './lookup.js'
 import { newOutcome, type Outcome } from './outcome.js'
 import { dashboardUrl, printFailureDetails, writeOutputs, writeSummary } from './report.js'
 import { actionsLog, inline, type Log } from './logger.js'
-import { registerSecret } from './secrets.js'
+import { redact, registerSecret } from './secrets.js'
 import { sleep } from './sleep.js'
 import { RESOURCES, OPERATIONS, type Operation, type Resource } from './operations.js'
 
@@ -66,7 +66,11 @@ async function report(outcome: Outcome, log: Log, client: DokployClient | undefi
     const { requests, retries, bytesSent, bytesReceived } = client.stats
     log.debug(`Dokploy requests: ${requests} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received`)
   }
-  if (!outcome.ok) core.setFailed(inline(outcome.message ?? `Dokploy ${outcome.operation} ended ${outcome.status}.`))
+  if (!outcome.ok) {
+    const message = outcome.message ?? `Dokploy ${outcome.operation} ended ${outcome.status}.`
+    // one line: server text inside an error annotation cannot start a workflow command
+    core.setFailed(inline(outcome.errorMessage ? `${message} Dokploy says: ${redact(outcome.errorMessage)}` : message))
+  }
 }
 
 /** inputs → settings → execute → report; the one place a failure becomes the step's verdict. */

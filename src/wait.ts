@@ -3,7 +3,7 @@ import { DokployError } from './dokploy/errors.js'
 import { listDeployments, queueList, readLogs, readStatus, type DeploymentRow, type QueueJob } from './dokploy/api.js'
 import type { ResourceSpec } from './operations.js'
 import { findJob, identify, jobsAhead, type Baseline, type Identified, type Ticket } from './correlate.js'
-import { formatDuration, inline, type Log } from './logger.js'
+import { formatDuration, type Log } from './logger.js'
 import type { Sleep } from './sleep.js'
 
 /** Polls start fast and back off to the cap; a line is printed on each change and a heartbeat every 30 s. */
@@ -137,10 +137,9 @@ export async function followDeployment(
     if (found && found.row.status !== 'running') {
       const row = found.row
       const status: FinalStatus = row.status === 'done' ? 'done' : row.status === 'cancelled' ? 'cancelled' : 'error'
-      const why = row.errorMessage ? `: ${inline(row.errorMessage)}` : ''
       const took = buildMs(row)
       const after = took === undefined ? '' : ` after ${formatDuration(took)} of build`
-      return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${after}${status === 'done' ? '.' : why || '.'}` }
+      return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${after}.` }
     }
     if (found) poller.say('running', `Building: deployment ${found.row.deploymentId} is running.`, 'Still building')
     // the pause ends at the deadline at the latest; no request is started past it

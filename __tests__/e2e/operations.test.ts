@@ -97,6 +97,8 @@ describe('the wire', () => {
     expect(run.outputs.status).toBe('error')
     expect(run.outputs['deployment-id']).not.toBe('')
     expect(errorLine(run)).toContain('ended error')
+    // Dokploy's errorMessage rides in the one-line annotation too
+    expect(errorLine(run)).toContain('Dokploy says: npm ERR! build script exited with code 1')
     expect(visibleLog(run)).toContain('npm ERR! build script exited with code 1')
     expect(run.stdout).toMatch(/::group::Why deployment/)
     expect(run.summary).toContain('Last')

@@ -146,7 +146,8 @@ describe('runQueued', () => {
     await runQueued(ctx, settingsFor(), outcome)
 
     expect(outcome).toMatchObject({ status: 'error', ok: false, deploymentId: 'D1', errorMessage: 'Error: build failed\nexit code 1' })
-    expect(outcome.message).toBe('Deployment D1 ended error after 1m 00s of build: Error: build failed ⏎ exit code 1')
+    expect(outcome.message).toBe('Deployment D1 ended error after 1m 00s of build.')
+    expect(outcome.errorMessage).toBe('Error: build failed\nexit code 1')
     expect(outcome.logTail).toBe('Building…\nError: build failed')
     expect(server.calls.at(-1)).toMatchObject({ procedure: 'deployment.readLogs', input: { deploymentId: 'D1', tail: 50 } })
   })

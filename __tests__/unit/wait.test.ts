@@ -253,12 +253,12 @@ describe('followDeployment: results', () => {
     expect(log.infos()).toContain('Build started: deployment D9, matched by the title this step sent.')
   })
 
-  it("error: the row's errorMessage on one line", async () => {
+  it("error: the row, with its errorMessage kept for the report", async () => {
     const { ctx } = ended('error', 'Error: build failed\n::error::exit code 1')
     const result = await followDeployment(ctx, baseline(), ticket(), true)
     expect(result.status).toBe('error')
     expect(result.row?.errorMessage).toBe('Error: build failed\n::error::exit code 1')
-    expect(result.detail).toBe('Deployment D9 ended error after 20s of build: Error: build failed ⏎ ::error::exit code 1')
+    expect(result.detail).toBe('Deployment D9 ended error after 20s of build.')
   })
 
   it('cancelled: a server restart cancels the running row', async () => {
