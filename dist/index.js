@@ -40404,6 +40404,11 @@ class Poller {
             this.lastLine = now;
         }
     }
+    /** A change of state announced elsewhere (as a warning). */
+    enter(state) {
+        this.lastState = state;
+        this.lastLine = this.now();
+    }
     expired() {
         return this.now() >= this.ctx.deadline;
     }
@@ -40440,7 +40445,11 @@ async function followDeployment(ctx, baseline, ticket, queueSupported, firstQueu
             }
             if (!job || job.state === 'active') {
                 found = identify(await listDeployments(ctx.client, ctx.spec, ctx.serviceId), baseline, ticket);
-                if (found) {
+                if (found?.ambiguous) {
+                    ctx.log.warning(describeMatch(found, ticket));
+                    poller.enter('running');
+                }
+                else if (found) {
                     poller.say('running', describeMatch(found, ticket), 'Still building');
                 }
                 else if (queueSupported && !job) {

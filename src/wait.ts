@@ -66,6 +66,12 @@ class Poller {
     }
   }
 
+  /** A change of state announced elsewhere (as a warning). */
+  enter(state: string): void {
+    this.lastState = state
+    this.lastLine = this.now()
+  }
+
   expired(): boolean {
     return this.now() >= this.ctx.deadline
   }
@@ -111,7 +117,10 @@ export async function followDeployment(
       }
       if (!job || job.state === 'active') {
         found = identify(await listDeployments(ctx.client, ctx.spec, ctx.serviceId), baseline, ticket)
-        if (found) {
+        if (found?.ambiguous) {
+          ctx.log.warning(describeMatch(found, ticket))
+          poller.enter('running')
+        } else if (found) {
           poller.say('running', describeMatch(found, ticket), 'Still building')
         } else if (queueSupported && !job) {
           missingSince ??= poller.now()

@@ -70,6 +70,21 @@ describe('its own deployment', () => {
     expect(visibleLog(run)).toContain('matched by its place in the queue (1 earlier build(s) of this service ahead of it)')
   })
 
+  test('without a queue listing (v0.27), two finished rows with overwritten titles: the newest, and a warning that says so', async () => {
+    emu.setVersion('v0.27.0')
+    emu.setBuild(emu.ids.stack, { durationMs: 3000 })
+    emu.setBuild(emu.ids.web, { durationMs: 20 })
+    emu.webhookDeploy(emu.ids.stack, { title: 'compose push' })
+    emu.webhookDeploy(emu.ids.web, { title: 'feat: webhook first' })
+    const run = await runAction(inputs({ 'poll-interval': '5' }))
+
+    const [, ours] = rowsOf(emu.ids.web)
+    expect(run.code).toBe(0)
+    expect(run.outputs['deployment-id']).toBe(ours.deploymentId)
+    expect(run.stdout).toMatch(/::warning::Deployment .* is the newest new deployment, but it cannot be told apart/)
+    expect(run.summary).toContain('newest new row &#40;ambiguous&#41;')
+  })
+
   test('a build queued behind another service says so, then follows its own to done', async () => {
     emu.setBuild(emu.ids.stack, { durationMs: 2000 })
     emu.webhookDeploy(emu.ids.stack, { title: 'compose push' })
