@@ -40096,7 +40096,8 @@ async function runOperation(client, call) {
     await client.mutate(`${spec.router}.${call.operation}`, input, (value) => {
         // compose deploy answers {success:false} on some versions when it refused the job
         if (value && typeof value === 'object' && value.success === false) {
-            throw new DokployError('server-error', `Dokploy refused ${spec.router}.${call.operation}: ${String(value.message ?? 'no reason given')}.`, 'processed');
+            const reason = redact(String(value.message ?? 'no reason given')).slice(0, 300);
+            throw new DokployError('server-error', `Dokploy refused ${spec.router}.${call.operation}: ${reason}.`, 'processed');
         }
     }, { timeoutMs: call.timeoutMs });
 }
@@ -40214,7 +40215,39 @@ function pick(project, scope, resource, target) {
 }
 const capitalise = (word) => word.charAt(0).toUpperCase() + word.slice(1);
 
+;// CONCATENATED MODULE: ./src/logger.ts
+
+/**
+ * Text from the server (log lines, messages) is printed behind a gutter: a line of a build log
+ * that starts with `::` could otherwise forge a workflow command (set-output, add-mask, error).
+ */
+const gutter = (text) => text
+    .split(/\r?\n/)
+    .map((line) => `│ ${line}`)
+    .join('\n');
+/** A single line of server text inside our own message: no newlines, so nothing can start a command. */
+const inline = (text) => text.replace(/[\r\n]+/g, ' ⏎ ').trim();
+/** Last line of defence: no line we print may start a workflow command, whatever text got into it. */
+const defused = (message) => message.replace(/^(\s*)(::|##\[)/gm, '$1│ $2');
+const actionsLog = {
+    info: (message) => info(defused(message)),
+    warning: (message) => warning(message),
+    debug: (message) => core_debug(message),
+    group: (title, body) => {
+        startGroup(inline(title));
+        info(defused(body));
+        endGroup();
+    }
+};
+function formatDuration(ms) {
+    const total = Math.round(ms / 1000);
+    const minutes = Math.floor(total / 60);
+    const seconds = total % 60;
+    return minutes ? `${minutes}m ${String(seconds).padStart(2, '0')}s` : `${seconds}s`;
+}
+
 ;// CONCATENATED MODULE: ./src/rollout.ts
+
 
 
 /**
@@ -40271,7 +40304,7 @@ async function applyImage(client, id, current, image, log) {
     }
     await client.mutate('application.saveDockerProvider', next, yes);
     const login = image.username || image.password || image.registryUrl ? 'new registry login' : next.username ? 'registry login kept' : 'no registry login';
-    log.info(`Image: ${current.dockerImage ?? '(none)'} → ${image.dockerImage} (${login}).`);
+    log.info(`Image: ${inline(current.dockerImage ?? '(none)')} → ${image.dockerImage} (${login}).`);
 }
 
 ;// CONCATENATED MODULE: ./src/correlate.ts
@@ -40331,35 +40364,6 @@ function identify(rows, baseline, ticket) {
     if (possible.length === 1)
         return { row: possible[0], by: 'only new row', ambiguous: possible[0].title !== ticket.title };
     return { row: possible[possible.length - 1], by: 'newest new row', ambiguous: true };
-}
-
-;// CONCATENATED MODULE: ./src/logger.ts
-
-/**
- * Text from the server (log lines, messages) is printed behind a gutter: a line of a build log
- * that starts with `::` could otherwise forge a workflow command (set-output, add-mask, error).
- */
-const gutter = (text) => text
-    .split(/\r?\n/)
-    .map((line) => `│ ${line}`)
-    .join('\n');
-/** A single line of server text inside our own message: no newlines, so nothing can start a command. */
-const inline = (text) => text.replace(/[\r\n]+/g, ' ⏎ ').trim();
-const actionsLog = {
-    info: (message) => info(message),
-    warning: (message) => warning(message),
-    debug: (message) => core_debug(message),
-    group: (title, body) => {
-        startGroup(title);
-        info(body);
-        endGroup();
-    }
-};
-function formatDuration(ms) {
-    const total = Math.round(ms / 1000);
-    const minutes = Math.floor(total / 60);
-    const seconds = total % 60;
-    return minutes ? `${minutes}m ${String(seconds).padStart(2, '0')}s` : `${seconds}s`;
 }
 
 ;// CONCATENATED MODULE: ./src/wait.ts
@@ -40683,7 +40687,9 @@ async function execute(settings, context, outcome) {
             environmentName: found.environmentName
         });
         appName = found.appName;
-        log.info(`Found ${settings.resource} "${found.name}"${found.environmentName ? ` in ${found.environmentName}` : ''}: id ${found.id}.`);
+        // names come from the server: kept on one line, so none can start a workflow command
+        const where = found.environmentName ? ` in ${inline(found.environmentName)}` : '';
+        log.info(`Found ${settings.resource} "${inline(found.name)}"${where}: id ${inline(found.id)}.`);
     }
     const serviceId = outcome.resourceId;
     const ctx = { ...context, spec, serviceId };

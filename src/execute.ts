@@ -31,7 +31,9 @@ export async function execute(settings: Settings, context: RunContext, outcome: 
       environmentName: found.environmentName
     })
     appName = found.appName
-    log.info(`Found ${settings.resource} "${found.name}"${found.environmentName ? ` in ${found.environmentName}` : ''}: id ${found.id}.`)
+    // names come from the server: kept on one line, so none can start a workflow command
+    const where = found.environmentName ? ` in ${inline(found.environmentName)}` : ''
+    log.info(`Found ${settings.resource} "${inline(found.name)}"${where}: id ${inline(found.id)}.`)
   }
   const serviceId = outcome.resourceId as string
   const ctx: WaitContext = { ...context, spec, serviceId }

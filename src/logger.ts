@@ -20,13 +20,16 @@ export interface Log {
   group: (title: string, body: string) => void
 }
 
+/** Last line of defence: no line we print may start a workflow command, whatever text got into it. */
+const defused = (message: string): string => message.replace(/^(\s*)(::|##\[)/gm, '$1│ $2')
+
 export const actionsLog: Log = {
-  info: (message) => core.info(message),
+  info: (message) => core.info(defused(message)),
   warning: (message) => core.warning(message),
   debug: (message) => core.debug(message),
   group: (title, body) => {
-    core.startGroup(title)
-    core.info(body)
+    core.startGroup(inline(title))
+    core.info(defused(body))
     core.endGroup()
   }
 }

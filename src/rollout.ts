@@ -3,7 +3,7 @@ import type { ServiceDetails } from './dokploy/api.js'
 import { SPECS, type Resource } from './operations.js'
 import { envChanges, planEnv } from './env.js'
 import type { Settings } from './inputs.js'
-import type { Log } from './logger.js'
+import { inline, type Log } from './logger.js'
 
 /**
  * Changes made before the operation, so a deploy builds with them. Each is sent only when it
@@ -75,5 +75,5 @@ export async function applyImage(
   }
   await client.mutate('application.saveDockerProvider', next, yes)
   const login = image.username || image.password || image.registryUrl ? 'new registry login' : next.username ? 'registry login kept' : 'no registry login'
-  log.info(`Image: ${current.dockerImage ?? '(none)'} → ${image.dockerImage} (${login}).`)
+  log.info(`Image: ${inline(current.dockerImage ?? '(none)')} → ${image.dockerImage} (${login}).`)
 }

@@ -2,7 +2,7 @@ import type { DokployClient } from './client.js'
 import { array, nullableText, object, requiredText, text, type Json } from './shape.js'
 import { DokployError } from './errors.js'
 import { SPECS, type Mode, type Operation, type Resource, type ResourceSpec } from '../operations.js'
-import { registerSecret } from '../secrets.js'
+import { redact, registerSecret } from '../secrets.js'
 import { envValues } from '../env.js'
 
 /** Typed Dokploy calls. Each extractor keeps only the fields named here; secrets it keeps are masked first. */
@@ -156,7 +156,8 @@ export async function runOperation(client: DokployClient, call: OperationCall): 
   await client.mutate(`${spec.router}.${call.operation}`, input, (value) => {
     // compose deploy answers {success:false} on some versions when it refused the job
     if (value && typeof value === 'object' && (value as Json).success === false) {
-      throw new DokployError('server-error', `Dokploy refused ${spec.router}.${call.operation}: ${String((value as Json).message ?? 'no reason given')}.`, 'processed')
+      const reason = redact(String((value as Json).message ?? 'no reason given')).slice(0, 300)
+      throw new DokployError('server-error', `Dokploy refused ${spec.router}.${call.operation}: ${reason}.`, 'processed')
     }
   }, { timeoutMs: call.timeoutMs })
 }
