@@ -2,16 +2,9 @@ import { describe, expect, it, jest } from '@jest/globals'
 import type { Settings } from '../../src/inputs.js'
 import type { WaitContext } from '../../src/wait.js'
 import type { DokployError as DokployErrorType } from '../../src/dokploy/errors.js'
-import { buildQueue, fakeClock, fakeServer, noProcedure, Raw, recordingLog, trpcError, VOID, type Call } from './fake-dokploy.js'
+import { buildQueue, fakeClock, fakeServer, noProcedure, Raw, recordingLog, trpcError, VOID, silentCore, type Call } from './fake-dokploy.js'
 
-jest.unstable_mockModule('@actions/core', () => ({
-  setSecret: jest.fn(),
-  info: jest.fn(),
-  warning: jest.fn(),
-  debug: jest.fn(),
-  startGroup: jest.fn(),
-  endGroup: jest.fn()
-}))
+jest.unstable_mockModule('@actions/core', silentCore)
 
 const { DokployClient } = await import('../../src/dokploy/client.js')
 const { DokployError } = await import('../../src/dokploy/errors.js')

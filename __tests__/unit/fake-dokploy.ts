@@ -6,6 +6,7 @@
  * Only types are imported from src/: the client (which pulls in @actions/core) is built by the
  * test after it has mocked @actions/core.
  */
+import { jest } from '@jest/globals'
 import type { RawRequest, RawResponse, Transport } from '../../src/dokploy/transport.js'
 import type { Log } from '../../src/logger.js'
 import type { Sleep } from '../../src/sleep.js'
@@ -210,3 +211,13 @@ export function recordingLog(clock: FakeClock): Log & { lines: Line[]; infos: ()
     warnings: () => lines.filter((l) => l.level === 'warning').map((l) => l.text)
   }
 }
+
+/** @actions/core with every function a silent mock: for modules that mask or log. */
+export const silentCore = () => ({
+  setSecret: jest.fn(),
+  info: jest.fn(),
+  warning: jest.fn(),
+  debug: jest.fn(),
+  startGroup: jest.fn(),
+  endGroup: jest.fn()
+})

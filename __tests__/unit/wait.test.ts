@@ -11,19 +11,13 @@ import {
   queueEntry,
   Raw,
   recordingLog,
+  silentCore,
   trpcError,
   type Handler,
   type JobSpec
 } from './fake-dokploy.js'
 
-jest.unstable_mockModule('@actions/core', () => ({
-  setSecret: jest.fn(),
-  info: jest.fn(),
-  warning: jest.fn(),
-  debug: jest.fn(),
-  startGroup: jest.fn(),
-  endGroup: jest.fn()
-}))
+jest.unstable_mockModule('@actions/core', silentCore)
 
 const { DokployClient } = await import('../../src/dokploy/client.js')
 const { DokployError } = await import('../../src/dokploy/errors.js')
