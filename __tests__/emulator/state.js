@@ -80,6 +80,23 @@ function githubProvider() {
  * @property {'github'|'docker'|'git'} sourceType
  */
 
+
+/** Swarm settings every application and database row carries, all unset. */
+const SWARM_DEFAULTS = {
+  healthCheckSwarm: null,
+  restartPolicySwarm: null,
+  placementSwarm: null,
+  updateConfigSwarm: null,
+  rollbackConfigSwarm: null,
+  modeSwarm: null,
+  labelsSwarm: null,
+  networkSwarm: null,
+  stopGracePeriodSwarm: null,
+  endpointSpecSwarm: null,
+  ulimitsSwarm: null,
+  replicas: 1
+}
+
 /** @param {AppSeed} s @param {string} displayName @returns {Row} */
 function applicationRow(s, displayName) {
   const docker = s.sourceType === 'docker'
@@ -152,18 +169,7 @@ function applicationRow(s, displayName) {
     dockerContextPath: null,
     dockerBuildStage: null,
     dropBuildPath: null,
-    healthCheckSwarm: null,
-    restartPolicySwarm: null,
-    placementSwarm: null,
-    updateConfigSwarm: null,
-    rollbackConfigSwarm: null,
-    modeSwarm: null,
-    labelsSwarm: null,
-    networkSwarm: null,
-    stopGracePeriodSwarm: null,
-    endpointSpecSwarm: null,
-    ulimitsSwarm: null,
-    replicas: 1,
+    ...SWARM_DEFAULTS,
     applicationStatus: 'done',
     buildType: 'dockerfile',
     railpackVersion: '0.2.2',
@@ -270,18 +276,7 @@ function databaseRow(kind, id, name, displayName, environmentId, key) {
     cpuLimit: null,
     externalPort: null,
     applicationStatus: 'done',
-    healthCheckSwarm: null,
-    restartPolicySwarm: null,
-    placementSwarm: null,
-    updateConfigSwarm: null,
-    rollbackConfigSwarm: null,
-    modeSwarm: null,
-    labelsSwarm: null,
-    networkSwarm: null,
-    stopGracePeriodSwarm: null,
-    endpointSpecSwarm: null,
-    ulimitsSwarm: null,
-    replicas: 1,
+    ...SWARM_DEFAULTS,
     createdAt: at(3),
     environmentId,
     serverId: null
