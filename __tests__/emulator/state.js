@@ -80,7 +80,6 @@ function githubProvider() {
  * @property {'github'|'docker'|'git'} sourceType
  */
 
-
 /** Swarm settings every application and database row carries, all unset. */
 const SWARM_DEFAULTS = {
   healthCheckSwarm: null,
