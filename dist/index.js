@@ -39897,15 +39897,13 @@ function readSettings(get, env = process.env) {
     if (image && operation !== 'deploy')
         throw bad(Input.dockerImage, image.dockerImage, `only used with operation deploy, not ${operation}`);
     const envText = get(Input.env);
+    const strategy = oneOf(get, Input.envStrategy, ['merge', 'replace'], 'merge');
     let envSetting;
     if (envText.trim() !== '') {
         const { entries, problems } = parseEnvInput(envText);
         if (problems.length)
             throw new InputError(`Input "${Input.env}": ${problems.join('; ')}. Expected lines KEY=value (# comments and blank lines are ignored).`);
-        envSetting = { entries, strategy: oneOf(get, Input.envStrategy, ['merge', 'replace'], 'merge') };
-    }
-    else {
-        oneOf(get, Input.envStrategy, ['merge', 'replace'], 'merge');
+        envSetting = { entries, strategy };
     }
     const run = defaultRunInfo(env);
     const settings = {

@@ -111,13 +111,12 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
   if (image && operation !== 'deploy') throw bad(Input.dockerImage, image.dockerImage, `only used with operation deploy, not ${operation}`)
 
   const envText = get(Input.env)
+  const strategy = oneOf(get, Input.envStrategy, ['merge', 'replace'] as const, 'merge')
   let envSetting: Settings['env']
   if (envText.trim() !== '') {
     const { entries, problems } = parseEnvInput(envText)
     if (problems.length) throw new InputError(`Input "${Input.env}": ${problems.join('; ')}. Expected lines KEY=value (# comments and blank lines are ignored).`)
-    envSetting = { entries, strategy: oneOf(get, Input.envStrategy, ['merge', 'replace'] as const, 'merge') }
-  } else {
-    oneOf(get, Input.envStrategy, ['merge', 'replace'] as const, 'merge')
+    envSetting = { entries, strategy }
   }
 
   const run = defaultRunInfo(env)
