@@ -9,8 +9,9 @@ type Json = ReturnType<typeof JSON.parse>
 type Res = { status: number; headers: Headers; text: string; json: Json }
 
 const running: Emulator[] = []
+/** Shapes are checked with the lags off; 'real timing' below checks the lags themselves. */
 async function start(options: EmulatorOptions = {}): Promise<Emulator> {
-  const emu = await startEmulator({ buildMs: 40, dbMs: 40, ...options })
+  const emu = await startEmulator({ buildMs: 40, dbMs: 40, rowLagMs: 0, doneLagMs: 0, overwriteLagMs: 0, ...options })
   running.push(emu)
   return emu
 }
@@ -495,11 +496,12 @@ describe('build queue', () => {
     expect(emu.state.find('application', emu.ids.web)?.applicationStatus).toBe('running')
 
     const queue = data(await q(emu, 'deployment.queueList'))
+    // newest first, as Dokploy sorts it
     expect(queue.map((j: Json) => [j.id, j.state, j.data.type, j.data.applicationType])).toEqual([
-      ['job-1', 'active', 'deploy', 'application'],
-      ['job-2', 'waiting', 'deploy', 'compose']
+      ['job-2', 'waiting', 'deploy', 'compose'],
+      ['job-1', 'active', 'deploy', 'application']
     ])
-    expect(queue[1].data).toMatchObject({ composeId: emu.ids.stack, titleLog: 'stack run' })
+    expect(queue[0].data).toMatchObject({ composeId: emu.ids.stack, titleLog: 'stack run' })
 
     const [stackRow] = await waitFor(async () => {
       const r = data(await q(emu, 'deployment.allByCompose', { composeId: emu.ids.stack }))
@@ -595,7 +597,7 @@ describe('build queue', () => {
     emu.restart()
     const [row] = await rows(emu, emu.ids.web)
     expect(row.status).toBe('cancelled')
-    expect(row.finishedAt).not.toBeNull()
+    expect(row.finishedAt).toBeNull() // as v0.30.2 leaves it
     expect(emu.state.find('application', emu.ids.web)?.applicationStatus).toBe('idle')
     expect(data(await q(emu, 'deployment.queueList'))).toEqual([])
     await new Promise((r) => setTimeout(r, 60))
@@ -604,6 +606,7 @@ describe('build queue', () => {
     // Before v0.25.4 there was no 'cancelled'.
     emu.setVersion('v0.25.3')
     await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    await waitFor(() => emu.deployments.length === 2)
     emu.restart()
     expect((await rows(emu, emu.ids.web))[0].status).toBe('error')
   })
@@ -629,6 +632,7 @@ describe('build queue', () => {
     await m(emu, 'application.deploy', { applicationId: emu.ids.blogWeb })
     await waitFor(() => emu.deployments.some((d) => d.applicationId === emu.ids.blogWeb))
     expect((await m(emu, 'application.killBuild', { applicationId: emu.ids.web })).status).toBe(200)
+    await waitFor(() => emu.deployments.some((d) => d.applicationId === emu.ids.blogWeb && d.status !== 'running'))
     const [killed] = await rows(emu, emu.ids.blogWeb)
     expect(killed.status).toBe('error')
     expect(emu.stats().killBuildCalls).toEqual({ [emu.ids.web]: 1 })
@@ -698,7 +702,7 @@ describe('fault injection', () => {
     emu.inject({ kind: 'reset-after', procedure: 'application.deploy' })
     await expect(deploy(emu)).rejects.toThrow()
     expect(deployed(emu)).toBe(1)
-    expect(emu.deployments).toHaveLength(1)
+    await waitFor(() => emu.deployments.length === 1)
   })
 
   test('hang never answers (closed with the emulator); delay answers late', async () => {
@@ -732,5 +736,78 @@ describe('fault injection', () => {
     emu.clearFaults()
     expect((await http(emu, 'GET', '/api/health', { key: null })).status).toBe(200)
     expect(() => emu.inject({ kind: 'nope' as never })).toThrow()
+  })
+})
+
+describe('real timing (API.md §10, found on a real v0.30.2)', () => {
+  test('a job turns active before its row exists; the row turns done after the last log line; the title is overwritten after that; then the job leaves the queue', async () => {
+    const emu = await start({ buildMs: 60, rowLagMs: 80, doneLagMs: 80, overwriteLagMs: 80 })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web, title: 'CI run', description: 'ref 1' })
+    const [job] = data(await q(emu, 'deployment.queueList'))
+    expect(job).toMatchObject({ id: 'job-1', state: 'active', data: { titleLog: 'CI run', descriptionLog: 'ref 1' } })
+    expect(job.processedOn).toBeGreaterThanOrEqual(job.timestamp)
+    expect(await rows(emu, emu.ids.web)).toEqual([]) // active, no row yet
+    const [row] = await waitFor(async () => {
+      const r = await rows(emu, emu.ids.web)
+      return r.length ? r : undefined
+    })
+    expect(Date.parse(row.startedAt)).toBeGreaterThanOrEqual(job.processedOn)
+    await waitFor(async () => data(await q(emu, 'deployment.readLogs', { deploymentId: row.deploymentId, tail: 1 })) === 'Docker Deployed: ✅')
+    expect(emu.deployments[0].status).toBe('running') // last line written, status not yet
+    await waitFor(() => emu.deployments[0].status === 'done')
+    expect(emu.deployments[0].description).toBe('ref 1') // done, not yet overwritten
+    expect(emu.queueList()).toHaveLength(1)
+    await waitFor(() => emu.queueList().length === 0)
+    expect(emu.deployments[0].description).toMatch(/^Commit: /)
+  })
+
+  test('a restart numbers jobs from job-1 again, cancels running rows (finishedAt null) and refuses connections while down', async () => {
+    const emu = await start({ buildMs: 40 })
+    emu.setBuild(emu.ids.web, { hang: true })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.api })
+    expect(emu.queueList().map((j) => j.id).sort()).toEqual(['job-1', 'job-2'])
+    const back = emu.restart({ downMs: 150 })
+    await new Promise((r) => setTimeout(r, 30))
+    await expect(fetch(`${emu.url}/api/health`)).rejects.toThrow()
+    await back
+    expect((await fetch(`${emu.url}/api/health`)).status).toBe(200)
+    expect(emu.deployments[0]).toMatchObject({ status: 'cancelled', finishedAt: null })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.blogWeb })
+    expect(emu.queueList()[0].id).toBe('job-1')
+  })
+
+  test('several builds at once (buildsConcurrency), never two of one service; the queue lists newest first', async () => {
+    const emu = await start({ buildMs: 200, concurrency: 2 })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.api })
+    const queue = emu.queueList()
+    expect(queue.map((j) => [j.id, j.state])).toEqual([
+      ['job-3', 'active'],
+      ['job-2', 'waiting'],
+      ['job-1', 'active']
+    ])
+  })
+
+  test('a proxy answers 502 with or without forwarding the request', async () => {
+    const emu = await start()
+    emu.inject({ kind: 'html', procedure: 'application.start' })
+    expect((await m(emu, 'application.start', { applicationId: emu.ids.web })).status).toBe(502)
+    emu.state.find('application', emu.ids.web)!.applicationStatus = 'idle'
+    emu.inject({ kind: 'html', procedure: 'application.start' })
+    await m(emu, 'application.start', { applicationId: emu.ids.web })
+    expect(emu.state.find('application', emu.ids.web)?.applicationStatus).toBe('idle') // never forwarded
+    emu.inject({ kind: 'html', procedure: 'application.start', forward: true })
+    expect((await m(emu, 'application.start', { applicationId: emu.ids.web })).status).toBe(502)
+    expect(emu.state.find('application', emu.ids.web)?.applicationStatus).toBe('done')
+  })
+
+  test('hooks run between the processing of a request and its answer', async () => {
+    const emu = await start()
+    const hook = emu.hook({ procedure: 'deployment.queueList', when: 'after', run: () => emu.webhookDeploy(emu.ids.web) })
+    expect(data(await q(emu, 'deployment.queueList'))).toEqual([])
+    expect(hook.hits).toBe(1)
+    expect(emu.queueList()).toHaveLength(1)
   })
 })

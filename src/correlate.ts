@@ -1,90 +1,155 @@
 import type { DeploymentRow, QueueJob } from './dokploy/api.js'
 
 /**
- * Which deployment row is the one this step's call created? Dokploy creates a row only when the
- * build starts, behind any other build on the server, and git builds overwrite the title when
- * they end; a push can queue a webhook deployment of the same service just before or after us.
- * The signals, strongest first: the title we sent (while the row runs), the queue order seen
- * right after our call (the nth new row of this service), and, on servers without a queue
- * listing, the only new row.
+ * Which deployment row did this step's call create? Facts of Dokploy this rests on (API.md §4, §10):
+ * - the step sends a description carrying a reference no other deploy has (the marker); the queue job and
+ *   the row show it until a git build ends and overwrites title and description with its commit;
+ * - a service's jobs run one at a time in enqueue order, and a job leaves the queue only after its row is
+ *   final and overwritten; its row is created a moment after it turns active (processedOn);
+ * - job timestamps, processedOn and row start times come from the same server clock;
+ * - a restart loses the queue, cancels running rows (never overwritten) and numbers jobs from job-1 again.
+ * Proofs, strongest first: the marker; the first row started after our job turned active; the row whose
+ * place among rows started after our enqueue time matches the jobs seen ahead of ours. The last two need
+ * an unbroken view of the queue: after an outage or a restart only the marker counts.
  */
 export interface Baseline {
-  rowIds: ReadonlySet<string>
+  /** Rows that existed before the deploy; undefined when none were listed (wait: false). */
+  rowIds?: ReadonlySet<string>
   /** undefined when the server has no deployment.queueList (before v0.28.3). */
   queue?: QueueJob[]
 }
 
-export interface Ticket {
-  title: string
-  jobId?: string
-  /** How many new rows of this service come before ours (jobs ahead of ours that had not started). */
-  rowsAhead?: number
+interface SeenJob {
+  id: string
+  seq: number
+  timestamp: number
+  state: string
+  processedOn?: number
 }
+
+export interface Ticket {
+  serviceId: string
+  /** The description sent: unique to this step. */
+  marker: string
+  /** Server time before which our row cannot have started (our enqueue time, or a bound from Date headers). */
+  floor?: number
+  /** Our job, found by its marker. */
+  job?: SeenJob
+  /** When our job turned active, if seen active. */
+  startedOn?: number
+  /** Jobs of this service enqueued before ours, by id@timestamp. */
+  ahead: Map<string, SeenJob>
+  /** False once the view of the queue was broken (an outage, or job ids that restarted). */
+  continuous: boolean
+}
+
+export type Proof = 'marker' | 'start time' | 'queue order'
 
 export interface Identified {
   row: DeploymentRow
-  by: 'title' | 'queue order' | 'only new row' | 'newest new row'
-  /** True when the row could not be told apart from another new one. */
-  ambiguous: boolean
+  by: Proof
 }
+
+export const newTicket = (serviceId: string, marker: string, floor?: number): Ticket => ({
+  serviceId,
+  marker,
+  floor,
+  ahead: new Map(),
+  continuous: true
+})
+
+const seqOf = (id: string): number => Number(/(\d+)$/.exec(id)?.[1] ?? NaN)
+const keyOf = (job: { id: string; timestamp: number }): string => `${job.id}@${job.timestamp}`
+const before = (a: SeenJob, b: SeenJob): boolean => a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.seq < b.seq)
+const seen = (job: QueueJob): SeenJob => ({ id: job.id, seq: seqOf(job.id), timestamp: job.timestamp, state: job.state, processedOn: job.processedOn })
 
 /** Active jobs first, then waiting ones oldest first: the order in which they will build. */
 export function buildOrder(jobs: QueueJob[]): QueueJob[] {
   const rank = (job: QueueJob): number => (job.state === 'active' ? 0 : 1)
-  return [...jobs].sort((a, b) => rank(a) - rank(b) || a.timestamp - b.timestamp)
-}
-
-/** Our job: new since the baseline, for this service, carrying the title we sent. */
-export function findJob(jobs: QueueJob[], serviceId: string, baseline: Baseline, ticket: Ticket): QueueJob | undefined {
-  if (ticket.jobId) {
-    const known = jobs.find((job) => job.id === ticket.jobId)
-    if (known) return known
-  }
-  const before = new Set(baseline.queue?.map((job) => job.id))
-  const mine = jobs.filter((job) => job.serviceId === serviceId && !before.has(job.id) && job.title === ticket.title)
-  return mine.at(-1)
-}
-
-/** Reads our place in the queue right after the deploy call. */
-export function ticketFor(jobs: QueueJob[], serviceId: string, baseline: Baseline, title: string): Ticket {
-  const ticket: Ticket = { title }
-  const job = findJob(jobs, serviceId, baseline, ticket)
-  if (!job) return ticket
-  const serviceJobs = buildOrder(jobs).filter((j) => j.serviceId === serviceId)
-  const startedAtBaseline = new Set(
-    (baseline.queue ?? []).filter((j) => j.serviceId === serviceId && j.state === 'active').map((j) => j.id)
-  )
-  const ahead = serviceJobs.slice(0, serviceJobs.findIndex((j) => j.id === job.id))
-  return { title, jobId: job.id, rowsAhead: ahead.filter((j) => !startedAtBaseline.has(j.id)).length }
+  return [...jobs].sort((a, b) => rank(a) - rank(b) || a.timestamp - b.timestamp || seqOf(a.id) - seqOf(b.id))
 }
 
 export function jobsAhead(jobs: QueueJob[], job: QueueJob): number {
-  return buildOrder(jobs).findIndex((j) => j.id === job.id)
+  return buildOrder(jobs).findIndex((j) => j.id === job.id && j.timestamp === job.timestamp)
 }
 
-const time = (row: DeploymentRow): number => Date.parse(row.createdAt ?? '') || 0
-
-export function identify(rows: DeploymentRow[], baseline: Baseline, ticket: Ticket): Identified | undefined {
-  // rows come newest first; oldest first is the order the builds started in
-  const fresh = rows
-    .map((row, index) => ({ row, index }))
-    .filter(({ row }) => !baseline.rowIds.has(row.deploymentId))
-    .sort((a, b) => time(a.row) - time(b.row) || b.index - a.index)
-    .map(({ row }) => row)
-  if (fresh.length === 0) return undefined
-
-  const titled = fresh.filter((row) => row.title === ticket.title)
-  if (titled.length === 1) return { row: titled[0], by: 'title', ambiguous: false }
-
-  // A running row shows the title it was queued with: one that is not ours belongs to someone else.
-  const couldBeOurs = (row: DeploymentRow): boolean => row.title === ticket.title || row.status !== 'running'
-  if (ticket.rowsAhead !== undefined) {
-    const candidate = fresh[ticket.rowsAhead]
-    return candidate && couldBeOurs(candidate) ? { row: candidate, by: 'queue order', ambiguous: false } : undefined
+/**
+ * Reads a queue snapshot into the ticket. Our job is recognised by its marker, never by its id alone:
+ * ids restart after a server restart. Returns our job as it stands now, or undefined when it is not there.
+ */
+export function observeQueue(ticket: Ticket, jobs: QueueJob[]): QueueJob | undefined {
+  const mine = jobs.filter((job) => job.serviceId === ticket.serviceId && job.description === ticket.marker)
+  const job = mine.at(-1)
+  if (ticket.job && jobs.some((j) => restarted(ticket.job as SeenJob, j))) ticket.continuous = false
+  if (!job) return undefined
+  const now = seen(job)
+  ticket.job = now
+  ticket.floor = job.timestamp
+  if (job.state === 'active' && job.processedOn !== undefined) ticket.startedOn = job.processedOn
+  for (const other of jobs) {
+    if (other.serviceId !== ticket.serviceId || other === job) continue
+    const candidate = seen(other)
+    if (before(candidate, now)) ticket.ahead.set(keyOf(candidate), candidate)
   }
-  const possible = titled.length > 1 ? titled : fresh.filter(couldBeOurs)
-  if (possible.length === 0) return undefined
-  // Without a queue listing, a finished row whose title was overwritten may still be a neighbour's.
-  if (possible.length === 1) return { row: possible[0], by: 'only new row', ambiguous: possible[0].title !== ticket.title }
-  return { row: possible[possible.length - 1], by: 'newest new row', ambiguous: true }
+  return job
+}
+
+/** A job numbered like ours or lower but enqueued later: the server restarted and reuses ids. */
+const restarted = (ours: SeenJob, job: QueueJob): boolean => seqOf(job.id) <= ours.seq && job.timestamp > ours.timestamp
+
+const startOf = (row: DeploymentRow): number => Date.parse(row.startedAt ?? row.createdAt ?? '') || 0
+
+/** Rows that may be ours: new, started after the floor, and not a stranger's (running or cancelled rows keep the description they were queued with). */
+export function possibleRows(rows: DeploymentRow[], baseline: Baseline, ticket: Ticket): DeploymentRow[] {
+  return rows.filter(
+    (row) =>
+      !baseline.rowIds?.has(row.deploymentId) &&
+      (ticket.floor === undefined || startOf(row) >= ticket.floor) &&
+      (row.description === ticket.marker || (row.status !== 'running' && row.status !== 'cancelled'))
+  )
+}
+
+/** Oldest first: the order the builds of one service started in. */
+const byStart = (rows: DeploymentRow[]): DeploymentRow[] => [...rows].sort((a, b) => startOf(a) - startOf(b))
+
+/**
+ * Our row, or undefined while it cannot be proven. `jobNow` is our job in the latest queue snapshot
+ * (undefined when it is not there): order-based proofs are used only once it has left the queue, when
+ * its row is final.
+ */
+export function identify(rows: DeploymentRow[], baseline: Baseline, ticket: Ticket, jobNow?: QueueJob): Identified | undefined {
+  const marked = rows.filter((row) => row.description === ticket.marker)
+  if (marked.length) return { row: byStart(marked)[0], by: 'marker' }
+  if (!ticket.continuous || !ticket.job) return undefined
+  const possible = new Set(possibleRows(rows, baseline, ticket).map((row) => row.deploymentId))
+  const fresh = byStart(rows.filter((row) => !baseline.rowIds?.has(row.deploymentId)))
+
+  if (ticket.startedOn !== undefined) {
+    // no other job of this service can start while ours runs: the first row after it turned active is ours
+    const first = fresh.find((row) => startOf(row) >= (ticket.startedOn as number))
+    return first && possible.has(first.deploymentId) ? { row: first, by: 'start time' } : undefined
+  }
+  if (jobNow) return undefined
+  const floor = ticket.job.timestamp
+  const after = fresh.filter((row) => startOf(row) >= floor)
+  const candidate = after[rowsAheadAfter(rows, ticket, floor)]
+  return candidate && possible.has(candidate.deploymentId) ? { row: candidate, by: 'queue order' } : undefined
+}
+
+/**
+ * Jobs seen ahead of ours whose rows start after our enqueue time: every one seen waiting, and an active
+ * one unless its row (the first row started after it turned active) started before we enqueued.
+ */
+export function rowsAheadAfter(rows: DeploymentRow[], ticket: Ticket, floor: number): number {
+  const all = byStart(rows)
+  let count = 0
+  for (const job of ticket.ahead.values()) {
+    if (job.state !== 'active' || job.processedOn === undefined) {
+      count++
+      continue
+    }
+    const its = all.find((row) => startOf(row) >= (job.processedOn as number))
+    if (!its || startOf(its) >= floor) count++
+  }
+  return count
 }

@@ -1,32 +1,35 @@
+import { randomBytes } from 'node:crypto'
 import type { DokployClient } from './dokploy/client.js'
 import { DokployError } from './dokploy/errors.js'
 import { listDeployments, queueList, runOperation, type QueueJob } from './dokploy/api.js'
-import { SPECS } from './operations.js'
 import type { Settings } from './inputs.js'
-import type { Outcome } from './outcome.js'
-import { ticketFor, type Baseline } from './correlate.js'
-import { buildMs, followDeployment, logTail, type WaitContext } from './wait.js'
+import { UnknownOutcome, type Outcome } from './outcome.js'
+import { newTicket, observeQueue, possibleRows, type Baseline, type Ticket } from './correlate.js'
+import { buildMs, followDeployment, type WaitContext } from './wait.js'
+import { logTail } from './log-tail.js'
 import { inline } from './logger.js'
 
 /** Time given to a deploy whose answer was lost to reach the queue before we look for it. */
 const SETTLE_MS = 2000
+/** Slack for a proxy whose clock (its Date header) runs ahead of Dokploy's. */
+const CLOCK_SLACK_MS = 2000
+
+/** The description sent: the user's, plus a reference no other deploy carries, so the queue job and the row can be told apart. */
+export const markDescription = (description: string, reference = randomBytes(4).toString('hex')): string =>
+  `${description} · ref ${reference}`
 
 /**
  * An application or compose deploy/redeploy: Dokploy queues it and answers at once.
- * Snapshot what exists, send it once, then follow the row it creates to the end.
+ * Snapshot the rows, send it once, then follow the row it creates to the end.
  */
 export async function runQueued(ctx: WaitContext, settings: Settings, outcome: Outcome): Promise<void> {
   const { client, log } = ctx
-  const baseline: Baseline = { rowIds: new Set() }
-  let queueSupported: boolean | undefined
-  if (settings.wait) {
-    // queue before rows: a job active in this snapshot already has its row in the next one
-    baseline.queue = await optionalQueue(client)
-    queueSupported = baseline.queue !== undefined
-    baseline.rowIds = new Set((await listDeployments(client, ctx.spec, ctx.serviceId)).map((row) => row.deploymentId))
-  }
+  const marker = markDescription(settings.description)
+  const baseline: Baseline = {}
+  if (settings.wait) baseline.rowIds = new Set((await listDeployments(client, ctx.spec, ctx.serviceId)).map((row) => row.deploymentId))
 
-  const accepted = await sendOnce(ctx, settings, baseline, queueSupported)
+  const ticket = newTicket(ctx.serviceId, marker)
+  const accepted = await sendOnce(ctx, settings, baseline, ticket)
   if (!settings.wait) {
     outcome.status = 'queued'
     outcome.ok = true
@@ -35,14 +38,17 @@ export async function runQueued(ctx: WaitContext, settings: Settings, outcome: O
   }
   log.info(`Dokploy queued the ${settings.operation} (title "${settings.title}"). Following it until it ends.`)
 
-  const jobs = accepted.jobs ?? (queueSupported ? await queueList(client) : [])
-  const ticket = ticketFor(jobs, ctx.serviceId, baseline, settings.title)
-  const result = await followDeployment(ctx, baseline, ticket, queueSupported === true, queueSupported ? jobs : undefined)
+  const jobs = accepted.jobs ?? (accepted.queueSupported === false ? undefined : await optionalQueue(client))
+  if (jobs) observeQueue(ticket, jobs)
+  const result = await followDeployment(ctx, baseline, ticket, jobs !== undefined, jobs, (found) => {
+    // set at once, so a later failure or a cancellation still reports it
+    outcome.deploymentId = found.row.deploymentId
+    outcome.matchedBy = found.by
+  })
 
   outcome.status = result.status
   outcome.ok = result.status === 'done'
-  outcome.deploymentId = result.row?.deploymentId
-  outcome.matchedBy = result.identified && `${result.identified.by}${result.identified.ambiguous ? ' (ambiguous)' : ''}`
+  outcome.deploymentId = result.row?.deploymentId ?? outcome.deploymentId
   outcome.buildMs = result.row && buildMs(result.row)
   outcome.errorMessage = result.row?.errorMessage ?? undefined
   if (!outcome.ok) {
@@ -63,24 +69,27 @@ async function optionalQueue(client: DokployClient): Promise<QueueJob[] | undefi
 }
 
 /**
- * Sends the deploy. If its answer is lost after it left (reset, timeout, a proxy's 502), look for
- * the job before anything else: resend only when the queue shows it certainly never arrived.
+ * Sends the deploy. If its answer is lost after it left (reset, timeout, a proxy's 502), look for it
+ * before anything else: follow it when its reference shows up, resend only when the queue and the rows
+ * prove it never arrived, and otherwise stop with `unknown` rather than risk a second deployment.
  */
 async function sendOnce(
   ctx: WaitContext,
   settings: Settings,
   baseline: Baseline,
-  queueSupported: boolean | undefined
-): Promise<{ jobs?: QueueJob[] }> {
+  ticket: Ticket
+): Promise<{ jobs?: QueueJob[]; queueSupported?: boolean }> {
   const { client, log } = ctx
+  const now = ctx.now ?? Date.now
   const call = {
     resource: settings.resource,
     operation: settings.operation,
     id: ctx.serviceId,
     mode: 'queued' as const,
     title: settings.title,
-    description: settings.description
+    description: ticket.marker
   }
+  const sentAt = now()
   try {
     await runOperation(client, call)
     return {}
@@ -88,28 +97,30 @@ async function sendOnce(
     if (!(error instanceof DokployError) || error.delivery !== 'maybe-processed' || error.failure === 'cancelled') throw error
     log.warning(`${inline(error.message)} Checking whether Dokploy queued it before sending anything again.`)
   }
-  await ctx.sleep(Math.min(SETTLE_MS, Math.max(0, ctx.deadline - (ctx.now ?? Date.now)())), ctx.signal)
-  // a server already known to lack the queue listing is not asked again
-  const jobs = queueSupported === false ? undefined : await optionalQueue(client)
+  await ctx.sleep(Math.min(SETTLE_MS, Math.max(0, ctx.deadline - now())), ctx.signal)
+  const jobs = await optionalQueue(client)
   const rows = await listDeployments(client, ctx.spec, ctx.serviceId)
-  const ours = (title: string | null | undefined): boolean => title === settings.title
-  const queued = jobs?.some((job) => job.serviceId === ctx.serviceId && ours(job.title) && !baseline.queue?.some((b) => b.id === job.id))
-  // with a snapshot, any new finished row counts too: a fast git build overwrites the title
-  const started = rows.some(
-    (row) => !baseline.rowIds.has(row.deploymentId) && (ours(row.title) || (settings.wait && row.status !== 'running'))
-  )
-  if (queued || started) {
+  // no row of ours can have started before the deploy left: bound that moment by the server's own clock
+  const sentBy = client.serverTimeAtLeast(sentAt)
+  ticket.floor = sentBy === undefined ? undefined : sentBy - CLOCK_SLACK_MS
+  const job = jobs && observeQueue(ticket, jobs)
+  if (job || rows.some((row) => row.description === ticket.marker)) {
     log.info('Dokploy did receive it: following that deployment, not sending it again.')
-    return { jobs }
+    return { jobs, queueSupported: jobs !== undefined }
   }
-  if (jobs === undefined) {
-    throw new DokployError(
-      'network',
-      `The answer to ${SPECS[settings.resource].router}.${settings.operation} was lost and this Dokploy cannot list its queue, so whether it was queued cannot be known. Not resending, which could deploy twice: check the dashboard.`,
-      'maybe-processed'
+  const op = `${ctx.spec.router}.${settings.operation}`
+  const possible = possibleRows(rows, baseline, ticket)
+  if (possible.length) {
+    throw new UnknownOutcome(
+      `The answer to ${op} was lost, and deployment(s) ${possible.map((row) => row.deploymentId).join(', ')} ended since, with title and description overwritten by the commit: one may be this step's or someone else's. Not resending, which could deploy twice: check the dashboard.`
     )
   }
-  log.info('Dokploy has no such job: it never arrived. Sending it once more.')
+  if (jobs === undefined) {
+    throw new UnknownOutcome(
+      `The answer to ${op} was lost and this Dokploy cannot list its queue, so whether it was queued cannot be known. Not resending, which could deploy twice: check the dashboard.`
+    )
+  }
+  log.info('Dokploy has no trace of it in its queue or its deployments: it never arrived. Sending it once more.')
   await runOperation(client, call)
-  return {}
+  return { queueSupported: true }
 }

@@ -1,12 +1,13 @@
 import { DokployError } from './dokploy/errors.js'
-import { readService, runOperation, type ServiceDetails } from './dokploy/api.js'
+import { readService, readStatus, runOperation, type OperationCall, type ServiceDetails } from './dokploy/api.js'
 import { SPECS, needsAppName, statusAfter } from './operations.js'
 import type { Settings } from './inputs.js'
-import type { Outcome } from './outcome.js'
+import { UnknownOutcome, type Outcome } from './outcome.js'
 import { locate } from './lookup.js'
 import { applyEnv, applyImage } from './rollout.js'
 import { runQueued } from './deploy.js'
-import { followStatus, type WaitContext } from './wait.js'
+import { followStatus } from './follow-status.js'
+import type { WaitContext } from './poller.js'
 import { inline } from './logger.js'
 
 export type RunContext = Omit<WaitContext, 'spec' | 'serviceId'>
@@ -56,31 +57,60 @@ export async function execute(settings: Settings, context: RunContext, outcome: 
 
   const label = `${spec.router}.${settings.operation}`
   const expected = statusAfter(settings.operation)
+  const call: OperationCall = {
+    resource: settings.resource,
+    operation: settings.operation,
+    id: serviceId,
+    mode,
+    appName,
+    // a database deploy answers when it is done: it gets the wait bound, not the request bound
+    timeoutMs: mode === 'sync-long' ? Math.max(settings.requestTimeoutMs, context.deadline - Date.now()) : undefined
+  }
+  let answered: 'answered' | 'running'
   try {
-    await runOperation(client, {
-      resource: settings.resource,
-      operation: settings.operation,
-      id: serviceId,
-      mode,
-      appName,
-      // a database deploy answers when it is done: it gets the wait bound, not the request bound
-      timeoutMs: mode === 'sync-long' ? Math.max(settings.requestTimeoutMs, context.deadline - Date.now()) : undefined
-    })
+    answered = await sendSync(ctx, call, settings.retries)
+  } catch (error) {
+    // Dokploy ran it and it failed (a 500): the operation's outcome is an error, not an unknown
+    if (error instanceof DokployError && error.failure === 'server-error') outcome.status = 'error'
+    throw error
+  }
+  if (answered === 'answered') {
     outcome.status = expected
     outcome.ok = true
-    log.info(`${label}: Dokploy reports success; the ${settings.resource} is now ${expected}.`)
-  } catch (error) {
-    if (!(error instanceof DokployError)) throw error
-    if (error.failure === 'server-error') {
-      outcome.status = 'error'
-      throw error
+    // Dokploy's stop logs a failure to scale the service down and answers 200 all the same (API.md §10)
+    const caveat = settings.operation === 'stop' ? ' (Dokploy does not report a stop that failed: it answers success all the same)' : ''
+    log.info(`${label}: Dokploy accepted it; the ${settings.resource} is now ${expected}${caveat}.`)
+    return
+  }
+  const followed = await followStatus(ctx, expected)
+  outcome.status = followed.status
+  outcome.ok = followed.ok
+  if (followed.ok) log.info(`${label}: ${followed.detail}`)
+  else outcome.message = `${label}: ${followed.detail}`
+}
+
+/**
+ * Sends a synchronous operation until Dokploy answers it. Start, stop and reload are idempotent, and a
+ * database deploy may be repeated, so an answer lost on the way (a proxy's 502 that never forwarded it, a
+ * reset) is sent again rather than guessed from a status the previous run left behind. Only a database
+ * deploy seen `running` after the loss is followed instead: Dokploy is working on it.
+ */
+async function sendSync(ctx: WaitContext, call: OperationCall, retries: number): Promise<'answered' | 'running'> {
+  const label = `${ctx.spec.router}.${call.operation}`
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await runOperation(ctx.client, call)
+      return 'answered'
+    } catch (error) {
+      if (!(error instanceof DokployError) || error.delivery !== 'maybe-processed' || error.failure === 'cancelled') throw error
+      if (call.mode === 'sync-long' && (await readStatus(ctx.client, ctx.spec, ctx.serviceId)) === 'running') {
+        ctx.log.warning(`${inline(error.message)} The ${ctx.spec.router} is deploying: following its status (only the status is read).`)
+        return 'running'
+      }
+      if (attempt >= retries) {
+        throw new UnknownOutcome(`${label}: ${inline(error.message)} Sent ${attempt + 1} time(s) without an answer from Dokploy, so whether it ran is unknown.`)
+      }
+      ctx.log.warning(`${inline(error.message)} ${label} is safe to repeat: sending it again (${attempt + 1}/${retries}).`)
     }
-    if (error.delivery !== 'maybe-processed' || error.failure === 'cancelled') throw error
-    log.warning(`${inline(error.message)} Following the ${settings.resource}'s status instead (only the status is read).`)
-    const followed = await followStatus(ctx, expected)
-    outcome.status = followed.status
-    outcome.ok = followed.ok
-    if (followed.ok) log.info(`${label}: ${followed.detail}`)
-    else outcome.message = `${label}: ${followed.detail}`
   }
 }

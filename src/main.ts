@@ -7,12 +7,13 @@ import { InputError, readSettings, type GetInput } from './inputs.js'
 import { parseEnvInput } from './env.js'
 import { execute } from './execute.js'
 import { LookupError } from './lookup.js'
-import { newOutcome, type Outcome } from './outcome.js'
+import { newOutcome, UnknownOutcome, type Outcome } from './outcome.js'
+import { learnSecrets } from './dokploy/api.js'
 import { dashboardUrl, printFailureDetails, writeOutputs, writeSummary } from './report.js'
 import { actionsLog, inline, type Log } from './logger.js'
 import { redact, registerSecret } from './secrets.js'
 import { sleep } from './sleep.js'
-import { RESOURCES, OPERATIONS, type Operation, type Resource } from './operations.js'
+import { RESOURCES, OPERATIONS, SPECS, type Operation, type Resource } from './operations.js'
 
 /** Secrets from inputs are masked before anything else reads, validates or prints them. */
 function maskSecretInputs(get: GetInput): void {
@@ -49,12 +50,32 @@ function recordFailure(outcome: Outcome, error: unknown, cancelled: boolean, dea
   if (cancelled) {
     outcome.status = 'cancelled-by-runner'
     outcome.message = 'The job was cancelled while the action waited: the outcome is unknown (Dokploy goes on with the operation).'
+  } else if (error instanceof UnknownOutcome) {
+    outcome.status = 'unknown'
+    outcome.message = error.message
   } else if (error instanceof InputError || error instanceof LookupError || error instanceof DokployError) {
     outcome.message = error.message
     const pastDeadline = deadline !== undefined && Date.now() >= deadline
     if (error instanceof DokployError && error.failure === 'timeout' && pastDeadline) outcome.status = 'timeout'
   } else {
     outcome.message = `Unexpected error: ${error instanceof Error ? error.message : String(error)}`
+  }
+}
+
+/** Statuses whose failure message or log tail quotes the server (a build log, Dokploy's errorMessage, an error text). */
+const quotesServer = (outcome: Outcome, error: unknown): boolean =>
+  !!outcome.logTail || !!outcome.errorMessage || (error instanceof DokployError && error.status !== undefined && ![401, 403].includes(error.status))
+
+/**
+ * Server text may quote secrets the action never read (a build that prints a connection string, a 500
+ * that repeats a database password): learn the service's secrets before any of it is printed.
+ */
+async function learnBeforePrinting(outcome: Outcome, client: DokployClient | undefined, error: unknown, log: Log): Promise<void> {
+  if (outcome.ok || !client || !outcome.resourceId || !quotesServer(outcome, error)) return
+  try {
+    await learnSecrets(client, SPECS[outcome.resource], outcome.resourceId)
+  } catch (reason) {
+    log.debug(`service secrets not read: ${reason instanceof Error ? reason.message : String(reason)}`)
   }
 }
 
@@ -69,7 +90,7 @@ async function report(outcome: Outcome, log: Log, client: DokployClient | undefi
   if (!outcome.ok) {
     const message = outcome.message ?? `Dokploy ${outcome.operation} ended ${outcome.status}.`
     // one line: server text inside an error annotation cannot start a workflow command
-    core.setFailed(inline(outcome.errorMessage ? `${message} Dokploy says: ${redact(outcome.errorMessage)}` : message))
+    core.setFailed(inline(redact(outcome.errorMessage ? `${message} Dokploy says: ${outcome.errorMessage}` : message)))
   }
 }
 
@@ -83,6 +104,7 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
   const outcome = provisionalOutcome(get, startedAt)
   let client: DokployClient | undefined
   let deadline: number | undefined
+  let failure: unknown
   try {
     maskSecretInputs(get)
     const settings = readSettings(get)
@@ -105,9 +127,11 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
       outcome.dashboardUrl = dashboardUrl(settings.baseUrl, outcome)
     }
   } catch (error) {
+    failure = error
     recordFailure(outcome, error, controller.signal.aborted, deadline)
   } finally {
     outcome.endedAt = Date.now()
+    if (!controller.signal.aborted) await learnBeforePrinting(outcome, client, failure, log)
     await report(outcome, log, client)
     transport.close()
     release()

@@ -4,7 +4,7 @@ import type { Operation, Resource } from './operations.js'
 export interface Outcome {
   resource: Resource
   operation: Operation
-  /** done, error, cancelled, timeout, lost, queued, idle, cancelled-by-runner or failed. */
+  /** One of STATUSES. */
   status: string
   ok: boolean
   startedAt: number
@@ -23,6 +23,20 @@ export interface Outcome {
   errorMessage?: string
   logTail?: string
   dashboardUrl?: string
+}
+
+/** Every value of the `status` output (action.yml and the README list them). */
+export const STATUSES = ['done', 'error', 'cancelled', 'timeout', 'lost', 'unknown', 'queued', 'idle', 'cancelled-by-runner', 'failed'] as const
+
+/**
+ * Dokploy may have acted on the request, and nothing the step can read proves whether or how: status
+ * `unknown`. Re-running the step would repeat the operation, so the message says what to check instead.
+ */
+export class UnknownOutcome extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'UnknownOutcome'
+  }
 }
 
 export const newOutcome = (resource: Resource, operation: Operation, startedAt = Date.now()): Outcome => ({

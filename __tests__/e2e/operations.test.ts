@@ -38,7 +38,7 @@ describe('queued operations follow their deployment to done', () => {
     expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/projects`)
     expect(run.summary).toContain('done')
     expect(run.summary).toContain(run.outputs['deployment-id'])
-    expect(visibleLog(run)).toMatch(/matched by the title this step sent/)
+    expect(visibleLog(run)).toMatch(/matched (by the reference this step put in its description|as the first deployment of this service started after this step's queue job)/)
   })
 })
 
@@ -119,6 +119,7 @@ describe('the wire', () => {
     expect(run.code).toBe(0)
     const row = emu.deployments.find((d) => d.deploymentId === run.outputs['deployment-id'])
     expect(row?.title).toBe('1a2b3c4 · Deploy #42')
-    expect(row?.description).toBe('https://github.com/acme/shop/actions/runs/9000001')
+    // the run URL, and a reference unique to this step by which its queue job and row are recognised
+    expect(row?.description).toMatch(/^https:\/\/github\.com\/acme\/shop\/actions\/runs\/9000001 · ref [0-9a-f]{8}$/)
   })
 })

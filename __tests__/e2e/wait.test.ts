@@ -31,7 +31,7 @@ describe('its own deployment', () => {
     expect(run.outputs['deployment-id']).toBe(ours.deploymentId)
     expect(run.outputs['deployment-id']).not.toBe(webhook.deploymentId)
     expect(run.outputs.status).toBe('done')
-    expect(visibleLog(run)).toMatch(/matched by the title this step sent|matched by its place in the queue/)
+    expect(visibleLog(run)).toMatch(/matched by the reference this step put in its description/)
   })
 
   test('a webhook deployment queued just after the call runs second; the step reports the first', async () => {
@@ -67,10 +67,10 @@ describe('its own deployment', () => {
     expect(ours.title).not.toBe(ourTitle)
     expect(run.outputs['deployment-id']).toBe(ours.deploymentId)
     expect(run.outputs['deployment-id']).not.toBe(webhook.deploymentId)
-    expect(visibleLog(run)).toContain('matched by its place in the queue (1 earlier build(s) of this service ahead of it)')
+    expect(visibleLog(run)).toContain('matched by its place among this service\'s builds queued with this step\'s job')
   })
 
-  test('without a queue listing (v0.27), two finished rows with overwritten titles: the newest, and a warning that says so', async () => {
+  test('without a queue listing (v0.27), two finished rows with overwritten titles: unknown, never done', async () => {
     emu.setVersion('v0.27.0')
     emu.setBuild(emu.ids.stack, { durationMs: 3000 })
     emu.setBuild(emu.ids.web, { durationMs: 20 })
@@ -78,11 +78,13 @@ describe('its own deployment', () => {
     emu.webhookDeploy(emu.ids.web, { title: 'feat: webhook first' })
     const run = await runAction(inputs({ 'poll-interval': '5' }))
 
-    const [, ours] = rowsOf(emu.ids.web)
-    expect(run.code).toBe(0)
-    expect(run.outputs['deployment-id']).toBe(ours.deploymentId)
-    expect(run.stdout).toMatch(/::warning::Deployment .* is the newest new deployment, but it cannot be told apart/)
-    expect(run.summary).toContain('newest new row &#40;ambiguous&#41;')
+    expect(rowsOf(emu.ids.web).map((row) => row.status)).toEqual(['done', 'done'])
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('unknown')
+    expect(run.outputs['deployment-id']).toBe('')
+    expect(errorLine(run)).toContain('its outcome cannot be proven')
+    expect(errorLine(run)).toContain('before v0.28.3')
+    expect(emu.stats().deployCalls[emu.ids.web]).toBe(1)
   })
 
   test('a build queued behind another service says so, then follows its own to done', async () => {
@@ -125,7 +127,7 @@ describe('queued, lost, stuck', () => {
     expect(run.code).toBe(1)
     expect(run.outputs.status).toBe('timeout')
     expect(run.outputs['deployment-id']).toBe(rowsOf(emu.ids.web)[0].deploymentId)
-    expect(errorLine(run)).toMatch(/Gave up after \d+s \(wait-timeout\): deployment .* was still running/)
+    expect(errorLine(run)).toMatch(/Still running when the step stopped waiting after \d+s \(wait-timeout\): deployment .* was still running/)
     expect(run.stdout).toContain('::group::Why deployment')
     expect(run.summary).toContain('Last 3 lines of the build log')
     expect(run.ms).toBeLessThan(4000 + 5000)
@@ -170,8 +172,9 @@ describe('failure diagnostics', () => {
     expect(run.summary).not.toContain('<details>')
   })
 
-  test('a server without deployment.queueList (v0.27.0) follows the only new row', async () => {
+  test('a server without deployment.queueList (v0.27.0) follows the row that carries its reference', async () => {
     emu.setVersion('v0.27.0')
+    emu.setBuild(emu.ids.web, { durationMs: 2500 })
     const run = await runAction(inputs())
     expect(run.code).toBe(0)
     expect(run.outputs['deployment-id']).toBe(rowsOf(emu.ids.web)[0].deploymentId)

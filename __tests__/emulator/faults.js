@@ -36,6 +36,7 @@ export const FAULT_KINDS = /** @type {const} */ ([
  * @property {string} [contentType] for 'status' (default application/json)
  * @property {string} [location] for 'redirect' (default https://<host><same path>)
  * @property {number} [ms] for 'delay' and 'cut-after'
+ * @property {boolean} [forward] for 'html': the proxy forwarded the request (Dokploy processed it) before answering its error page
  * @property {number} [hits] filled in: how many requests it has answered
  * @property {number} [seen] filled in: matching requests seen (including the `after` ones)
  */

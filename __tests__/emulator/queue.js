@@ -1,6 +1,9 @@
-// The build queue of a self-hosted Dokploy (API.md §4): one build at a time for the whole server, FIFO;
-// a deployment row is created only when its job starts; git-sourced builds get their title replaced by the
-// commit message when they end; a restart loses queued jobs and cancels the running one.
+// The build queue of a self-hosted Dokploy (API.md §4, §10), with its real timing:
+// - FIFO, `concurrency` builds at once (one by default), never two of the same service at once;
+// - a job turns active (processedOn) a moment before its deployment row exists (rowLagMs);
+// - the row turns done/error a moment after the last log line (doneLagMs), git builds get their title and
+//   description replaced by the commit a moment later (overwriteLagMs), and only then the job leaves the queue;
+// - a restart cancels running rows, loses queued jobs and numbers new jobs job-1, job-2, … again.
 
 import { KINDS, HOSTILE_TEXT, WORKFLOW_COMMAND_LINES, pseudo } from './state.js'
 import { atLeast } from './versions.js'
@@ -14,9 +17,13 @@ import { atLeast } from './versions.js'
  * Per-service build behaviour (see emu.setBuild).
  * @typedef {object} BuildBehaviour
  * @property {number} durationMs how long the build runs
- * @property {string} [fail] when set, the build ends in 'error' with this errorMessage
+ * @property {string | ((job: QueueEntry) => string | undefined)} [fail] when set (or when the function returns a text for the job), the build ends in 'error' with this errorMessage
+ * @property {string[]} [echo] lines the build prints (say, a connection string its script echoes)
  * @property {boolean} [hang] the build never ends (until restart or killBuild)
  * @property {number} [delayStartMs] a job for this service may start only this long after it was enqueued
+ * @property {number} [rowLagMs] time between the job turning active and its row being created
+ * @property {number} [doneLagMs] time between the last log line and the row's final status
+ * @property {number} [overwriteLagMs] time between the final status and a git build's title overwrite (then the job leaves the queue)
  */
 
 /**
@@ -50,12 +57,13 @@ import { atLeast } from './versions.js'
  * @property {string} id 'job-N'
  * @property {string} name
  * @property {Record<string, unknown>} data applicationId|composeId, titleLog, descriptionLog, type, applicationType
- * @property {number} timestamp
+ * @property {number} timestamp enqueue time
+ * @property {number} [processedOn] when the job turned active
  * @property {'waiting'|'active'} state
  * @property {Record<string, unknown>} servicePath
  */
 
-/** @typedef {{entry: QueueEntry, kind: Kind, serviceId: string, readyAt: number, row?: DeploymentRow, timers: ReturnType<typeof setTimeout>[]}} Job */
+/** @typedef {{entry: QueueEntry, kind: Kind, serviceId: string, readyAt: number, row?: DeploymentRow, timers: ReturnType<typeof setTimeout>[], ended?: boolean}} Job */
 
 const COMMITS = [
   'feat: add checkout flow (#12)',
@@ -71,20 +79,29 @@ export const ROWS_PER_SERVICE = 10
 
 export class BuildQueue {
   /**
-   * @param {{state: State, timers: Timers, getVersion: () => string, hostile?: boolean, buildMs?: number}} opts
+   * @param {{state: State, timers: Timers, getVersion: () => string, hostile?: boolean, buildMs?: number, concurrency?: number,
+   *   rowLagMs?: number, doneLagMs?: number, overwriteLagMs?: number}} opts
    */
   constructor(opts) {
     this.state = opts.state
     this.timers = opts.timers
     this.getVersion = opts.getVersion
     this.hostile = Boolean(opts.hostile)
-    this.defaultBuild = /** @type {BuildBehaviour} */ ({ durationMs: opts.buildMs ?? 200, hang: false, delayStartMs: 0 })
+    this.concurrency = Math.max(1, opts.concurrency ?? 1)
+    this.defaultBuild = /** @type {BuildBehaviour} */ ({
+      durationMs: opts.buildMs ?? 200,
+      hang: false,
+      delayStartMs: 0,
+      rowLagMs: opts.rowLagMs ?? 40,
+      doneLagMs: opts.doneLagMs ?? 40,
+      overwriteLagMs: opts.overwriteLagMs ?? 10
+    })
     /** @type {Map<string, Partial<BuildBehaviour>>} */
     this.behaviour = new Map()
-    /** @type {Job[]} FIFO; the head is the active job when `active` is set */
+    /** @type {Job[]} every job in the queue, waiting or active, in enqueue order */
     this.jobs = []
-    /** @type {Job | undefined} */
-    this.active = undefined
+    /** @type {Set<Job>} */
+    this.active = new Set()
     /** @type {DeploymentRow[]} every row ever created, including ones dropped by the 10-row cap */
     this.deployments = []
     /** @type {Map<string, {seq: number, kind: Kind, serviceId: string, logs: string[], dropped: boolean}>} */
@@ -151,6 +168,7 @@ export class BuildQueue {
         server: false
       },
       timestamp: now,
+      processedOn: undefined,
       state: 'waiting',
       servicePath: { projectId: env?.projectId ?? null, environmentId: env?.environmentId ?? null, serviceId: req.serviceId }
     }
@@ -160,30 +178,45 @@ export class BuildQueue {
     return entry
   }
 
-  /** Start the head job if nothing is running; a head that is not ready yet blocks the queue (single worker). */
+  /**
+   * Start waiting jobs while a build slot is free: the first waiting job whose service is not building.
+   * A job that is not ready yet (delayStartMs) holds every job behind it.
+   */
   pump() {
-    if (this.active || this.timers.closed) return
-    const job = this.jobs[0]
-    if (!job) return
-    const wait = job.readyAt - Date.now()
-    if (wait > 0) {
-      this.timers.cancel(this.wake)
-      this.wake = this.timers.set(() => this.pump(), wait)
-      return
+    if (this.timers.closed) return
+    for (const job of this.jobs) {
+      if (this.active.size >= this.concurrency) return
+      if (this.active.has(job) || [...this.active].some((a) => a.serviceId === job.serviceId)) continue
+      const wait = job.readyAt - Date.now()
+      if (wait > 0) {
+        this.timers.cancel(this.wake)
+        this.wake = this.timers.set(() => this.pump(), wait)
+        return
+      }
+      this.start(job)
     }
-    this.start(job)
   }
 
-  /** @param {Job} job */
+  /** The job turns active now; its row is created rowLagMs later, as Dokploy does after its first queries. @param {Job} job */
   start(job) {
     const service = this.state.find(job.kind, job.serviceId)
     if (!service) {
-      this.jobs.shift()
-      this.pump()
+      this.jobs = this.jobs.filter((j) => j !== job)
       return
     }
-    this.active = job
+    this.active.add(job)
     job.entry.state = 'active'
+    job.entry.processedOn = Date.now()
+    service[KINDS[job.kind].statusKey] = 'running'
+    const b = this.buildFor(job.serviceId)
+    const t = this.timers.set(() => this.createRow(job), b.rowLagMs ?? 0)
+    if (t) job.timers.push(t)
+  }
+
+  /** @param {Job} job */
+  createRow(job) {
+    const service = this.state.find(job.kind, job.serviceId)
+    if (!service || !this.active.has(job)) return
     const b = this.buildFor(job.serviceId)
     const n = ++this.rowSeq
     const iso = new Date().toISOString()
@@ -215,7 +248,6 @@ export class BuildQueue {
     const logs = this.startLines(job, service)
     this.meta.set(row.deploymentId, { seq: n, kind: job.kind, serviceId: job.serviceId, logs, dropped: false })
     this.capRows(job.kind, job.serviceId)
-    service[KINDS[job.kind].statusKey] = 'running'
 
     // Progress lines every durationMs/5, then the end (never, when hanging).
     const step = Math.max(1, Math.floor(b.durationMs / 5))
@@ -223,8 +255,10 @@ export class BuildQueue {
       const t = this.timers.set(() => logs.push(`#${i + 4} [build ${i}/4] RUN step-${i} ... done (${(i * step) / 1000}s)`), i * step)
       if (t) job.timers.push(t)
     }
+    logs.push(...(b.echo ?? []))
     if (!b.hang) {
-      const t = this.timers.set(() => this.finish(job, b.fail), b.durationMs)
+      const fail = typeof b.fail === 'function' ? b.fail(job.entry) : b.fail
+      const t = this.timers.set(() => this.finish(job, fail), b.durationMs)
       if (t) job.timers.push(t)
     }
   }
@@ -244,35 +278,55 @@ export class BuildQueue {
   }
 
   /**
-   * End the active job. `fail` undefined = success.
+   * End an active job. `fail` undefined = success. The last log line comes first; the status follows
+   * doneLagMs later; a git build's title and description are overwritten overwriteLagMs after that, and
+   * only then does the job leave the queue (Dokploy's worker returns after its `finally`).
    * @param {Job} job @param {string|undefined} fail
    */
   finish(job, fail) {
-    if (this.active !== job || !job.row) return
+    if (!this.active.has(job) || !job.row || job.ended) return
+    job.ended = true
     for (const t of job.timers) this.timers.cancel(t)
+    job.timers = []
     const row = job.row
     const logs = this.meta.get(row.deploymentId)?.logs ?? []
-    const service = this.state.find(job.kind, job.serviceId)
-    if (fail === undefined) {
-      logs.push('Docker Deployed: ✅')
-      row.status = 'done'
-    } else {
+    const b = this.buildFor(job.serviceId)
+    if (fail === undefined) logs.push('Docker Deployed: ✅')
+    else {
       logs.push(`❌ Error: ${fail}`)
       if (this.hostile) logs.push(...WORKFLOW_COMMAND_LINES)
-      row.status = 'error'
-      row.errorMessage = this.hostile ? `${fail} ${HOSTILE_TEXT}\n${WORKFLOW_COMMAND_LINES.join('\n')}` : fail
+      logs.push('Error occurred ❌, check the logs for details.')
     }
-    row.finishedAt = new Date().toISOString()
-    // Git sources: the title becomes the commit message and the description its hash; docker images keep theirs.
-    const isGit = job.kind === 'application' ? service?.sourceType !== 'docker' : service?.sourceType !== 'raw'
-    if (service && isGit) {
-      const head = this.headCommit(job.serviceId)
-      row.title = head.message
-      row.description = `Commit: ${head.hash}`
+    const settle = () => {
+      const service = this.state.find(job.kind, job.serviceId)
+      if (fail === undefined) row.status = 'done'
+      else {
+        row.status = 'error'
+        row.errorMessage = this.hostile ? `${fail} ${HOSTILE_TEXT}\n${WORKFLOW_COMMAND_LINES.join('\n')}` : fail
+      }
+      row.finishedAt = new Date().toISOString()
+      if (service) service[KINDS[job.kind].statusKey] = row.status
+      const t = this.timers.set(() => overwrite(service), b.overwriteLagMs ?? 0)
+      if (t) job.timers.push(t)
     }
-    if (service) service[KINDS[job.kind].statusKey] = row.status
+    const overwrite = (/** @type {Row|undefined} */ service) => {
+      // Git sources: the title becomes the commit message and the description its hash; docker images keep theirs.
+      const isGit = job.kind === 'application' ? service?.sourceType !== 'docker' : service?.sourceType !== 'raw'
+      if (service && isGit) {
+        const head = this.headCommit(job.serviceId)
+        row.title = head.message
+        row.description = `Commit: ${head.hash}`
+      }
+      this.leave(job)
+    }
+    const t = this.timers.set(settle, b.doneLagMs ?? 0)
+    if (t) job.timers.push(t)
+  }
+
+  /** @param {Job} job */
+  leave(job) {
     this.jobs = this.jobs.filter((j) => j !== job)
-    this.active = undefined
+    this.active.delete(job)
     this.pump()
   }
 
@@ -312,9 +366,9 @@ export class BuildQueue {
     return m.logs.slice(-tail).join('\n')
   }
 
-  /** @returns {QueueEntry[]} */
+  /** Newest first, as Dokploy sorts it (by enqueue time, descending). @returns {QueueEntry[]} */
   queueList() {
-    return this.jobs.map((j) => ({ ...j.entry, data: { ...j.entry.data } }))
+    return [...this.jobs].reverse().map((j) => ({ ...j.entry, data: { ...j.entry.data } }))
   }
 
   /**
@@ -323,26 +377,28 @@ export class BuildQueue {
    * @returns {boolean} whether a build was killed
    */
   killBuild(kind) {
-    const job = this.active
-    if (!job || job.kind !== kind) return false
-    this.finish(job, 'Build process was killed (docker build interrupted)')
-    return true
+    const jobs = [...this.active].filter((job) => job.kind === kind && job.row && !job.ended)
+    for (const job of jobs) this.finish(job, 'Build process was killed (docker build interrupted)')
+    return jobs.length > 0
   }
 
-  /** Server restart: queued jobs are lost, the running deployment is cancelled and its service left idle. */
+  /**
+   * Server restart: running deployments are cancelled (finishedAt stays null, as on v0.30.2) and their services
+   * left idle; queued jobs are lost; the in-memory queue numbers its jobs from job-1 again.
+   */
   restart() {
-    const job = this.active
-    if (job?.row) {
+    for (const job of this.active) {
       for (const t of job.timers) this.timers.cancel(t)
-      const row = job.row
-      row.status = atLeast(this.getVersion(), 'v0.25.4') ? 'cancelled' : 'error'
-      row.finishedAt = new Date().toISOString()
-      this.meta.get(row.deploymentId)?.logs.push('Deployment interrupted: server restarted')
       const service = this.state.find(job.kind, job.serviceId)
       if (service) service[KINDS[job.kind].statusKey] = 'idle'
+      const row = job.row
+      if (!row || row.status !== 'running') continue
+      row.status = atLeast(this.getVersion(), 'v0.25.4') ? 'cancelled' : 'error'
+      this.meta.get(row.deploymentId)?.logs.push('Deployment interrupted: server restarted')
     }
     this.timers.cancel(this.wake)
-    this.active = undefined
+    this.active.clear()
     this.jobs = []
+    this.jobSeq = 0
   }
 }

@@ -25,6 +25,23 @@ const REST_BODY_LIMIT = 1024 * 1024
  * @property {string} [apiKey] the main key (default 'test-key-…', deterministic)
  * @property {string[]} [apiKeys] further valid keys
  * @property {boolean} [hostile] names, titles, logs and error messages carry HTML/Markdown and workflow commands
+ * @property {number} [concurrency] builds at once on the server (Dokploy's buildsConcurrency; default 1)
+ * @property {number} [rowLagMs] a job turns active this long before its deployment row exists (default 40)
+ * @property {number} [doneLagMs] a row turns done/error this long after its last log line (default 40)
+ * @property {number} [overwriteLagMs] a git build's title is overwritten this long after its final status (default 10)
+ */
+
+/**
+ * Runs `run` when a request for `procedure` arrives (`before` it is processed) or once it is processed but
+ * not yet answered (`after`): how a test makes a push land at an exact point between two requests.
+ * @typedef {object} Hook
+ * @property {string} procedure
+ * @property {'before'|'after'} when
+ * @property {() => void} run
+ * @property {number} [skip] let this many matching requests pass first (default 0)
+ * @property {number} [times] default 1
+ * @property {number} [hits] filled in: how many times it ran
+ * @property {number} [seen] filled in: matching requests seen
  */
 
 /**
@@ -72,7 +89,8 @@ const REST_BODY_LIMIT = 1024 * 1024
  * @property {(version: string) => void} setVersion
  * @property {(serviceId: string, behaviour: Partial<import('./queue.js').BuildBehaviour>) => void} setBuild replaces the service's build behaviour; omitted fields take the defaults
  * @property {(serviceId: string, opts?: {title?: string, description?: string}) => string} webhookDeploy returns the job id
- * @property {() => void} restart
+ * @property {(opts?: {downMs?: number, down?: 'refuse'|'proxy-502'}) => Promise<void>} restart the server restarts: running rows cancelled, queue lost, job ids from job-1; for downMs it refuses connections (or a proxy answers 502); resolves when it is back
+ * @property {(hook: Hook) => Hook} hook
  * @property {(rule: import('./faults.js').FaultRule) => import('./faults.js').FaultRule} inject
  * @property {() => void} clearFaults
  * @property {(key: string, remainingRequests: number) => void} setRateLimit
@@ -132,7 +150,31 @@ export async function startEmulator(options = {}) {
   let version = normalizeVersion(options.version ?? DEFAULT_VERSION)
   const state = createState({ hostile: options.hostile })
   const timers = new Timers()
-  const queue = new BuildQueue({ state, timers, getVersion: () => version, hostile: options.hostile, buildMs: options.buildMs })
+  const queue = new BuildQueue({
+    state,
+    timers,
+    getVersion: () => version,
+    hostile: options.hostile,
+    buildMs: options.buildMs,
+    concurrency: options.concurrency,
+    rowLagMs: options.rowLagMs,
+    doneLagMs: options.doneLagMs,
+    overwriteLagMs: options.overwriteLagMs
+  })
+  /** @type {Hook[]} */
+  const hooks = []
+  /** @param {string[]} procedures @param {'before'|'after'} when */
+  const runHooks = (procedures, when) => {
+    for (const hook of hooks) {
+      if (hook.when !== when || !procedures.includes(hook.procedure) || (hook.hits ?? 0) >= (hook.times ?? 1)) continue
+      hook.seen = (hook.seen ?? 0) + 1
+      if (hook.seen <= (hook.skip ?? 0)) continue
+      hook.hits = (hook.hits ?? 0) + 1
+      hook.run()
+    }
+  }
+  /** While set, the server is restarting: 'refuse' closes connections, 'proxy-502' is a proxy in front answering 502. */
+  let down = /** @type {undefined | 'refuse' | 'proxy-502'} */ (undefined)
   const faults = new FaultBook()
   const apiKey = options.apiKey ?? 'test-key-4f9c2a7e1b8d3c60'
   const keys = new Set([apiKey, ...(options.apiKeys ?? [])])
@@ -385,7 +427,22 @@ export async function startEmulator(options = {}) {
       // unparseable input: logged as undefined, answered by dispatch
     }
 
-    const processIt = () => dispatch(cls, method, url, req.headers, body)
+    if (down === 'refuse') {
+      entry.fault = 'restarting'
+      req.socket.destroy()
+      return
+    }
+    if (down === 'proxy-502') {
+      entry.fault = 'restarting'
+      send(res, entry, htmlReply(502, HTML.gateway(502), { server: 'nginx' }))
+      return
+    }
+    const processIt = async () => {
+      runHooks(cls.procedures, 'before')
+      const reply = await dispatch(cls, method, url, req.headers, body)
+      runHooks(cls.procedures, 'after')
+      return reply
+    }
     const rule = faults.match({ procedures: cls.procedures, method, api: cls.api })
     if (!rule) {
       send(res, entry, await processIt())
@@ -408,7 +465,9 @@ export async function startEmulator(options = {}) {
         return
       }
       case 'html': {
+        // a proxy's error page; with `forward` Dokploy processed the request before the proxy failed
         const status = rule.status ?? 502
+        if (rule.forward) await processIt()
         send(res, entry, htmlReply(status, HTML.gateway(status), { server: 'nginx' }))
         return
       }
@@ -489,6 +548,7 @@ export async function startEmulator(options = {}) {
   const port = typeof address === 'object' && address ? address.port : 0
 
   let closed = false
+  let closedForGood = false
   /** @param {string} serviceId */
   const mustExist = (serviceId) => {
     const found = state.lookup(serviceId)
@@ -521,9 +581,10 @@ export async function startEmulator(options = {}) {
     close: async () => {
       if (closed) return
       closed = true
+      closedForGood = true
       timers.close()
       for (const socket of sockets) socket.destroy()
-      await new Promise((resolve) => server.close(() => resolve(undefined)))
+      if (server.listening) await new Promise((resolve) => server.close(() => resolve(undefined)))
     },
     setVersion: (v) => {
       version = normalizeVersion(v)
@@ -540,7 +601,27 @@ export async function startEmulator(options = {}) {
       queue.heads.set(serviceId, commit)
       return queue.enqueue({ kind, serviceId, title: opts.title ?? commit.message, description: opts.description ?? `Commit: ${commit.hash}` }).id
     },
-    restart: () => queue.restart(),
+    restart: async ({ downMs = 0, down: how = 'refuse' } = {}) => {
+      queue.restart()
+      if (downMs <= 0) return
+      down = how
+      if (how === 'refuse') {
+        // the process is gone: open connections drop and new ones are refused until it listens again
+        const closed = new Promise((resolve) => server.close(() => resolve(undefined)))
+        for (const socket of sockets) socket.destroy()
+        await closed
+        await new Promise((resolve) => setTimeout(resolve, downMs))
+        if (!closedForGood) await new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(undefined)))
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, downMs))
+      }
+      down = undefined
+    },
+    hook: (hook) => {
+      hook.hits = 0
+      hooks.push(hook)
+      return hook
+    },
     inject: (rule) => faults.inject(rule),
     clearFaults: () => faults.clear(),
     setRateLimit: (key, n) => {

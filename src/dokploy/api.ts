@@ -12,6 +12,7 @@ export type DeploymentStatus = 'running' | 'done' | 'error' | 'cancelled'
 export interface DeploymentRow {
   deploymentId: string
   title: string | null
+  description: string | null
   status: DeploymentStatus | string
   errorMessage: string | null
   createdAt: string | null
@@ -24,7 +25,11 @@ export interface QueueJob {
   state: string
   serviceId: string | undefined
   title: string | undefined
+  description: string | undefined
+  /** Enqueue time, by the server's clock. */
   timestamp: number
+  /** When the job turned active, by the server's clock. */
+  processedOn?: number
 }
 
 function toRow(value: unknown): DeploymentRow {
@@ -32,6 +37,7 @@ function toRow(value: unknown): DeploymentRow {
   return {
     deploymentId: requiredText(row, 'deploymentId', 'a deployment row'),
     title: nullableText(row, 'title'),
+    description: nullableText(row, 'description'),
     status: requiredText(row, 'status', 'a deployment row'),
     errorMessage: nullableText(row, 'errorMessage'),
     createdAt: nullableText(row, 'createdAt'),
@@ -57,7 +63,9 @@ export function queueList(client: DokployClient): Promise<QueueJob[]> {
         state: text(job, 'state') ?? 'waiting',
         serviceId: text(data, 'applicationId') ?? text(data, 'composeId'),
         title: text(data, 'titleLog'),
-        timestamp: typeof job.timestamp === 'number' ? job.timestamp : 0
+        description: text(data, 'descriptionLog'),
+        timestamp: typeof job.timestamp === 'number' ? job.timestamp : 0,
+        processedOn: typeof job.processedOn === 'number' ? job.processedOn : undefined
       }
     })
   )
@@ -125,6 +133,28 @@ export function readService(client: DokployClient, spec: ResourceSpec, id: strin
     }
     return details
   })
+}
+
+const SECRET_KEY = /(password|secret|token|privatekey|apikey)$/i
+const ENV_KEY = /^(env|buildArgs|buildSecrets)$/
+
+/** Masks every secret a reply holds: env-like blocks value by value, and fields named like credentials. */
+function maskAll(value: unknown, depth = 0): void {
+  if (depth > 6 || !value || typeof value !== 'object') return
+  for (const [key, field] of Object.entries(value as Json)) {
+    if (typeof field === 'string') {
+      if (ENV_KEY.test(key)) envValues(field).forEach((v) => registerSecret(v))
+      else if (SECRET_KEY.test(key)) registerSecret(field)
+    } else maskAll(field, depth + 1)
+  }
+}
+
+/**
+ * Before server text is printed (a build log, an error message), the service's secrets must be known:
+ * a build may echo its environment or a connection string. Reads `.one` and keeps nothing but the masks.
+ */
+export function learnSecrets(client: DokployClient, spec: ResourceSpec, id: string): Promise<void> {
+  return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => maskAll(value))
 }
 
 /** Only the status: what is followed after a database deploy whose answer was cut. */

@@ -43,6 +43,8 @@ export interface ClientStats {
 export class DokployClient {
   readonly stats: ClientStats = { requests: 0, retries: 0, bytesSent: 0, bytesReceived: 0 }
   private answered = 0
+  /** The latest Date header and when it arrived, to bound the server's clock. */
+  private clock?: { serverMs: number; receivedAt: number }
   private readonly sleep: Sleep
 
   constructor(private readonly options: ClientOptions) {
@@ -82,6 +84,14 @@ export class DokployClient {
     }
   }
 
+  /**
+   * A lower bound of the server's clock at our local time `localMs`, from the latest Date header (whole
+   * seconds, so never ahead of the truth); undefined before any dated answer.
+   */
+  serverTimeAtLeast(localMs: number): number | undefined {
+    return this.clock && this.clock.serverMs - (this.clock.receivedAt - localMs)
+  }
+
   private remainingMs(options: CallOptions): number {
     return this.options.deadline === undefined ? Infinity : this.options.deadline + (options.graceMs ?? 0) - Date.now()
   }
@@ -118,6 +128,8 @@ export class DokployClient {
       throw this.transportFailure(procedure, error, cutByDeadline)
     }
     this.stats.bytesReceived += response.bytes
+    const date = Date.parse(response.header('date') ?? '')
+    if (Number.isFinite(date)) this.clock = { serverMs: date, receivedAt: Date.now() }
     debug?.(`${request.method} ${procedure} → ${response.status} in ${Date.now() - started} ms, ${response.bytes} B`)
     const value = this.interpret(procedure, request.method, response, input)
     this.answered++
