@@ -78,8 +78,26 @@ export interface Call {
 /** Answers one procedure: a value is sent as the tRPC `json`, a Raw as is; a thrown error is the transport's. */
 export type Handler = (call: Call) => unknown
 
+/** The response with a `date` header: the server's clock, in whole seconds as HTTP sends it. */
+export const dated = (response: RawResponse, serverMs: number): RawResponse => ({
+  ...response,
+  header: (name) => (name.toLowerCase() === 'date' ? new Date(serverMs).toUTCString() : response.header(name))
+})
+
+export interface ServerOptions {
+  /**
+   * When set, every answer carries a `date` header from the server's clock, which runs this many ms
+   * ahead of the fake clock (negative: behind). Unset: no `date` header at all.
+   */
+  serverAheadMs?: number
+}
+
 /** A Dokploy that answers from handlers and records every request; an unknown procedure is a test failure. */
-export function fakeServer(clock: FakeClock, handlers: Record<string, Handler>): { transport: Transport; calls: Call[]; procedures: () => string[] } {
+export function fakeServer(
+  clock: FakeClock,
+  handlers: Record<string, Handler>,
+  options: ServerOptions = {}
+): { transport: Transport; calls: Call[]; procedures: () => string[] } {
   const calls: Call[] = []
   const transport: Transport = async (request: RawRequest) => {
     const url = new URL(request.url)
@@ -91,7 +109,8 @@ export function fakeServer(clock: FakeClock, handlers: Record<string, Handler>):
     const handler = handlers[procedure]
     if (!handler) throw new Error(`unexpected request ${request.method} ${procedure}`)
     const answer = handler(call)
-    return answer instanceof Raw ? answer.response : ok(answer)
+    const response = answer instanceof Raw ? answer.response : ok(answer)
+    return options.serverAheadMs === undefined ? response : dated(response, clock.now() + options.serverAheadMs)
   }
   return { transport, calls, procedures: () => calls.map((c) => c.procedure) }
 }
@@ -103,16 +122,21 @@ export interface JobSpec {
   state: 'waiting' | 'active'
   serviceId: string
   title: string
+  /** The description it was queued with (`data.descriptionLog`). */
+  description?: string
   /** ms since EPOCH when it was queued. */
   queuedAt: number
+  /** ms since EPOCH when it turned active (`processedOn`), for an active job. */
+  processedOn?: number
 }
 
 /** A `deployment.queueList` entry as the server sends it (API.md §4). */
 export const queueEntry = (job: JobSpec): unknown => ({
   id: job.id,
   name: 'deployments',
-  data: { applicationId: job.serviceId, titleLog: job.title, type: 'deploy', applicationType: 'application' },
+  data: { applicationId: job.serviceId, titleLog: job.title, descriptionLog: job.description, type: 'deploy', applicationType: 'application' },
   timestamp: EPOCH + job.queuedAt,
+  processedOn: job.processedOn === undefined ? undefined : EPOCH + job.processedOn,
   state: job.state,
   servicePath: {}
 })
@@ -120,6 +144,8 @@ export const queueEntry = (job: JobSpec): unknown => ({
 export interface RowSpec {
   deploymentId: string
   title: string
+  /** The description it was queued with, or the commit's once a git build overwrote it. */
+  description?: string | null
   status: 'running' | 'done' | 'error' | 'cancelled'
   errorMessage?: string
   /** ms since EPOCH. */
@@ -132,7 +158,7 @@ export interface RowSpec {
 export const deploymentRow = (row: RowSpec): unknown => ({
   deploymentId: row.deploymentId,
   title: row.title,
-  description: null,
+  description: row.description ?? null,
   status: row.status,
   logPath: `/etc/dokploy/logs/web/${row.deploymentId}.log`,
   pid: null,
@@ -145,37 +171,69 @@ export const deploymentRow = (row: RowSpec): unknown => ({
   finishedAt: row.finishedAt === undefined ? null : new Date(EPOCH + row.finishedAt).toISOString()
 })
 
+/** What a git build writes over its row's description when it ends (the title becomes the commit message). */
+export const COMMIT_DESCRIPTION = 'Commit: 9f8e7d6c5b4a'
+
 /**
- * One build server running a service's deploys in order: each waits `startAfterMs` in the queue
- * (another build ahead), then runs `buildMs` as an active job with a `running` row, then its row
- * ends with `result` and, like a git build, its title becomes the commit message.
+ * One build server running a service's deploys: each waits `startAfterMs` in the queue (another
+ * build ahead), then runs `buildMs` as an active job (processedOn = its start) with a `running` row
+ * carrying its title and description, then its row ends with `result` and, like a git build, its
+ * title and description become the commit's; only then does the job leave the queue. Times are the
+ * server's clock: the fake clock plus `serverAheadMs`. `strays` are other rows of the service, each
+ * listed from a fake time on (a push's row created between two requests of the step).
  */
-export function buildQueue(clock: FakeClock, options: { serviceId: string; startAfterMs: number; buildMs: number; result?: 'done' | 'error'; commitTitle?: string }) {
-  const submitted: { id: string; title: string; at: number }[] = []
+export function buildQueue(
+  clock: FakeClock,
+  options: {
+    serviceId: string
+    startAfterMs: number
+    buildMs: number
+    result?: 'done' | 'error'
+    commitTitle?: string
+    serverAheadMs?: number
+    strays?: { listedFrom: number; row: RowSpec }[]
+  }
+) {
+  const submitted: { id: string; title: string; description?: string; at: number }[] = []
   const oldRows: RowSpec[] = [{ deploymentId: 'OLD1', title: 'yesterday', status: 'done', startedAt: -86_400_000, finishedAt: -86_300_000 }]
   const window = (at: number) => ({ start: at + options.startAfterMs, end: at + options.startAfterMs + options.buildMs })
+  const serverNow = () => clock.elapsed() + (options.serverAheadMs ?? 0)
 
   return {
     submitted,
-    submit(title: string): void {
-      submitted.push({ id: `job-${submitted.length + 1}`, title, at: clock.elapsed() })
+    submit(title: string, description?: string): void {
+      submitted.push({ id: `job-${submitted.length + 1}`, title, description, at: serverNow() })
     },
     queue(): unknown[] {
-      const t = clock.elapsed()
+      const t = serverNow()
       return submitted
         .filter((s) => t < window(s.at).end)
-        .map((s) => queueEntry({ id: s.id, state: t >= window(s.at).start ? 'active' : 'waiting', serviceId: options.serviceId, title: s.title, queuedAt: s.at }))
+        .map((s) => {
+          const { start } = window(s.at)
+          const active = t >= start
+          return queueEntry({
+            id: s.id,
+            state: active ? 'active' : 'waiting',
+            serviceId: options.serviceId,
+            title: s.title,
+            description: s.description,
+            queuedAt: s.at,
+            processedOn: active ? start : undefined
+          })
+        })
     },
     rows(): unknown[] {
-      const t = clock.elapsed()
+      const t = serverNow()
       const ours = submitted
         .filter((s) => t >= window(s.at).start)
         .map((s, index): RowSpec => {
           const { start, end } = window(s.at)
           const finished = t >= end
+          const overwritten = finished && options.commitTitle !== undefined
           return {
             deploymentId: `D${index + 1}`,
-            title: finished && options.commitTitle ? options.commitTitle : s.title,
+            title: overwritten ? (options.commitTitle as string) : s.title,
+            description: overwritten ? COMMIT_DESCRIPTION : s.description,
             status: finished ? (options.result ?? 'done') : 'running',
             errorMessage: finished && options.result === 'error' ? 'Error: build failed\nexit code 1' : undefined,
             startedAt: start,
@@ -183,8 +241,10 @@ export function buildQueue(clock: FakeClock, options: { serviceId: string; start
             serviceId: options.serviceId
           }
         })
+      const strays = (options.strays ?? []).filter((s) => clock.elapsed() >= s.listedFrom).map((s) => s.row)
       // newest first, as Dokploy lists them
-      return [...ours.reverse(), ...oldRows].map(deploymentRow)
+      const all = [...ours.reverse(), ...strays, ...oldRows].sort((a, b) => b.startedAt - a.startedAt)
+      return all.map(deploymentRow)
     }
   }
 }
