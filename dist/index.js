@@ -39714,6 +39714,7 @@ const needsAppName = (operation) => operation === 'reload';
 
 ;// CONCATENATED MODULE: ./src/env.ts
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const QUOTES = ['"', "'", '`'];
 const isContent = (line) => line.trim() !== '' && !line.trim().startsWith('#');
 function split(line) {
     const at = line.indexOf('=');
@@ -39721,62 +39722,112 @@ function split(line) {
         return undefined;
     return { key: line.slice(0, at).trim(), value: line.slice(at + 1) };
 }
-/** Values of a Dokploy env block, to be masked. */
-function envValues(block) {
-    return block
-        .split(/\r?\n/)
-        .filter(isContent)
-        .map((line) => split(line)?.value ?? '')
-        .filter(Boolean);
+/** Index of the first `quote` in `text` from `from` that no backslash escapes, or -1. */
+function closingQuote(text, quote, from) {
+    for (let i = from; i < text.length; i++) {
+        if (text[i] === '\\')
+            i++;
+        else if (text[i] === quote)
+            return i;
+    }
+    return -1;
 }
+/** The quote a value opens and does not close on its own line (dotenv: it then spans lines). */
+function openQuote(value) {
+    const start = value.trimStart();
+    const quote = QUOTES.find((q) => start.startsWith(q));
+    return quote && closingQuote(start, quote, 1) < 0 ? quote : undefined;
+}
+/**
+ * Splits a block into chunks, dotenv style: a value that opens a quote runs to the line that
+ * closes it. `strict` (the env input): an unclosed quote takes the rest of the block, so none of it
+ * is read as keys; otherwise (Dokploy's text, as dotenv reads it) it is a line like any other.
+ */
+function readBlock(text, strict) {
+    const lines = text === '' ? [] : text.split(/\r?\n/);
+    const chunks = [];
+    for (let i = 0; i < lines.length; i++) {
+        const entry = isContent(lines[i]) ? split(lines[i]) : undefined;
+        const quote = entry && openQuote(entry.value);
+        let end = i;
+        if (quote) {
+            while (++end < lines.length && closingQuote(lines[end], quote, 0) < 0)
+                ;
+            if (end === lines.length && !strict)
+                end = i;
+        }
+        const text = lines.slice(i, Math.min(end, lines.length - 1) + 1).join('\n');
+        const chunk = { line: i + 1, text, entry: entry && { key: entry.key, value: text.slice(text.indexOf('=') + 1) } };
+        if (end === lines.length)
+            chunk.unterminated = true;
+        chunks.push(chunk);
+        i = Math.min(end, lines.length - 1);
+    }
+    return chunks;
+}
+/** A value as the service gets it: without the quotes around it. */
+function unquote(value) {
+    const start = value.trimStart();
+    const quote = QUOTES.find((q) => start.startsWith(q));
+    if (!quote)
+        return value;
+    const close = closingQuote(start, quote, 1);
+    return close < 0 ? start.slice(1) : start.slice(1, close);
+}
+const valuesOf = (chunks) => chunks.flatMap((c) => (c.entry ? [unquote(c.entry.value)] : [])).filter(Boolean);
+/** Values of a Dokploy env block, to be masked: a multi-line value whole, so every line is. */
+const envValues = (block) => valuesOf(readBlock(block, false));
+/** Values of the env input, to be masked: also those of bad lines, and an unclosed quote's rest of the input. */
+const envInputValues = (text) => valuesOf(readBlock(text, true));
 /** Parses the env input; a bad line is reported by number and key only, never by value. */
 function parseEnvInput(text) {
     const entries = [];
     const problems = [];
-    text.split(/\r?\n/).forEach((line, index) => {
-        if (!isContent(line))
-            return;
-        const entry = split(line);
+    const seen = new Map();
+    for (const { line, text: content, entry, unterminated } of readBlock(text, true)) {
+        if (!isContent(content))
+            continue;
+        // a bad line is not quoted: it may be part of a secret pasted across lines
         if (!entry)
-            problems.push(`line ${index + 1} has no KEY=value`);
-        // the line is not quoted: it may be part of a secret pasted across lines
+            problems.push(`line ${line} has no KEY=value`);
         else if (!KEY.test(entry.key))
-            problems.push(`line ${index + 1} does not start with a valid variable name (letters, digits, _ . -)`);
+            problems.push(`line ${line} does not start with a valid variable name (letters, digits, _ . -)`);
+        else if (unterminated)
+            problems.push(`line ${line}: the value of ${entry.key} opens a quote that is never closed`);
         else {
-            const existing = entries.findIndex((e) => e.key === entry.key);
-            if (existing >= 0)
-                entries.splice(existing, 1);
+            seen.set(entry.key, [...(seen.get(entry.key) ?? []), line]);
             entries.push(entry);
         }
-    });
+    }
+    for (const [key, lines] of seen) {
+        if (lines.length > 1)
+            problems.push(`${key} is set more than once (lines ${lines.join(', ')})`);
+    }
     return { entries, problems };
 }
+const format = (entry) => `${entry.key}=${entry.value}`;
 /**
  * merge: set the given keys where they stand, append new ones, keep every other line.
  * replace: the given entries become the whole block.
+ * A multi-line value of the current block is one entry: kept or replaced whole, its lines never read as keys.
  */
 function planEnv(current, wanted, strategy) {
-    const lines = current === '' ? [] : current.split(/\r?\n/);
+    const chunks = readBlock(current, false);
     const before = new Map();
-    for (const line of lines.filter(isContent)) {
-        const entry = split(line);
+    for (const { entry } of chunks)
         if (entry)
             before.set(entry.key, entry.value);
-    }
     const added = wanted.filter((e) => !before.has(e.key)).map((e) => e.key);
     const changed = wanted.filter((e) => before.has(e.key) && before.get(e.key) !== e.value).map((e) => e.key);
     const wantedKeys = new Set(wanted.map((e) => e.key));
     if (strategy === 'replace') {
         const removed = [...before.keys()].filter((key) => !wantedKeys.has(key));
-        return { env: wanted.map((e) => `${e.key}=${e.value}`).join('\n'), added, changed, removed };
+        return { env: wanted.map(format).join('\n'), added, changed, removed };
     }
     const values = new Map(wanted.map((e) => [e.key, e.value]));
-    const merged = lines.map((line) => {
-        const entry = isContent(line) ? split(line) : undefined;
-        return entry && values.has(entry.key) ? `${entry.key}=${values.get(entry.key)}` : line;
-    });
+    const merged = chunks.map(({ entry, text }) => (entry && values.has(entry.key) ? format({ key: entry.key, value: values.get(entry.key) }) : text));
     for (const key of added)
-        merged.push(`${key}=${values.get(key)}`);
+        merged.push(format({ key, value: values.get(key) }));
     return { env: merged.join('\n'), added, changed, removed: [] };
 }
 const envChanges = (plan) => plan.added.length + plan.changed.length + plan.removed.length;
@@ -39848,6 +39899,8 @@ function inputs_boolean(get, name, fallback) {
         return false;
     throw bad(name, raw, 'expected true or false');
 }
+/** U+0000–U+001F and U+007F: a tab, a line break, an escape pasted with the key. */
+const hasControlCharacter = (text) => [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 /** Accepts a trailing `/` or `/api`, and refuses anything fetch would mangle or a log would expose. */
 function normalizeUrl(raw, warnings = []) {
@@ -39869,8 +39922,12 @@ function normalizeUrl(raw, warnings = []) {
     if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname)) {
         warnings.push(`${url.origin} is plain http: the API key travels unencrypted. Use https:// if the server has it.`);
     }
-    const path = url.pathname.replace(/\/+$/, '').replace(/\/api$/, '').replace(/\/+$/, '');
-    return `${url.origin}${path}`;
+    const path = url.pathname.replace(/\/+$/, '');
+    // the tRPC endpoint is the action's to build: from it, every call would go to /api/trpc/api/trpc/…
+    const trpc = /\/api\/trpc$/i.exec(path);
+    if (trpc)
+        throw bad(Input.url, value, `expected the Dokploy base URL without /api/trpc, here ${url.origin}${path.slice(0, trpc.index)}`);
+    return `${url.origin}${path.replace(/\/api$/, '').replace(/\/+$/, '')}`;
 }
 function readSettings(get, env = process.env) {
     const warnings = [];
@@ -39881,6 +39938,9 @@ function readSettings(get, env = process.env) {
     const apiKey = get(Input.apiKey).trim();
     if (apiKey === '')
         throw new InputError(`Input "${Input.apiKey}" is empty: pass a Dokploy API key, e.g. api-key: \${{ secrets.DOKPLOY_API_KEY }}.`);
+    if (hasControlCharacter(apiKey)) {
+        throw new InputError(`Input "${Input.apiKey}" contains a control character (such as a tab or a line break): paste the key alone, on one line.`);
+    }
     if (/\s/.test(apiKey))
         throw new InputError(`Input "${Input.apiKey}" contains white space: paste the key alone.`);
     const resource = oneOf(get, Input.resource, RESOURCES, 'application');
@@ -39896,15 +39956,7 @@ function readSettings(get, env = process.env) {
     }
     if (image && operation !== 'deploy')
         throw bad(Input.dockerImage, image.dockerImage, `only used with operation deploy, not ${operation}`);
-    const envText = get(Input.env);
-    const strategy = oneOf(get, Input.envStrategy, ['merge', 'replace'], 'merge');
-    let envSetting;
-    if (envText.trim() !== '') {
-        const { entries, problems } = parseEnvInput(envText);
-        if (problems.length)
-            throw new InputError(`Input "${Input.env}": ${problems.join('; ')}. Expected lines KEY=value (# comments and blank lines are ignored).`);
-        envSetting = { entries, strategy };
-    }
+    const envSetting = readEnv(get, operation, warnings);
     const run = defaultRunInfo(env);
     const settings = {
         baseUrl,
@@ -39934,6 +39986,9 @@ function readTarget(get) {
     if (id) {
         if (name || project)
             throw bad(Input.id, id, `give either id, or project and name, not both (name is "${name}", project is "${project}")`);
+        // an environment only narrows a lookup by name
+        if (environment)
+            throw bad(Input.environment, environment, 'only used with project and name, not with id');
         if (!/^[\w.-]{1,128}$/.test(id))
             throw bad(Input.id, id, 'expected a Dokploy ID (letters, digits, - and _)');
         return { id };
@@ -39943,6 +39998,34 @@ function readTarget(get) {
     if (!project)
         throw bad(Input.project, '', `expected the project that holds "${name}"`);
     return { project, environment: environment || undefined, name };
+}
+/** Operations that leave the running containers' environment as it was. */
+const KEEPS_RUNNING_ENV = ['start', 'stop', 'reload'];
+/** Never echoes the env text: its values are secrets. */
+function readEnv(get, operation, warnings) {
+    const text = get(Input.env);
+    const strategyGiven = get(Input.envStrategy).trim() !== '';
+    const strategy = oneOf(get, Input.envStrategy, ['merge', 'replace'], 'merge');
+    if (text.trim() === '') {
+        if (strategyGiven)
+            throw bad(Input.envStrategy, strategy, `only used together with ${Input.env}`);
+        return undefined;
+    }
+    const { entries, problems } = parseEnvInput(text);
+    if (problems.length) {
+        throw new InputError(`Input "${Input.env}": ${problems.join('; ')}. Expected lines KEY=value, each key once (# comments and blank lines are ignored; a quoted value may span lines).`);
+    }
+    if (entries.length === 0) {
+        if (strategy === 'replace') {
+            throw new InputError(`Input "${Input.env}" holds only comments and blank lines: with env-strategy replace that would delete every variable. Give the KEY=value lines to keep.`);
+        }
+        warnings.push(`${Input.env} holds only comments and blank lines: no variable is set.`);
+        return undefined;
+    }
+    if (KEEPS_RUNNING_ENV.includes(operation)) {
+        warnings.push(`${Input.env} is saved, but the service only picks it up at its next deploy: ${operation} does not apply it.`);
+    }
+    return { entries, strategy };
 }
 function readImage(get, resource) {
     const dockerImage = get(Input.dockerImage).trim();
@@ -40859,8 +40942,9 @@ function printFailureDetails(outcome, log) {
 function maskSecretInputs(get) {
     registerSecret(get(Input.apiKey).trim(), true);
     registerSecret(get(Input.registryPassword).trim());
-    for (const entry of parseEnvInput(get(Input.env)).entries)
-        registerSecret(entry.value);
+    // a multi-line value whole: registerSecret masks each of its lines
+    for (const value of envInputValues(get(Input.env)))
+        registerSecret(value);
 }
 /** The runner sends SIGINT on cancellation and kills the step 7.5 s later: stop at once and report. */
 function onCancel(controller) {

@@ -64,6 +64,9 @@ function boolean(get: GetInput, name: string, fallback: boolean): boolean {
   throw bad(name, raw, 'expected true or false')
 }
 
+/** U+0000–U+001F and U+007F: a tab, a line break, an escape pasted with the key. */
+const hasControlCharacter = (text: string): boolean => [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
+
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
 
 /** Accepts a trailing `/` or `/api`, and refuses anything fetch would mangle or a log would expose. */
@@ -82,8 +85,11 @@ export function normalizeUrl(raw: string, warnings: string[] = []): string {
   if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname)) {
     warnings.push(`${url.origin} is plain http: the API key travels unencrypted. Use https:// if the server has it.`)
   }
-  const path = url.pathname.replace(/\/+$/, '').replace(/\/api$/, '').replace(/\/+$/, '')
-  return `${url.origin}${path}`
+  const path = url.pathname.replace(/\/+$/, '')
+  // the tRPC endpoint is the action's to build: from it, every call would go to /api/trpc/api/trpc/…
+  const trpc = /\/api\/trpc$/i.exec(path)
+  if (trpc) throw bad(Input.url, value, `expected the Dokploy base URL without /api/trpc, here ${url.origin}${path.slice(0, trpc.index)}`)
+  return `${url.origin}${path.replace(/\/api$/, '').replace(/\/+$/, '')}`
 }
 
 export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env): Settings {
@@ -94,6 +100,9 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
 
   const apiKey = get(Input.apiKey).trim()
   if (apiKey === '') throw new InputError(`Input "${Input.apiKey}" is empty: pass a Dokploy API key, e.g. api-key: \${{ secrets.DOKPLOY_API_KEY }}.`)
+  if (hasControlCharacter(apiKey)) {
+    throw new InputError(`Input "${Input.apiKey}" contains a control character (such as a tab or a line break): paste the key alone, on one line.`)
+  }
   if (/\s/.test(apiKey)) throw new InputError(`Input "${Input.apiKey}" contains white space: paste the key alone.`)
 
   const resource = oneOf(get, Input.resource, RESOURCES, 'application')
@@ -110,14 +119,7 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
   }
   if (image && operation !== 'deploy') throw bad(Input.dockerImage, image.dockerImage, `only used with operation deploy, not ${operation}`)
 
-  const envText = get(Input.env)
-  const strategy = oneOf(get, Input.envStrategy, ['merge', 'replace'] as const, 'merge')
-  let envSetting: Settings['env']
-  if (envText.trim() !== '') {
-    const { entries, problems } = parseEnvInput(envText)
-    if (problems.length) throw new InputError(`Input "${Input.env}": ${problems.join('; ')}. Expected lines KEY=value (# comments and blank lines are ignored).`)
-    envSetting = { entries, strategy }
-  }
+  const envSetting = readEnv(get, operation, warnings)
 
   const run = defaultRunInfo(env)
   const settings: Settings = {
@@ -148,12 +150,43 @@ function readTarget(get: GetInput): Settings['target'] {
   const name = get(Input.name).trim()
   if (id) {
     if (name || project) throw bad(Input.id, id, `give either id, or project and name, not both (name is "${name}", project is "${project}")`)
+    // an environment only narrows a lookup by name
+    if (environment) throw bad(Input.environment, environment, 'only used with project and name, not with id')
     if (!/^[\w.-]{1,128}$/.test(id)) throw bad(Input.id, id, 'expected a Dokploy ID (letters, digits, - and _)')
     return { id }
   }
   if (!name) throw new InputError(`Input "${Input.id}" is empty and so is "${Input.name}": give the resource's id, or its project and name.`)
   if (!project) throw bad(Input.project, '', `expected the project that holds "${name}"`)
   return { project, environment: environment || undefined, name }
+}
+
+/** Operations that leave the running containers' environment as it was. */
+const KEEPS_RUNNING_ENV: readonly Operation[] = ['start', 'stop', 'reload']
+
+/** Never echoes the env text: its values are secrets. */
+function readEnv(get: GetInput, operation: Operation, warnings: string[]): Settings['env'] {
+  const text = get(Input.env)
+  const strategyGiven = get(Input.envStrategy).trim() !== ''
+  const strategy = oneOf(get, Input.envStrategy, ['merge', 'replace'] as const, 'merge')
+  if (text.trim() === '') {
+    if (strategyGiven) throw bad(Input.envStrategy, strategy, `only used together with ${Input.env}`)
+    return undefined
+  }
+  const { entries, problems } = parseEnvInput(text)
+  if (problems.length) {
+    throw new InputError(`Input "${Input.env}": ${problems.join('; ')}. Expected lines KEY=value, each key once (# comments and blank lines are ignored; a quoted value may span lines).`)
+  }
+  if (entries.length === 0) {
+    if (strategy === 'replace') {
+      throw new InputError(`Input "${Input.env}" holds only comments and blank lines: with env-strategy replace that would delete every variable. Give the KEY=value lines to keep.`)
+    }
+    warnings.push(`${Input.env} holds only comments and blank lines: no variable is set.`)
+    return undefined
+  }
+  if (KEEPS_RUNNING_ENV.includes(operation)) {
+    warnings.push(`${Input.env} is saved, but the service only picks it up at its next deploy: ${operation} does not apply it.`)
+  }
+  return { entries, strategy }
 }
 
 function readImage(get: GetInput, resource: Resource): Settings['image'] {

@@ -4,7 +4,7 @@ import { DokployClient } from './dokploy/client.js'
 import { DokployError } from './dokploy/errors.js'
 import { createTransport } from './dokploy/transport.js'
 import { InputError, readSettings, type GetInput } from './inputs.js'
-import { parseEnvInput } from './env.js'
+import { envInputValues } from './env.js'
 import { execute } from './execute.js'
 import { LookupError } from './lookup.js'
 import { newOutcome, UnknownOutcome, type Outcome } from './outcome.js'
@@ -19,7 +19,8 @@ import { RESOURCES, OPERATIONS, SPECS, type Operation, type Resource } from './o
 function maskSecretInputs(get: GetInput): void {
   registerSecret(get(Input.apiKey).trim(), true)
   registerSecret(get(Input.registryPassword).trim())
-  for (const entry of parseEnvInput(get(Input.env)).entries) registerSecret(entry.value)
+  // a multi-line value whole: registerSecret masks each of its lines
+  for (const value of envInputValues(get(Input.env))) registerSecret(value)
 }
 
 /** The runner sends SIGINT on cancellation and kills the step 7.5 s later: stop at once and report. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { startEmulator } from '../emulator/server.js'
-import { errorLine, runAction } from './harness.js'
+import { errorLine, runAction, visibleLog } from './harness.js'
 
 /** Bad input fails the step before any request, naming the input, the value and what is accepted. */
 let emu: Awaited<ReturnType<typeof startEmulator>>
@@ -27,7 +27,22 @@ const CASES: [string, Record<string, string>, RegExp][] = [
   ['image on a database', { resource: 'redis', id: 'rd-cache', 'docker-image': 'redis:7' }, /Input "docker-image" is "redis:7": only applications have an image/],
   ['registry login without image', { 'registry-username': 'bot' }, /Input "registry-username" is "bot": only used together with docker-image/],
   ['bad env line', { env: 'GOOD=1\nnot a pair' }, /Input "env": line 2 has no KEY=value/],
-  ['bad env strategy', { env: 'A=1', 'env-strategy': 'append' }, /Input "env-strategy" is "append": expected one of merge, replace/]
+  ['bad env strategy', { env: 'A=1', 'env-strategy': 'append' }, /Input "env-strategy" is "append": expected one of merge, replace/],
+  ['env-strategy without env', { 'env-strategy': 'replace' }, /Input "env-strategy" is "replace": only used together with env\.$/],
+  ['environment with id', { environment: 'production' }, /Input "environment" is "production": only used with project and name, not with id\.$/],
+  [
+    'env of only comments with replace',
+    { env: '# NODE_ENV=production\n\n# LOG_LEVEL=info', 'env-strategy': 'replace' },
+    /Input "env" holds only comments and blank lines: with env-strategy replace that would delete every variable/
+  ],
+  ['a key twice in env', { env: 'A=1\nB=2\nA=3' }, /Input "env": A is set more than once \(lines 1, 3\)\. Expected lines KEY=value, each key once/],
+  [
+    'an env quote never closed',
+    { env: 'A=1\nTLS_KEY="-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\nB=2' },
+    /Input "env": line 2: the value of TLS_KEY opens a quote that is never closed\. Expected/
+  ],
+  ['a tab in api-key', { 'api-key': 'dk-key-with\ttab-0123' }, /Input "api-key" contains a control character \(such as a tab or a line break\): paste the key alone, on one line\.$/],
+  ['the tRPC endpoint as url', { url: 'https://dokploy.example.com/api/trpc/' }, /Input "url" is "https:\/\/dokploy.example.com\/api\/trpc\/": expected the Dokploy base URL without \/api\/trpc, here https:\/\/dokploy.example.com\.$/]
 ]
 
 describe('bad inputs', () => {
@@ -38,5 +53,32 @@ describe('bad inputs', () => {
     expect(errorLine(run)).toMatch(message)
     expect(run.outputs.status).toBe('failed')
     expect(emu.requests.length).toBe(sent)
+  })
+
+  test('the message never shows the api-key it refuses', async () => {
+    const run = await runAction({ ...valid(), 'api-key': 'dk-key-with\ttab-0123' })
+    expect(visibleLog(run)).not.toMatch(/dk-key-with|tab-0123/)
+  })
+})
+
+/** Inputs that are accepted, with a warning. */
+describe('warnings', () => {
+  const warnings = (stdout: string): string[] => stdout.split('\n').filter((line) => line.startsWith('::warning::'))
+  const sentSince = (from: number) => emu.requests.slice(from).map((r) => r.procedure)
+
+  test('env with start is saved, with a warning that only the next deploy applies it', async () => {
+    const from = emu.requests.length
+    const run = await runAction({ ...valid(), operation: 'start', env: 'FEATURE_FLAG=on' })
+    expect(run.code).toBe(0)
+    expect(warnings(run.stdout)).toEqual(['::warning::env is saved, but the service only picks it up at its next deploy: start does not apply it.'])
+    expect(sentSince(from)).toEqual(['application.one', 'application.saveEnvironment', 'application.start'])
+  })
+
+  test('env of only comments with merge sets nothing and reads nothing, with a warning', async () => {
+    const from = emu.requests.length
+    const run = await runAction({ ...valid(), operation: 'stop', env: '# FEATURE_FLAG=on\n', 'env-strategy': 'merge' })
+    expect(run.code).toBe(0)
+    expect(warnings(run.stdout)).toEqual(['::warning::env holds only comments and blank lines: no variable is set.'])
+    expect(sentSince(from)).toEqual(['application.stop'])
   })
 })

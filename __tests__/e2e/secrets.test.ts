@@ -27,6 +27,21 @@ const ENV_INPUT_SECRET = 'ff-input-secret-91c2'
 const REGISTRY_PASSWORD = 'reg-pass-input-5b7e2f'
 const WRONG_KEY = 'dk-wrong-key-0c4e7a19b2'
 
+/**
+ * PEM keys over several lines between quotes: one in the env input, one in the service's env on
+ * Dokploy. Body lines end in `=`, so a line-by-line reader would take them for keys.
+ */
+const INPUT_PEM = ['-----BEGIN PRIVATE KEY-----', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCinput7d1', 'aW5wdXQtcGVtLWxpbmUtdHdvLXNlY3JldA==', '-----END PRIVATE KEY-----']
+const STORED_PEM = ['-----BEGIN EC PRIVATE KEY-----', 'MHcCAQEEIStoredPemLineOne4b9e', 'c3RvcmVkLXBlbS1saW5lLXR3by1zZWNyZXQ=', '-----END EC PRIVATE KEY-----']
+
+/** A value may reach stdout only in the ::add-mask:: line that hides it, and never outputs, stderr or the summary. */
+function expectOnlyMasked(run: ActionRun, value: string): void {
+  expect(run.stdout.split('\n').filter((line) => line.includes(value) && !line.startsWith('::add-mask::'))).toEqual([])
+  expect(run.stderr).not.toContain(value)
+  expect(JSON.stringify(run.outputs)).not.toContain(value)
+  expect(run.summary).not.toContain(value)
+}
+
 /** A tRPC error envelope as Dokploy sends it. */
 const trpcError = (status: number, code: string, message: string, path: string, zodError: unknown = null): string =>
   JSON.stringify({ error: { json: { message, code: -32600, data: { code, httpStatus: status, path, zodError } } } })
@@ -141,6 +156,27 @@ const SCENARIOS: Scenario[] = [
     code: 0,
     serverTextInSummary: true,
     check: () => expect(sentTo('postgres.saveEnvironment')?.env).toContain(marker('pgdbenv'))
+  },
+  {
+    name: 'env replace with a multi-line PEM in the input and in the stored env',
+    inputs: () => base({ id: emu.ids.web, env: `TLS_KEY="${INPUT_PEM.join('\n')}"\nOTHER=1`, 'env-strategy': 'replace' }),
+    setup: () => {
+      const web = emu.state.find('application', emu.ids.web)
+      if (!web) throw new Error('no web application in the fixture')
+      web.env = `${web.env}\nSERVER_KEY="${STORED_PEM.join('\n')}"`
+    },
+    code: 0,
+    serverTextInSummary: true,
+    check: (run) => {
+      expect(sentTo('application.saveEnvironment')?.env).toBe(`TLS_KEY="${INPUT_PEM.join('\n')}"\nOTHER=1`)
+      // every line of both keys is masked, and none is ever printed
+      for (const line of [...INPUT_PEM, ...STORED_PEM]) {
+        expect(run.stdout.split('\n')).toContain(`::add-mask::${line}`)
+        expectOnlyMasked(run, line)
+      }
+      expect(leakedSecrets(run, [...INPUT_PEM, ...STORED_PEM])).toEqual([])
+      expect(run.stdout).toContain('Environment (replace) saved: added TLS_KEY, OTHER; removed NODE_ENV, DATABASE_URL, LOG_LEVEL, SERVER_KEY.')
+    }
   },
   {
     name: 'docker-image roll-out that keeps the stored registry password',

@@ -1,5 +1,15 @@
-import { describe, expect, it } from '@jest/globals'
-import { envChanges, envValues, parseEnvInput, planEnv } from '../../src/env.js'
+import { describe, expect, it, jest } from '@jest/globals'
+
+const setSecret = jest.fn<(secret: string) => void>()
+jest.unstable_mockModule('@actions/core', () => ({ setSecret }))
+
+const { envChanges, envInputValues, envValues, parseEnvInput, planEnv } = await import('../../src/env.js')
+const { registerSecret } = await import('../../src/secrets.js')
+
+/** A PEM key pasted between quotes, as dotenv takes a value over several lines. */
+const PEM_LINES = ['-----BEGIN PRIVATE KEY-----', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC', 'bXVsdGktbGluZS1zZWNyZXQ=', '-----END PRIVATE KEY-----']
+const PEM = PEM_LINES.join('\n')
+const QUOTED_PEM = `"${PEM}"`
 
 describe('parseEnvInput', () => {
   it('reads KEY=value lines and skips comments and blank lines', () => {
@@ -27,12 +37,10 @@ describe('parseEnvInput', () => {
     ])
   })
 
-  it('lets the last of duplicate keys win', () => {
-    const { entries, problems } = parseEnvInput('A=1\nB=2\nA=3')
-    expect(problems).toEqual([])
-    expect(entries).toHaveLength(2)
-    expect(entries.find((e) => e.key === 'A')?.value).toBe('3')
-    expect(entries.find((e) => e.key === 'B')?.value).toBe('2')
+  it('reports a key set twice, with its line numbers, and no value', () => {
+    const { problems } = parseEnvInput('A=first-secret\nB=2\nA=second-secret\n# A=commented\nA=third-secret')
+    expect(problems).toEqual(['A is set more than once (lines 1, 3, 5)'])
+    expect(problems.join(' ')).not.toMatch(/secret/)
   })
 
   it('accepts dots and dashes after the first character of a key', () => {
@@ -54,6 +62,55 @@ describe('parseEnvInput', () => {
 
   it('returns nothing for an empty text', () => {
     expect(parseEnvInput('')).toEqual({ entries: [], problems: [] })
+  })
+})
+
+describe('parseEnvInput: a quoted value over several lines', () => {
+  it('reads a double-quoted PEM as one entry, quotes and line breaks kept as written', () => {
+    const { entries, problems } = parseEnvInput(`TLS_KEY=${QUOTED_PEM}\nOTHER=1`)
+    expect(problems).toEqual([])
+    expect(entries).toEqual([
+      { key: 'TLS_KEY', value: QUOTED_PEM },
+      { key: 'OTHER', value: '1' }
+    ])
+  })
+
+  it('reads a single-quoted one, with CRLF line endings', () => {
+    const { entries, problems } = parseEnvInput("A=1\r\nCERT='line one\r\nline two'\r\nB=2\r\n")
+    expect(problems).toEqual([])
+    expect(entries).toEqual([
+      { key: 'A', value: '1' },
+      { key: 'CERT', value: "'line one\nline two'" },
+      { key: 'B', value: '2' }
+    ])
+  })
+
+  it('takes lines inside the quotes as the value, even ones that look like a comment, a blank or KEY=value', () => {
+    const { entries, problems } = parseEnvInput('TEXT="# not a comment\n\nNOT_A_KEY=inside\nend"\nLAST=1')
+    expect(problems).toEqual([])
+    expect(entries.map((e) => e.key)).toEqual(['TEXT', 'LAST'])
+    expect(entries[0].value).toBe('"# not a comment\n\nNOT_A_KEY=inside\nend"')
+  })
+
+  it('does not end the value at an escaped quote', () => {
+    expect(parseEnvInput('A="say \\"hi\\"\nstill A"\nB=1').entries).toEqual([
+      { key: 'A', value: '"say \\"hi\\"\nstill A"' },
+      { key: 'B', value: '1' }
+    ])
+  })
+
+  it('keeps a value quoted on one line as one line', () => {
+    expect(parseEnvInput('A="x"\nB=\'y\'').entries).toEqual([
+      { key: 'A', value: '"x"' },
+      { key: 'B', value: "'y'" }
+    ])
+  })
+
+  it('reports a quote that is never closed by line number and key, never reading what follows as keys', () => {
+    const { entries, problems } = parseEnvInput(`OK=1\nTLS_KEY="${PEM}\nOTHER=unseen-secret`)
+    expect(entries).toEqual([{ key: 'OK', value: '1' }])
+    expect(problems).toEqual(['line 2: the value of TLS_KEY opens a quote that is never closed'])
+    for (const line of PEM_LINES) expect(problems.join(' ')).not.toContain(line)
   })
 })
 
@@ -103,6 +160,45 @@ describe('planEnv merge', () => {
   })
 })
 
+describe('planEnv with a multi-line value in the current block', () => {
+  const current = `A=1\nTLS_KEY=${QUOTED_PEM}\nB=2`
+
+  it('merge keeps the block whole and never reads its lines as keys', () => {
+    const plan = planEnv(current, [{ key: 'B', value: '3' }], 'merge')
+    expect(plan.env).toBe(`A=1\nTLS_KEY=${QUOTED_PEM}\nB=3`)
+    expect(plan).toMatchObject({ added: [], changed: ['B'], removed: [] })
+  })
+
+  it('merge replaces the whole block, with the value as written', () => {
+    const plan = planEnv(current, [{ key: 'TLS_KEY', value: "'new\nkey'" }], 'merge')
+    expect(plan.env).toBe("A=1\nTLS_KEY='new\nkey'\nB=2")
+    expect(plan).toMatchObject({ added: [], changed: ['TLS_KEY'], removed: [] })
+  })
+
+  it('merge reports no change when the block is already set to the same text', () => {
+    const plan = planEnv(current, [{ key: 'TLS_KEY', value: QUOTED_PEM }], 'merge')
+    expect(plan.env).toBe(current)
+    expect(envChanges(plan)).toBe(0)
+  })
+
+  it('replace lists only real keys as removed', () => {
+    const plan = planEnv(`${current}\nC="x\nHIDDEN=1\n"`, [{ key: 'A', value: '1' }], 'replace')
+    expect(plan.env).toBe('A=1')
+    expect(plan.removed).toEqual(['TLS_KEY', 'B', 'C'])
+  })
+
+  it('replace writes a multi-line entry back as one', () => {
+    const plan = planEnv('A=1', [{ key: 'TLS_KEY', value: QUOTED_PEM }, { key: 'OTHER', value: '1' }], 'replace')
+    expect(plan.env).toBe(`TLS_KEY=${QUOTED_PEM}\nOTHER=1`)
+    expect(plan).toMatchObject({ added: ['TLS_KEY', 'OTHER'], changed: [], removed: ['A'] })
+  })
+
+  it('reads an unclosed quote in Dokploy\'s text as one line, as dotenv does', () => {
+    const plan = planEnv('A="open\nB=2', [{ key: 'C', value: '3' }], 'replace')
+    expect(plan.removed).toEqual(['A', 'B'])
+  })
+})
+
 describe('planEnv replace', () => {
   it('makes the given entries the whole block and reports removed keys', () => {
     const plan = planEnv('# comment\nA=1\nB=2\nC=3', [
@@ -134,5 +230,25 @@ describe('envValues', () => {
 
   it('returns nothing for an empty block', () => {
     expect(envValues('')).toEqual([])
+  })
+
+  it('returns a multi-line value whole, without its quotes', () => {
+    expect(envValues(`A=alpha\nTLS_KEY=${QUOTED_PEM}\nC='gamma'`)).toEqual(['alpha', PEM, 'gamma'])
+  })
+
+  it('masks every line of a multi-line value, from Dokploy\'s block or the input', () => {
+    setSecret.mockClear()
+    for (const value of envValues(`TLS_KEY=${QUOTED_PEM}`)) registerSecret(value)
+    for (const line of PEM_LINES) expect(setSecret).toHaveBeenCalledWith(line)
+    setSecret.mockClear()
+    for (const value of envInputValues(`CERT='${PEM.replace(/PRIVATE/g, 'OTHER')}'`)) registerSecret(value)
+    expect(setSecret).toHaveBeenCalledWith('-----BEGIN OTHER KEY-----')
+    expect(setSecret).toHaveBeenCalledWith('-----END OTHER KEY-----')
+  })
+})
+
+describe('envInputValues', () => {
+  it('lists the values of the input, those of bad keys, and the rest of an unclosed quote', () => {
+    expect(envInputValues(`A=1\nBAD KEY=spaced-secret\nTLS_KEY="${PEM}`)).toEqual(['1', 'spaced-secret', PEM])
   })
 })

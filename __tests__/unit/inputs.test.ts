@@ -193,6 +193,16 @@ describe('url normalisation', () => {
     expect(message).toMatch(/without \?query or #fragment/)
   })
 
+  it.each([
+    ['https://dokploy.example.com/api/trpc', 'https://dokploy.example.com'],
+    ['https://dokploy.example.com/api/trpc/', 'https://dokploy.example.com'],
+    ['https://example.com/dokploy/API/tRPC', 'https://example.com/dokploy']
+  ])('refuses the tRPC endpoint %s, naming the base URL to give', (url, base) => {
+    const message = inputError(() => read({ url }))
+    expect(message).toContain(`Input "url" is "${url}"`)
+    expect(message).toContain(`expected the Dokploy base URL without /api/trpc, here ${base}`)
+  })
+
   it('refuses something that is not a URL, and an empty url', () => {
     expect(inputError(() => read({ url: 'dokploy.example.com' }))).toMatch(/Input "url" is "dokploy\.example\.com": expected the Dokploy base URL/)
     expect(inputError(() => read({ url: ' ' }))).toMatch(/Input "url" is empty/)
@@ -202,6 +212,19 @@ describe('url normalisation', () => {
 describe('api-key', () => {
   it('is required', () => {
     expect(inputError(() => read({ 'api-key': '' }))).toMatch(/Input "api-key" is empty/)
+  })
+
+  it.each([
+    ['a tab', 'abc\tdef'],
+    ['a line break', 'abc\ndef'],
+    ['a carriage return', 'abc\rdef'],
+    ['a NUL', 'abc\u0000def'],
+    ['an escape', 'abc\u001bdef'],
+    ['a DEL', 'abc\u007fdef']
+  ])('must not contain a control character (%s), and the message does not echo it', (_label, key) => {
+    const message = inputError(() => read({ 'api-key': `  ${key}\n` }))
+    expect(message).toBe('Input "api-key" contains a control character (such as a tab or a line break): paste the key alone, on one line.')
+    expect(message).not.toContain('abc')
   })
 
   it('must not contain white space, and the message does not echo it', () => {
@@ -319,6 +342,36 @@ describe('bad inputs name the input, the value and what is accepted', () => {
     }
   })
 
+  it('environment together with id', () => {
+    const message = inputError(() => read({ id: 'app-1', environment: 'staging' }))
+    expect(message).toBe('Input "environment" is "staging": only used with project and name, not with id.')
+  })
+
+  it.each(['merge', 'replace'])('env-strategy %s without env', (strategy) => {
+    for (const env of ['', ' \n ']) {
+      const message = inputError(() => read({ env, 'env-strategy': strategy }))
+      expect(message).toBe(`Input "env-strategy" is "${strategy}": only used together with env.`)
+    }
+  })
+
+  it('env of only comments and blank lines with replace, which would delete every variable', () => {
+    const message = inputError(() => read({ env: '# OLD_TOKEN=commented-secret\n\n  # another', 'env-strategy': 'replace' }))
+    expect(message).toBe('Input "env" holds only comments and blank lines: with env-strategy replace that would delete every variable. Give the KEY=value lines to keep.')
+  })
+
+  it('a key set twice in env, named with its lines', () => {
+    const message = inputError(() => read({ env: 'A=first-secret\nB=2\nA=second-secret' }))
+    expect(message).toContain('Input "env": A is set more than once (lines 1, 3).')
+    expect(message).toMatch(/each key once/)
+    expect(message).not.toMatch(/first-secret|second-secret/)
+  })
+
+  it('a quote in env that is never closed, named by line and key only', () => {
+    const message = inputError(() => read({ env: 'A=1\nTLS_KEY="-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\nB=2' }))
+    expect(message).toContain('Input "env": line 2: the value of TLS_KEY opens a quote that is never closed.')
+    expect(message).not.toMatch(/BEGIN|MIIE|B=2/)
+  })
+
   it('bad env lines are reported by number, never by content', () => {
     const message = inputError(() => read({ env: 'GOOD=1\nBAD KEY=hunter2-value\njust-a-secret-token\n=orphan-secret' }))
     expect(message).toContain('"env"')
@@ -374,6 +427,42 @@ describe('bad inputs name the input, the value and what is accepted', () => {
     const message = inputError(() => read({ resource: 'x'.repeat(500) }))
     expect(message.length).toBeLessThan(300)
     expect(message).toContain('…')
+  })
+})
+
+describe('env', () => {
+  const PEM = '"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----"'
+
+  it('takes a quoted value over several lines as one entry', () => {
+    expect(read({ env: `TLS_KEY=${PEM}\nOTHER=1`, 'env-strategy': 'replace' }).env).toEqual({
+      entries: [
+        { key: 'TLS_KEY', value: PEM },
+        { key: 'OTHER', value: '1' }
+      ],
+      strategy: 'replace'
+    })
+  })
+
+  it('with merge, an env of only comments sets nothing, with a warning', () => {
+    for (const strategy of ['', 'merge']) {
+      const settings = read({ env: '# A=1\n\n# B=2', 'env-strategy': strategy })
+      expect(settings.env).toBeUndefined()
+      expect(settings.warnings).toEqual(['env holds only comments and blank lines: no variable is set.'])
+    }
+  })
+
+  it.each(['start', 'stop', 'reload'])('is saved with %s, with a warning that only a deploy applies it', (operation) => {
+    const settings = read({ operation, env: 'A=1' })
+    expect(settings.env).toEqual({ entries: [{ key: 'A', value: '1' }], strategy: 'merge' })
+    expect(settings.warnings).toEqual([`env is saved, but the service only picks it up at its next deploy: ${operation} does not apply it.`])
+  })
+
+  it.each(['deploy', 'redeploy'])('is applied by %s without a warning', (operation) => {
+    expect(read({ operation, env: 'A=1' }).warnings).toEqual([])
+  })
+
+  it('warns nothing about start when there is no env', () => {
+    expect(read({ operation: 'start' }).warnings).toEqual([])
   })
 })
 
