@@ -39296,8 +39296,10 @@ function fixResponseChunkedTransferBadEnding(request, errorCallback) {
 
 
 /**
- * Why a request got no HTTP answer. `refused` means it certainly never reached Dokploy
+ * Why a request got no usable HTTP answer. `refused` means it certainly never reached Dokploy
  * (connection refused, DNS failure, proxy tunnel not established), so even a deploy may be resent.
+ * `tls`: the server's certificate was rejected during the handshake, so nothing was sent either.
+ * `too-large`: an answer came, but its (decoded) body passed the size cap and was dropped.
  */
 class TransportError extends Error {
     reason;
@@ -39310,12 +39312,47 @@ class TransportError extends Error {
     }
 }
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** Node's codes for a certificate the client refuses; node-fetch copies them to `code`. */
+const TLS_CERT_CODES = new Set([
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'CERT_HAS_EXPIRED',
+    'CERT_NOT_YET_VALID',
+    'CERT_UNTRUSTED',
+    'CERT_SIGNATURE_FAILURE',
+    'CERT_REVOKED',
+    'INVALID_CA',
+    'ERR_TLS_CERT_ALTNAME_INVALID'
+]);
+/**
+ * No Dokploy answer comes near this; a body past it is a misdirected URL or a hostile proxy, and
+ * the cap counts decoded bytes, so a small gzip body cannot inflate past it either.
+ */
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** Tests lower the cap of the built action through this variable; it is not a user setting. */
+const MAX_BODY_VARIABLE = 'DOKPLOY_ACTION_MAX_BODY_BYTES';
+function maxBodyFromEnv() {
+    const value = Number(process.env[MAX_BODY_VARIABLE]);
+    return Number.isInteger(value) && value > 0 ? value : MAX_BODY_BYTES;
+}
+/** 32 MB, 512 KB, 900 bytes. */
+function formatBytes(bytes) {
+    if (bytes >= 1024 * 1024)
+        return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+    if (bytes >= 1024)
+        return `${Math.round((bytes / 1024) * 10) / 10} KB`;
+    return `${bytes} bytes`;
+}
 /**
  * fetch through the proxy the runner is configured with: @actions/http-client reads
  * HTTPS_PROXY/HTTP_PROXY/NO_PROXY (either case) exactly as the rest of the toolkit does.
  * Redirects are never followed: a 301/302 silently turns a POST into a GET.
  */
-function createTransport() {
+function createTransport(options = {}) {
+    const maxBodyBytes = options.maxBodyBytes ?? maxBodyFromEnv();
     const http = new lib_HttpClient(USER_AGENT, [], { keepAlive: true });
     const agents = new Map();
     const agentFor = (url) => {
@@ -39338,6 +39375,8 @@ function createTransport() {
                 redirect: 'manual',
                 compress: true,
                 agent: agentFor(request.url),
+                // node-fetch stops reading (and inflating) once the decoded body passes this
+                size: maxBodyBytes,
                 signal
             });
             const buffer = Buffer.from(await response.arrayBuffer());
@@ -39353,14 +39392,7 @@ function createTransport() {
                 throw new TransportError('cancelled', 'cancelled by the runner');
             if (timeout.aborted)
                 throw new TransportError('timeout', `no answer within ${Math.round(request.timeoutMs / 1000)} s`);
-            const err = error;
-            const code = err.code ?? err.errno;
-            const message = String(err.message ?? error);
-            // node-fetch wraps a proxy's refusal as "…reason: tunneling socket could not be established…"
-            if ((code && NEVER_SENT.has(code)) || message.includes('tunneling socket could not be established')) {
-                throw new TransportError('refused', message, code);
-            }
-            throw new TransportError('lost', message, code);
+            throw classify(error, maxBodyBytes);
         }
     };
     const close = () => {
@@ -39370,6 +39402,28 @@ function createTransport() {
         agents.clear();
     };
     return { send, close };
+}
+/** What a fetch failure means for the request; the message is Node's, never a body. */
+function classify(error, maxBodyBytes) {
+    const err = error;
+    if (err.type === 'max-size')
+        return new TransportError('too-large', `larger than ${formatBytes(maxBodyBytes)}`);
+    const code = err.code ?? err.errno;
+    const message = String(err.message ?? error);
+    if (code && TLS_CERT_CODES.has(code))
+        return new TransportError('tls', tlsReason(message), code);
+    // node-fetch wraps a proxy's refusal as "…reason: tunneling socket could not be established…"
+    if ((code && NEVER_SENT.has(code)) || message.includes('tunneling socket could not be established')) {
+        return new TransportError('refused', message, code);
+    }
+    return new TransportError('lost', message, code);
+}
+/** Node's own words after node-fetch's "request to <url> failed, reason: ", without its --use-system-ca hint. */
+function tlsReason(message) {
+    return message
+        .replace(/^.*?reason: /, '')
+        .replace(/; if the root CA is installed locally.*$/, '')
+        .trim();
 }
 
 ;// CONCATENATED MODULE: ./src/retry.ts
@@ -39431,12 +39485,47 @@ function redact(text) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/logger.ts
+
+/**
+ * Text from the server (log lines, messages) is printed behind a gutter: a line of a build log
+ * that starts with `::` could otherwise forge a workflow command (set-output, add-mask, error).
+ */
+const gutter = (text) => text
+    .split(/\r?\n/)
+    .map((line) => `│ ${line}`)
+    .join('\n');
+/** A single line of server text inside our own message: no newlines, so nothing can start a command. */
+const inline = (text) => text.replace(/[\r\n]+/g, ' ⏎ ').trim();
+/** Last line of defence: no line we print may start a workflow command, whatever text got into it. */
+const defused = (message) => message.replace(/^(\s*)(::|##\[)/gm, '$1│ $2');
+const actionsLog = {
+    info: (message) => info(defused(message)),
+    warning: (message) => warning(message),
+    debug: (message) => core_debug(message),
+    group: (title, body) => {
+        startGroup(inline(title));
+        info(defused(body));
+        endGroup();
+    }
+};
+/** Rounded up: "gave up after 7s" must not be printed for a wait of 7.4 s (it may not under-state a wait-timeout). */
+function formatDuration(ms) {
+    const total = Math.ceil(ms / 1000);
+    const minutes = Math.floor(total / 60);
+    const seconds = total % 60;
+    return minutes ? `${minutes}m ${String(seconds).padStart(2, '0')}s` : `${seconds}s`;
+}
+
 ;// CONCATENATED MODULE: ./src/dokploy/client.ts
 
 
 
 
 
+
+/** Retry pauses from this long on are said at info level; shorter ones only under debug. */
+const VISIBLE_PAUSE_MS = 3000;
 /**
  * Dokploy's tRPC API: queries are GET `?input=`, mutations POST `{"json": …}`; replies come in
  * `{"result":{"data":{"json": …}}}` or `{"error":{"json": …}}`. Response bodies never leave this
@@ -39446,6 +39535,8 @@ class DokployClient {
     options;
     stats = { requests: 0, retries: 0, bytesSent: 0, bytesReceived: 0 };
     answered = 0;
+    /** The latest Date header and when it arrived, to bound the server's clock. */
+    clock;
     sleep;
     constructor(options) {
         this.options = options;
@@ -39471,11 +39562,27 @@ class DokployClient {
                 const delay = Math.max(error.retryAfterMs ?? 0, backoffDelay(attempt, backoff));
                 if (this.remainingMs(options) <= delay)
                     throw error;
-                this.options.debug?.(`${procedure}: ${error.failure}, retry ${attempt + 1}/${retries} in ${delay} ms`);
+                this.announceRetry(procedure, error, delay, attempt + 1);
                 this.stats.retries++;
                 await this.sleep(delay, this.options.signal);
             }
         }
+    }
+    /**
+     * A lower bound of the server's clock at our local time `localMs`, from the latest Date header (whole
+     * seconds, so never ahead of the truth); undefined before any dated answer.
+     */
+    serverTimeAtLeast(localMs) {
+        return this.clock && this.clock.serverMs - (this.clock.receivedAt - localMs);
+    }
+    /** A pause of 60 s with nothing printed looks like a hang: a long one is said at info level. */
+    announceRetry(procedure, error, delayMs, retry) {
+        const { retries, debug, info } = this.options;
+        debug?.(`${procedure}: ${error.failure}, retry ${retry}/${retries} in ${delayMs} ms`);
+        if (delayMs < VISIBLE_PAUSE_MS)
+            return;
+        const asked = error.retryAfterMs !== undefined && error.retryAfterMs >= delayMs;
+        info?.(`${whatWentWrong(procedure, error)}; waiting ${formatDuration(delayMs)}${asked ? ' as it asks' : ''} (retry ${retry}/${retries}).`);
     }
     remainingMs(options) {
         return this.options.deadline === undefined ? Infinity : this.options.deadline + (options.graceMs ?? 0) - Date.now();
@@ -39510,6 +39617,9 @@ class DokployClient {
             throw this.transportFailure(procedure, error, cutByDeadline);
         }
         this.stats.bytesReceived += response.bytes;
+        const date = Date.parse(response.header('date') ?? '');
+        if (Number.isFinite(date))
+            this.clock = { serverMs: date, receivedAt: Date.now() };
         debug?.(`${request.method} ${procedure} → ${response.status} in ${Date.now() - started} ms, ${response.bytes} B`);
         const value = this.interpret(procedure, request.method, response, input);
         this.answered++;
@@ -39532,7 +39642,16 @@ class DokployClient {
                     ? `wait-timeout was reached while waiting for Dokploy to answer ${procedure}.`
                     : `Dokploy did not answer ${procedure} within the request timeout (${error.message}); raise request-timeout if the server is slow.`, 'maybe-processed');
             case 'refused':
-                return new DokployError('network', `Could not reach Dokploy at ${origin} (${error.code ?? error.message}): check the url input and that the runner can reach the server.`, 'not-processed');
+                // a server that answered earlier in this run is at the right address: it went away
+                return new DokployError('network', this.answered > 0
+                    ? `Dokploy at ${origin} stopped answering (${error.code ?? error.message}) on ${procedure} after ${this.answered} answered request(s): it is probably restarting or was stopped.`
+                    : `Could not reach Dokploy at ${origin} (${error.code ?? error.message}): check the url input and that the runner can reach the server.`, 'not-processed');
+            case 'tls':
+                // the handshake failed, so no request left the runner: nothing was done
+                return new DokployError('tls', `${describeCertificateProblem(origin, error)} Nothing was sent to Dokploy.`, 'not-processed');
+            case 'too-large':
+                // an answer came: Dokploy did act on the request
+                return new DokployError('too-large', `Dokploy's answer to ${procedure} was ${error.message}, so the action stopped reading it: no Dokploy reply is that big; check that the url input is the Dokploy base URL and what a proxy in front of it sends.`, 'processed');
             default:
                 return new DokployError('network', `The connection to ${origin} broke during ${procedure} (${error.code ?? error.message}).`, 'maybe-processed');
         }
@@ -39630,6 +39749,52 @@ class DokployClient {
         }
         throw fail('server-error', `Dokploy failed on ${procedure}${ids} (${status})${quoted || ' without a message'}.`, 'processed');
     }
+}
+/** What failed, for the info line of a long retry pause. */
+function whatWentWrong(procedure, error) {
+    switch (error.failure) {
+        case 'rate-limited':
+            return `Dokploy is rate-limiting ${procedure} (429)`;
+        case 'unavailable':
+            return `Dokploy is unavailable (503) on ${procedure}`;
+        case 'gateway':
+            return `A proxy answered ${procedure} with ${error.status ?? 'an error'}`;
+        case 'truncated':
+            return `Dokploy's answer to ${procedure} was cut short`;
+        case 'timeout':
+            return `Dokploy did not answer ${procedure} in time`;
+        case 'network':
+            return `The connection to Dokploy failed on ${procedure}`;
+        default:
+            return `${procedure} failed (${error.failure})`;
+    }
+}
+const UNTRUSTED = new Set([
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'CERT_UNTRUSTED',
+    'INVALID_CA'
+]);
+/** The certificate problem and its fix. The reason may quote names from the certificate: server text. */
+function describeCertificateProblem(origin, error) {
+    const code = error.code ?? 'TLS';
+    // eslint-disable-next-line no-control-regex -- control characters are what is being removed
+    const reason = redact(error.message).replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/[\s:]+$/, '').slice(0, 200);
+    const certificate = `The TLS certificate of ${origin}`;
+    if (UNTRUSTED.has(code)) {
+        return `${certificate} is not trusted (${code}: ${reason}): it is self-signed or issued by a private CA. Set NODE_EXTRA_CA_CERTS in the step's env to the path of that CA's certificate (PEM) on the runner, or give Dokploy a publicly trusted certificate.`;
+    }
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+        return `${certificate} is for another host name (${code}: ${reason}): set the url input to a host name the certificate names.`;
+    }
+    if (code === 'CERT_HAS_EXPIRED')
+        return `${certificate} has expired (${code}): renew it on the server.`;
+    if (code === 'CERT_NOT_YET_VALID')
+        return `${certificate} is not valid yet (${code}): check the clocks of the server and the runner.`;
+    return `${certificate} was rejected (${code}: ${reason}).`;
 }
 function readErrorEnvelope(envelope) {
     if (!envelope || typeof envelope !== 'object')
@@ -40091,6 +40256,7 @@ function toRow(value) {
     return {
         deploymentId: requiredText(row, 'deploymentId', 'a deployment row'),
         title: nullableText(row, 'title'),
+        description: nullableText(row, 'description'),
         status: requiredText(row, 'status', 'a deployment row'),
         errorMessage: nullableText(row, 'errorMessage'),
         createdAt: nullableText(row, 'createdAt'),
@@ -40114,7 +40280,9 @@ function queueList(client) {
             state: shape_text(job, 'state') ?? 'waiting',
             serviceId: shape_text(data, 'applicationId') ?? shape_text(data, 'composeId'),
             title: shape_text(data, 'titleLog'),
-            timestamp: typeof job.timestamp === 'number' ? job.timestamp : 0
+            description: shape_text(data, 'descriptionLog'),
+            timestamp: typeof job.timestamp === 'number' ? job.timestamp : 0,
+            processedOn: typeof job.processedOn === 'number' ? job.processedOn : undefined
         };
     }));
 }
@@ -40158,6 +40326,30 @@ function readService(client, spec, id, wanted = {}) {
         return details;
     });
 }
+const SECRET_KEY = /(password|secret|token|privatekey|apikey)$/i;
+const ENV_KEY = /^(env|buildArgs|buildSecrets)$/;
+/** Masks every secret a reply holds: env-like blocks value by value, and fields named like credentials. */
+function maskAll(value, depth = 0) {
+    if (depth > 6 || !value || typeof value !== 'object')
+        return;
+    for (const [key, field] of Object.entries(value)) {
+        if (typeof field === 'string') {
+            if (ENV_KEY.test(key))
+                envValues(field).forEach((v) => registerSecret(v));
+            else if (SECRET_KEY.test(key))
+                registerSecret(field);
+        }
+        else
+            maskAll(field, depth + 1);
+    }
+}
+/**
+ * Before server text is printed (a build log, an error message), the service's secrets must be known:
+ * a build may echo its environment or a connection string. Reads `.one` and keeps nothing but the masks.
+ */
+function learnSecrets(client, spec, id) {
+    return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => maskAll(value));
+}
 /** Only the status: what is followed after a database deploy whose answer was cut. */
 function readStatus(client, spec, id) {
     return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => shape_text(object(value, `a ${spec.router}`), spec.statusKey));
@@ -40182,6 +40374,27 @@ async function runOperation(client, call) {
         }
     }, { timeoutMs: call.timeoutMs });
 }
+
+;// CONCATENATED MODULE: ./src/outcome.ts
+/** Every value of the `status` output (action.yml and the README list them). */
+const STATUSES = (/* unused pure expression or super */ null && (['done', 'error', 'cancelled', 'timeout', 'lost', 'unknown', 'queued', 'idle', 'cancelled-by-runner', 'failed']));
+/**
+ * Dokploy may have acted on the request, and nothing the step can read proves whether or how: status
+ * `unknown`. Re-running the step would repeat the operation, so the message says what to check instead.
+ */
+class UnknownOutcome extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'UnknownOutcome';
+    }
+}
+const newOutcome = (resource, operation, startedAt = Date.now()) => ({
+    resource,
+    operation,
+    status: 'failed',
+    ok: false,
+    startedAt
+});
 
 ;// CONCATENATED MODULE: ./src/lookup.ts
 
@@ -40296,37 +40509,6 @@ function pick(project, scope, resource, target) {
 }
 const capitalise = (word) => word.charAt(0).toUpperCase() + word.slice(1);
 
-;// CONCATENATED MODULE: ./src/logger.ts
-
-/**
- * Text from the server (log lines, messages) is printed behind a gutter: a line of a build log
- * that starts with `::` could otherwise forge a workflow command (set-output, add-mask, error).
- */
-const gutter = (text) => text
-    .split(/\r?\n/)
-    .map((line) => `│ ${line}`)
-    .join('\n');
-/** A single line of server text inside our own message: no newlines, so nothing can start a command. */
-const inline = (text) => text.replace(/[\r\n]+/g, ' ⏎ ').trim();
-/** Last line of defence: no line we print may start a workflow command, whatever text got into it. */
-const defused = (message) => message.replace(/^(\s*)(::|##\[)/gm, '$1│ $2');
-const actionsLog = {
-    info: (message) => info(defused(message)),
-    warning: (message) => warning(message),
-    debug: (message) => core_debug(message),
-    group: (title, body) => {
-        startGroup(inline(title));
-        info(defused(body));
-        endGroup();
-    }
-};
-function formatDuration(ms) {
-    const total = Math.round(ms / 1000);
-    const minutes = Math.floor(total / 60);
-    const seconds = total % 60;
-    return minutes ? `${minutes}m ${String(seconds).padStart(2, '0')}s` : `${seconds}s`;
-}
-
 ;// CONCATENATED MODULE: ./src/rollout.ts
 
 
@@ -40388,83 +40570,126 @@ async function applyImage(client, id, current, image, log) {
     log.info(`Image: ${inline(current.dockerImage ?? '(none)')} → ${image.dockerImage} (${login}).`);
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/correlate.ts
+const newTicket = (serviceId, marker, floor) => ({
+    serviceId,
+    marker,
+    floor,
+    ahead: new Map(),
+    continuous: true
+});
+const seqOf = (id) => Number(/(\d+)$/.exec(id)?.[1] ?? NaN);
+const keyOf = (job) => `${job.id}@${job.timestamp}`;
+const before = (a, b) => a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.seq < b.seq);
+const seen = (job) => ({ id: job.id, seq: seqOf(job.id), timestamp: job.timestamp, state: job.state, processedOn: job.processedOn });
 /** Active jobs first, then waiting ones oldest first: the order in which they will build. */
 function buildOrder(jobs) {
     const rank = (job) => (job.state === 'active' ? 0 : 1);
-    return [...jobs].sort((a, b) => rank(a) - rank(b) || a.timestamp - b.timestamp);
-}
-/** Our job: new since the baseline, for this service, carrying the title we sent. */
-function findJob(jobs, serviceId, baseline, ticket) {
-    if (ticket.jobId) {
-        const known = jobs.find((job) => job.id === ticket.jobId);
-        if (known)
-            return known;
-    }
-    const before = new Set(baseline.queue?.map((job) => job.id));
-    const mine = jobs.filter((job) => job.serviceId === serviceId && !before.has(job.id) && job.title === ticket.title);
-    return mine.at(-1);
-}
-/** Reads our place in the queue right after the deploy call. */
-function ticketFor(jobs, serviceId, baseline, title) {
-    const ticket = { title };
-    const job = findJob(jobs, serviceId, baseline, ticket);
-    if (!job)
-        return ticket;
-    const serviceJobs = buildOrder(jobs).filter((j) => j.serviceId === serviceId);
-    const startedAtBaseline = new Set((baseline.queue ?? []).filter((j) => j.serviceId === serviceId && j.state === 'active').map((j) => j.id));
-    const ahead = serviceJobs.slice(0, serviceJobs.findIndex((j) => j.id === job.id));
-    return { title, jobId: job.id, rowsAhead: ahead.filter((j) => !startedAtBaseline.has(j.id)).length };
+    return [...jobs].sort((a, b) => rank(a) - rank(b) || a.timestamp - b.timestamp || seqOf(a.id) - seqOf(b.id));
 }
 function jobsAhead(jobs, job) {
-    return buildOrder(jobs).findIndex((j) => j.id === job.id);
+    return buildOrder(jobs).findIndex((j) => j.id === job.id && j.timestamp === job.timestamp);
 }
-const time = (row) => Date.parse(row.createdAt ?? '') || 0;
-function identify(rows, baseline, ticket) {
-    // rows come newest first; oldest first is the order the builds started in
-    const fresh = rows
-        .map((row, index) => ({ row, index }))
-        .filter(({ row }) => !baseline.rowIds.has(row.deploymentId))
-        .sort((a, b) => time(a.row) - time(b.row) || b.index - a.index)
-        .map(({ row }) => row);
-    if (fresh.length === 0)
+/**
+ * Reads a queue snapshot into the ticket. Our job is recognised by its marker, never by its id alone:
+ * ids restart after a server restart. Returns our job as it stands now, or undefined when it is not there.
+ */
+function observeQueue(ticket, jobs) {
+    const mine = jobs.filter((job) => job.serviceId === ticket.serviceId && job.description === ticket.marker);
+    const job = mine.at(-1);
+    if (ticket.job && jobs.some((j) => restarted(ticket.job, j)))
+        ticket.continuous = false;
+    if (!job)
         return undefined;
-    const titled = fresh.filter((row) => row.title === ticket.title);
-    if (titled.length === 1)
-        return { row: titled[0], by: 'title', ambiguous: false };
-    // A running row shows the title it was queued with: one that is not ours belongs to someone else.
-    const couldBeOurs = (row) => row.title === ticket.title || row.status !== 'running';
-    if (ticket.rowsAhead !== undefined) {
-        const candidate = fresh[ticket.rowsAhead];
-        return candidate && couldBeOurs(candidate) ? { row: candidate, by: 'queue order', ambiguous: false } : undefined;
+    const now = seen(job);
+    ticket.job = now;
+    ticket.floor = job.timestamp;
+    if (job.state === 'active' && job.processedOn !== undefined)
+        ticket.startedOn = job.processedOn;
+    for (const other of jobs) {
+        if (other.serviceId !== ticket.serviceId || other === job)
+            continue;
+        const candidate = seen(other);
+        if (before(candidate, now))
+            ticket.ahead.set(keyOf(candidate), candidate);
     }
-    const possible = titled.length > 1 ? titled : fresh.filter(couldBeOurs);
-    if (possible.length === 0)
+    return job;
+}
+/** A job numbered like ours or lower but enqueued later: the server restarted and reuses ids. */
+const restarted = (ours, job) => seqOf(job.id) <= ours.seq && job.timestamp > ours.timestamp;
+const startOf = (row) => Date.parse(row.startedAt ?? row.createdAt ?? '') || 0;
+/** Rows that may be ours: new, started after the floor, and not a stranger's (running or cancelled rows keep the description they were queued with). */
+function possibleRows(rows, baseline, ticket) {
+    return rows.filter((row) => !baseline.rowIds?.has(row.deploymentId) &&
+        (ticket.floor === undefined || startOf(row) >= ticket.floor) &&
+        (row.description === ticket.marker || (row.status !== 'running' && row.status !== 'cancelled')));
+}
+/** Oldest first: the order the builds of one service started in. */
+const byStart = (rows) => [...rows].sort((a, b) => startOf(a) - startOf(b));
+/**
+ * Our row, or undefined while it cannot be proven. `jobNow` is our job in the latest queue snapshot
+ * (undefined when it is not there): order-based proofs are used only once it has left the queue, when
+ * its row is final.
+ */
+function identify(rows, baseline, ticket, jobNow) {
+    const marked = rows.filter((row) => row.description === ticket.marker);
+    if (marked.length)
+        return { row: byStart(marked)[0], by: 'marker' };
+    if (!ticket.continuous || !ticket.job)
         return undefined;
-    // Without a queue listing, a finished row whose title was overwritten may still be a neighbour's.
-    if (possible.length === 1)
-        return { row: possible[0], by: 'only new row', ambiguous: possible[0].title !== ticket.title };
-    return { row: possible[possible.length - 1], by: 'newest new row', ambiguous: true };
+    const possible = new Set(possibleRows(rows, baseline, ticket).map((row) => row.deploymentId));
+    const fresh = byStart(rows.filter((row) => !baseline.rowIds?.has(row.deploymentId)));
+    if (ticket.startedOn !== undefined) {
+        // no other job of this service can start while ours runs: the first row after it turned active is ours
+        const first = fresh.find((row) => startOf(row) >= ticket.startedOn);
+        return first && possible.has(first.deploymentId) ? { row: first, by: 'start time' } : undefined;
+    }
+    if (jobNow)
+        return undefined;
+    const floor = ticket.job.timestamp;
+    const after = fresh.filter((row) => startOf(row) >= floor);
+    const candidate = after[rowsAheadAfter(rows, ticket, floor)];
+    return candidate && possible.has(candidate.deploymentId) ? { row: candidate, by: 'queue order' } : undefined;
+}
+/**
+ * Jobs seen ahead of ours whose rows start after our enqueue time: every one seen waiting, and an active
+ * one unless its row (the first row started after it turned active) started before we enqueued.
+ */
+function rowsAheadAfter(rows, ticket, floor) {
+    const all = byStart(rows);
+    let count = 0;
+    for (const job of ticket.ahead.values()) {
+        if (job.state !== 'active' || job.processedOn === undefined) {
+            count++;
+            continue;
+        }
+        const its = all.find((row) => startOf(row) >= job.processedOn);
+        if (!its || startOf(its) >= floor)
+            count++;
+    }
+    return count;
 }
 
-;// CONCATENATED MODULE: ./src/wait.ts
-
-
+;// CONCATENATED MODULE: ./src/poller.ts
 
 
 /** Polls start fast and back off to the cap; a line is printed on each change and a heartbeat every 30 s. */
 const FIRST_POLL_MS = 1000;
 const BACKOFF_FACTOR = 1.5;
 const HEARTBEAT_MS = 30_000;
-/** Our job gone from the queue with no row to show for it, this long: the server lost it (restart). */
-const LOST_AFTER_MS = 15_000;
-const LOG_TAIL_GRACE_MS = 5_000;
+/** Failures a wait rides out until its deadline: the server restarting, a proxy's bad minute, a network blip. */
+const PASSING = new Set(['network', 'gateway', 'unavailable', 'timeout', 'rate-limited', 'truncated']);
+/** Of those, the ones a restart can hide behind (it loses the queue and renumbers its jobs). */
+const OUTAGE = new Set(['network', 'gateway', 'unavailable', 'timeout']);
 class Poller {
     ctx;
     started;
     delay = FIRST_POLL_MS;
     lastLine;
     lastState = '';
+    failingSince;
     constructor(ctx, started) {
         this.ctx = ctx;
         this.started = started;
@@ -40502,103 +40727,176 @@ class Poller {
         await this.ctx.sleep(Math.min(this.delay, Math.max(0, this.ctx.deadline - this.now())), this.ctx.signal);
         this.delay = Math.min(this.ctx.pollCapMs, Math.round(this.delay * BACKOFF_FACTOR));
     }
+    /**
+     * A poll failed after the client's own retries. A passing failure is ridden out until the deadline
+     * (one line when it starts); returns whether it may have hidden a restart. Anything else is rethrown.
+     */
+    failed(error) {
+        if (!(error instanceof DokployError) || !PASSING.has(error.failure))
+            throw error;
+        if (this.failingSince === undefined) {
+            this.failingSince = this.now();
+            this.ctx.log.info(`Dokploy is not answering (${inline(error.message)}). Still following until wait-timeout.`);
+        }
+        return { outage: OUTAGE.has(error.failure) };
+    }
+    /** A poll succeeded: say so if the previous ones had failed. */
+    answered() {
+        if (this.failingSince === undefined)
+            return;
+        this.ctx.log.info(`Dokploy answers again after ${formatDuration(this.now() - this.failingSince)}.`);
+        this.failingSince = undefined;
+    }
 }
+
+;// CONCATENATED MODULE: ./src/wait.ts
+
+
+
+
+
+/** Our job gone from the queue with no row to show for it, this long: the server lost it (restart). */
+const LOST_AFTER_MS = 15_000;
 /**
- * Follows the deployment this step queued until it is final, the server loses it, or the
- * deadline passes. Polls only what it needs: the queue while our job waits, then this one
- * service's deployment list.
+ * Follows the deployment this step queued until it is final, the server loses it, or the deadline
+ * passes. Polls only what it needs: the queue while our job waits, then this one service's rows.
+ * Outages are ridden out until the deadline; `onIdentified` hears of our row the moment it is proven.
  */
-async function followDeployment(ctx, baseline, ticket, queueSupported, firstQueue) {
+async function followDeployment(ctx, baseline, ticket, queueSupported, firstQueue, onIdentified) {
     const poller = new Poller(ctx, (ctx.now ?? Date.now)());
     let found;
     let missingSince;
     for (;;) {
-        if (!found) {
-            let job;
-            if (queueSupported) {
-                const jobs = firstQueue ?? (await queueList(ctx.client));
+        try {
+            if (!found) {
+                const jobs = queueSupported ? (firstQueue ?? (await queueList(ctx.client))) : undefined;
                 firstQueue = undefined;
-                job = findJob(jobs, ctx.serviceId, baseline, ticket);
-                if (job) {
-                    ticket.jobId = job.id;
+                const job = jobs && observeQueue(ticket, jobs);
+                if (job)
                     missingSince = undefined;
+                if (job?.state === 'waiting') {
+                    const ahead = jobsAhead(jobs ?? [], job);
+                    poller.say(`queued:${ahead}`, `Queued: ${ahead <= 0 ? 'next to build' : `behind ${ahead} other build(s) on this server`}.`, 'Still queued');
                 }
-                if (job && job.state !== 'active') {
-                    const ahead = jobsAhead(jobs, job);
-                    poller.say(`queued:${ahead}`, `Queued: ${ahead === 0 ? 'next to build' : `behind ${ahead} other build(s) on this server`}.`, 'Still queued');
-                }
-            }
-            if (!job || job.state === 'active') {
-                found = identify(await listDeployments(ctx.client, ctx.spec, ctx.serviceId), baseline, ticket);
-                if (found?.ambiguous) {
-                    ctx.log.warning(describeMatch(found, ticket));
-                    poller.enter('running');
-                }
-                else if (found) {
-                    poller.say('running', describeMatch(found, ticket), 'Still building');
-                }
-                else if (queueSupported && !job) {
-                    missingSince ??= poller.now();
-                    if (poller.now() - missingSince >= LOST_AFTER_MS) {
-                        return {
-                            status: 'lost',
-                            detail: `Dokploy accepted the deployment but it is neither in the build queue nor in the deployment list (for ${formatDuration(poller.now() - missingSince)}): the server probably restarted and lost its queue. Deploy again.`
-                        };
+                else {
+                    const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
+                    found = identify(rows, baseline, ticket, job);
+                    if (found) {
+                        onIdentified(found);
+                        poller.say('running', describeMatch(found), 'Still building');
+                    }
+                    else if (job) {
+                        poller.say('starting', 'Build started; waiting for Dokploy to create its deployment row.', 'Still starting');
+                    }
+                    else {
+                        missingSince ??= poller.now();
+                        const ended = unprovable(rows, baseline, ticket, queueSupported);
+                        if (poller.now() - missingSince >= LOST_AFTER_MS && (queueSupported || ended)) {
+                            return ended ?? lost(poller.now() - missingSince);
+                        }
+                        if (!queueSupported)
+                            poller.say('waiting', 'Waiting for the build to start (this Dokploy cannot list its queue).', 'Still waiting for the build to start');
                     }
                 }
-                else if (!queueSupported) {
-                    poller.say('waiting', 'Waiting for the build to start (this Dokploy cannot list its queue).', 'Still waiting for the build to start');
-                }
             }
-        }
-        else {
-            const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
-            const row = rows.find((r) => r.deploymentId === found?.row.deploymentId);
-            if (!row) {
-                return { status: 'lost', identified: found, row: found.row, detail: `Deployment ${found.row.deploymentId} vanished from Dokploy's list (was it deleted?).` };
+            else {
+                const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
+                const row = rows.find((r) => r.deploymentId === found?.row.deploymentId);
+                if (!row)
+                    return { status: 'lost', identified: found, row: found.row, detail: `Deployment ${found.row.deploymentId} vanished from Dokploy's list (was it deleted?).` };
+                found = { ...found, row };
             }
-            found = { ...found, row };
+            poller.answered();
         }
-        if (found && found.row.status !== 'running') {
-            const row = found.row;
-            const status = row.status === 'done' ? 'done' : row.status === 'cancelled' ? 'cancelled' : 'error';
-            const took = buildMs(row);
-            const after = took === undefined ? '' : ` after ${formatDuration(took)} of build`;
-            return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${after}.` };
+        catch (error) {
+            const unknown = keyRanOut(error, found);
+            if (unknown)
+                return unknown;
+            if (poller.failed(error).outage)
+                ticket.continuous = false;
         }
+        if (found && found.row.status !== 'running')
+            return ended(found);
         if (found)
             poller.say('running', `Building: deployment ${found.row.deploymentId} is running.`, 'Still building');
         // the pause ends at the deadline at the latest; no request is started past it
-        await poller.pause();
+        if (!poller.expired())
+            await poller.pause();
         if (poller.expired()) {
             const where = found ? `deployment ${found.row.deploymentId} was still running` : 'the build had not started';
             return {
                 status: 'timeout',
                 row: found?.row,
                 identified: found,
-                detail: `Gave up after ${poller.elapsed()} (wait-timeout): ${where}. Dokploy may still finish it; the action does not kill builds (killBuild stops every build on the host).`
+                detail: `Still running when the step stopped waiting after ${poller.elapsed()} (wait-timeout): ${where}. Dokploy may still finish it; the action does not kill builds (killBuild stops every build on the host).`
             };
         }
     }
+}
+function ended(found) {
+    const row = found.row;
+    const status = row.status === 'done' ? 'done' : row.status === 'cancelled' ? 'cancelled' : 'error';
+    const took = buildMs(row);
+    const after = took === undefined ? '' : ` after ${formatDuration(took)} of build`;
+    const restart = status === 'cancelled' ? ' (Dokploy cancels running deployments when it restarts)' : '';
+    return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${after}${restart}.` };
+}
+const lost = (ms) => ({
+    status: 'lost',
+    detail: `Dokploy accepted the deployment but it is neither in the build queue nor in the deployment list (for ${formatDuration(ms)}): the server probably restarted and lost its queue. Deploy again.`
+});
+/**
+ * Our job left the queue (or cannot be seen) and a new row ended whose description was overwritten before
+ * the step saw it: it may be ours or a neighbour's, and nothing proves which. Never reported as ours.
+ */
+function unprovable(rows, baseline, ticket, queueSupported) {
+    const possible = possibleRows(rows, baseline, ticket);
+    if (!possible.length || (!queueSupported && rows.some((row) => row.status === 'running')))
+        return undefined;
+    const ids = possible.map((row) => `${row.deploymentId} (${row.status})`).join(', ');
+    const why = queueSupported
+        ? ticket.continuous
+            ? 'its queue job was not seen'
+            : 'Dokploy was unreachable (or restarted) in between'
+        : 'this Dokploy (before v0.28.3) cannot list its queue';
+    return {
+        status: 'unknown',
+        detail: `The deploy was queued, but its outcome cannot be proven: new deployment(s) ${ids} ended with their title and description overwritten by the commit before the step saw them, and ${why}, so they may be someone else's. Check the dashboard; re-running this step deploys again.`
+    };
+}
+/** The key stopped working after our deploy was queued (a rate limit runs out this way): the deploy stands, its end is unknown. */
+function keyRanOut(error, found) {
+    if (!(error instanceof DokployError) || error.failure !== 'unauthorized')
+        return undefined;
+    const which = found ? `deployment ${found.row.deploymentId}` : 'the deployment';
+    return {
+        status: 'unknown',
+        row: found?.row,
+        identified: found,
+        detail: `Dokploy queued ${which}, then rejected the API key while the step followed it (most likely its rate limit ran out), so its outcome is unknown. Do not re-run this step to retry: that deploys again. Check the dashboard, and use a key without a rate limit.`
+    };
 }
 /** Build time by the server's own clock (startedAt and finishedAt, v0.22+), never mixed with ours. */
 function buildMs(row) {
     const ms = Date.parse(row.finishedAt ?? '') - Date.parse(row.startedAt ?? row.createdAt ?? '');
     return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
-function describeMatch(found, ticket) {
+function describeMatch(found) {
     const id = found.row.deploymentId;
     switch (found.by) {
-        case 'title':
-            return `Build started: deployment ${id}, matched by the title this step sent.`;
-        case 'queue order':
-            return `Build started: deployment ${id}, matched by its place in the queue (${ticket.rowsAhead} earlier build(s) of this service ahead of it).`;
+        case 'marker':
+            return `Build started: deployment ${id}, matched by the reference this step put in its description.`;
+        case 'start time':
+            return `Deployment ${id}: matched as the first deployment of this service started after this step's queue job.`;
         default:
-            return found.ambiguous
-                ? `Deployment ${id} is the ${found.by === 'only new row' ? 'only' : 'newest'} new deployment, but it cannot be told apart from a deployment started by someone else (its title is no longer the one sent).`
-                : `Build started: deployment ${id}, the only new deployment of this service.`;
+            return `Deployment ${id}: matched by its place among this service's builds queued with this step's job.`;
     }
 }
+
+;// CONCATENATED MODULE: ./src/log-tail.ts
+
+
+const LOG_TAIL_GRACE_MS = 5_000;
 /** The last lines of the build log, or undefined where the server cannot give them (before v0.29.6). */
 async function logTail(client, deploymentId, lines, log) {
     if (lines <= 0)
@@ -40617,24 +40915,6 @@ async function logTail(client, deploymentId, lines, log) {
         return undefined;
     }
 }
-/**
- * After the answer to a synchronous call was lost (a proxy's 524, a timeout, a reset), the
- * service status tells the outcome: follow it while it is `running`. Only the status is read.
- */
-async function followStatus(ctx, expected) {
-    const poller = new Poller(ctx, (ctx.now ?? Date.now)());
-    for (;;) {
-        const status = (await readStatus(ctx.client, ctx.spec, ctx.serviceId)) ?? 'unknown';
-        if (status !== 'running') {
-            const ok = status === expected;
-            return { ok, status, detail: ok ? `Dokploy reports ${ctx.spec.router} status ${status}.` : `Dokploy reports ${ctx.spec.router} status ${status}, expected ${expected}.` };
-        }
-        poller.say('running', `Dokploy is still working on the ${ctx.spec.router} (status running).`, 'Still running');
-        await poller.pause();
-        if (poller.expired())
-            return { ok: false, status: 'timeout', detail: `Gave up after ${poller.elapsed()} (wait-timeout): the ${ctx.spec.router} was still running.` };
-    }
-}
 
 ;// CONCATENATED MODULE: ./src/deploy.ts
 
@@ -40643,23 +40923,26 @@ async function followStatus(ctx, expected) {
 
 
 
+
+
 /** Time given to a deploy whose answer was lost to reach the queue before we look for it. */
 const SETTLE_MS = 2000;
+/** Slack for a proxy whose clock (its Date header) runs ahead of Dokploy's. */
+const CLOCK_SLACK_MS = 2000;
+/** The description sent: the user's, plus a reference no other deploy carries, so the queue job and the row can be told apart. */
+const markDescription = (description, reference = (0,external_node_crypto_.randomBytes)(4).toString('hex')) => `${description} · ref ${reference}`;
 /**
  * An application or compose deploy/redeploy: Dokploy queues it and answers at once.
- * Snapshot what exists, send it once, then follow the row it creates to the end.
+ * Snapshot the rows, send it once, then follow the row it creates to the end.
  */
 async function runQueued(ctx, settings, outcome) {
     const { client, log } = ctx;
-    const baseline = { rowIds: new Set() };
-    let queueSupported;
-    if (settings.wait) {
-        // queue before rows: a job active in this snapshot already has its row in the next one
-        baseline.queue = await optionalQueue(client);
-        queueSupported = baseline.queue !== undefined;
+    const marker = markDescription(settings.description);
+    const baseline = {};
+    if (settings.wait)
         baseline.rowIds = new Set((await listDeployments(client, ctx.spec, ctx.serviceId)).map((row) => row.deploymentId));
-    }
-    const accepted = await sendOnce(ctx, settings, baseline, queueSupported);
+    const ticket = newTicket(ctx.serviceId, marker);
+    const accepted = await sendOnce(ctx, settings, baseline, ticket);
     if (!settings.wait) {
         outcome.status = 'queued';
         outcome.ok = true;
@@ -40667,13 +40950,17 @@ async function runQueued(ctx, settings, outcome) {
         return;
     }
     log.info(`Dokploy queued the ${settings.operation} (title "${settings.title}"). Following it until it ends.`);
-    const jobs = accepted.jobs ?? (queueSupported ? await queueList(client) : []);
-    const ticket = ticketFor(jobs, ctx.serviceId, baseline, settings.title);
-    const result = await followDeployment(ctx, baseline, ticket, queueSupported === true, queueSupported ? jobs : undefined);
+    const jobs = accepted.jobs ?? (accepted.queueSupported === false ? undefined : await optionalQueue(client));
+    if (jobs)
+        observeQueue(ticket, jobs);
+    const result = await followDeployment(ctx, baseline, ticket, jobs !== undefined, jobs, (found) => {
+        // set at once, so a later failure or a cancellation still reports it
+        outcome.deploymentId = found.row.deploymentId;
+        outcome.matchedBy = found.by;
+    });
     outcome.status = result.status;
     outcome.ok = result.status === 'done';
-    outcome.deploymentId = result.row?.deploymentId;
-    outcome.matchedBy = result.identified && `${result.identified.by}${result.identified.ambiguous ? ' (ambiguous)' : ''}`;
+    outcome.deploymentId = result.row?.deploymentId ?? outcome.deploymentId;
     outcome.buildMs = result.row && buildMs(result.row);
     outcome.errorMessage = result.row?.errorMessage ?? undefined;
     if (!outcome.ok) {
@@ -40696,19 +40983,22 @@ async function optionalQueue(client) {
     }
 }
 /**
- * Sends the deploy. If its answer is lost after it left (reset, timeout, a proxy's 502), look for
- * the job before anything else: resend only when the queue shows it certainly never arrived.
+ * Sends the deploy. If its answer is lost after it left (reset, timeout, a proxy's 502), look for it
+ * before anything else: follow it when its reference shows up, resend only when the queue and the rows
+ * prove it never arrived, and otherwise stop with `unknown` rather than risk a second deployment.
  */
-async function sendOnce(ctx, settings, baseline, queueSupported) {
+async function sendOnce(ctx, settings, baseline, ticket) {
     const { client, log } = ctx;
+    const now = ctx.now ?? Date.now;
     const call = {
         resource: settings.resource,
         operation: settings.operation,
         id: ctx.serviceId,
         mode: 'queued',
         title: settings.title,
-        description: settings.description
+        description: ticket.marker
     };
+    const sentAt = now();
     try {
         await runOperation(client, call);
         return {};
@@ -40718,27 +41008,62 @@ async function sendOnce(ctx, settings, baseline, queueSupported) {
             throw error;
         log.warning(`${inline(error.message)} Checking whether Dokploy queued it before sending anything again.`);
     }
-    await ctx.sleep(Math.min(SETTLE_MS, Math.max(0, ctx.deadline - (ctx.now ?? Date.now)())), ctx.signal);
-    // a server already known to lack the queue listing is not asked again
-    const jobs = queueSupported === false ? undefined : await optionalQueue(client);
+    await ctx.sleep(Math.min(SETTLE_MS, Math.max(0, ctx.deadline - now())), ctx.signal);
+    const jobs = await optionalQueue(client);
     const rows = await listDeployments(client, ctx.spec, ctx.serviceId);
-    const ours = (title) => title === settings.title;
-    const queued = jobs?.some((job) => job.serviceId === ctx.serviceId && ours(job.title) && !baseline.queue?.some((b) => b.id === job.id));
-    // with a snapshot, any new finished row counts too: a fast git build overwrites the title
-    const started = rows.some((row) => !baseline.rowIds.has(row.deploymentId) && (ours(row.title) || (settings.wait && row.status !== 'running')));
-    if (queued || started) {
+    // no row of ours can have started before the deploy left: bound that moment by the server's own clock
+    const sentBy = client.serverTimeAtLeast(sentAt);
+    ticket.floor = sentBy === undefined ? undefined : sentBy - CLOCK_SLACK_MS;
+    const job = jobs && observeQueue(ticket, jobs);
+    if (job || rows.some((row) => row.description === ticket.marker)) {
         log.info('Dokploy did receive it: following that deployment, not sending it again.');
-        return { jobs };
+        return { jobs, queueSupported: jobs !== undefined };
+    }
+    const op = `${ctx.spec.router}.${settings.operation}`;
+    const possible = possibleRows(rows, baseline, ticket);
+    if (possible.length) {
+        throw new UnknownOutcome(`The answer to ${op} was lost, and deployment(s) ${possible.map((row) => row.deploymentId).join(', ')} ended since, with title and description overwritten by the commit: one may be this step's or someone else's. Not resending, which could deploy twice: check the dashboard.`);
     }
     if (jobs === undefined) {
-        throw new DokployError('network', `The answer to ${SPECS[settings.resource].router}.${settings.operation} was lost and this Dokploy cannot list its queue, so whether it was queued cannot be known. Not resending, which could deploy twice: check the dashboard.`, 'maybe-processed');
+        throw new UnknownOutcome(`The answer to ${op} was lost and this Dokploy cannot list its queue, so whether it was queued cannot be known. Not resending, which could deploy twice: check the dashboard.`);
     }
-    log.info('Dokploy has no such job: it never arrived. Sending it once more.');
+    log.info('Dokploy has no trace of it in its queue or its deployments: it never arrived. Sending it once more.');
     await runOperation(client, call);
-    return {};
+    return { queueSupported: true };
+}
+
+;// CONCATENATED MODULE: ./src/follow-status.ts
+
+
+/**
+ * A database deploy whose answer was cut while Dokploy went on with it (a proxy's 524, a timeout):
+ * the service status tells the end. Followed while it is `running`; only the status is read.
+ */
+async function followStatus(ctx, expected) {
+    const poller = new Poller(ctx, (ctx.now ?? Date.now)());
+    for (;;) {
+        let status;
+        try {
+            status = (await readStatus(ctx.client, ctx.spec, ctx.serviceId)) ?? 'unknown';
+            poller.answered();
+        }
+        catch (error) {
+            poller.failed(error);
+        }
+        if (status !== undefined && status !== 'running') {
+            const ok = status === expected;
+            return { ok, status, detail: ok ? `Dokploy reports ${ctx.spec.router} status ${status}.` : `Dokploy reports ${ctx.spec.router} status ${status}, expected ${expected}.` };
+        }
+        if (status)
+            poller.say('running', `Dokploy is still working on the ${ctx.spec.router} (status running).`, 'Still running');
+        await poller.pause();
+        if (poller.expired())
+            return { ok: false, status: 'timeout', detail: `Gave up after ${poller.elapsed()} (wait-timeout): the ${ctx.spec.router} was still running.` };
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/execute.ts
+
 
 
 
@@ -40792,48 +41117,68 @@ async function execute(settings, context, outcome) {
         return runQueued(ctx, settings, outcome);
     const label = `${spec.router}.${settings.operation}`;
     const expected = statusAfter(settings.operation);
+    const call = {
+        resource: settings.resource,
+        operation: settings.operation,
+        id: serviceId,
+        mode,
+        appName,
+        // a database deploy answers when it is done: it gets the wait bound, not the request bound
+        timeoutMs: mode === 'sync-long' ? Math.max(settings.requestTimeoutMs, context.deadline - Date.now()) : undefined
+    };
+    let answered;
     try {
-        await runOperation(client, {
-            resource: settings.resource,
-            operation: settings.operation,
-            id: serviceId,
-            mode,
-            appName,
-            // a database deploy answers when it is done: it gets the wait bound, not the request bound
-            timeoutMs: mode === 'sync-long' ? Math.max(settings.requestTimeoutMs, context.deadline - Date.now()) : undefined
-        });
-        outcome.status = expected;
-        outcome.ok = true;
-        log.info(`${label}: Dokploy reports success; the ${settings.resource} is now ${expected}.`);
+        answered = await sendSync(ctx, call, settings.retries);
     }
     catch (error) {
-        if (!(error instanceof DokployError))
-            throw error;
-        if (error.failure === 'server-error') {
+        // Dokploy ran it and it failed (a 500): the operation's outcome is an error, not an unknown
+        if (error instanceof DokployError && error.failure === 'server-error')
             outcome.status = 'error';
-            throw error;
+        throw error;
+    }
+    if (answered === 'answered') {
+        outcome.status = expected;
+        outcome.ok = true;
+        // Dokploy's stop logs a failure to scale the service down and answers 200 all the same (API.md §10)
+        const caveat = settings.operation === 'stop' ? ' (Dokploy does not report a stop that failed: it answers success all the same)' : '';
+        log.info(`${label}: Dokploy accepted it; the ${settings.resource} is now ${expected}${caveat}.`);
+        return;
+    }
+    const followed = await followStatus(ctx, expected);
+    outcome.status = followed.status;
+    outcome.ok = followed.ok;
+    if (followed.ok)
+        log.info(`${label}: ${followed.detail}`);
+    else
+        outcome.message = `${label}: ${followed.detail}`;
+}
+/**
+ * Sends a synchronous operation until Dokploy answers it. Start, stop and reload are idempotent, and a
+ * database deploy may be repeated, so an answer lost on the way (a proxy's 502 that never forwarded it, a
+ * reset) is sent again rather than guessed from a status the previous run left behind. Only a database
+ * deploy seen `running` after the loss is followed instead: Dokploy is working on it.
+ */
+async function sendSync(ctx, call, retries) {
+    const label = `${ctx.spec.router}.${call.operation}`;
+    for (let attempt = 0;; attempt++) {
+        try {
+            await runOperation(ctx.client, call);
+            return 'answered';
         }
-        if (error.delivery !== 'maybe-processed' || error.failure === 'cancelled')
-            throw error;
-        log.warning(`${inline(error.message)} Following the ${settings.resource}'s status instead (only the status is read).`);
-        const followed = await followStatus(ctx, expected);
-        outcome.status = followed.status;
-        outcome.ok = followed.ok;
-        if (followed.ok)
-            log.info(`${label}: ${followed.detail}`);
-        else
-            outcome.message = `${label}: ${followed.detail}`;
+        catch (error) {
+            if (!(error instanceof DokployError) || error.delivery !== 'maybe-processed' || error.failure === 'cancelled')
+                throw error;
+            if (call.mode === 'sync-long' && (await readStatus(ctx.client, ctx.spec, ctx.serviceId)) === 'running') {
+                ctx.log.warning(`${inline(error.message)} The ${ctx.spec.router} is deploying: following its status (only the status is read).`);
+                return 'running';
+            }
+            if (attempt >= retries) {
+                throw new UnknownOutcome(`${label}: ${inline(error.message)} Sent ${attempt + 1} time(s) without an answer from Dokploy, so whether it ran is unknown.`);
+            }
+            ctx.log.warning(`${inline(error.message)} ${label} is safe to repeat: sending it again (${attempt + 1}/${retries}).`);
+        }
     }
 }
-
-;// CONCATENATED MODULE: ./src/outcome.ts
-const newOutcome = (resource, operation, startedAt = Date.now()) => ({
-    resource,
-    operation,
-    status: 'failed',
-    ok: false,
-    startedAt
-});
 
 ;// CONCATENATED MODULE: ./src/report.ts
 
@@ -40852,12 +41197,26 @@ function dashboardUrl(baseUrl, outcome) {
     return `${baseUrl}/dashboard/project/${encodeURIComponent(projectId)}/${env}${service}${tab}`;
 }
 const report_seconds = (ms) => String(Math.round(ms / 1000));
+/** A file the runner handed the step (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) that could not be written. */
+class RunnerFileError extends Error {
+    constructor(variable, what, cause) {
+        const reason = inline(cause instanceof Error ? cause.message : String(cause)).replace(/\.+$/, '');
+        super(`Could not write ${what} to the file ${variable} names: ${reason}.`);
+        this.name = 'RunnerFileError';
+    }
+}
+/** Throws RunnerFileError: @actions/core throws when GITHUB_OUTPUT points to a missing or unwritable file. */
 function writeOutputs(outcome) {
-    setOutput(Output.status, outcome.status);
-    setOutput(Output.deploymentId, outcome.deploymentId ?? '');
-    setOutput(Output.resourceId, outcome.resourceId ?? '');
-    setOutput(Output.duration, report_seconds((outcome.endedAt ?? Date.now()) - outcome.startedAt));
-    setOutput(Output.logUrl, outcome.dashboardUrl ?? '');
+    try {
+        setOutput(Output.status, outcome.status);
+        setOutput(Output.deploymentId, outcome.deploymentId ?? '');
+        setOutput(Output.resourceId, outcome.resourceId ?? '');
+        setOutput(Output.duration, report_seconds((outcome.endedAt ?? Date.now()) - outcome.startedAt));
+        setOutput(Output.logUrl, outcome.dashboardUrl ?? '');
+    }
+    catch (error) {
+        throw new RunnerFileError('GITHUB_OUTPUT', "the step's outputs", error);
+    }
 }
 /** HTML-escapes, and turns Markdown's active characters into entities so nothing from the server renders as a link or a table. */
 function report_escape(text) {
@@ -40893,21 +41252,59 @@ function summaryHtml(outcome) {
         parts.push(`<p>${escapeText(outcome.message)}</p>`);
     if (outcome.errorMessage)
         parts.push(`<p><b>Dokploy says:</b> ${escapeText(outcome.errorMessage)}</p>`);
-    if (outcome.logTail) {
-        const lines = outcome.logTail.trimEnd().split('\n').length;
-        parts.push(`<details><summary>Last ${lines} lines of the build log</summary><pre>${escapeText(outcome.logTail)}</pre></details>`);
-    }
+    // redacted before and after stripping: a secret may hold a control character, or be split by a colour code
+    const tail = outcome.logTail ? plainText(redact(outcome.logTail)).trimEnd() : '';
+    if (tail.trim())
+        parts.push(logTailBlock(tail));
     return parts.join('\n');
 }
-async function writeSummary(outcome, log) {
+/**
+ * ESC sequences a terminal interprets: CSI (colours, cursor moves), OSC (titles, hyperlinks; ended by
+ * BEL or ESC \\), the other two-character escapes, and CSI in its one-byte C1 form.
+ */
+// eslint-disable-next-line no-control-regex -- escape sequences are what is being removed
+const TERMINAL_ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-_]|\u009b[0-?]*[ -/]*[@-~]/g;
+/** Every other control character but tab and newline. */
+// eslint-disable-next-line no-control-regex -- control characters are what is being removed
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+/** Log text as plain lines: colours and other terminal escapes removed, a carriage return (progress output) starts a line. */
+function plainText(text) {
+    return text.replace(/\r\n?/g, '\n').replace(TERMINAL_ESCAPES, '').replace(CONTROL_CHARACTERS, '');
+}
+/**
+ * The log tail inside <details>, verbatim whatever it holds. Under CommonMark a blank line ends the
+ * HTML block that <details> opens, and the rest would render as Markdown; so <pre> starts its own
+ * block after a blank line: an HTML block opened by <pre> runs to the line that holds </pre>
+ * (or </script>, </style>, </textarea>), blank lines included, and the escaped text holds none of those.
+ */
+function logTailBlock(tail) {
+    const lines = tail.split('\n').length;
+    return [`<details><summary>Last ${lines} lines of the build log</summary>`, '', '<pre>', escapeText(tail), '</pre>', '', '</details>'].join('\n');
+}
+/** Throws RunnerFileError when GITHUB_STEP_SUMMARY points to a missing or unwritable file. */
+async function writeSummary(outcome) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
     try {
         await summary.addRaw(summaryHtml(outcome), true).write();
     }
     catch (error) {
-        log.debug(`job summary not written: ${error instanceof Error ? error.message : String(error)}`);
+        throw new RunnerFileError('GITHUB_STEP_SUMMARY', 'the job summary', error);
     }
+}
+/** Outputs and job summary; what could not be written comes back as messages that fail the step. */
+async function writeRunnerFiles(outcome) {
+    const problems = [];
+    const ended = ` Dokploy ${outcome.operation} itself ended "${outcome.status}".`;
+    for (const write of [() => writeOutputs(outcome), () => writeSummary(outcome)]) {
+        try {
+            await write();
+        }
+        catch (error) {
+            problems.push(`${error instanceof Error ? error.message : String(error)}${ended}`);
+        }
+    }
+    return problems;
 }
 /** The build log tail and Dokploy's errorMessage, in a collapsed group, behind a gutter. */
 function printFailureDetails(outcome, log) {
@@ -40919,10 +41316,24 @@ function printFailureDetails(outcome, log) {
     ]
         .filter(Boolean)
         .join('\n\n');
-    log.group(`Why deployment ${outcome.deploymentId ?? ''} failed`.trim(), body);
+    log.group(detailsTitle(outcome), body);
+}
+/** Named after what happened: a build that timed out or was cancelled did not fail. */
+function detailsTitle(outcome) {
+    const deployment = outcome.deploymentId ? `deployment ${outcome.deploymentId}` : 'the deployment';
+    const Deployment = deployment[0].toUpperCase() + deployment.slice(1);
+    switch (outcome.status) {
+        case 'timeout':
+            return `${Deployment}: still running when the step stopped waiting`;
+        case 'cancelled':
+            return `${Deployment} was cancelled`;
+        default:
+            return `Why ${deployment} failed`;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -40968,6 +41379,10 @@ function recordFailure(outcome, error, cancelled, deadline) {
         outcome.status = 'cancelled-by-runner';
         outcome.message = 'The job was cancelled while the action waited: the outcome is unknown (Dokploy goes on with the operation).';
     }
+    else if (error instanceof UnknownOutcome) {
+        outcome.status = 'unknown';
+        outcome.message = error.message;
+    }
     else if (error instanceof InputError || error instanceof LookupError || error instanceof DokployError) {
         outcome.message = error.message;
         const pastDeadline = deadline !== undefined && Date.now() >= deadline;
@@ -40978,10 +41393,25 @@ function recordFailure(outcome, error, cancelled, deadline) {
         outcome.message = `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
     }
 }
+/** Statuses whose failure message or log tail quotes the server (a build log, Dokploy's errorMessage, an error text). */
+const quotesServer = (outcome, error) => !!outcome.logTail || !!outcome.errorMessage || (error instanceof DokployError && error.status !== undefined && ![401, 403].includes(error.status));
+/**
+ * Server text may quote secrets the action never read (a build that prints a connection string, a 500
+ * that repeats a database password): learn the service's secrets before any of it is printed.
+ */
+async function learnBeforePrinting(outcome, client, error, log) {
+    if (outcome.ok || !client || !outcome.resourceId || !quotesServer(outcome, error))
+        return;
+    try {
+        await learnSecrets(client, SPECS[outcome.resource], outcome.resourceId);
+    }
+    catch (reason) {
+        log.debug(`service secrets not read: ${reason instanceof Error ? reason.message : String(reason)}`);
+    }
+}
 async function report(outcome, log, client) {
-    writeOutputs(outcome);
+    const unwritten = await writeRunnerFiles(outcome);
     printFailureDetails(outcome, log);
-    await writeSummary(outcome, log);
     if (client) {
         const { requests, retries, bytesSent, bytesReceived } = client.stats;
         log.debug(`Dokploy requests: ${requests} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received`);
@@ -40989,8 +41419,11 @@ async function report(outcome, log, client) {
     if (!outcome.ok) {
         const message = outcome.message ?? `Dokploy ${outcome.operation} ended ${outcome.status}.`;
         // one line: server text inside an error annotation cannot start a workflow command
-        setFailed(inline(outcome.errorMessage ? `${message} Dokploy says: ${redact(outcome.errorMessage)}` : message));
+        setFailed(inline(redact(outcome.errorMessage ? `${message} Dokploy says: ${outcome.errorMessage}` : message)));
     }
+    // outputs or a summary the workflow relies on are missing: the step cannot pass
+    for (const problem of unwritten)
+        setFailed(problem);
 }
 /** inputs → settings → execute → report; the one place a failure becomes the step's verdict. */
 async function run(get = (name) => getInput(name)) {
@@ -41002,6 +41435,7 @@ async function run(get = (name) => getInput(name)) {
     const outcome = provisionalOutcome(get, startedAt);
     let client;
     let deadline;
+    let failure;
     try {
         maskSecretInputs(get);
         const settings = readSettings(get);
@@ -41016,7 +41450,8 @@ async function run(get = (name) => getInput(name)) {
             transport: transport.send,
             deadline,
             signal: controller.signal,
-            debug: log.debug
+            debug: log.debug,
+            info: log.info
         });
         try {
             await execute(settings, { client, log, sleep: sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs }, outcome);
@@ -41026,10 +41461,13 @@ async function run(get = (name) => getInput(name)) {
         }
     }
     catch (error) {
+        failure = error;
         recordFailure(outcome, error, controller.signal.aborted, deadline);
     }
     finally {
         outcome.endedAt = Date.now();
+        if (!controller.signal.aborted)
+            await learnBeforePrinting(outcome, client, failure, log);
         await report(outcome, log, client);
         transport.close();
         release();

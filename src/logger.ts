@@ -34,8 +34,9 @@ export const actionsLog: Log = {
   }
 }
 
+/** Rounded up: "gave up after 7s" must not be printed for a wait of 7.4 s (it may not under-state a wait-timeout). */
 export function formatDuration(ms: number): string {
-  const total = Math.round(ms / 1000)
+  const total = Math.ceil(ms / 1000)
   const minutes = Math.floor(total / 60)
   const seconds = total % 60
   return minutes ? `${minutes}m ${String(seconds).padStart(2, '0')}s` : `${seconds}s`

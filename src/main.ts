@@ -9,7 +9,7 @@ import { execute } from './execute.js'
 import { LookupError } from './lookup.js'
 import { newOutcome, UnknownOutcome, type Outcome } from './outcome.js'
 import { learnSecrets } from './dokploy/api.js'
-import { dashboardUrl, printFailureDetails, writeOutputs, writeSummary } from './report.js'
+import { dashboardUrl, printFailureDetails, writeRunnerFiles } from './report.js'
 import { actionsLog, inline, type Log } from './logger.js'
 import { redact, registerSecret } from './secrets.js'
 import { sleep } from './sleep.js'
@@ -81,9 +81,8 @@ async function learnBeforePrinting(outcome: Outcome, client: DokployClient | und
 }
 
 async function report(outcome: Outcome, log: Log, client: DokployClient | undefined): Promise<void> {
-  writeOutputs(outcome)
+  const unwritten = await writeRunnerFiles(outcome)
   printFailureDetails(outcome, log)
-  await writeSummary(outcome, log)
   if (client) {
     const { requests, retries, bytesSent, bytesReceived } = client.stats
     log.debug(`Dokploy requests: ${requests} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received`)
@@ -93,6 +92,8 @@ async function report(outcome: Outcome, log: Log, client: DokployClient | undefi
     // one line: server text inside an error annotation cannot start a workflow command
     core.setFailed(inline(redact(outcome.errorMessage ? `${message} Dokploy says: ${outcome.errorMessage}` : message)))
   }
+  // outputs or a summary the workflow relies on are missing: the step cannot pass
+  for (const problem of unwritten) core.setFailed(problem)
 }
 
 /** inputs → settings → execute → report; the one place a failure becomes the step's verdict. */
@@ -120,7 +121,8 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
       transport: transport.send,
       deadline,
       signal: controller.signal,
-      debug: log.debug
+      debug: log.debug,
+      info: log.info
     })
     try {
       await execute(settings, { client, log, sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs }, outcome)

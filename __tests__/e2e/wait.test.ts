@@ -128,7 +128,7 @@ describe('queued, lost, stuck', () => {
     expect(run.outputs.status).toBe('timeout')
     expect(run.outputs['deployment-id']).toBe(rowsOf(emu.ids.web)[0].deploymentId)
     expect(errorLine(run)).toMatch(/Still running when the step stopped waiting after \d+s \(wait-timeout\): deployment .* was still running/)
-    expect(run.stdout).toContain('::group::Why deployment')
+    expect(run.stdout).toMatch(/::group::Deployment \S+: still running when the step stopped waiting/)
     expect(run.summary).toContain('Last 3 lines of the build log')
     expect(run.ms).toBeLessThan(4000 + 5000)
     // the action never kills builds: killBuild is host-wide

@@ -523,6 +523,20 @@ export async function startEmulator(options = {}) {
             : jsonReply(401, trpcErrorItem(new TrpcError('UNAUTHORIZED'), entry.procedure ?? undefined))
         )
         return
+      case 'huge': {
+        const { streamHugeReply } = await import('./faults.js')
+        entry.status = 200
+        streamHugeReply(res, rule.bytes)
+        return
+      }
+      case 'gzip-bomb': {
+        const { gzipBomb } = await import('./faults.js')
+        const body = await gzipBomb(rule.bytes)
+        entry.status = 200
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(body.length) })
+        res.end(body)
+        return
+      }
     }
   }
 

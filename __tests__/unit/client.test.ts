@@ -573,3 +573,153 @@ describe('secrets in error messages', () => {
     expect(error.message).not.toContain(SECRET.slice(0, 8))
   })
 })
+
+describe('long retry pauses are said at info level', () => {
+  function withLogs(transport: (request: RawRequest) => Promise<RawResponse>) {
+    const infos: string[] = []
+    const debugs: string[] = []
+    const c = new DokployClient({
+      baseUrl: 'https://dokploy.example.com',
+      apiKey: 'k',
+      requestTimeoutMs: 30_000,
+      retries: 3,
+      transport,
+      sleep: async () => undefined,
+      backoff: { baseMs: 1000, capMs: 10_000, random: () => 0 },
+      info: (line) => infos.push(line),
+      debug: (line) => debugs.push(line)
+    })
+    return { c, infos, debugs }
+  }
+
+  it('a 60 s Retry-After on a 429 prints what failed and how long it waits', async () => {
+    const { transport } = fake(reply(429, { message: 'slow down' }, { 'retry-after': '60' }), ok(1))
+    const { c, infos } = withLogs(transport)
+    await c.query('deployment.all', { applicationId: 'A1' }, anything)
+    expect(infos).toEqual(['Dokploy is rate-limiting deployment.all (429); waiting 1m 00s as it asks (retry 1/3).'])
+  })
+
+  it('a 503 asking for 5 s names the status', async () => {
+    const { transport } = fake(reply(503, 'busy', { 'retry-after': '5' }), ok(1))
+    const { c, infos } = withLogs(transport)
+    await c.query('project.all', undefined, anything)
+    expect(infos).toEqual(['Dokploy is unavailable (503) on project.all; waiting 5s as it asks (retry 1/3).'])
+  })
+
+  it('a long backoff without Retry-After does not claim the server asked for it', async () => {
+    const { transport } = fake(html(502, 'Bad Gateway'), ok(1))
+    const infos: string[] = []
+    const c = new DokployClient({
+      baseUrl: 'https://dokploy.example.com',
+      apiKey: 'k',
+      requestTimeoutMs: 30_000,
+      retries: 2,
+      transport,
+      sleep: async () => undefined,
+      backoff: { baseMs: 4000, capMs: 10_000, random: () => 1 },
+      info: (line) => infos.push(line)
+    })
+    await c.query('deployment.all', { applicationId: 'A1' }, anything)
+    expect(infos).toEqual(['A proxy answered deployment.all with 502; waiting 4s (retry 1/2).'])
+  })
+
+  it('a pause under 3 s stays under debug', async () => {
+    const { transport } = fake(reply(429, 'Too Many Requests', { 'retry-after': '2' }), new TransportError('lost', 'socket hang up', 'ECONNRESET'), ok(1))
+    const { c, infos, debugs } = withLogs(transport)
+    await c.query('deployment.all', { applicationId: 'A1' }, anything)
+    expect(infos).toEqual([])
+    expect(debugs.filter((line) => line.includes('retry'))).toEqual([
+      'deployment.all: rate-limited, retry 1/3 in 2000 ms',
+      'deployment.all: network, retry 2/3 in 0 ms'
+    ])
+  })
+})
+
+describe('TLS failures', () => {
+  const tls = (code: string, message: string) => new TransportError('tls', message, code)
+
+  it.each([
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate'],
+    ['SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'],
+    ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'unable to get local issuer certificate']
+  ])('%s: not trusted; NODE_EXTRA_CA_CERTS is the fix', async (code, reason) => {
+    const { transport, requests } = fake(tls(code, reason), ok(1))
+    const error = await failure(client(transport, 3).c.mutate('application.deploy', { applicationId: 'A1' }, anything))
+    expect(error.failure).toBe('tls')
+    expect(error.delivery).toBe('not-processed')
+    expect(requests).toHaveLength(1)
+    expect(error.message).toBe(
+      `The TLS certificate of https://dokploy.example.com is not trusted (${code}: ${reason}): it is self-signed or issued by a private CA. Set NODE_EXTRA_CA_CERTS in the step's env to the path of that CA's certificate (PEM) on the runner, or give Dokploy a publicly trusted certificate. Nothing was sent to Dokploy.`
+    )
+  })
+
+  it('a certificate for another host: set the url to a name it holds', async () => {
+    const reason = "Hostname/IP does not match certificate's altnames: Host: dokploy.example.com. is not in the cert's altnames: DNS:other.example.com"
+    const { transport, requests } = fake(tls('ERR_TLS_CERT_ALTNAME_INVALID', reason))
+    const error = await failure(client(transport, 3).c.query('project.all', undefined, anything))
+    expect(requests).toHaveLength(1)
+    expect(error.message).toContain(`is for another host name (ERR_TLS_CERT_ALTNAME_INVALID: ${reason}): set the url input to a host name the certificate names.`)
+  })
+
+  it.each([
+    ['CERT_HAS_EXPIRED', 'has expired (CERT_HAS_EXPIRED): renew it on the server.'],
+    ['CERT_NOT_YET_VALID', 'is not valid yet (CERT_NOT_YET_VALID): check the clocks of the server and the runner.'],
+    ['CERT_REVOKED', 'was rejected (CERT_REVOKED: certificate revoked).']
+  ])('%s is named, and not retried', async (code, says) => {
+    const { transport, requests } = fake(tls(code, code === 'CERT_REVOKED' ? 'certificate revoked' : 'x'), ok(1))
+    const error = await failure(client(transport, 3).c.query('project.all', undefined, anything))
+    expect(requests).toHaveLength(1)
+    expect(error.message).toBe(`The TLS certificate of https://dokploy.example.com ${says} Nothing was sent to Dokploy.`)
+  })
+
+  it('server text in the reason (names from the certificate) is redacted and kept on one line', async () => {
+    registerSecret('cert-secret-name-123')
+    const { transport } = fake(tls('ERR_TLS_CERT_ALTNAME_INVALID', 'not in the cert\'s altnames: DNS:cert-secret-name-123\n::error::x'))
+    const error = await failure(client(transport).c.query('project.all', undefined, anything))
+    expect(error.message).not.toContain('cert-secret-name-123')
+    expect(error.message).not.toContain('\n')
+  })
+})
+
+describe('answers over the size cap', () => {
+  const tooLarge = () => new TransportError('too-large', 'larger than 32 MB')
+
+  it('a query: too-large, named, not retried', async () => {
+    const { transport, requests } = fake(tooLarge(), ok(1))
+    const error = await failure(client(transport, 3).c.query('deployment.all', { applicationId: 'A1' }, anything))
+    expect(error.failure).toBe('too-large')
+    expect(requests).toHaveLength(1)
+    expect(error.message).toBe(
+      "Dokploy's answer to deployment.all was larger than 32 MB, so the action stopped reading it: no Dokploy reply is that big; check that the url input is the Dokploy base URL and what a proxy in front of it sends."
+    )
+  })
+
+  it('a mutation: Dokploy answered, so it was processed', async () => {
+    const { transport, requests } = fake(tooLarge(), VOID)
+    const error = await failure(client(transport, 3).c.mutate('application.deploy', { applicationId: 'A1' }, anything))
+    expect(error.delivery).toBe('processed')
+    expect(requests).toHaveLength(1)
+  })
+})
+
+describe('connection refused', () => {
+  it('before any answer: check the url', async () => {
+    const { transport } = fake(new TransportError('refused', 'connect ECONNREFUSED', 'ECONNREFUSED'))
+    const error = await failure(client(transport).c.query('project.all', undefined, anything))
+    expect(error.message).toContain('check the url input')
+  })
+
+  it('after Dokploy answered in this run: it stopped answering, no url hint', async () => {
+    const { transport } = fake(ok([]), new TransportError('refused', 'connect ECONNREFUSED', 'ECONNREFUSED'))
+    const { c } = client(transport)
+    await c.query('project.all', undefined, anything)
+    const error = await failure(c.query('deployment.all', { applicationId: 'A1' }, anything))
+    expect(error.failure).toBe('network')
+    expect(error.delivery).toBe('not-processed')
+    expect(error.message).toBe(
+      'Dokploy at https://dokploy.example.com stopped answering (ECONNREFUSED) on deployment.all after 1 answered request(s): it is probably restarting or was stopped.'
+    )
+    expect(error.message).not.toContain('url')
+  })
+})

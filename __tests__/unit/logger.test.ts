@@ -45,10 +45,18 @@ describe('inline', () => {
 describe('formatDuration', () => {
   it('shows seconds under a minute, and minutes with padded seconds above', () => {
     expect(formatDuration(0)).toBe('0s')
-    expect(formatDuration(5_400)).toBe('5s')
+    expect(formatDuration(5_000)).toBe('5s')
     expect(formatDuration(65_000)).toBe('1m 05s')
     expect(formatDuration(59_600)).toBe('1m 00s')
     expect(formatDuration(3_723_000)).toBe('62m 03s')
+  })
+
+  it('rounds up, so a wait is never shown shorter than it was ("gave up after 7s" for wait-timeout 8)', () => {
+    expect(formatDuration(5_400)).toBe('6s')
+    expect(formatDuration(7_001)).toBe('8s')
+    expect(formatDuration(7_999)).toBe('8s')
+    expect(formatDuration(8_000)).toBe('8s')
+    expect(formatDuration(119_001)).toBe('2m 00s')
   })
 })
 

@@ -1,8 +1,9 @@
-import { describe, expect, it, jest } from '@jest/globals'
+import { afterEach, describe, expect, it, jest } from '@jest/globals'
 import type { Outcome } from '../../src/outcome.js'
 
 const setSecret = jest.fn<(secret: string) => void>()
 const setOutput = jest.fn<(name: string, value: unknown) => void>()
+const summary = { addRaw: jest.fn(() => summary), write: jest.fn(async () => summary) }
 jest.unstable_mockModule('@actions/core', () => ({
   setSecret,
   setOutput,
@@ -11,11 +12,14 @@ jest.unstable_mockModule('@actions/core', () => ({
   debug: jest.fn(),
   startGroup: jest.fn(),
   endGroup: jest.fn(),
-  summary: { addRaw: jest.fn(), write: jest.fn() }
+  summary
 }))
 
-const { dashboardUrl, escape, printFailureDetails, summaryHtml, writeOutputs } = await import('../../src/report.js')
+const { dashboardUrl, escape, plainText, printFailureDetails, summaryHtml, writeOutputs, writeRunnerFiles, writeSummary, RunnerFileError } = await import(
+  '../../src/report.js'
+)
 const { registerSecret } = await import('../../src/secrets.js')
+const { commonMarkBlocks, decode, HOSTILE_SHOWN, HOSTILE_TAIL } = await import('../commonmark.js')
 
 const BASE = 'https://dokploy.example.com'
 
@@ -135,7 +139,7 @@ describe('summaryHtml', () => {
     expect(html).toContain('<h2>❌ Dokploy deploy: error</h2>')
     expect(html).toContain('<p>The build failed.</p>')
     expect(html).toContain('<p><b>Dokploy says:</b> exit 1</p>')
-    expect(html).toMatch(/<details><summary>Last 3 lines of the build log<\/summary><pre>a\nb\nc<\/pre><\/details>/)
+    expect(html).toContain('<details><summary>Last 3 lines of the build log</summary>\n\n<pre>\na\nb\nc\n</pre>\n\n</details>')
   })
 
   it('counts the lines of a log tail that ends with a newline correctly', () => {
@@ -158,6 +162,50 @@ describe('summaryHtml', () => {
     expect(html).not.toContain('pg-password-998877')
     expect(html).toContain('auth failed for &#42;&#42;&#42;')
     expect(html).toContain('DB&#95;PASS=&#42;&#42;&#42;')
+  })
+})
+
+describe('summaryHtml: the log tail survives any content', () => {
+  const failed = (logTail: string): string =>
+    summaryHtml(outcome({ ok: false, status: 'error', message: 'The build failed.', errorMessage: 'exit 1', deploymentId: 'D1', logTail }))
+
+  it('renders every line of a hostile tail verbatim inside one <pre>, nothing as Markdown', () => {
+    const blocks = commonMarkBlocks(failed(HOSTILE_TAIL))
+    expect(blocks.map((block) => block.kind)).toEqual(['html', 'pre', 'html'])
+    const [head, pre, end] = blocks
+    expect(head.lines.at(-1)).toBe(`<details><summary>Last ${HOSTILE_SHOWN.length} lines of the build log</summary>`)
+    expect(pre.lines[0]).toBe('<pre>')
+    expect(pre.lines.at(-1)).toBe('</pre>')
+    expect(pre.lines.slice(1, -1).map(decode)).toEqual(HOSTILE_SHOWN)
+    expect(end.lines).toEqual(['</details>'])
+  })
+
+  it('holds no raw markup, no terminal escape and no control character', () => {
+    const html = failed(HOSTILE_TAIL)
+    expect(html).not.toMatch(/<script|<!--|<\/pre> |\[link\]/i)
+    // eslint-disable-next-line no-control-regex -- control characters are what is looked for
+    expect(html).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/)
+  })
+
+  it('a tail of blank lines and colours only is left out', () => {
+    expect(failed('\u001b[0m\r\n   \n\u001b[32m\u001b[0m\n')).not.toContain('<details>')
+  })
+
+  it('redacts secrets inside the block', () => {
+    registerSecret('tail-secret-556677')
+    const html = failed('\u001b[31mtoken=tail-secret-556677\u001b[0m')
+    expect(html).not.toContain('tail-secret-556677')
+    expect(html).toContain('token=&#42;&#42;&#42;')
+  })
+
+  it('redacts a secret that a colour code splits', () => {
+    registerSecret('split-secret-7788')
+    expect(failed('key=split-\u001b[1msecret-7788')).not.toContain('split-secret-7788')
+  })
+
+  it('plainText strips colours, OSC sequences and control characters, and turns CR into line breaks', () => {
+    expect(plainText('\u001b[38;5;196mred\u001b[0m \u001b]2;t\u001b\\x\r\ny\rz\u0000\u0007')).toBe('red x\ny\nz')
+    expect(plainText('tab\tkept\nnewline kept')).toBe('tab\tkept\nnewline kept')
   })
 })
 
@@ -230,5 +278,72 @@ describe('printFailureDetails', () => {
     const group = jest.fn()
     printFailureDetails(outcome({ ok: false, status: 'lost' }), { info: jest.fn(), warning: jest.fn(), debug: jest.fn(), group })
     expect(group).not.toHaveBeenCalled()
+  })
+})
+
+describe('printFailureDetails titles the group by what happened', () => {
+  it.each([
+    ['error', 'Why deployment D1 failed'],
+    ['timeout', 'Deployment D1: still running when the step stopped waiting'],
+    ['cancelled', 'Deployment D1 was cancelled']
+  ])('%s → %s', (status, title) => {
+    const group = jest.fn()
+    printFailureDetails(outcome({ ok: false, status, deploymentId: 'D1', logTail: 'step 1' }), { info: jest.fn(), warning: jest.fn(), debug: jest.fn(), group })
+    expect(group).toHaveBeenCalledWith(title, expect.any(String))
+  })
+
+  it('without a deployment id', () => {
+    const group = jest.fn()
+    printFailureDetails(outcome({ ok: false, status: 'timeout', logTail: 'step 1' }), { info: jest.fn(), warning: jest.fn(), debug: jest.fn(), group })
+    expect(group).toHaveBeenCalledWith('The deployment: still running when the step stopped waiting', expect.any(String))
+  })
+})
+
+describe('runner files that cannot be written', () => {
+  const saved = process.env.GITHUB_STEP_SUMMARY
+  afterEach(() => {
+    setOutput.mockReset()
+    summary.write.mockReset()
+    summary.write.mockImplementation(async () => summary)
+    process.env.GITHUB_STEP_SUMMARY = saved
+  })
+
+  it('writeOutputs names GITHUB_OUTPUT when @actions/core cannot append to it', () => {
+    setOutput.mockImplementation(() => {
+      throw new Error('Missing file at path: /nonexistent-dir/out')
+    })
+    expect(() => writeOutputs(outcome())).toThrow(RunnerFileError)
+    expect(() => writeOutputs(outcome())).toThrow("Could not write the step's outputs to the file GITHUB_OUTPUT names: Missing file at path: /nonexistent-dir/out.")
+  })
+
+  it('writeSummary names GITHUB_STEP_SUMMARY instead of swallowing the failure', async () => {
+    process.env.GITHUB_STEP_SUMMARY = '/nonexistent-dir/summary'
+    summary.write.mockImplementation(async () => {
+      throw new Error("Unable to access summary file: '/nonexistent-dir/summary'. Check if the file has correct read/write permissions.")
+    })
+    await expect(writeSummary(outcome())).rejects.toThrow(
+      "Could not write the job summary to the file GITHUB_STEP_SUMMARY names: Unable to access summary file: '/nonexistent-dir/summary'. Check if the file has correct read/write permissions."
+    )
+  })
+
+  it('writeRunnerFiles tries both and returns one message per file, with how the operation itself ended', async () => {
+    process.env.GITHUB_STEP_SUMMARY = '/nonexistent-dir/summary'
+    setOutput.mockImplementation(() => {
+      throw new Error('Missing file at path: /nonexistent-dir/out')
+    })
+    summary.write.mockImplementation(async () => {
+      throw new Error('Unable to access summary file')
+    })
+    const problems = await writeRunnerFiles(outcome())
+    expect(problems).toEqual([
+      'Could not write the step\'s outputs to the file GITHUB_OUTPUT names: Missing file at path: /nonexistent-dir/out. Dokploy deploy itself ended "done".',
+      'Could not write the job summary to the file GITHUB_STEP_SUMMARY names: Unable to access summary file. Dokploy deploy itself ended "done".'
+    ])
+  })
+
+  it('writeRunnerFiles returns nothing when both are written', async () => {
+    process.env.GITHUB_STEP_SUMMARY = '/tmp/summary'
+    expect(await writeRunnerFiles(outcome())).toEqual([])
+    expect(summary.write).toHaveBeenCalled()
   })
 })

@@ -3,6 +3,7 @@ import { TransportError, type RawResponse, type Transport } from './transport.js
 import { backoffDelay, parseRetryAfter, type Backoff, DEFAULT_BACKOFF } from '../retry.js'
 import { sleep as realSleep, type Sleep } from '../sleep.js'
 import { redact } from '../secrets.js'
+import { formatDuration } from '../logger.js'
 
 /** Turns the parsed `json` value of a tRPC reply into the few fields a caller needs; throws ShapeError otherwise. */
 export type Extract<T> = (value: unknown) => T
@@ -19,7 +20,12 @@ export interface ClientOptions {
   sleep?: Sleep
   backoff?: Backoff
   debug?: (line: string) => void
+  /** Where a pause long enough to look like a hang is announced. */
+  info?: (line: string) => void
 }
+
+/** Retry pauses from this long on are said at info level; shorter ones only under debug. */
+export const VISIBLE_PAUSE_MS = 3000
 
 export interface CallOptions {
   /** Longer bound for calls that legitimately take minutes (a database deploy). */
@@ -77,7 +83,7 @@ export class DokployClient {
         if (!(error instanceof DokployError) || !isRetryable(error, kind) || attempt >= retries) throw error
         const delay = Math.max(error.retryAfterMs ?? 0, backoffDelay(attempt, backoff))
         if (this.remainingMs(options) <= delay) throw error
-        this.options.debug?.(`${procedure}: ${error.failure}, retry ${attempt + 1}/${retries} in ${delay} ms`)
+        this.announceRetry(procedure, error, delay, attempt + 1)
         this.stats.retries++
         await this.sleep(delay, this.options.signal)
       }
@@ -90,6 +96,15 @@ export class DokployClient {
    */
   serverTimeAtLeast(localMs: number): number | undefined {
     return this.clock && this.clock.serverMs - (this.clock.receivedAt - localMs)
+  }
+
+  /** A pause of 60 s with nothing printed looks like a hang: a long one is said at info level. */
+  private announceRetry(procedure: string, error: DokployError, delayMs: number, retry: number): void {
+    const { retries, debug, info } = this.options
+    debug?.(`${procedure}: ${error.failure}, retry ${retry}/${retries} in ${delayMs} ms`)
+    if (delayMs < VISIBLE_PAUSE_MS) return
+    const asked = error.retryAfterMs !== undefined && error.retryAfterMs >= delayMs
+    info?.(`${whatWentWrong(procedure, error)}; waiting ${formatDuration(delayMs)}${asked ? ' as it asks' : ''} (retry ${retry}/${retries}).`)
   }
 
   private remainingMs(options: CallOptions): number {
@@ -160,10 +175,23 @@ export class DokployClient {
           'maybe-processed'
         )
       case 'refused':
+        // a server that answered earlier in this run is at the right address: it went away
         return new DokployError(
           'network',
-          `Could not reach Dokploy at ${origin} (${error.code ?? error.message}): check the url input and that the runner can reach the server.`,
+          this.answered > 0
+            ? `Dokploy at ${origin} stopped answering (${error.code ?? error.message}) on ${procedure} after ${this.answered} answered request(s): it is probably restarting or was stopped.`
+            : `Could not reach Dokploy at ${origin} (${error.code ?? error.message}): check the url input and that the runner can reach the server.`,
           'not-processed'
+        )
+      case 'tls':
+        // the handshake failed, so no request left the runner: nothing was done
+        return new DokployError('tls', `${describeCertificateProblem(origin, error)} Nothing was sent to Dokploy.`, 'not-processed')
+      case 'too-large':
+        // an answer came: Dokploy did act on the request
+        return new DokployError(
+          'too-large',
+          `Dokploy's answer to ${procedure} was ${error.message}, so the action stopped reading it: no Dokploy reply is that big; check that the url input is the Dokploy base URL and what a proxy in front of it sends.`,
+          'processed'
         )
       default:
         return new DokployError(
@@ -300,6 +328,53 @@ export class DokployClient {
     }
     throw fail('server-error', `Dokploy failed on ${procedure}${ids} (${status})${quoted || ' without a message'}.`, 'processed')
   }
+}
+
+/** What failed, for the info line of a long retry pause. */
+function whatWentWrong(procedure: string, error: DokployError): string {
+  switch (error.failure) {
+    case 'rate-limited':
+      return `Dokploy is rate-limiting ${procedure} (429)`
+    case 'unavailable':
+      return `Dokploy is unavailable (503) on ${procedure}`
+    case 'gateway':
+      return `A proxy answered ${procedure} with ${error.status ?? 'an error'}`
+    case 'truncated':
+      return `Dokploy's answer to ${procedure} was cut short`
+    case 'timeout':
+      return `Dokploy did not answer ${procedure} in time`
+    case 'network':
+      return `The connection to Dokploy failed on ${procedure}`
+    default:
+      return `${procedure} failed (${error.failure})`
+  }
+}
+
+const UNTRUSTED = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'INVALID_CA'
+])
+
+/** The certificate problem and its fix. The reason may quote names from the certificate: server text. */
+function describeCertificateProblem(origin: string, error: TransportError): string {
+  const code = error.code ?? 'TLS'
+  // eslint-disable-next-line no-control-regex -- control characters are what is being removed
+  const reason = redact(error.message).replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/[\s:]+$/, '').slice(0, 200)
+  const certificate = `The TLS certificate of ${origin}`
+  if (UNTRUSTED.has(code)) {
+    return `${certificate} is not trusted (${code}: ${reason}): it is self-signed or issued by a private CA. Set NODE_EXTRA_CA_CERTS in the step's env to the path of that CA's certificate (PEM) on the runner, or give Dokploy a publicly trusted certificate.`
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `${certificate} is for another host name (${code}: ${reason}): set the url input to a host name the certificate names.`
+  }
+  if (code === 'CERT_HAS_EXPIRED') return `${certificate} has expired (${code}): renew it on the server.`
+  if (code === 'CERT_NOT_YET_VALID') return `${certificate} is not valid yet (${code}): check the clocks of the server and the runner.`
+  return `${certificate} was rejected (${code}: ${reason}).`
 }
 
 interface TrpcError {

@@ -19,6 +19,8 @@ export type Failure =
   | 'truncated'
   | 'bad-shape'
   | 'network'
+  | 'tls'
+  | 'too-large'
   | 'timeout'
   | 'cancelled'
 

@@ -23,12 +23,14 @@ export interface RawRequest {
 export type Transport = (request: RawRequest) => Promise<RawResponse>
 
 /**
- * Why a request got no HTTP answer. `refused` means it certainly never reached Dokploy
+ * Why a request got no usable HTTP answer. `refused` means it certainly never reached Dokploy
  * (connection refused, DNS failure, proxy tunnel not established), so even a deploy may be resent.
+ * `tls`: the server's certificate was rejected during the handshake, so nothing was sent either.
+ * `too-large`: an answer came, but its (decoded) body passed the size cap and was dropped.
  */
 export class TransportError extends Error {
   constructor(
-    readonly reason: 'timeout' | 'cancelled' | 'refused' | 'lost',
+    readonly reason: 'timeout' | 'cancelled' | 'refused' | 'lost' | 'tls' | 'too-large',
     message: string,
     readonly code?: string
   ) {
@@ -39,12 +41,55 @@ export class TransportError extends Error {
 
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
 
+/** Node's codes for a certificate the client refuses; node-fetch copies them to `code`. */
+export const TLS_CERT_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'ERR_TLS_CERT_ALTNAME_INVALID'
+])
+
+/**
+ * No Dokploy answer comes near this; a body past it is a misdirected URL or a hostile proxy, and
+ * the cap counts decoded bytes, so a small gzip body cannot inflate past it either.
+ */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024
+
+/** Tests lower the cap of the built action through this variable; it is not a user setting. */
+const MAX_BODY_VARIABLE = 'DOKPLOY_ACTION_MAX_BODY_BYTES'
+
+function maxBodyFromEnv(): number {
+  const value = Number(process.env[MAX_BODY_VARIABLE])
+  return Number.isInteger(value) && value > 0 ? value : MAX_BODY_BYTES
+}
+
+/** 32 MB, 512 KB, 900 bytes. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`
+  if (bytes >= 1024) return `${Math.round((bytes / 1024) * 10) / 10} KB`
+  return `${bytes} bytes`
+}
+
+export interface TransportOptions {
+  /** Largest decoded body accepted (default 32 MB). */
+  maxBodyBytes?: number
+}
+
 /**
  * fetch through the proxy the runner is configured with: @actions/http-client reads
  * HTTPS_PROXY/HTTP_PROXY/NO_PROXY (either case) exactly as the rest of the toolkit does.
  * Redirects are never followed: a 301/302 silently turns a POST into a GET.
  */
-export function createTransport(): { send: Transport; close: () => void } {
+export function createTransport(options: TransportOptions = {}): { send: Transport; close: () => void } {
+  const maxBodyBytes = options.maxBodyBytes ?? maxBodyFromEnv()
   const http = new HttpClient(USER_AGENT, [], { keepAlive: true })
   const agents = new Map<string, Agent>()
   const agentFor = (url: string): Agent => {
@@ -68,6 +113,8 @@ export function createTransport(): { send: Transport; close: () => void } {
         redirect: 'manual',
         compress: true,
         agent: agentFor(request.url),
+        // node-fetch stops reading (and inflating) once the decoded body passes this
+        size: maxBodyBytes,
         signal
       })
       const buffer = Buffer.from(await response.arrayBuffer())
@@ -80,14 +127,7 @@ export function createTransport(): { send: Transport; close: () => void } {
     } catch (error) {
       if (request.signal?.aborted) throw new TransportError('cancelled', 'cancelled by the runner')
       if (timeout.aborted) throw new TransportError('timeout', `no answer within ${Math.round(request.timeoutMs / 1000)} s`)
-      const err = error as { code?: string; errno?: string; message?: string }
-      const code = err.code ?? err.errno
-      const message = String(err.message ?? error)
-      // node-fetch wraps a proxy's refusal as "…reason: tunneling socket could not be established…"
-      if ((code && NEVER_SENT.has(code)) || message.includes('tunneling socket could not be established')) {
-        throw new TransportError('refused', message, code)
-      }
-      throw new TransportError('lost', message, code)
+      throw classify(error, maxBodyBytes)
     }
   }
 
@@ -97,4 +137,26 @@ export function createTransport(): { send: Transport; close: () => void } {
     agents.clear()
   }
   return { send, close }
+}
+
+/** What a fetch failure means for the request; the message is Node's, never a body. */
+export function classify(error: unknown, maxBodyBytes: number): TransportError {
+  const err = error as { code?: string; errno?: string; message?: string; type?: string }
+  if (err.type === 'max-size') return new TransportError('too-large', `larger than ${formatBytes(maxBodyBytes)}`)
+  const code = err.code ?? err.errno
+  const message = String(err.message ?? error)
+  if (code && TLS_CERT_CODES.has(code)) return new TransportError('tls', tlsReason(message), code)
+  // node-fetch wraps a proxy's refusal as "…reason: tunneling socket could not be established…"
+  if ((code && NEVER_SENT.has(code)) || message.includes('tunneling socket could not be established')) {
+    return new TransportError('refused', message, code)
+  }
+  return new TransportError('lost', message, code)
+}
+
+/** Node's own words after node-fetch's "request to <url> failed, reason: ", without its --use-system-ca hint. */
+function tlsReason(message: string): string {
+  return message
+    .replace(/^.*?reason: /, '')
+    .replace(/; if the root CA is installed locally.*$/, '')
+    .trim()
 }
