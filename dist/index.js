@@ -39531,9 +39531,10 @@ const VISIBLE_PAUSE_MS = 3000;
  * `{"result":{"data":{"json": …}}}` or `{"error":{"json": …}}`. Response bodies never leave this
  * class: callers get what their `extract` picked, or a DokployError whose message quotes no body.
  */
+const OUTAGE = new Set(['network', 'gateway', 'unavailable', 'timeout']);
 class DokployClient {
     options;
-    stats = { requests: 0, retries: 0, bytesSent: 0, bytesReceived: 0 };
+    stats = { requests: 0, outages: 0, retries: 0, bytesSent: 0, bytesReceived: 0 };
     answered = 0;
     /** The latest Date header and when it arrived, to bound the server's clock. */
     clock;
@@ -39557,6 +39558,8 @@ class DokployClient {
                 return await this.attempt(procedure, request, extract, options, input);
             }
             catch (error) {
+                if (error instanceof DokployError && OUTAGE.has(error.failure))
+                    this.stats.outages++;
                 if (!(error instanceof DokployError) || !isRetryable(error, kind) || attempt >= retries)
                     throw error;
                 const delay = Math.max(error.retryAfterMs ?? 0, backoffDelay(attempt, backoff));
@@ -40681,8 +40684,6 @@ const BACKOFF_FACTOR = 1.5;
 const HEARTBEAT_MS = 30_000;
 /** Failures a wait rides out until its deadline: the server restarting, a proxy's bad minute, a network blip. */
 const PASSING = new Set(['network', 'gateway', 'unavailable', 'timeout', 'rate-limited', 'truncated']);
-/** Of those, the ones a restart can hide behind (it loses the queue and renumbers its jobs). */
-const OUTAGE = new Set(['network', 'gateway', 'unavailable', 'timeout']);
 class Poller {
     ctx;
     started;
@@ -40729,7 +40730,7 @@ class Poller {
     }
     /**
      * A poll failed after the client's own retries. A passing failure is ridden out until the deadline
-     * (one line when it starts); returns whether it may have hidden a restart. Anything else is rethrown.
+     * (one line when it starts); anything else is rethrown.
      */
     failed(error) {
         if (!(error instanceof DokployError) || !PASSING.has(error.failure))
@@ -40738,7 +40739,6 @@ class Poller {
             this.failingSince = this.now();
             this.ctx.log.info(`Dokploy is not answering (${inline(error.message)}). Still following until wait-timeout.`);
         }
-        return { outage: OUTAGE.has(error.failure) };
     }
     /** A poll succeeded: say so if the previous ones had failed. */
     answered() {
@@ -40767,6 +40767,12 @@ async function followDeployment(ctx, baseline, ticket, queueSupported, firstQueu
     let found;
     let missingSince;
     for (;;) {
+        // a restart can hide behind any failed attempt, even one the client retried: it loses the queue and renumbers jobs
+        const outages = ctx.client.stats.outages;
+        const noteOutages = () => {
+            if (ctx.client.stats.outages > outages)
+                ticket.continuous = false;
+        };
         try {
             if (!found) {
                 const jobs = queueSupported ? (firstQueue ?? (await queueList(ctx.client))) : undefined;
@@ -40780,6 +40786,7 @@ async function followDeployment(ctx, baseline, ticket, queueSupported, firstQueu
                 }
                 else {
                     const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
+                    noteOutages();
                     found = identify(rows, baseline, ticket, job);
                     if (found) {
                         onIdentified(found);
@@ -40812,8 +40819,10 @@ async function followDeployment(ctx, baseline, ticket, queueSupported, firstQueu
             const unknown = keyRanOut(error, found);
             if (unknown)
                 return unknown;
-            if (poller.failed(error).outage)
-                ticket.continuous = false;
+            poller.failed(error);
+        }
+        finally {
+            noteOutages();
         }
         if (found && found.row.status !== 'running')
             return ended(found);

@@ -23,8 +23,6 @@ export interface WaitContext {
 
 /** Failures a wait rides out until its deadline: the server restarting, a proxy's bad minute, a network blip. */
 const PASSING: ReadonlySet<string> = new Set(['network', 'gateway', 'unavailable', 'timeout', 'rate-limited', 'truncated'])
-/** Of those, the ones a restart can hide behind (it loses the queue and renumbers its jobs). */
-const OUTAGE: ReadonlySet<string> = new Set(['network', 'gateway', 'unavailable', 'timeout'])
 
 export class Poller {
   private delay = FIRST_POLL_MS
@@ -75,15 +73,14 @@ export class Poller {
 
   /**
    * A poll failed after the client's own retries. A passing failure is ridden out until the deadline
-   * (one line when it starts); returns whether it may have hidden a restart. Anything else is rethrown.
+   * (one line when it starts); anything else is rethrown.
    */
-  failed(error: unknown): { outage: boolean } {
+  failed(error: unknown): void {
     if (!(error instanceof DokployError) || !PASSING.has(error.failure)) throw error
     if (this.failingSince === undefined) {
       this.failingSince = this.now()
       this.ctx.log.info(`Dokploy is not answering (${inline(error.message)}). Still following until wait-timeout.`)
     }
-    return { outage: OUTAGE.has(error.failure) }
   }
 
   /** A poll succeeded: say so if the previous ones had failed. */

@@ -37,6 +37,11 @@ export async function followDeployment(
   let missingSince: number | undefined
 
   for (;;) {
+    // a restart can hide behind any failed attempt, even one the client retried: it loses the queue and renumbers jobs
+    const outages = ctx.client.stats.outages
+    const noteOutages = (): void => {
+      if (ctx.client.stats.outages > outages) ticket.continuous = false
+    }
     try {
       if (!found) {
         const jobs = queueSupported ? (firstQueue ?? (await queueList(ctx.client))) : undefined
@@ -48,6 +53,7 @@ export async function followDeployment(
           poller.say(`queued:${ahead}`, `Queued: ${ahead <= 0 ? 'next to build' : `behind ${ahead} other build(s) on this server`}.`, 'Still queued')
         } else {
           const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId)
+          noteOutages()
           found = identify(rows, baseline, ticket, job)
           if (found) {
             onIdentified(found)
@@ -73,7 +79,9 @@ export async function followDeployment(
     } catch (error) {
       const unknown = keyRanOut(error, found)
       if (unknown) return unknown
-      if (poller.failed(error).outage) ticket.continuous = false
+      poller.failed(error)
+    } finally {
+      noteOutages()
     }
 
     if (found && found.row.status !== 'running') return ended(found)

@@ -604,7 +604,7 @@ describe('followDeployment: Dokploy failing while followed', () => {
     expect(failed.length).toBeGreaterThanOrEqual(3)
     const notAnswering = s.log.infos().filter((l) => l.startsWith('Dokploy is not answering'))
     expect(notAnswering).toEqual([
-      'Dokploy is not answering (Could not reach Dokploy at https://dokploy.example.com (ECONNREFUSED): check the url input and that the runner can reach the server.). Still following until wait-timeout.'
+      'Dokploy is not answering (Dokploy at https://dokploy.example.com stopped answering (ECONNREFUSED) on deployment.all after 4 answered request(s): it is probably restarting or was stopped.). Still following until wait-timeout.'
     ])
     const again = s.log.lines.filter((l) => l.text.startsWith('Dokploy answers again after '))
     expect(again).toHaveLength(1)

@@ -36,6 +36,8 @@ export interface CallOptions {
 
 export interface ClientStats {
   requests: number
+  /** Failed attempts that a restart could hide behind (no connection, a proxy's 5xx, no answer in time), retried or not. */
+  outages: number
   retries: number
   bytesSent: number
   bytesReceived: number
@@ -46,8 +48,10 @@ export interface ClientStats {
  * `{"result":{"data":{"json": …}}}` or `{"error":{"json": …}}`. Response bodies never leave this
  * class: callers get what their `extract` picked, or a DokployError whose message quotes no body.
  */
+const OUTAGE: ReadonlySet<Failure> = new Set(['network', 'gateway', 'unavailable', 'timeout'])
+
 export class DokployClient {
-  readonly stats: ClientStats = { requests: 0, retries: 0, bytesSent: 0, bytesReceived: 0 }
+  readonly stats: ClientStats = { requests: 0, outages: 0, retries: 0, bytesSent: 0, bytesReceived: 0 }
   private answered = 0
   /** The latest Date header and when it arrived, to bound the server's clock. */
   private clock?: { serverMs: number; receivedAt: number }
@@ -80,6 +84,7 @@ export class DokployClient {
       try {
         return await this.attempt(procedure, request, extract, options, input)
       } catch (error) {
+        if (error instanceof DokployError && OUTAGE.has(error.failure)) this.stats.outages++
         if (!(error instanceof DokployError) || !isRetryable(error, kind) || attempt >= retries) throw error
         const delay = Math.max(error.retryAfterMs ?? 0, backoffDelay(attempt, backoff))
         if (this.remainingMs(options) <= delay) throw error
