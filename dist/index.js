@@ -41403,7 +41403,7 @@ function recordFailure(outcome, error, cancelled, deadline) {
     }
 }
 /** Statuses whose failure message or log tail quotes the server (a build log, Dokploy's errorMessage, an error text). */
-const quotesServer = (outcome, error) => !!outcome.logTail || !!outcome.errorMessage || (error instanceof DokployError && error.status !== undefined && ![401, 403].includes(error.status));
+const quotesServer = (outcome, error) => !!outcome.logTail || !!outcome.errorMessage || (error instanceof DokployError && error.failure === 'server-error');
 /**
  * Server text may quote secrets the action never read (a build that prints a connection string, a 500
  * that repeats a database password): learn the service's secrets before any of it is printed.

@@ -65,7 +65,7 @@ function recordFailure(outcome: Outcome, error: unknown, cancelled: boolean, dea
 
 /** Statuses whose failure message or log tail quotes the server (a build log, Dokploy's errorMessage, an error text). */
 const quotesServer = (outcome: Outcome, error: unknown): boolean =>
-  !!outcome.logTail || !!outcome.errorMessage || (error instanceof DokployError && error.status !== undefined && ![401, 403].includes(error.status))
+  !!outcome.logTail || !!outcome.errorMessage || (error instanceof DokployError && error.failure === 'server-error')
 
 /**
  * Server text may quote secrets the action never read (a build that prints a connection string, a 500

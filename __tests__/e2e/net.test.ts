@@ -127,17 +127,17 @@ describe('answers over the size cap', () => {
   const capped = { env: { DOKPLOY_ACTION_MAX_BODY_BYTES: String(MB) } }
 
   test.each(['huge', 'gzip-bomb'] as const)('%s answer to a query: stopped at the cap, named, not retried, quickly', async (kind) => {
-    emu.inject({ procedure: 'deployment.queueList', kind, bytes: 64 * MB })
+    emu.inject({ procedure: 'deployment.all', kind, bytes: 64 * MB })
     const run = await runAction(deployInputs(), capped)
     failedCleanly(run)
-    expect(errorLine(run)).toContain("Dokploy's answer to deployment.queueList was larger than 1 MB, so the action stopped reading it")
-    expect(emu.requests.filter((r) => r.procedure === 'deployment.queueList')).toHaveLength(1)
+    expect(errorLine(run)).toContain("Dokploy's answer to deployment.all was larger than 1 MB, so the action stopped reading it")
+    expect(emu.requests.filter((r) => r.procedure === 'deployment.all')).toHaveLength(1)
     expect(deploys()).toBe(0)
     expect(run.ms).toBeLessThan(10_000)
   })
 
   test('the default cap (32 MB) stops a 64 MB gzip bomb as well', async () => {
-    emu.inject({ procedure: 'deployment.queueList', kind: 'gzip-bomb', bytes: 64 * MB })
+    emu.inject({ procedure: 'deployment.all', kind: 'gzip-bomb', bytes: 64 * MB })
     const run = await runAction(deployInputs())
     failedCleanly(run)
     expect(errorLine(run)).toContain('was larger than 32 MB')
@@ -165,7 +165,7 @@ describe('a timeout is not under-stated, and its details are not titled as a fai
     const run = await runAction(deployInputs({ 'wait-timeout': '3', 'log-lines': '3' }))
     expect(run.code).toBe(1)
     expect(run.outputs.status).toBe('timeout')
-    const shown = Number(/Gave up after (\d+)s \(wait-timeout\)/.exec(errorLine(run))?.[1])
+    const shown = Number(/waiting after (\d+)s \(wait-timeout\)/.exec(errorLine(run))?.[1])
     expect(shown).toBeGreaterThanOrEqual(3)
     expect(run.stdout).toMatch(/::group::Deployment \S+: still running when the step stopped waiting/)
     expect(run.stdout).not.toContain('::group::Why deployment')
