@@ -15,8 +15,6 @@ import type { DeploymentRow, QueueJob } from './dokploy/api.js'
 export interface Baseline {
   /** Rows that existed before the deploy; undefined when none were listed (wait: false). */
   rowIds?: ReadonlySet<string>
-  /** undefined when the server has no deployment.queueList (before v0.28.3). */
-  queue?: QueueJob[]
 }
 
 interface SeenJob {
