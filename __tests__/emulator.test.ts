@@ -385,7 +385,8 @@ describe('fixture', () => {
     await m(emu, 'application.deploy', { applicationId: emu.ids.web })
     const [row] = await waitFor(async () => {
       const r = await rows(emu, emu.ids.web)
-      return r[0]?.status === 'error' ? r : undefined
+      // a git build's title is overwritten by the commit message just after the final status
+      return r[0]?.status === 'error' && r[0].description.startsWith('Commit:') ? r : undefined
     })
     expect(row.errorMessage).toMatch(/^::set-output name=status::done$/m)
     expect(row.errorMessage).toMatch(/^::error::forged$/m)
@@ -558,7 +559,10 @@ describe('build queue', () => {
   test('readLogs returns the tail; lines appear over time', async () => {
     const emu = await start({ buildMs: 50 })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web })
-    const [row] = await rows(emu, emu.ids.web)
+    const [row] = await waitFor(async () => {
+      const r = await rows(emu, emu.ids.web)
+      return r.length > 0 ? r : undefined
+    })
     const early = data(await q(emu, 'deployment.readLogs', { deploymentId: row.deploymentId })).split('\n')
     await waitFor(() => emu.deployments[0].status === 'done')
     const all = data(await q(emu, 'deployment.readLogs', { deploymentId: row.deploymentId })).split('\n')

@@ -39532,10 +39532,18 @@ const VISIBLE_PAUSE_MS = 3000;
  * class: callers get what their `extract` picked, or a DokployError whose message quotes no body.
  */
 const OUTAGE = new Set(['network', 'gateway', 'unavailable', 'timeout']);
+/**
+ * Dokploy takes several seconds to answer again after a restart (about 8 s measured on v0.30.2): a
+ * silence shorter than this, between two answers, cannot hide one.
+ */
+const RESTART_MIN_MS = 2000;
 class DokployClient {
     options;
     stats = { requests: 0, outages: 0, retries: 0, bytesSent: 0, bytesReceived: 0 };
     answered = 0;
+    /** When Dokploy last answered, and when the silence after it began (an outage failure), if it has. */
+    lastAnswerAt;
+    silentSince;
     /** The latest Date header and when it arrived, to bound the server's clock. */
     clock;
     sleep;
@@ -39559,7 +39567,7 @@ class DokployClient {
             }
             catch (error) {
                 if (error instanceof DokployError && OUTAGE.has(error.failure))
-                    this.stats.outages++;
+                    this.silentSince ??= Date.now();
                 if (!(error instanceof DokployError) || !isRetryable(error, kind) || attempt >= retries)
                     throw error;
                 const delay = Math.max(error.retryAfterMs ?? 0, backoffDelay(attempt, backoff));
@@ -39577,6 +39585,14 @@ class DokployClient {
      */
     serverTimeAtLeast(localMs) {
         return this.clock && this.clock.serverMs - (this.clock.receivedAt - localMs);
+    }
+    /** Dokploy answered: a silence before it long enough to hide a restart counts as an outage. */
+    heard() {
+        const now = Date.now();
+        if (this.silentSince !== undefined && now - (this.lastAnswerAt ?? this.silentSince) >= RESTART_MIN_MS)
+            this.stats.outages++;
+        this.silentSince = undefined;
+        this.lastAnswerAt = now;
     }
     /** A pause of 60 s with nothing printed looks like a hang: a long one is said at info level. */
     announceRetry(procedure, error, delayMs, retry) {
@@ -39626,6 +39642,7 @@ class DokployClient {
         debug?.(`${request.method} ${procedure} → ${response.status} in ${Date.now() - started} ms, ${response.bytes} B`);
         const value = this.interpret(procedure, request.method, response, input);
         this.answered++;
+        this.heard();
         try {
             return extract(value);
         }

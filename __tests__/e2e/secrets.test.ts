@@ -195,7 +195,12 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'lookup by name on v0.27 (project.all sends full rows with their secrets)',
     inputs: () => base({ project: emu.names.shop, environment: 'production', name: emu.names.web }),
-    setup: () => emu.setVersion('v0.27.0'),
+    // Before v0.28.3 the queue cannot be listed: the build must outlast the first poll for its row to be proven
+    // by its reference before the title is overwritten (a 100 ms build would honestly end `unknown`).
+    setup: () => {
+      emu.setVersion('v0.27.0')
+      emu.setBuild(emu.ids.web, { durationMs: 2500 })
+    },
     code: 0,
     serverTextInSummary: true,
     check: (run) => {

@@ -310,9 +310,10 @@ export class BuildQueue {
       if (t) job.timers.push(t)
     }
     const overwrite = (/** @type {Row|undefined} */ service) => {
-      // Git sources: the title becomes the commit message and the description its hash; docker images keep theirs.
+      // Git sources (v0.25.7+): the title becomes the commit message and the description its hash; docker
+      // images keep theirs, and so does every build on older servers.
       const isGit = job.kind === 'application' ? service?.sourceType !== 'docker' : service?.sourceType !== 'raw'
-      if (service && isGit) {
+      if (service && isGit && atLeast(this.getVersion(), 'v0.25.7')) {
         const head = this.headCommit(job.serviceId)
         row.title = head.message
         row.description = `Commit: ${head.hash}`

@@ -723,3 +723,34 @@ describe('connection refused', () => {
     expect(error.message).not.toContain('url')
   })
 })
+
+describe('outages: silences long enough to hide a restart', () => {
+  it('counts a silence between two answers only from RESTART_MIN_MS on, retried or not', async () => {
+    const { RESTART_MIN_MS } = await import('../../src/dokploy/client.js')
+    let now = 1_000_000
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now)
+    const later = (ms: number, answer: RawResponse) => (): RawResponse => {
+      now += ms
+      return answer
+    }
+    try {
+      const refused = new TransportError('refused', 'connect ECONNREFUSED', 'ECONNREFUSED')
+      const { transport } = fake(
+        ok(1),
+        html(502, 'Bad Gateway'),
+        later(RESTART_MIN_MS - 100, ok(2)), // a proxy's blip, answered again quickly: no restart fits in it
+        refused,
+        later(RESTART_MIN_MS, ok(3)) // long enough for Dokploy to have restarted
+      )
+      const { c } = client(transport, 3)
+      await c.query('deployment.all', undefined, anything)
+      await c.query('deployment.all', undefined, anything)
+      expect(c.stats.outages).toBe(0)
+      expect(c.stats.retries).toBe(1)
+      await c.query('deployment.all', undefined, anything)
+      expect(c.stats.outages).toBe(1)
+    } finally {
+      clock.mockRestore()
+    }
+  })
+})

@@ -36,7 +36,7 @@ export interface CallOptions {
 
 export interface ClientStats {
   requests: number
-  /** Failed attempts that a restart could hide behind (no connection, a proxy's 5xx, no answer in time), retried or not. */
+  /** Silences long enough for Dokploy to have restarted in them (no connection, a proxy's 5xx, no answer in time). */
   outages: number
   retries: number
   bytesSent: number
@@ -50,9 +50,18 @@ export interface ClientStats {
  */
 const OUTAGE: ReadonlySet<Failure> = new Set(['network', 'gateway', 'unavailable', 'timeout'])
 
+/**
+ * Dokploy takes several seconds to answer again after a restart (about 8 s measured on v0.30.2): a
+ * silence shorter than this, between two answers, cannot hide one.
+ */
+export const RESTART_MIN_MS = 2000
+
 export class DokployClient {
   readonly stats: ClientStats = { requests: 0, outages: 0, retries: 0, bytesSent: 0, bytesReceived: 0 }
   private answered = 0
+  /** When Dokploy last answered, and when the silence after it began (an outage failure), if it has. */
+  private lastAnswerAt?: number
+  private silentSince?: number
   /** The latest Date header and when it arrived, to bound the server's clock. */
   private clock?: { serverMs: number; receivedAt: number }
   private readonly sleep: Sleep
@@ -84,7 +93,7 @@ export class DokployClient {
       try {
         return await this.attempt(procedure, request, extract, options, input)
       } catch (error) {
-        if (error instanceof DokployError && OUTAGE.has(error.failure)) this.stats.outages++
+        if (error instanceof DokployError && OUTAGE.has(error.failure)) this.silentSince ??= Date.now()
         if (!(error instanceof DokployError) || !isRetryable(error, kind) || attempt >= retries) throw error
         const delay = Math.max(error.retryAfterMs ?? 0, backoffDelay(attempt, backoff))
         if (this.remainingMs(options) <= delay) throw error
@@ -101,6 +110,14 @@ export class DokployClient {
    */
   serverTimeAtLeast(localMs: number): number | undefined {
     return this.clock && this.clock.serverMs - (this.clock.receivedAt - localMs)
+  }
+
+  /** Dokploy answered: a silence before it long enough to hide a restart counts as an outage. */
+  private heard(): void {
+    const now = Date.now()
+    if (this.silentSince !== undefined && now - (this.lastAnswerAt ?? this.silentSince) >= RESTART_MIN_MS) this.stats.outages++
+    this.silentSince = undefined
+    this.lastAnswerAt = now
   }
 
   /** A pause of 60 s with nothing printed looks like a hang: a long one is said at info level. */
@@ -153,6 +170,7 @@ export class DokployClient {
     debug?.(`${request.method} ${procedure} → ${response.status} in ${Date.now() - started} ms, ${response.bytes} B`)
     const value = this.interpret(procedure, request.method, response, input)
     this.answered++
+    this.heard()
     try {
       return extract(value)
     } catch (error) {
