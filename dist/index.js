@@ -39567,7 +39567,7 @@ class DokployClient {
             }
             catch (error) {
                 if (error instanceof DokployError && OUTAGE.has(error.failure))
-                    this.silentSince ??= Date.now();
+                    this.silentSince ??= this.now();
                 if (!(error instanceof DokployError) || !isRetryable(error, kind) || attempt >= retries)
                     throw error;
                 const delay = Math.max(error.retryAfterMs ?? 0, backoffDelay(attempt, backoff));
@@ -39588,7 +39588,7 @@ class DokployClient {
     }
     /** Dokploy answered: a silence before it long enough to hide a restart counts as an outage. */
     heard() {
-        const now = Date.now();
+        const now = this.now();
         if (this.silentSince !== undefined && now - (this.lastAnswerAt ?? this.silentSince) >= RESTART_MIN_MS)
             this.stats.outages++;
         this.silentSince = undefined;
@@ -39602,6 +39602,9 @@ class DokployClient {
             return;
         const asked = error.retryAfterMs !== undefined && error.retryAfterMs >= delayMs;
         info?.(`${whatWentWrong(procedure, error)}; waiting ${formatDuration(delayMs)}${asked ? ' as it asks' : ''} (retry ${retry}/${retries}).`);
+    }
+    now() {
+        return (this.options.now ?? Date.now)();
     }
     remainingMs(options) {
         return this.options.deadline === undefined ? Infinity : this.options.deadline + (options.graceMs ?? 0) - Date.now();
@@ -39638,7 +39641,7 @@ class DokployClient {
         this.stats.bytesReceived += response.bytes;
         const date = Date.parse(response.header('date') ?? '');
         if (Number.isFinite(date))
-            this.clock = { serverMs: date, receivedAt: Date.now() };
+            this.clock = { serverMs: date, receivedAt: this.now() };
         debug?.(`${request.method} ${procedure} → ${response.status} in ${Date.now() - started} ms, ${response.bytes} B`);
         const value = this.interpret(procedure, request.method, response, input);
         this.answered++;
@@ -41084,7 +41087,7 @@ async function followStatus(ctx, expected) {
             poller.say('running', `Dokploy is still working on the ${ctx.spec.router} (status running).`, 'Still running');
         await poller.pause();
         if (poller.expired())
-            return { ok: false, status: 'timeout', detail: `Gave up after ${poller.elapsed()} (wait-timeout): the ${ctx.spec.router} was still running.` };
+            return { ok: false, status: 'timeout', detail: `The ${ctx.spec.router} was still deploying when the step stopped waiting after ${poller.elapsed()} (wait-timeout).` };
     }
 }
 

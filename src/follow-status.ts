@@ -21,6 +21,6 @@ export async function followStatus(ctx: WaitContext, expected: string): Promise<
     }
     if (status) poller.say('running', `Dokploy is still working on the ${ctx.spec.router} (status running).`, 'Still running')
     await poller.pause()
-    if (poller.expired()) return { ok: false, status: 'timeout', detail: `Gave up after ${poller.elapsed()} (wait-timeout): the ${ctx.spec.router} was still running.` }
+    if (poller.expired()) return { ok: false, status: 'timeout', detail: `The ${ctx.spec.router} was still deploying when the step stopped waiting after ${poller.elapsed()} (wait-timeout).` }
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { Input, Output } from '../../src/constants.js'
 import { readSettings } from '../../src/inputs.js'
+import { STATUSES } from '../../src/outcome.js'
 
 /** action.yml is the contract users' workflows rely on: it must name exactly what the code reads and writes. */
 const yml = readFileSync('action.yml', 'utf8')
@@ -40,5 +41,14 @@ describe('action.yml', () => {
     expect(fromYml).toEqual(fromCode)
     expect(defaults.get('wait-timeout')).toBe('600')
     expect(defaults.get('resource')).toBe('application')
+  })
+
+  it('names every status value the action can output, in action.yml and the README', () => {
+    const described = /^ {2}status:\n {4}description: '(.*)'$/m.exec(yml)?.[1] ?? ''
+    const readme = /^\| `status` \| (.*) \|$/m.exec(readFileSync('README.md', 'utf8'))?.[1] ?? ''
+    for (const status of STATUSES) {
+      expect(described).toMatch(new RegExp(`(^|[ ,.:])${status}([ ,.;:)]|$)`))
+      expect(readme).toContain(`\`${status}\``)
+    }
   })
 })

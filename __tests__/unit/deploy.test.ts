@@ -121,7 +121,8 @@ function setup(
     requestTimeoutMs: 30_000,
     retries: 2,
     transport: server.transport,
-    sleep: async (ms) => void clientSleeps.push(ms)
+    sleep: async (ms) => void clientSleeps.push(ms),
+    now: clock.now
   })
   const log = recordingLog(clock)
   const ctx: WaitContext = {

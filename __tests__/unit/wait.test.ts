@@ -47,7 +47,7 @@ const MINUTE = 60_000
 function setup(handlers: Record<string, Handler>, options: { deadlineMs?: number; capMs?: number; spec?: ResourceSpec; serviceId?: string } = {}) {
   const clock = fakeClock()
   const server = fakeServer(clock, handlers)
-  const client = new DokployClient({ baseUrl: 'https://dokploy.example.com', apiKey: 'k', requestTimeoutMs: 30_000, retries: 0, transport: server.transport })
+  const client = new DokployClient({ baseUrl: 'https://dokploy.example.com', apiKey: 'k', requestTimeoutMs: 30_000, retries: 0, transport: server.transport, now: clock.now })
   const log = recordingLog(clock)
   const ctx: WaitContext = {
     client,
@@ -728,7 +728,7 @@ describe('followStatus (a synchronous call whose answer was lost)', () => {
   it('times out at the deadline when it stays running', async () => {
     const { ctx, clock, server } = postgres(() => 'running', { deadlineMs: 90_000 })
     const result = await followStatus(ctx, 'done')
-    expect(result).toEqual({ ok: false, status: 'timeout', detail: 'Gave up after 1m 30s (wait-timeout): the postgres was still running.' })
+    expect(result).toEqual({ ok: false, status: 'timeout', detail: 'The postgres was still deploying when the step stopped waiting after 1m 30s (wait-timeout).' })
     expect(clock.elapsed()).toBe(90_000)
     for (const s of clock.sleeps) expect(s.at + s.ms).toBeLessThanOrEqual(90_000)
     expect(server.calls.every((c) => c.at < 90_000)).toBe(true)

@@ -22,6 +22,8 @@ export interface ClientOptions {
   debug?: (line: string) => void
   /** Where a pause long enough to look like a hang is announced. */
   info?: (line: string) => void
+  /** The clock of silences and of the server's Date headers (tests give a fake one). */
+  now?: () => number
 }
 
 /** Retry pauses from this long on are said at info level; shorter ones only under debug. */
@@ -93,7 +95,7 @@ export class DokployClient {
       try {
         return await this.attempt(procedure, request, extract, options, input)
       } catch (error) {
-        if (error instanceof DokployError && OUTAGE.has(error.failure)) this.silentSince ??= Date.now()
+        if (error instanceof DokployError && OUTAGE.has(error.failure)) this.silentSince ??= this.now()
         if (!(error instanceof DokployError) || !isRetryable(error, kind) || attempt >= retries) throw error
         const delay = Math.max(error.retryAfterMs ?? 0, backoffDelay(attempt, backoff))
         if (this.remainingMs(options) <= delay) throw error
@@ -114,7 +116,7 @@ export class DokployClient {
 
   /** Dokploy answered: a silence before it long enough to hide a restart counts as an outage. */
   private heard(): void {
-    const now = Date.now()
+    const now = this.now()
     if (this.silentSince !== undefined && now - (this.lastAnswerAt ?? this.silentSince) >= RESTART_MIN_MS) this.stats.outages++
     this.silentSince = undefined
     this.lastAnswerAt = now
@@ -127,6 +129,10 @@ export class DokployClient {
     if (delayMs < VISIBLE_PAUSE_MS) return
     const asked = error.retryAfterMs !== undefined && error.retryAfterMs >= delayMs
     info?.(`${whatWentWrong(procedure, error)}; waiting ${formatDuration(delayMs)}${asked ? ' as it asks' : ''} (retry ${retry}/${retries}).`)
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)()
   }
 
   private remainingMs(options: CallOptions): number {
@@ -166,7 +172,7 @@ export class DokployClient {
     }
     this.stats.bytesReceived += response.bytes
     const date = Date.parse(response.header('date') ?? '')
-    if (Number.isFinite(date)) this.clock = { serverMs: date, receivedAt: Date.now() }
+    if (Number.isFinite(date)) this.clock = { serverMs: date, receivedAt: this.now() }
     debug?.(`${request.method} ${procedure} → ${response.status} in ${Date.now() - started} ms, ${response.bytes} B`)
     const value = this.interpret(procedure, request.method, response, input)
     this.answered++
