@@ -388,11 +388,18 @@ describe('fixture', () => {
       // a git build's title is overwritten by the commit message just after the final status
       return r[0]?.status === 'error' && r[0].description.startsWith('Commit:') ? r : undefined
     })
-    expect(row.errorMessage).toMatch(/^::set-output name=status::done$/m)
-    expect(row.errorMessage).toMatch(/^::error::forged$/m)
     expect(row.title).toContain('<img src=x onerror=alert(1)>')
     const logs = data(await q(emu, 'deployment.readLogs', { deploymentId: row.deploymentId, tail: 1000 }))
     expect(logs).toMatch(/^::add-mask::x$/m)
+    // the one errorMessage Dokploy writes: a deployment it could not create
+    emu.setBuild(emu.ids.api, { createError: 'boom' })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.api })
+    const [failed] = await waitFor(async () => {
+      const r = await rows(emu, emu.ids.api)
+      return r[0]?.status === 'error' ? r : undefined
+    })
+    expect(failed.errorMessage).toMatch(/^::set-output name=status::done$/m)
+    expect(failed.errorMessage).toMatch(/^::error::forged$/m)
   })
 })
 
@@ -503,6 +510,10 @@ describe('build queue', () => {
       ['job-1', 'active', 'deploy', 'application']
     ])
     expect(queue[0].data).toMatchObject({ composeId: emu.ids.stack, titleLog: 'stack run' })
+    // found on a real v0.30.2: a job carries its service's dashboard path
+    const stackService = emu.state.find('compose', emu.ids.stack)
+    const env = stackService && emu.state.environment(stackService.environmentId)
+    expect(queue[0].servicePath).toEqual({ href: `/dashboard/project/${env?.projectId}/environment/${env?.environmentId}/services/compose/${emu.ids.stack}`, label: 'Compose' })
 
     const [stackRow] = await waitFor(async () => {
       const r = data(await q(emu, 'deployment.allByCompose', { composeId: emu.ids.stack }))
@@ -515,7 +526,7 @@ describe('build queue', () => {
     expect(emu.state.find('compose', emu.ids.stack)?.composeStatus).toBe('running')
   })
 
-  test('git titles become the commit message; docker titles are kept; failures carry errorMessage', async () => {
+  test('git titles become the commit message; docker titles are kept; a failed build leaves errorMessage null (real v0.30.2)', async () => {
     const emu = await start({ buildMs: 15 })
     emu.setBuild(emu.ids.api, { fail: 'pull access denied for ghcr.io/acme/api' })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web, title: 'CI run 7', description: 'sha abc' })
@@ -528,7 +539,9 @@ describe('build queue', () => {
     expect(web.description).toMatch(/^Commit: [0-9a-f]{40}$/)
     expect(emu.state.find('application', emu.ids.web)?.applicationStatus).toBe('done')
     const [api] = await rows(emu, emu.ids.api)
-    expect(api).toMatchObject({ title: 'CI run 8', description: '', status: 'error', errorMessage: 'pull access denied for ghcr.io/acme/api' })
+    // found on a real v0.30.2: a failed build's reason is in its log, its errorMessage stays null
+    expect(api).toMatchObject({ title: 'CI run 8', description: '', status: 'error', errorMessage: null })
+    expect(data(await q(emu, 'deployment.readLogs', { deploymentId: api.deploymentId }))).toContain('pull access denied for ghcr.io/acme/api')
     expect(api.finishedAt).not.toBeNull()
     expect(emu.state.find('application', emu.ids.api)?.applicationStatus).toBe('error')
     await m(emu, 'application.redeploy', { applicationId: emu.ids.worker })
@@ -554,6 +567,20 @@ describe('build queue', () => {
     expect(emu.deployments).toHaveLength(12)
     const dropped = emu.deployments[0].deploymentId
     expect((await q(emu, 'deployment.readLogs', { deploymentId: dropped })).status).toBe(404)
+  })
+
+  test('a deployment Dokploy cannot create is an error row at once, with errorMessage and no log (createDeployment)', async () => {
+    const emu = await start({ buildMs: 50 })
+    emu.setBuild(emu.ids.web, { createError: 'ENOSPC' })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    const [row] = await waitFor(async () => {
+      const r = await rows(emu, emu.ids.web)
+      return r.length > 0 ? r : undefined
+    })
+    expect(row).toMatchObject({ status: 'error', errorMessage: 'An error have occurred: ENOSPC', logPath: '' })
+    expect(row.finishedAt).not.toBeNull()
+    expect(emu.queueList()).toHaveLength(0)
+    expect(emu.state.find('application', emu.ids.web)?.applicationStatus).toBe('error')
   })
 
   test('readLogs returns the tail; lines appear over time', async () => {

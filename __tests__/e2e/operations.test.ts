@@ -97,12 +97,24 @@ describe('the wire', () => {
     expect(run.outputs.status).toBe('error')
     expect(run.outputs['deployment-id']).not.toBe('')
     expect(errorLine(run)).toContain('ended error')
-    // Dokploy's errorMessage rides in the one-line annotation too
-    expect(errorLine(run)).toContain('Dokploy says: npm ERR! build script exited with code 1')
+    // Dokploy leaves a failed build's errorMessage null: the reason is in the log tail only
+    expect(errorLine(run)).not.toContain('Dokploy says')
     expect(visibleLog(run)).toContain('npm ERR! build script exited with code 1')
     expect(run.stdout).toMatch(/::group::Why deployment/)
     expect(run.summary).toContain('Last')
     expect(run.summary).toContain('<details>')
+  })
+
+  test('a deployment Dokploy could not create: its errorMessage rides in the annotation and the summary', async () => {
+    emu.setBuild(emu.ids.web, { durationMs: 100, createError: 'ENOSPC: no space left on device' })
+    const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web })
+    emu.setBuild(emu.ids.web, { durationMs: 150 })
+
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('error')
+    expect(run.outputs['deployment-id']).not.toBe('')
+    expect(errorLine(run)).toContain('Dokploy says: An error have occurred: ENOSPC: no space left on device')
+    expect(run.summary).toContain('ENOSPC: no space left on device')
   })
 
   test('a database deploy that fails answers 500: the step fails with status error', async () => {

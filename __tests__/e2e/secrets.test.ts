@@ -83,6 +83,18 @@ const SCENARIOS: Scenario[] = [
     }
   },
   {
+    name: 'a deployment Dokploy could not create: workflow commands and markup in its errorMessage',
+    inputs: () => base({ id: emu.ids.web }),
+    setup: () => emu.setBuild(emu.ids.web, { durationMs: 100, createError: 'ENOSPC: no space left on device' }),
+    code: 1,
+    serverTextInSummary: true,
+    check: (run) => {
+      expect(run.outputs.status).toBe('error')
+      expect(run.summary).toContain('ENOSPC: no space left on device')
+      expect(errorLine(run)).toContain('ENOSPC')
+    }
+  },
+  {
     name: 'application start (the reply is the full row)',
     inputs: () => base({ id: emu.ids.web, operation: 'start' }),
     code: 0,

@@ -17,7 +17,9 @@ import { atLeast } from './versions.js'
  * Per-service build behaviour (see emu.setBuild).
  * @typedef {object} BuildBehaviour
  * @property {number} durationMs how long the build runs
- * @property {string | ((job: QueueEntry) => string | undefined)} [fail] when set (or when the function returns a text for the job), the build ends in 'error' with this errorMessage
+ * @property {string | ((job: QueueEntry) => string | undefined)} [fail] when set (or when the function returns a text for the job), the build ends in 'error' and its log says why; like Dokploy's builds, the row's errorMessage stays null (seen on a real v0.30.2)
+ * @property {string} [createError] Dokploy fails to create the deployment row itself: it inserts an `error` row at once, with
+ *   `errorMessage` "An error have occurred: <this>" and no log, as its createDeployment does; the only way a row gets an errorMessage
  * @property {string[]} [echo] lines the build prints (say, a connection string its script echoes)
  * @property {boolean} [hang] the build never ends (until restart or killBuild)
  * @property {number} [delayStartMs] a job for this service may start only this long after it was enqueued
@@ -60,7 +62,7 @@ import { atLeast } from './versions.js'
  * @property {number} timestamp enqueue time
  * @property {number} [processedOn] when the job turned active
  * @property {'waiting'|'active'} state
- * @property {Record<string, unknown>} servicePath
+ * @property {{href: string|null, label: string}} servicePath the service's dashboard path (null when it is gone)
  */
 
 /** @typedef {{entry: QueueEntry, kind: Kind, serviceId: string, readyAt: number, row?: DeploymentRow, timers: ReturnType<typeof setTimeout>[], ended?: boolean}} Job */
@@ -170,7 +172,11 @@ export class BuildQueue {
       timestamp: now,
       processedOn: undefined,
       state: 'waiting',
-      servicePath: { projectId: env?.projectId ?? null, environmentId: env?.environmentId ?? null, serviceId: req.serviceId }
+      // as a real v0.30.2 sends it: the dashboard path of the service
+      servicePath: {
+        href: env ? `/dashboard/project/${env.projectId}/environment/${env.environmentId}/services/${req.kind}/${req.serviceId}` : null,
+        label: req.kind === 'compose' ? 'Compose' : 'Application'
+      }
     }
     const delay = this.buildFor(req.serviceId).delayStartMs ?? 0
     this.jobs.push({ entry, kind: req.kind, serviceId: req.serviceId, readyAt: now + delay, timers: [] })
@@ -245,6 +251,7 @@ export class BuildQueue {
     }
     job.row = row
     this.deployments.push(row)
+    if (b.createError !== undefined) return this.failCreation(job, service, b.createError)
     const logs = this.startLines(job, service)
     this.meta.set(row.deploymentId, { seq: n, kind: job.kind, serviceId: job.serviceId, logs, dropped: false })
     this.capRows(job.kind, job.serviceId)
@@ -278,6 +285,21 @@ export class BuildQueue {
   }
 
   /**
+   * createDeployment's catch: the row is `error` from the start, says why in errorMessage, and has no log file.
+   * @param {Job} job @param {Row} service @param {string} reason
+   */
+  failCreation(job, service, reason) {
+    const row = /** @type {DeploymentRow} */ (job.row)
+    const text = this.hostile ? `${reason} ${HOSTILE_TEXT}\n${WORKFLOW_COMMAND_LINES.join('\n')}` : reason
+    Object.assign(row, { status: 'error', logPath: '', errorMessage: `An error have occurred: ${text}`, finishedAt: row.startedAt })
+    this.meta.set(row.deploymentId, { seq: this.rowSeq, kind: job.kind, serviceId: job.serviceId, logs: [], dropped: false })
+    this.capRows(job.kind, job.serviceId)
+    service[KINDS[job.kind].statusKey] = 'error'
+    job.ended = true
+    this.leave(job)
+  }
+
+  /**
    * End an active job. `fail` undefined = success. The last log line comes first; the status follows
    * doneLagMs later; a git build's title and description are overwritten overwriteLagMs after that, and
    * only then does the job leave the queue (Dokploy's worker returns after its `finally`).
@@ -299,11 +321,8 @@ export class BuildQueue {
     }
     const settle = () => {
       const service = this.state.find(job.kind, job.serviceId)
-      if (fail === undefined) row.status = 'done'
-      else {
-        row.status = 'error'
-        row.errorMessage = this.hostile ? `${fail} ${HOSTILE_TEXT}\n${WORKFLOW_COMMAND_LINES.join('\n')}` : fail
-      }
+      // a failed build leaves errorMessage null: Dokploy only writes the reason into the log
+      row.status = fail === undefined ? 'done' : 'error'
       row.finishedAt = new Date().toISOString()
       if (service) service[KINDS[job.kind].statusKey] = row.status
       const t = this.timers.set(() => overwrite(service), b.overwriteLagMs ?? 0)
