@@ -40787,7 +40787,8 @@ async function followDeployment(ctx, baseline, ticket, queueSupported, firstQueu
     let found;
     let missingSince;
     for (;;) {
-        // a restart can hide behind any failed attempt, even one the client retried: it loses the queue and renumbers jobs
+        // a silence long enough to hide a restart, even one the client's retries bridged, breaks the view of the queue:
+        // a restart loses it and numbers jobs from job-1 again
         const outages = ctx.client.stats.outages;
         const noteOutages = () => {
             if (ctx.client.stats.outages > outages)

@@ -37,7 +37,8 @@ export async function followDeployment(
   let missingSince: number | undefined
 
   for (;;) {
-    // a restart can hide behind any failed attempt, even one the client retried: it loses the queue and renumbers jobs
+    // a silence long enough to hide a restart, even one the client's retries bridged, breaks the view of the queue:
+    // a restart loses it and numbers jobs from job-1 again
     const outages = ctx.client.stats.outages
     const noteOutages = (): void => {
       if (ctx.client.stats.outages > outages) ticket.continuous = false
