@@ -34,8 +34,9 @@ describe('queued operations follow their deployment to done', () => {
     expect(row?.status).toBe('done')
     expect(calls(`${resource}.${operation}`)).toBe(before + 1)
     expect(Number(run.outputs.duration)).toBeGreaterThanOrEqual(0)
-    // by id, nothing tells the project without reading .one (which carries every secret): the dashboard's root
-    expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/projects`)
+    // by id, the queue job's dashboard link tells where the service lives, without reading its secrets
+    expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/project/${emu.ids.shop}/environment/${emu.ids.prod}/services/${resource}/${id}?tab=deployments`)
+    expect(calls('project.all')).toBe(0)
     expect(run.summary).toContain('done')
     expect(run.summary).toContain(run.outputs['deployment-id'])
     expect(visibleLog(run)).toMatch(/matched (by the reference this step put in its description|as the first deployment of this service started after this step's queue job)/)

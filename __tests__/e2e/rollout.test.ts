@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import { isDeepStrictEqual } from 'node:util'
 import { startEmulator } from '../emulator/server.js'
-import { runAction, visibleLog, type ActionRun } from './harness.js'
+import { annotations, runAction, visibleLog, type ActionRun } from './harness.js'
 
 /**
  * Changes made before the operation: a new docker-image (keeping or replacing the registry login)
@@ -104,19 +104,19 @@ describe('docker-image', () => {
     expect(run.code).toBe(0)
     const [save] = sent('application.saveDockerProvider')
     expect(save.input).toMatchObject({ registryUrl: 'registry.example.net', username: null, password: null })
-    expect(run.stdout).toMatch(/::warning::registry-url changes the registry: its stored login is not sent/)
+    expect(annotations(run, 'warning').map(({ message }) => message)).toContainEqual(expect.stringMatching(/^registry-url changes the registry: its stored login is not sent/))
   })
 
   test('redeploy with docker-image warns and deploys instead: redeploy would not pull the image', async () => {
     const run = await runAction(inputs({ id: emu.ids.api, operation: 'redeploy', 'docker-image': 'ghcr.io/acme/api:2.0' }))
 
     expect(run.code).toBe(0)
-    expect(run.stdout).toMatch(/^::warning::redeploy does not pull images; deploying instead/m)
+    expect(annotations(run, 'warning').map(({ message }) => message)).toContainEqual(expect.stringMatching(/^redeploy does not pull images; deploying instead/))
     expect(sent('application.saveDockerProvider')).toHaveLength(1)
     expect(sent('application.deploy')).toHaveLength(1)
     expect(sent('application.redeploy')).toHaveLength(0)
     expect(emu.stats().redeployCalls).toEqual({})
-    expect(run.summary).toContain('Dokploy deploy: done')
+    expect(run.summary).toContain('Dokploy deploy of api: done')
   })
 
   test('the image already set is not saved again; the deploy still runs', async () => {

@@ -40,7 +40,7 @@ describe('readSettings defaults', () => {
       apiKey: 'key-123',
       resource: 'application',
       operation: 'deploy',
-      target: { id: 'app-1' },
+      target: { ids: ['app-1'] },
       wait: true,
       waitTimeoutMs: 600_000,
       requestTimeoutMs: 30_000,
@@ -118,9 +118,9 @@ describe('readSettings defaults', () => {
     expect(read({ id: '', project: 'shop', environment: 'staging', name: 'web' }).target).toEqual({
       project: 'shop',
       environment: 'staging',
-      name: 'web'
+      names: ['web']
     })
-    expect(read({ id: '', project: 'shop', name: 'web' }).target).toEqual({ project: 'shop', environment: undefined, name: 'web' })
+    expect(read({ id: '', project: 'shop', name: 'web' }).target).toEqual({ project: 'shop', environment: undefined, names: ['web'] })
   })
 })
 

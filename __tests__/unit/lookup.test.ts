@@ -155,6 +155,7 @@ describe('locate on ≤ v0.24 (services on the project)', () => {
   it('finds an application by project and name', async () => {
     const { client, calls } = server(V024)
     await expect(locate(client, 'application', { project: 'shop', name: 'api' }, noWarn)).resolves.toEqual({
+      resource: 'application',
       id: 'A2',
       name: 'api',
       appName: 'api-def456',
@@ -184,6 +185,7 @@ describe('locate on v0.25–v0.28 (environments with full rows)', () => {
   it('finds a service by name in the environment filter', async () => {
     const { client, calls } = server(V028)
     await expect(locate(client, 'application', { project: 'shop', environment: 'staging', name: 'web' }, noWarn)).resolves.toEqual({
+      resource: 'application',
       id: 'A3',
       name: 'web',
       appName: 'web-stg',
@@ -234,6 +236,7 @@ describe('locate on ≥ v0.29 (trimmed, databases as ids only)', () => {
   it('queries environment.byProjectId for database names and appName', async () => {
     const { client, calls } = server(V029, V029_ENVIRONMENTS)
     await expect(locate(client, 'postgres', { project: 'shop', name: 'db' }, noWarn)).resolves.toEqual({
+      resource: 'postgres',
       id: 'D1',
       name: 'db',
       appName: 'db-prod1',
