@@ -168,13 +168,13 @@ export class GitHubDeployments {
     if (!owned) {
       owned = this.findJobDeployment(octokit, environment)
       this.jobOwned.set(environment, owned)
-      void owned.then((yes) => {
-        if (yes) {
-          this.log.info(
-            `The job's environment "${inline(environment)}" already records this run as a GitHub deployment: not creating another (github-deployment).`
-          )
-        }
-      })
+      // said once per environment; a failure is the caller's to report (and must not go unhandled here)
+      owned.then(
+        (yes) => {
+          if (yes) this.log.info(`The job's environment "${inline(environment)}" already records this run as a GitHub deployment: not creating another (github-deployment).`)
+        },
+        () => undefined
+      )
     }
     return owned
   }

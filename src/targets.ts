@@ -1,4 +1,5 @@
 import type { DokployClient } from './dokploy/client.js'
+import { DokployError } from './dokploy/errors.js'
 import type { Settings } from './inputs.js'
 import { locateAll, placeTargets } from './lookup.js'
 import { SPECS } from './operations.js'
@@ -42,6 +43,10 @@ export async function resolveTargets(client: DokployClient, settings: Settings, 
   return found
 }
 
+/** What went wrong, without the server's words: its message could quote a secret the step never read. */
+const failureOf = (error: unknown): string =>
+  error instanceof DokployError ? `${error.failure}${error.status ? `, HTTP ${error.status}` : ''}` : 'unexpected error'
+
 /** Runs `make` once, on first use, and hands every caller the same promise. */
 function once<T>(make: () => Promise<T>): () => Promise<T> {
   let promise: Promise<T> | undefined
@@ -67,7 +72,7 @@ export async function runTargets(settings: Settings, targets: Target[], context:
     try {
       await placeTargets(client, unplaced)
     } catch (error) {
-      context.log.debug(`where the services live was not read: ${error instanceof Error ? error.message : String(error)}`)
+      context.log.debug(`where the services live was not read (${failureOf(error)})`)
     }
   })
 
@@ -82,7 +87,7 @@ export async function runTargets(settings: Settings, targets: Target[], context:
         try {
           return await readServiceUrl(client, spec, target.id, REPORT_GRACE_MS)
         } catch (error) {
-          log.info(`The service's domains could not be read (${inline(error instanceof Error ? error.message : String(error))}): the url output stays empty.`)
+          log.info(`The service's domains could not be read (${failureOf(error)}): the url output stays empty.`)
           return undefined
         }
       })

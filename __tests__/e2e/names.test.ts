@@ -29,18 +29,19 @@ const expectFailedBeforeAnyChange = (run: ActionRun): void => {
   expect(sent('project.all')).toHaveLength(1)
 }
 
-const SEVEN = [
+const EVERY_KIND = [
   ['application', 'web', 'web'],
   ['compose', 'stack', 'stack'],
   ['postgres', 'db', 'postgres'],
   ['mysql', 'mysql-db', 'mysql'],
   ['mariadb', 'maria-db', 'mariadb'],
   ['mongo', 'mongo-db', 'mongo'],
-  ['redis', 'cache', 'redis']
+  ['redis', 'cache', 'redis'],
+  ['libsql', 'edge', 'libsql']
 ] as const
 
 describe('each resource by name, in environment production', () => {
-  test.each(SEVEN)('%s "%s"', async (resource, name, key) => {
+  test.each(EVERY_KIND)('%s "%s"', async (resource, name, key) => {
     const id = emu.ids[key]
     const run = await runAction(byName({ resource, environment: 'production', name }))
 

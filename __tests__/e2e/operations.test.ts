@@ -55,7 +55,8 @@ for (const [resource, key] of [
   ['mysql', 'mysql'],
   ['mariadb', 'mariadb'],
   ['mongo', 'mongo'],
-  ['redis', 'redis']
+  ['redis', 'redis'],
+  ['libsql', 'libsql']
 ]) {
   SYNC.push([resource, key, 'deploy', 'done'], [resource, key, 'start', 'done'], [resource, key, 'stop', 'idle'], [resource, key, 'reload', 'done'])
 }
@@ -72,6 +73,16 @@ describe('synchronous operations report the status they leave behind', () => {
     expect(run.outputs['deployment-id']).toBe('')
     expect(calls(`${resource}.${operation}`)).toBe(before + 1)
     expect(run.summary).toContain(status)
+  })
+})
+
+describe('libsql', () => {
+  test('a Dokploy before v0.29 has no libsql: the step says so', async () => {
+    emu.setVersion('v0.28.8')
+    const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'libsql', id: emu.ids.libsql, operation: 'start' })
+    emu.setVersion('v0.30.2')
+    expect(run.code).toBe(1)
+    expect(errorLine(run)).toContain('This Dokploy has no libsql.start (404)')
   })
 })
 

@@ -18,7 +18,7 @@ const inputs = (extra: Record<string, string>): Record<string, string> => ({ url
 const sent = (procedure: string) => emu.requests.filter((r) => r.procedure === procedure)
 /** Position of a procedure's first request in this run (fresh emulator per test). */
 const order = (procedure: string): number => emu.requests.findIndex((r) => r.procedure === procedure)
-const row = (kind: 'application' | 'compose' | 'postgres' | 'mysql' | 'redis', key: string) => {
+const row = (kind: 'application' | 'compose' | 'postgres' | 'mysql' | 'redis' | 'libsql', key: string) => {
   const found = emu.state.find(kind, emu.ids[key])
   if (!found) throw new Error(`no ${kind} ${key} in the fixture`)
   return found
@@ -263,5 +263,16 @@ describe('env', () => {
     expect(sent('redis.saveEnvironment')[0].input).toMatchObject({ redisId: emu.ids.redis })
     expect(order('redis.saveEnvironment')).toBeLessThan(order('redis.reload'))
     expect(row('redis', 'redis').env.endsWith(`\nNEW_KEY=${NEW_VALUE}`)).toBe(true)
+  })
+
+  test('libsql by name: env saved with libsqlId, then deployed; its values masked', async () => {
+    const run = await runAction(inputs({ resource: 'libsql', project: 'shop', environment: 'production', name: 'edge', env: `NEW_KEY=${NEW_VALUE}` }))
+
+    expect(run.code).toBe(0)
+    expect(run.outputs['resource-id']).toBe(emu.ids.libsql)
+    expect(Object.keys(sent('libsql.saveEnvironment')[0].input).sort()).toEqual(['env', 'libsqlId'])
+    expect(order('libsql.saveEnvironment')).toBeLessThan(order('libsql.deploy'))
+    expect(row('libsql', 'libsql').env.endsWith(`\nNEW_KEY=${NEW_VALUE}`)).toBe(true)
+    expectOnlyMasked(run, NEW_VALUE)
   })
 })

@@ -176,7 +176,8 @@ for (const [router, key] of /** @type {const} */ ([
   ['mysql', 'mysqlId'],
   ['mariadb', 'mariadbId'],
   ['mongo', 'mongoId'],
-  ['redis', 'redisId']
+  ['redis', 'redisId'],
+  ['libsql', 'libsqlId']
 ])) {
   SCHEMAS[`${router}.one`] = byId(key)
   SCHEMAS[`${router}.deploy`] = { [key]: str }
