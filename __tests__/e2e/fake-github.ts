@@ -36,13 +36,14 @@ export interface FakeRequest {
   at: number
 }
 
-export type Mode = 'ok' | 'forbidden' | 'hang'
+/** slow: every answer comes `slowMs` late. */
+export type Mode = 'ok' | 'forbidden' | 'hang' | 'slow'
 
 export interface FakeGitHub {
   url: string
   requests: FakeRequest[]
   deployments: FakeDeployment[]
-  setMode: (mode: Mode) => void
+  setMode: (mode: Mode, slowMs?: number) => void
   /** A deployment not made by the action (say, by a job's `environment:`), with its statuses. */
   seed: (deployment: Omit<FakeDeployment, 'id'>) => FakeDeployment
   close: () => Promise<void>
@@ -56,6 +57,7 @@ const json = (res: http.ServerResponse, status: number, value: unknown): void =>
 
 export async function startFakeGitHub(): Promise<FakeGitHub> {
   let mode: Mode = 'ok'
+  let slowMs = 0
   let nextId = 1000
   const requests: FakeRequest[] = []
   const deployments: FakeDeployment[] = []
@@ -64,7 +66,8 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
+    req.on('end', () => (mode === 'slow' ? setTimeout(answer, slowMs) : answer()))
+    const answer = (): void => {
       const url = new URL(req.url ?? '/', 'http://github.local')
       const text = Buffer.concat(chunks).toString('utf8')
       const body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined
@@ -111,7 +114,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         return json(res, 200, [...deployment.statuses].reverse())
       }
       json(res, 404, { message: 'Not Found' })
-    })
+    }
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
@@ -120,8 +123,9 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     url: `http://127.0.0.1:${port}`,
     requests,
     deployments,
-    setMode: (next) => {
+    setMode: (next, ms = 0) => {
       mode = next
+      slowMs = ms
     },
     seed: (deployment) => {
       const seeded = { ...deployment, id: nextId++ }

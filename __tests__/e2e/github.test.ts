@@ -81,6 +81,27 @@ describe('a deploy recorded as a GitHub deployment', () => {
     expect(github.deployments[0].statuses[1].description).toBe('Still running when the step stopped waiting')
   })
 
+  test('the job cancelled while the build runs: error, posted before the step exits', async () => {
+    emu.setBuild(emu.ids.web, { durationMs: 20_000 })
+    let cancelled = false
+    const result = await runAction(inputs({ id: emu.ids.web }), {
+      env: { GITHUB_API_URL: github.url },
+      onStdout: (chunk, child) => {
+        if (!cancelled && /Deployment \S+: matched|Build started: deployment/.test(chunk)) {
+          cancelled = true
+          // the in_progress status first, as a runner's cancellation would come later
+          setTimeout(() => child.kill('SIGINT'), 500)
+        }
+      }
+    })
+
+    expect(cancelled).toBe(true)
+    expect(result.outputs.status).toBe('cancelled-by-runner')
+    expect(states()).toEqual(['in_progress', 'error'])
+    expect(github.deployments[0].statuses[1].description).toBe('Dokploy deploy ended cancelled-by-runner')
+    expect(result.ms).toBeLessThan(15_000)
+  }, 30_000)
+
   test('a deploy Dokploy refused creates no GitHub deployment', async () => {
     const result = await run({ id: 'app-nope' })
 
@@ -98,6 +119,13 @@ describe('a deploy recorded as a GitHub deployment', () => {
     expect(final.environment_url).toBe('')
     expect(final.log_url).toBe(`${emu.url}/dashboard/project/${emu.ids.shop}/environment/${emu.ids.staging}/services/postgres/${emu.ids.postgresStaging}`)
     expect(emu.requests.filter((r) => r.procedure === 'project.all')).toHaveLength(1)
+  })
+
+  test('a Dokploy without environments (v0.24): the GitHub environment is production', async () => {
+    emu.setVersion('v0.24.0')
+    const result = await run({ resource: 'postgres', id: emu.ids.postgres })
+    expect(result.code).toBe(0)
+    expect(github.deployments.map((d) => d.environment)).toEqual(['production'])
   })
 
   test('github-environment names the GitHub environment', async () => {
@@ -148,6 +176,19 @@ describe('never at the deploy\'s expense', () => {
     expect(annotations(result, 'warning').map((w) => w.title)).toEqual(['GitHub deployment'])
     expect(result.ms).toBeLessThan(20_000)
   }, 30_000)
+
+  test('GitHub answers, but slowly: the step waits for it at most 15 s after the deploy ended, then says so', async () => {
+    // four calls (look for the job's deployment, create, in_progress, success) of 5 s each outlast the bound
+    github.setMode('slow', 5_000)
+    const result = await run({ id: emu.ids.web })
+
+    expect(result.code).toBe(0)
+    expect(result.outputs.status).toBe('done')
+    const warnings = annotations(result, 'warning')
+    expect(warnings).toEqual([{ title: 'GitHub deployment', message: expect.stringMatching(/^GitHub did not answer within 15 s at the end of the step/) }])
+    expect(result.ms).toBeLessThan(25_000)
+    expect(github.deployments).toHaveLength(1)
+  }, 40_000)
 })
 
 describe('no duplicate of a job-level environment', () => {

@@ -49,6 +49,8 @@ describe('the two examples of the issue, as written', () => {
     expect(visibleLog(run)).toMatch(/^\[cache\] redis\.stop: Dokploy accepted it; the redis is now idle/m)
     expect(visibleLog(run)).toMatch(/^\[edge\] libsql\.stop: Dokploy accepted it/m)
     expect(run.summary).toContain('<h2>✅ Dokploy stop of db, cache, edge: done</h2>')
+    // a stop sends no deployment title
+    expect(run.summary).not.toContain('Title:')
     expect(run.summary.match(/<tr><td>✅/g)).toHaveLength(3)
   })
 
@@ -153,6 +155,7 @@ describe('every target is resolved before anything is sent', () => {
     expect(run.code).toBe(1)
     expect(run.outputs.status).toBe('failed')
     expect(run.outputs.results).toBe('[]')
+    expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/projects`)
     expect(mutations()).toEqual([])
     expect(errorLine(run)).toContain('No application named "nope" in environment "production" of project "shop"')
   })
