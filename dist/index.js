@@ -35,7 +35,6 @@ module.exports = __nccwpck_require__(218);
 /***/ 218:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
 var net = __nccwpck_require__(9278);
@@ -299,7 +298,7 @@ if (process.env.NODE_DEBUG && /\btunnel\b/.test(process.env.NODE_DEBUG)) {
 } else {
   debug = function() {};
 }
-__webpack_unused_export__ = debug; // for test
+exports.debug = debug; // for test
 
 
 /***/ }),
@@ -307,7 +306,6 @@ __webpack_unused_export__ = debug; // for test
 /***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
 const Client = __nccwpck_require__(3701)
@@ -335,29 +333,29 @@ const createRedirectInterceptor = __nccwpck_require__(5092)
 
 Object.assign(Dispatcher.prototype, api)
 
-__webpack_unused_export__ = Dispatcher
-__webpack_unused_export__ = Client
-__webpack_unused_export__ = Pool
-__webpack_unused_export__ = BalancedPool
-__webpack_unused_export__ = Agent
-module.exports.kT = ProxyAgent
-__webpack_unused_export__ = EnvHttpProxyAgent
-__webpack_unused_export__ = RetryAgent
-__webpack_unused_export__ = RetryHandler
+module.exports.Dispatcher = Dispatcher
+module.exports.Client = Client
+module.exports.Pool = Pool
+module.exports.BalancedPool = BalancedPool
+module.exports.Agent = Agent
+module.exports.ProxyAgent = ProxyAgent
+module.exports.EnvHttpProxyAgent = EnvHttpProxyAgent
+module.exports.RetryAgent = RetryAgent
+module.exports.RetryHandler = RetryHandler
 
-__webpack_unused_export__ = DecoratorHandler
-__webpack_unused_export__ = RedirectHandler
-__webpack_unused_export__ = createRedirectInterceptor
-__webpack_unused_export__ = {
+module.exports.DecoratorHandler = DecoratorHandler
+module.exports.RedirectHandler = RedirectHandler
+module.exports.createRedirectInterceptor = createRedirectInterceptor
+module.exports.interceptors = {
   redirect: __nccwpck_require__(1514),
   retry: __nccwpck_require__(2026),
   dump: __nccwpck_require__(8060),
   dns: __nccwpck_require__(379)
 }
 
-__webpack_unused_export__ = buildConnector
-__webpack_unused_export__ = errors
-__webpack_unused_export__ = {
+module.exports.buildConnector = buildConnector
+module.exports.errors = errors
+module.exports.util = {
   parseHeaders: util.parseHeaders,
   headerNameToString: util.headerNameToString
 }
@@ -411,11 +409,11 @@ function makeDispatcher (fn) {
   }
 }
 
-__webpack_unused_export__ = setGlobalDispatcher
-__webpack_unused_export__ = getGlobalDispatcher
+module.exports.setGlobalDispatcher = setGlobalDispatcher
+module.exports.getGlobalDispatcher = getGlobalDispatcher
 
 const fetchImpl = (__nccwpck_require__(4398).fetch)
-__webpack_unused_export__ = async function fetch (init, options = undefined) {
+module.exports.fetch = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
   } catch (err) {
@@ -426,57 +424,57 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(660).Headers
-/* unused reexport */ __nccwpck_require__(9051).Response
-/* unused reexport */ __nccwpck_require__(9967).Request
-/* unused reexport */ __nccwpck_require__(5910).FormData
-__webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(8355).FileReader
+module.exports.Headers = __nccwpck_require__(660).Headers
+module.exports.Response = __nccwpck_require__(9051).Response
+module.exports.Request = __nccwpck_require__(9967).Request
+module.exports.FormData = __nccwpck_require__(5910).FormData
+module.exports.File = globalThis.File ?? (__nccwpck_require__(4573).File)
+module.exports.FileReader = __nccwpck_require__(8355).FileReader
 
 const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
 
-__webpack_unused_export__ = setGlobalOrigin
-__webpack_unused_export__ = getGlobalOrigin
+module.exports.setGlobalOrigin = setGlobalOrigin
+module.exports.getGlobalOrigin = getGlobalOrigin
 
 const { CacheStorage } = __nccwpck_require__(3245)
 const { kConstruct } = __nccwpck_require__(109)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
-__webpack_unused_export__ = new CacheStorage(kConstruct)
+module.exports.caches = new CacheStorage(kConstruct)
 
 const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
 
-__webpack_unused_export__ = deleteCookie
-__webpack_unused_export__ = getCookies
-__webpack_unused_export__ = getSetCookies
-__webpack_unused_export__ = setCookie
+module.exports.deleteCookie = deleteCookie
+module.exports.getCookies = getCookies
+module.exports.getSetCookies = getSetCookies
+module.exports.setCookie = setCookie
 
 const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
 
-__webpack_unused_export__ = parseMIMEType
-__webpack_unused_export__ = serializeAMimeType
+module.exports.parseMIMEType = parseMIMEType
+module.exports.serializeAMimeType = serializeAMimeType
 
 const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-/* unused reexport */ __nccwpck_require__(3726).WebSocket
-__webpack_unused_export__ = CloseEvent
-__webpack_unused_export__ = ErrorEvent
-__webpack_unused_export__ = MessageEvent
+module.exports.WebSocket = __nccwpck_require__(3726).WebSocket
+module.exports.CloseEvent = CloseEvent
+module.exports.ErrorEvent = ErrorEvent
+module.exports.MessageEvent = MessageEvent
 
-__webpack_unused_export__ = makeDispatcher(api.request)
-__webpack_unused_export__ = makeDispatcher(api.stream)
-__webpack_unused_export__ = makeDispatcher(api.pipeline)
-__webpack_unused_export__ = makeDispatcher(api.connect)
-__webpack_unused_export__ = makeDispatcher(api.upgrade)
+module.exports.request = makeDispatcher(api.request)
+module.exports.stream = makeDispatcher(api.stream)
+module.exports.pipeline = makeDispatcher(api.pipeline)
+module.exports.connect = makeDispatcher(api.connect)
+module.exports.upgrade = makeDispatcher(api.upgrade)
 
-__webpack_unused_export__ = MockClient
-__webpack_unused_export__ = MockPool
-__webpack_unused_export__ = MockAgent
-__webpack_unused_export__ = mockErrors
+module.exports.MockClient = MockClient
+module.exports.MockPool = MockPool
+module.exports.MockAgent = MockAgent
+module.exports.mockErrors = mockErrors
 
 const { EventSource } = __nccwpck_require__(1238)
 
-__webpack_unused_export__ = EventSource
+module.exports.EventSource = EventSource
 
 
 /***/ }),
@@ -33157,6 +33155,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
 
 /***/ }),
 
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+
+/***/ }),
+
 /***/ 8611:
 /***/ ((module) => {
 
@@ -33329,6 +33334,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+
+/***/ }),
+
+/***/ 857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 
 /***/ }),
 
@@ -34106,8 +34118,8 @@ return new B(c,{type:"multipart/form-data; boundary="+b})}
 /************************************************************************/
 var __webpack_exports__ = {};
 
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -34182,7 +34194,7 @@ function utils_toCommandProperties(annotationProperties) {
  */
 function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
 }
 function command_issue(name, message = '') {
     command_issueCommand(name, {}, message);
@@ -34238,8 +34250,8 @@ function escapeProperty(s) {
 //# sourceMappingURL=command.js.map
 ;// CONCATENATED MODULE: external "crypto"
 const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
@@ -34253,10 +34265,10 @@ function file_command_issueFileCommand(command, message) {
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
     }
-    if (!external_fs_namespaceObject.existsSync(filePath)) {
+    if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
@@ -34272,7 +34284,7 @@ function file_command_prepareKeyValueMessage(key, value) {
     if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
     }
-    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
+    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
 ;// CONCATENATED MODULE: external "path"
@@ -34975,7 +34987,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -35237,7 +35249,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const { access, appendFile, writeFile } = external_fs_.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -35260,7 +35272,7 @@ class Summary {
                 throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
             }
             try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
             }
             catch (_a) {
                 throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
@@ -35356,7 +35368,7 @@ class Summary {
      * @returns {Summary} summary instance
      */
     addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
+        return this.addRaw(external_os_.EOL);
     }
     /**
      * Adds an HTML codeblock to the summary buffer
@@ -35560,7 +35572,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -35587,7 +35599,7 @@ function readlink(fsPath) {
 }
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
+const READONLY = external_fs_.constants.O_RDONLY;
 function exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
@@ -36080,13 +36092,13 @@ class ToolRunner extends external_events_.EventEmitter {
     _processLineBuffer(data, strBuffer, onLine) {
         try {
             let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
+            let n = s.indexOf(external_os_.EOL);
             while (n > -1) {
                 const line = s.substring(0, n);
                 onLine(line);
                 // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
             }
             return s;
         }
@@ -36377,7 +36389,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 }
                 const optionsNonNull = this._cloneExecOptions(this.options);
                 if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
                 }
                 const state = new ExecState(optionsNonNull, this.toolPath);
                 state.on('debug', (message) => {
@@ -36716,8 +36728,8 @@ const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
         version
     };
 });
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
+const platform = external_os_.platform();
+const arch = external_os_.arch();
 const isWindows = platform === 'win32';
 const isMacOS = platform === 'darwin';
 const isLinux = platform === 'linux';
@@ -36898,7 +36910,7 @@ function setOutput(name, value) {
     if (filePath) {
         return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
     }
-    process.stdout.write(external_os_namespaceObject.EOL);
+    process.stdout.write(external_os_.EOL);
     command_issueCommand('set-output', { name }, utils_toCommandValue(value));
 }
 /**
@@ -36966,7 +36978,7 @@ function notice(message, properties = {}) {
  * @param message info message
  */
 function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
+    process.stdout.write(message + external_os_.EOL);
 }
 /**
  * Begin an output group.
@@ -37077,14 +37089,19 @@ const Input = {
     registryUsername: 'registry-username',
     registryPassword: 'registry-password',
     env: 'env',
-    envStrategy: 'env-strategy'
+    envStrategy: 'env-strategy',
+    githubDeployment: 'github-deployment',
+    githubToken: 'github-token',
+    githubEnvironment: 'github-environment'
 };
 const Output = {
     status: 'status',
     deploymentId: 'deployment-id',
     resourceId: 'resource-id',
     duration: 'duration',
-    logUrl: 'log-url'
+    logUrl: 'log-url',
+    url: 'url',
+    results: 'results'
 };
 const USER_AGENT = 'dokploy-action/1';
 
@@ -39497,11 +39514,12 @@ const gutter = (text) => text
     .join('\n');
 /** A single line of server text inside our own message: no newlines, so nothing can start a command. */
 const inline = (text) => text.replace(/[\r\n]+/g, ' ⏎ ').trim();
+const WARNING_TITLE = 'Dokploy';
 /** Last line of defence: no line we print may start a workflow command, whatever text got into it. */
 const defused = (message) => message.replace(/^(\s*)(::|##\[)/gm, '$1│ $2');
 const actionsLog = {
     info: (message) => info(defused(message)),
-    warning: (message) => warning(message),
+    warning: (message, title = WARNING_TITLE) => warning(message, { title }),
     debug: (message) => core_debug(message),
     group: (title, body) => {
         startGroup(inline(title));
@@ -39509,6 +39527,23 @@ const actionsLog = {
         endGroup();
     }
 };
+/**
+ * The log of one of several targets: every line starts with its name, so interleaved lines can be told
+ * apart. The name comes from the server: kept on one line.
+ */
+function prefixed(log, label) {
+    const name = inline(label);
+    const tag = (text) => text
+        .split('\n')
+        .map((line) => `[${name}] ${line}`)
+        .join('\n');
+    return {
+        info: (message) => log.info(tag(message)),
+        warning: (message, title) => log.warning(tag(message), title ?? `${WARNING_TITLE}: ${name}`),
+        debug: (message) => log.debug(tag(message)),
+        group: (title, body) => log.group(tag(title), tag(body))
+    };
+}
 /** Rounded up: "gave up after 7s" must not be printed for a wait of 7.4 s (it may not under-state a wait-timeout). */
 function formatDuration(ms) {
     const total = Math.ceil(ms / 1000);
@@ -39857,8 +39892,14 @@ function describeIds(input) {
  * What Dokploy offers for each resource (API.md §3): one table read by one dispatcher.
  * Databases have no redeploy, and their `rebuild` deletes volumes, so it is never listed.
  */
-const RESOURCES = ['application', 'compose', 'postgres', 'mysql', 'mariadb', 'mongo', 'redis'];
+const RESOURCES = ['application', 'compose', 'postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'libsql'];
 const OPERATIONS = ['deploy', 'redeploy', 'start', 'stop', 'reload'];
+/** Every database kind: what `resource: database` stands for. */
+const DATABASES = ['postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'libsql'];
+/** The resource input: one kind, or `database` for every database kind at once. */
+const RESOURCE_INPUTS = [...RESOURCES, 'database'];
+/** The kinds a resource input names. */
+const kindsOf = (input) => (input === 'database' ? DATABASES : [input]);
 const database = (router, idKey) => ({
     router,
     idKey,
@@ -39875,6 +39916,7 @@ const SPECS = {
         listKey: 'applications',
         dashboardType: 'application',
         deploymentList: 'deployment.all',
+        domainList: 'domain.byApplicationId',
         operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync', reload: 'sync' }
     },
     compose: {
@@ -39884,17 +39926,18 @@ const SPECS = {
         listKey: 'compose',
         dashboardType: 'compose',
         deploymentList: 'deployment.allByCompose',
+        domainList: 'domain.byComposeId',
         operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync' }
     },
     postgres: database('postgres', 'postgresId'),
     mysql: database('mysql', 'mysqlId'),
     mariadb: database('mariadb', 'mariadbId'),
     mongo: database('mongo', 'mongoId'),
-    redis: database('redis', 'redisId')
+    redis: database('redis', 'redisId'),
+    libsql: database('libsql', 'libsqlId')
 };
-const isDatabase = (resource) => resource !== 'application' && resource !== 'compose';
-/** Operations the resource has, for error messages. */
-const operationsOf = (resource) => OPERATIONS.filter((op) => SPECS[resource].operations[op] !== undefined);
+/** Operations every kind the input names has, for validation and error messages. */
+const operationsOf = (input) => OPERATIONS.filter((op) => kindsOf(input).every((kind) => SPECS[kind].operations[op] !== undefined));
 /** The service status a successful synchronous operation leaves behind. */
 const statusAfter = (operation) => (operation === 'stop' ? 'idle' : 'done');
 /** Operations that call for the stored appName (it has a random suffix, so it must be read). */
@@ -40131,12 +40174,12 @@ function readSettings(get, env = process.env) {
     }
     if (/\s/.test(apiKey))
         throw new InputError(`Input "${Input.apiKey}" contains white space: paste the key alone.`);
-    const resource = oneOf(get, Input.resource, RESOURCES, 'application');
+    const resource = oneOf(get, Input.resource, RESOURCE_INPUTS, 'application');
     let operation = oneOf(get, Input.operation, OPERATIONS, 'deploy');
-    if (SPECS[resource].operations[operation] === undefined) {
+    if (!operationsOf(resource).includes(operation)) {
         throw bad(Input.operation, operation, `${resource} supports ${operationsOf(resource).join(', ')}`);
     }
-    const target = readTarget(get);
+    const target = readTarget(get, resource);
     const image = readImage(get, resource);
     if (image && operation === 'redeploy') {
         warnings.push('redeploy does not pull images; deploying instead so the new docker-image is used.');
@@ -40145,6 +40188,8 @@ function readSettings(get, env = process.env) {
     if (image && operation !== 'deploy')
         throw bad(Input.dockerImage, image.dockerImage, `only used with operation deploy, not ${operation}`);
     const envSetting = readEnv(get, operation, warnings);
+    const wait = inputs_boolean(get, Input.wait, true);
+    const github = readGithub(get, operation, wait);
     const run = defaultRunInfo(env);
     const settings = {
         baseUrl,
@@ -40152,7 +40197,7 @@ function readSettings(get, env = process.env) {
         resource,
         operation,
         target,
-        wait: inputs_boolean(get, Input.wait, true),
+        wait,
         waitTimeoutMs: seconds(get, Input.waitTimeout, 600, 1, 6 * 3600),
         requestTimeoutMs: seconds(get, Input.requestTimeout, 30, 1, 3600),
         pollIntervalMs: seconds(get, Input.pollInterval, 10, 1, 300),
@@ -40162,11 +40207,17 @@ function readSettings(get, env = process.env) {
         description: clip(get(Input.description).trim() || run.description, DESCRIPTION_LIMIT),
         image,
         env: envSetting,
+        github,
         warnings
     };
     return settings;
 }
-function readTarget(get) {
+/** Several values, one per line or separated by commas; blanks dropped. */
+const list = (text) => text
+    .split(/[\n,]/)
+    .map((item) => item.trim())
+    .filter(Boolean);
+function readTarget(get, resource) {
     const id = get(Input.id).trim();
     const project = get(Input.project).trim();
     const environment = get(Input.environment).trim();
@@ -40177,15 +40228,58 @@ function readTarget(get) {
         // an environment only narrows a lookup by name
         if (environment)
             throw bad(Input.environment, environment, 'only used with project and name, not with id');
-        if (!/^[\w.-]{1,128}$/.test(id))
-            throw bad(Input.id, id, 'expected a Dokploy ID (letters, digits, - and _)');
-        return { id };
+        if (resource === 'database')
+            throw bad(Input.resource, resource, 'with id, name the kind of database (postgres, mysql, mariadb, mongo, redis or libsql); database is for a lookup by name');
+        const ids = list(id);
+        const wrong = ids.find((one) => !/^[\w.-]{1,128}$/.test(one));
+        if (wrong !== undefined)
+            throw bad(Input.id, wrong, 'expected a Dokploy ID (letters, digits, - and _) for each service, one per line or separated by commas');
+        refuseRepeats(Input.id, ids);
+        return { ids };
     }
     if (!name)
         throw new InputError(`Input "${Input.id}" is empty and so is "${Input.name}": give the resource's id, or its project and name.`);
+    const names = list(name);
     if (!project)
-        throw bad(Input.project, '', `expected the project that holds "${name}"`);
-    return { project, environment: environment || undefined, name };
+        throw bad(Input.project, '', `expected the project that holds "${names.join('", "')}"`);
+    if (names.includes('*')) {
+        if (names.length > 1)
+            throw bad(Input.name, name, '* means every service of the kind: give it alone, or give names');
+        return { project, environment: environment || undefined, names: '*' };
+    }
+    refuseRepeats(Input.name, names);
+    return { project, environment: environment || undefined, names };
+}
+/** The same service twice would be deployed twice. */
+function refuseRepeats(input, values) {
+    const repeated = values.find((value, i) => values.indexOf(value) !== i);
+    if (repeated !== undefined)
+        throw bad(input, repeated, 'each service once: this one is given twice');
+}
+/** The GitHub deployment mirrors a deploy's outcome: there must be a deploy, and the step must wait for its end. */
+function readGithub(get, operation, wait) {
+    const enabled = inputs_boolean(get, Input.githubDeployment, false);
+    const environment = get(Input.githubEnvironment).trim();
+    if (!enabled) {
+        // github-token always holds the runner's token (its default), so only the environment is stray
+        if (environment)
+            throw bad(Input.githubEnvironment, environment, `only used with ${Input.githubDeployment}: true`);
+        return undefined;
+    }
+    if (operation !== 'deploy' && operation !== 'redeploy') {
+        throw bad(Input.githubDeployment, 'true', `records a deploy, so it needs operation deploy or redeploy, not ${operation}`);
+    }
+    if (!wait)
+        throw bad(Input.githubDeployment, 'true', 'reports the outcome of the deploy, so it needs wait: true');
+    const token = get(Input.githubToken).trim();
+    if (token === '')
+        throw new InputError(`Input "${Input.githubToken}" is empty: with ${Input.githubDeployment}: true pass a token with deployments: write (the default is \${{ github.token }}).`);
+    if (/\s/.test(token) || hasControlCharacter(token))
+        throw new InputError(`Input "${Input.githubToken}" contains white space or a control character: pass the token alone.`);
+    // GitHub environment names: up to 255 characters on one line
+    if (environment.length > 255 || hasControlCharacter(environment))
+        throw bad(Input.githubEnvironment, environment, 'expected a GitHub environment name (up to 255 characters, one line)');
+    return { token, environment: environment || undefined };
 }
 /** Operations that leave the running containers' environment as it was. */
 const KEEPS_RUNNING_ENV = ['start', 'stop', 'reload'];
@@ -40274,6 +40368,13 @@ function nullableText(record, key) {
 
 
 
+/** `/dashboard/project/<projectId>/environment/<environmentId>/services/<type>/<id>`: the two ids, nothing else. */
+const SERVICE_PATH = /^\/dashboard\/project\/([\w.-]{1,128})\/environment\/([\w.-]{1,128})\/services\//;
+function placeOf(job) {
+    const path = job.servicePath && typeof job.servicePath === 'object' ? shape_text(job.servicePath, 'href') : undefined;
+    const match = path ? SERVICE_PATH.exec(path) : null;
+    return match ? { projectId: match[1], environmentId: match[2] } : {};
+}
 function toRow(value) {
     const row = object(value, 'a deployment row');
     return {
@@ -40305,7 +40406,8 @@ function queueList(client) {
             title: shape_text(data, 'titleLog'),
             description: shape_text(data, 'descriptionLog'),
             timestamp: typeof job.timestamp === 'number' ? job.timestamp : 0,
-            processedOn: typeof job.processedOn === 'number' ? job.processedOn : undefined
+            processedOn: typeof job.processedOn === 'number' ? job.processedOn : undefined,
+            ...placeOf(job)
         };
     }));
 }
@@ -40373,6 +40475,15 @@ function maskAll(value, depth = 0) {
 function learnSecrets(client, spec, id) {
     return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => maskAll(value));
 }
+/** The service's domains (application and compose): host, scheme and path only. */
+function readDomains(client, spec, id, graceMs) {
+    if (!spec.domainList)
+        throw new Error(`${spec.router} has no domains`);
+    return client.query(spec.domainList, { [spec.idKey]: id }, (value) => array(value, 'domains').map((entry) => {
+        const row = object(entry, 'a domain');
+        return { host: requiredText(row, 'host', 'a domain'), https: row.https === true, path: shape_text(row, 'path'), enabled: row.enabled !== false };
+    }), { graceMs });
+}
 /** Only the status: what is followed after a database deploy whose answer was cut. */
 function readStatus(client, spec, id) {
     return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => shape_text(object(value, `a ${spec.router}`), spec.statusKey));
@@ -40397,27 +40508,6 @@ async function runOperation(client, call) {
         }
     }, { timeoutMs: call.timeoutMs });
 }
-
-;// CONCATENATED MODULE: ./src/outcome.ts
-/** Every value of the `status` output (action.yml and the README list them). */
-const STATUSES = (/* unused pure expression or super */ null && (['done', 'error', 'cancelled', 'timeout', 'lost', 'unknown', 'queued', 'idle', 'cancelled-by-runner', 'failed']));
-/**
- * Dokploy may have acted on the request, and nothing the step can read proves whether or how: status
- * `unknown`. Re-running the step would repeat the operation, so the message says what to check instead.
- */
-class UnknownOutcome extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'UnknownOutcome';
-    }
-}
-const newOutcome = (resource, operation, startedAt = Date.now()) => ({
-    resource,
-    operation,
-    status: 'failed',
-    ok: false,
-    startedAt
-});
 
 ;// CONCATENATED MODULE: ./src/lookup.ts
 
@@ -40444,93 +40534,480 @@ function matchByName(items, wanted, nameOf) {
     // several case-insensitive matches are returned so the caller reports the ambiguity
     return folded;
 }
-function services(holder, resource) {
-    const spec = SPECS[resource];
-    const list = holder[spec.listKey];
-    if (!Array.isArray(list))
-        return [];
-    return list.map((entry) => {
-        const row = object(entry, `a ${resource} entry`);
-        return { id: shape_text(row, spec.idKey) ?? '', name: shape_text(row, 'name'), appName: shape_text(row, 'appName') };
+function services(holder, kinds) {
+    return kinds.flatMap((resource) => {
+        const spec = SPECS[resource];
+        const list = holder[spec.listKey];
+        if (!Array.isArray(list))
+            return [];
+        return list.map((entry) => {
+            const row = object(entry, `a ${resource} entry`);
+            return { resource, id: shape_text(row, spec.idKey) ?? '', name: shape_text(row, 'name'), appName: shape_text(row, 'appName') };
+        });
     });
 }
-function environments(value, resource) {
+function environments(value, kinds) {
     return array(value, 'environments').map((entry) => {
         const env = object(entry, 'an environment');
         return {
             environmentId: shape_text(env, 'environmentId'),
             name: shape_text(env, 'name') ?? '',
             isDefault: env.isDefault === true,
-            services: services(env, resource)
+            services: services(env, kinds)
         };
     });
 }
-function readProjects(client, resource) {
+function readProjects(client, kinds) {
     return client.query('project.all', undefined, (value) => array(value, 'projects').map((entry) => {
         const project = object(entry, 'a project');
         return {
             projectId: shape_text(project, 'projectId') ?? '',
             name: shape_text(project, 'name') ?? '',
-            environments: 'environments' in project ? environments(project.environments, resource) : undefined,
-            services: services(project, resource)
+            environments: 'environments' in project ? environments(project.environments, kinds) : undefined,
+            services: services(project, kinds)
         };
     }));
 }
+/** One name, one kind: the lookup of a single service. */
 async function locate(client, resource, target, warn) {
-    const projects = await readProjects(client, resource);
-    const projectMatches = matchByName(projects, target.project, (p) => p.name);
+    const [found] = await locateAll(client, resource, { ...target, names: [target.name] }, warn);
+    return found;
+}
+/**
+ * Every name of the query, in the order given (or every service for `*`), resolved before anything is
+ * sent: a name that leads to no single service fails the whole lookup.
+ */
+async function locateAll(client, resource, query, warn) {
+    const kinds = kindsOf(resource);
+    const projects = await readProjects(client, kinds);
+    const projectMatches = matchByName(projects, query.project, (p) => p.name);
     if (projectMatches.length === 0) {
-        throw new LookupError(`No project named "${target.project}" is visible to this key. Projects: ${listed(projects.map((p) => p.name))}.`);
+        throw new LookupError(`No project named "${query.project}" is visible to this key. Projects: ${listed(projects.map((p) => p.name))}.`);
     }
     if (projectMatches.length > 1) {
-        throw new LookupError(`Several projects are named "${target.project}" (${projectMatches.map((p) => p.projectId).join(', ')}): use the id input instead.`);
+        throw new LookupError(`Several projects are named "${query.project}" (${projectMatches.map((p) => p.projectId).join(', ')}): use the id input instead.`);
     }
     const project = projectMatches[0];
+    let scope;
+    let environment = query.environment;
     if (!project.environments) {
-        if (target.environment)
-            warn(`This Dokploy has no environments; ignoring environment "${target.environment}".`);
-        return pick(project, [{ name: '', isDefault: true, services: project.services }], resource, target);
+        if (environment)
+            warn(`This Dokploy has no environments; ignoring environment "${environment}".`);
+        environment = undefined;
+        scope = [{ name: '', isDefault: true, services: project.services }];
     }
-    let scope = project.environments;
-    if (target.environment) {
-        scope = matchByName(project.environments, target.environment, (e) => e.name);
-        if (scope.length !== 1) {
-            throw new LookupError(`Project "${project.name}" has no single environment named "${target.environment}". Environments: ${listed(project.environments.map((e) => e.name))}.`);
+    else {
+        scope = project.environments;
+        if (environment) {
+            scope = matchByName(project.environments, environment, (e) => e.name);
+            if (scope.length !== 1) {
+                throw new LookupError(`Project "${project.name}" has no single environment named "${environment}". Environments: ${listed(project.environments.map((e) => e.name))}.`);
+            }
+        }
+        // v0.29+ lists databases by id only: their names (and every appName) come from environment.byProjectId.
+        if (scope.some((env) => env.services.some((s) => s.name === undefined))) {
+            const detailed = await client.query('environment.byProjectId', { projectId: project.projectId }, (value) => environments(value, kinds));
+            const wanted = new Set(scope.map((e) => e.environmentId));
+            scope = detailed.filter((e) => wanted.has(e.environmentId));
         }
     }
-    // v0.29+ lists databases by id only: their names (and every appName) come from environment.byProjectId.
-    if (scope.some((env) => env.services.some((s) => s.name === undefined))) {
-        const detailed = await client.query('environment.byProjectId', { projectId: project.projectId }, (value) => environments(value, resource));
-        const wanted = new Set(scope.map((e) => e.environmentId));
-        scope = detailed.filter((e) => wanted.has(e.environmentId));
-    }
-    return pick(project, scope, resource, target);
-}
-function pick(project, scope, resource, target) {
+    const where = environment ? `environment "${scope[0]?.name}" of project "${project.name}"` : `project "${project.name}"`;
     const candidates = scope.flatMap((env) => env.services.map((service) => ({ env, service })));
-    const found = matchByName(candidates, target.name, (c) => c.service.name);
-    const where = target.environment ? `environment "${scope[0]?.name}" of project "${project.name}"` : `project "${project.name}"`;
-    if (found.length === 0) {
-        const names = candidates.map((c) => (scope.length > 1 ? `${c.service.name} (${c.env.name})` : `${c.service.name}`));
-        throw new LookupError(`No ${resource} named "${target.name}" in ${where}. ${capitalise(resource)} services there: ${listed(names)}.`);
+    const found = query.names === '*'
+        ? every(candidates, resource, where)
+        : query.names.map((name) => pick(candidates, scope.length > 1, resource, name, where, project.name));
+    const seen = new Map();
+    for (const { service } of found) {
+        const before = seen.get(service.id);
+        if (before !== undefined)
+            throw new LookupError(`"${before}" and "${service.name}" name the same ${service.resource} (${service.id}): give it once.`);
+        seen.set(service.id, service.name ?? service.id);
     }
-    if (found.length > 1) {
-        const environments = new Set(found.map((c) => c.env.name));
-        throw new LookupError(environments.size > 1
-            ? `${capitalise(resource)} "${target.name}" exists in several environments of project "${project.name}": ${listed([...environments])}. Set the environment input; nothing was deployed.`
-            : `Several ${resource} services in ${where} match "${target.name}": ${listed(found.map((c) => `${c.service.name} (${c.service.id})`))}. Use the exact name or the id input; nothing was deployed.`);
-    }
-    const { env, service } = found[0];
-    return {
+    return found.map(({ env, service }) => ({
+        resource: service.resource,
         id: service.id,
-        name: service.name ?? target.name,
+        name: service.name,
         appName: service.appName,
         projectId: project.projectId,
         environmentId: env.environmentId,
         environmentName: env.name || undefined
-    };
+    }));
+}
+function every(candidates, resource, where) {
+    if (candidates.length === 0)
+        throw new LookupError(`name is "*", but there is no ${resource} in ${where}; nothing was sent.`);
+    return candidates;
+}
+function pick(candidates, severalEnvironments, resource, name, where, project) {
+    const found = matchByName(candidates, name, (c) => c.service.name);
+    // with several kinds (resource: database) each service says which it is
+    const kind = (c) => (resource === 'database' ? `${c.service.resource}, ` : '');
+    if (found.length === 0) {
+        const names = candidates.map((c) => (severalEnvironments || kind(c) ? `${c.service.name} (${kind(c)}${c.env.name})`.replace(/, \)$/, ')') : `${c.service.name}`));
+        throw new LookupError(`No ${resource} named "${name}" in ${where}. ${capitalise(resource)} services there: ${listed(names)}.`);
+    }
+    if (found.length > 1) {
+        const environments = new Set(found.map((c) => c.env.name));
+        throw new LookupError(environments.size > 1
+            ? `${capitalise(resource)} "${name}" exists in several environments of project "${project}": ${listed([...environments])}. Set the environment input; nothing was deployed.`
+            : `Several ${resource} services in ${where} match "${name}": ${listed(found.map((c) => `${c.service.name} (${kind(c)}${c.service.id})`))}. Use the exact name or the id input; nothing was deployed.`);
+    }
+    return found[0];
+}
+/**
+ * Where services given by id live, for the dashboard link and the environment's name: one project.all,
+ * read for ids and names only. Ids it does not list are left as they are.
+ */
+async function placeTargets(client, targets) {
+    const kinds = [...new Set(targets.map((t) => t.resource))];
+    const projects = await readProjects(client, kinds);
+    for (const project of projects) {
+        const places = project.environments?.map((env) => ({ env, services: env.services })) ?? [{ env: undefined, services: project.services }];
+        for (const { env, services } of places) {
+            for (const service of services) {
+                for (const target of targets) {
+                    if (target.id !== service.id || target.resource !== service.resource)
+                        continue;
+                    target.projectId ??= project.projectId;
+                    target.environmentId ??= env?.environmentId;
+                    target.environmentName ??= env?.name || undefined;
+                    target.name ??= service.name;
+                }
+            }
+        }
+    }
 }
 const capitalise = (word) => word.charAt(0).toUpperCase() + word.slice(1);
+
+;// CONCATENATED MODULE: ./src/outcome.ts
+/** Every value of the `status` output (action.yml and the README list them). */
+const STATUSES = (/* unused pure expression or super */ null && (['done', 'error', 'cancelled', 'timeout', 'lost', 'unknown', 'queued', 'idle', 'cancelled-by-runner', 'failed']));
+/**
+ * Dokploy may have acted on the request, and nothing the step can read proves whether or how: status
+ * `unknown`. Re-running the step would repeat the operation, so the message says what to check instead.
+ */
+class UnknownOutcome extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'UnknownOutcome';
+    }
+}
+const newOutcome = (resource, operation, startedAt = Date.now()) => ({
+    resource,
+    operation,
+    status: 'failed',
+    ok: false,
+    startedAt
+});
+
+;// CONCATENATED MODULE: ./src/failure.ts
+
+
+
+
+
+
+/** What an error that ended a target (or the whole step, before any target) means for its outcome. */
+function recordFailure(outcome, error, cancelled, deadline) {
+    outcome.ok = false;
+    if (cancelled) {
+        outcome.status = 'cancelled-by-runner';
+        outcome.message = 'The job was cancelled while the action waited: the outcome is unknown (Dokploy goes on with the operation).';
+    }
+    else if (error instanceof UnknownOutcome) {
+        outcome.status = 'unknown';
+        outcome.message = error.message;
+    }
+    else if (error instanceof InputError || error instanceof LookupError || error instanceof DokployError) {
+        outcome.message = error.message;
+        const pastDeadline = deadline !== undefined && Date.now() >= deadline;
+        if (error instanceof DokployError && error.failure === 'timeout' && pastDeadline) {
+            outcome.status = 'timeout';
+            // the request was still open: Dokploy was still at work, nothing says it failed
+            outcome.message = `${error.message} It was still running when the step stopped waiting; Dokploy may still finish it.`;
+        }
+    }
+    else {
+        outcome.message = `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+    }
+}
+/** Statuses whose failure message or log tail quotes the server (a build log, Dokploy's errorMessage, an error text). */
+const quotesServer = (outcome, error) => !!outcome.logTail || !!outcome.errorMessage || (error instanceof DokployError && error.failure === 'server-error');
+/**
+ * Server text may quote secrets the action never read (a build that prints a connection string, a 500
+ * that repeats a database password): learn the service's secrets before any of it is printed.
+ */
+async function learnBeforePrinting(outcome, client, error, log) {
+    if (outcome.ok || !client || !outcome.resourceId || !quotesServer(outcome, error))
+        return;
+    try {
+        await learnSecrets(client, SPECS[outcome.resource], outcome.resourceId);
+    }
+    catch (reason) {
+        log.debug(`service secrets not read: ${reason instanceof Error ? reason.message : String(reason)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/target.ts
+/** How the log and the summary name a service: its name, or its id when the name is unknown. */
+const serviceLabel = (name, id) => name || id || '';
+
+;// CONCATENATED MODULE: ./src/dashboard.ts
+
+/** The service in the Dokploy dashboard, its deployments tab after a followed deployment; the projects page when where it lives is unknown. */
+function dashboardUrl(baseUrl, outcome) {
+    const { projectId, environmentId, resourceId } = outcome;
+    if (!projectId || !resourceId)
+        return `${baseUrl}/dashboard/projects`;
+    const service = `services/${SPECS[outcome.resource].dashboardType}/${encodeURIComponent(resourceId)}`;
+    const env = environmentId ? `environment/${encodeURIComponent(environmentId)}/` : '';
+    const tab = outcome.deploymentId ? '?tab=deployments' : '';
+    return `${baseUrl}/dashboard/project/${encodeURIComponent(projectId)}/${env}${service}${tab}`;
+}
+
+;// CONCATENATED MODULE: ./src/report.ts
+
+
+
+
+
+
+const report_seconds = (ms) => Math.round(ms / 1000);
+const tookMs = (from) => (from.endedAt ?? Date.now()) - from.startedAt;
+const several = (step) => step.outcomes.length > 1;
+/** Several targets: done when every one succeeded, else the status of the first that did not. */
+function stepStatus(step) {
+    if (!several(step))
+        return step.outcomes[0]?.status ?? 'failed';
+    return step.outcomes.find((outcome) => !outcome.ok)?.status ?? 'done';
+}
+const stepOk = (step) => step.outcomes.length > 0 && step.outcomes.every((outcome) => outcome.ok);
+/** How a status reads: a timeout is a build still running, not a failed one. */
+const phrase = (status) => (status === 'timeout' ? 'still running when the step stopped waiting' : status);
+const icon = (ok, status) => (ok ? '✅' : status === 'timeout' ? '⏳' : '❌');
+/** The resource and operation shown: as written when the step failed before it had a target. */
+const shown = (outcome) => outcome.asWritten ?? outcome;
+const labelOf = (outcome) => serviceLabel(outcome.name, outcome.resourceId);
+/** One object per target, in order: the `results` output. */
+function results(step) {
+    return step.outcomes
+        .filter((outcome) => !outcome.asWritten)
+        .map((outcome) => ({
+        resource: outcome.resource,
+        id: outcome.resourceId ?? '',
+        name: outcome.name ?? '',
+        environment: outcome.environmentName ?? '',
+        status: outcome.status,
+        'deployment-id': outcome.deploymentId ?? '',
+        url: outcome.url ?? '',
+        duration: report_seconds(tookMs(outcome))
+    }));
+}
+/** A file the runner handed the step (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) that could not be written. */
+class RunnerFileError extends Error {
+    constructor(variable, what, cause) {
+        const reason = inline(cause instanceof Error ? cause.message : String(cause)).replace(/\.+$/, '');
+        super(`Could not write ${what} to the file ${variable} names: ${reason}.`);
+        this.name = 'RunnerFileError';
+    }
+}
+/**
+ * Throws RunnerFileError: @actions/core throws when GITHUB_OUTPUT points to a missing or unwritable file.
+ * With several targets, resource-id, deployment-id, log-url and url hold one line per target, in order.
+ */
+function writeOutputs(step) {
+    const each = (value) => step.outcomes.map((outcome) => value(outcome) ?? '').join('\n');
+    try {
+        setOutput(Output.status, stepStatus(step));
+        setOutput(Output.deploymentId, each((o) => o.deploymentId));
+        setOutput(Output.resourceId, each((o) => o.resourceId));
+        setOutput(Output.duration, String(report_seconds(tookMs(step))));
+        setOutput(Output.logUrl, each((o) => o.dashboardUrl));
+        setOutput(Output.url, each((o) => o.url));
+        setOutput(Output.results, JSON.stringify(results(step)));
+    }
+    catch (error) {
+        throw new RunnerFileError('GITHUB_OUTPUT', "the step's outputs", error);
+    }
+}
+/** HTML-escapes, and turns Markdown's active characters into entities so nothing from the server renders as a link or a table. */
+function report_escape(text) {
+    return text.replace(/[&<>"'`[\]()*_|\\!#~]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+/** For free text from the server (messages, logs), which may quote a secret: redacted, then escaped. */
+const escapeText = (text) => report_escape(redact(text));
+/** The heading names the operation, the service(s) and how it ended. */
+function heading(step) {
+    const status = stepStatus(step);
+    const first = step.outcomes[0];
+    const operation = several(step) ? step.operation : shown(first).operation;
+    const labels = step.outcomes.map(labelOf).filter(Boolean);
+    const who = labels.length === 0 ? '' : labels.length <= 5 ? labels.join(', ') : `${labels.length} services`;
+    return `${icon(stepOk(step), status)} Dokploy ${report_escape(operation)}${who ? ` of ${report_escape(who)}` : ''}: ${report_escape(phrase(status))}`;
+}
+function summaryHtml(step) {
+    const parts = [`<h2>${heading(step)}</h2>`];
+    if (several(step))
+        parts.push(...severalTargets(step));
+    else
+        parts.push(...oneTarget(step, step.outcomes[0]));
+    return parts.join('\n');
+}
+function oneTarget(step, outcome) {
+    const duration = tookMs(step);
+    const { resource, operation } = shown(outcome);
+    const rows = [
+        ['Resource', `${report_escape(resource)}${outcome.name ? ` <code>${report_escape(outcome.name)}</code>` : ''}`],
+        ['Resource ID', outcome.resourceId ? `<code>${report_escape(outcome.resourceId)}</code>` : '—'],
+        ['Operation', report_escape(operation)]
+    ];
+    if (step.title)
+        rows.push(['Title', escapeText(step.title)]);
+    rows.push(['Status', `<b>${report_escape(outcome.status)}</b>${outcome.status === 'timeout' ? ` (${phrase(outcome.status)})` : ''}`]);
+    if (outcome.environmentName)
+        rows.push(['Environment', report_escape(outcome.environmentName)]);
+    if (outcome.deploymentId)
+        rows.push(['Deployment', `<code>${report_escape(outcome.deploymentId)}</code>${outcome.matchedBy ? ` (matched by ${report_escape(outcome.matchedBy)})` : ''}`]);
+    if (outcome.buildMs !== undefined) {
+        rows.push(['Queued', formatDuration(Math.max(0, duration - outcome.buildMs))]);
+        rows.push(['Build', formatDuration(outcome.buildMs)]);
+    }
+    rows.push(['Duration', formatDuration(duration)]);
+    if (outcome.dashboardUrl)
+        rows.push(['Dashboard', `<a href="${report_escape(outcome.dashboardUrl)}">open in Dokploy</a>`]);
+    if (outcome.url)
+        rows.push(['URL', `<a href="${report_escape(outcome.url)}">${report_escape(outcome.url)}</a>`]);
+    return [`<table>${rows.map(([k, v]) => `<tr><th align="left">${k}</th><td>${v}</td></tr>`).join('')}</table>`, ...failureParts(outcome)];
+}
+/** One row per target, then what went wrong with each that failed. */
+function severalTargets(step) {
+    const head = ['Service', 'Resource', 'Environment', 'Status', 'Deployment', 'Duration', 'Links'];
+    const rows = step.outcomes.map((outcome) => {
+        const links = [
+            outcome.dashboardUrl ? `<a href="${report_escape(outcome.dashboardUrl)}">Dokploy</a>` : '',
+            outcome.url ? `<a href="${report_escape(outcome.url)}">${report_escape(outcome.url)}</a>` : ''
+        ].filter(Boolean);
+        return [
+            `${icon(outcome.ok, outcome.status)} <code>${report_escape(labelOf(outcome))}</code>`,
+            report_escape(outcome.resource),
+            report_escape(outcome.environmentName ?? '—'),
+            `<b>${report_escape(outcome.status)}</b>`,
+            outcome.deploymentId ? `<code>${report_escape(outcome.deploymentId)}</code>` : '—',
+            formatDuration(tookMs(outcome)),
+            links.join(' · ') || '—'
+        ];
+    });
+    const table = `<table><tr>${head.map((h) => `<th align="left">${h}</th>`).join('')}</tr>${rows.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`;
+    const parts = [table, `<p>${step.title ? `Title: ${escapeText(step.title)} · ` : ''}Duration: ${formatDuration(tookMs(step))}</p>`];
+    for (const outcome of step.outcomes.filter((o) => !o.ok)) {
+        parts.push(`<h3>${icon(false, outcome.status)} ${report_escape(labelOf(outcome))}: ${report_escape(phrase(outcome.status))}</h3>`, ...failureParts(outcome));
+    }
+    return parts;
+}
+/** Our message, Dokploy's own and the end of the build log, for a target that did not succeed. */
+function failureParts(outcome) {
+    const parts = [];
+    if (!outcome.ok && outcome.message)
+        parts.push(`<p>${escapeText(outcome.message)}</p>`);
+    if (outcome.errorMessage)
+        parts.push(`<p><b>Dokploy says:</b> ${escapeText(outcome.errorMessage)}</p>`);
+    // redacted before and after stripping: a secret may hold a control character, or be split by a colour code
+    const tail = outcome.logTail ? plainText(redact(outcome.logTail)).trimEnd() : '';
+    if (tail.trim())
+        parts.push(logTailBlock(tail));
+    return parts;
+}
+/**
+ * ESC sequences a terminal interprets: CSI (colours, cursor moves), OSC (titles, hyperlinks; ended by
+ * BEL or ESC \\), the other two-character escapes, and CSI in its one-byte C1 form.
+ */
+// eslint-disable-next-line no-control-regex -- escape sequences are what is being removed
+const TERMINAL_ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-_]|\u009b[0-?]*[ -/]*[@-~]/g;
+/** Every other control character but tab and newline. */
+// eslint-disable-next-line no-control-regex -- control characters are what is being removed
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+/** Log text as plain lines: colours and other terminal escapes removed, a carriage return (progress output) starts a line. */
+function plainText(text) {
+    return text.replace(/\r\n?/g, '\n').replace(TERMINAL_ESCAPES, '').replace(CONTROL_CHARACTERS, '');
+}
+/**
+ * The log tail inside <details>, verbatim whatever it holds. Under CommonMark a blank line ends the
+ * HTML block that <details> opens, and the rest would render as Markdown; so <pre> starts its own
+ * block after a blank line: an HTML block opened by <pre> runs to the line that holds </pre>
+ * (or </script>, </style>, </textarea>), blank lines included, and the escaped text holds none of those.
+ */
+function logTailBlock(tail) {
+    const lines = tail.split('\n').length;
+    return [`<details><summary>Last ${lines} lines of the build log</summary>`, '', '<pre>', escapeText(tail), '</pre>', '', '</details>'].join('\n');
+}
+/** Throws RunnerFileError when GITHUB_STEP_SUMMARY points to a missing or unwritable file. */
+async function writeSummary(step) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    try {
+        await summary.addRaw(summaryHtml(step), true).write();
+    }
+    catch (error) {
+        throw new RunnerFileError('GITHUB_STEP_SUMMARY', 'the job summary', error);
+    }
+}
+/** Outputs and job summary; what could not be written comes back as messages that fail the step. */
+async function writeRunnerFiles(step) {
+    const problems = [];
+    const ended = ` Dokploy ${inline(step.operation)} itself ended "${stepStatus(step)}".`;
+    for (const write of [() => writeOutputs(step), () => writeSummary(step)]) {
+        try {
+            await write();
+        }
+        catch (error) {
+            problems.push(`${error instanceof Error ? error.message : String(error)}${ended}`);
+        }
+    }
+    return problems;
+}
+/** The build log tail and Dokploy's errorMessage of each target, in a collapsed group, behind a gutter. */
+function printFailureDetails(step, log) {
+    for (const outcome of step.outcomes) {
+        if (!outcome.errorMessage && !outcome.logTail)
+            continue;
+        const body = [
+            outcome.errorMessage ? `Dokploy's error message:\n${gutter(redact(outcome.errorMessage))}` : '',
+            outcome.logTail ? `Last lines of the build log:\n${gutter(redact(outcome.logTail))}` : ''
+        ]
+            .filter(Boolean)
+            .join('\n\n');
+        log.group(several(step) ? `[${inline(labelOf(outcome))}] ${detailsTitle(outcome)}` : detailsTitle(outcome), body);
+    }
+}
+/** The annotations that fail the step: one per target that did not end as expected, each with a title. */
+function failureAnnotations(step) {
+    return step.outcomes
+        .filter((outcome) => !outcome.ok)
+        .map((outcome) => {
+        const { operation } = shown(outcome);
+        const label = labelOf(outcome);
+        const base = outcome.message ?? `Dokploy ${operation} ended ${outcome.status}.`;
+        const text = outcome.errorMessage ? `${base} Dokploy says: ${outcome.errorMessage}` : base;
+        // one line: server text inside an annotation cannot start a workflow command
+        return {
+            title: inline(redact(`Dokploy ${operation}${label ? ` of ${label}` : ''}: ${phrase(outcome.status)}`)),
+            message: inline(redact(several(step) ? `${label}: ${text}` : text))
+        };
+    });
+}
+/** Named after what happened: a build that timed out or was cancelled did not fail. */
+function detailsTitle(outcome) {
+    const deployment = outcome.deploymentId ? `deployment ${outcome.deploymentId}` : 'the deployment';
+    const Deployment = deployment[0].toUpperCase() + deployment.slice(1);
+    switch (outcome.status) {
+        case 'timeout':
+            return `${Deployment}: still running when the step stopped waiting`;
+        case 'cancelled':
+            return `${Deployment} was cancelled`;
+        default:
+            return `Why ${deployment} failed`;
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/rollout.ts
 
@@ -40628,6 +41105,8 @@ function observeQueue(ticket, jobs) {
         return undefined;
     const now = seen(job);
     ticket.job = now;
+    if (job.projectId && job.environmentId)
+        ticket.place = { projectId: job.projectId, environmentId: job.environmentId };
     ticket.floor = job.timestamp;
     if (job.state === 'active' && job.processedOn !== undefined)
         ticket.startedOn = job.processedOn;
@@ -40965,7 +41444,7 @@ const markDescription = (description, reference = (0,external_node_crypto_.rando
  * An application or compose deploy/redeploy: Dokploy queues it and answers at once.
  * Snapshot the rows, send it once, then follow the row it creates to the end.
  */
-async function runQueued(ctx, settings, outcome) {
+async function runQueued(ctx, settings, outcome, onProgress) {
     const { client, log } = ctx;
     const marker = markDescription(settings.description);
     const baseline = {};
@@ -40973,6 +41452,7 @@ async function runQueued(ctx, settings, outcome) {
         baseline.rowIds = new Set((await listDeployments(client, ctx.spec, ctx.serviceId)).map((row) => row.deploymentId));
     const ticket = newTicket(ctx.serviceId, marker);
     const accepted = await sendOnce(ctx, settings, baseline, ticket);
+    onProgress?.('accepted');
     if (!settings.wait) {
         outcome.status = 'queued';
         outcome.ok = true;
@@ -40983,11 +41463,15 @@ async function runQueued(ctx, settings, outcome) {
     const jobs = accepted.jobs ?? (accepted.queueSupported === false ? undefined : await optionalQueue(client));
     if (jobs)
         observeQueue(ticket, jobs);
+    place(outcome, ticket);
     const result = await followDeployment(ctx, baseline, ticket, jobs !== undefined, jobs, (found) => {
         // set at once, so a later failure or a cancellation still reports it
         outcome.deploymentId = found.row.deploymentId;
         outcome.matchedBy = found.by;
+        place(outcome, ticket);
+        onProgress?.('building');
     });
+    place(outcome, ticket);
     outcome.status = result.status;
     outcome.ok = result.status === 'done';
     outcome.deploymentId = result.row?.deploymentId ?? outcome.deploymentId;
@@ -41001,6 +41485,13 @@ async function runQueued(ctx, settings, outcome) {
     else {
         log.info(result.detail);
     }
+}
+/** A service given by id: our queue job's dashboard link tells where it lives, without reading its secrets. */
+function place(outcome, ticket) {
+    if (!ticket.place || outcome.projectId)
+        return;
+    outcome.projectId = ticket.place.projectId;
+    outcome.environmentId = ticket.place.environmentId;
 }
 async function optionalQueue(client) {
     try {
@@ -41021,7 +41512,7 @@ async function sendOnce(ctx, settings, baseline, ticket) {
     const { client, log } = ctx;
     const now = ctx.now ?? Date.now;
     const call = {
-        resource: settings.resource,
+        resource: ctx.spec.router,
         operation: settings.operation,
         id: ctx.serviceId,
         mode: 'queued',
@@ -41101,33 +41592,22 @@ async function followStatus(ctx, expected) {
 
 
 
-
-/** inputs → target → changes → operation → result, recorded in `outcome` as it goes. */
-async function execute(settings, context, outcome) {
-    const spec = SPECS[settings.resource];
+/** target → changes → operation → result, recorded in `outcome` as it goes. */
+async function execute(settings, target, context, outcome) {
+    const spec = SPECS[target.resource];
     const mode = spec.operations[settings.operation];
     if (!mode)
-        throw new Error(`${settings.resource} has no ${settings.operation}`);
+        throw new Error(`${target.resource} has no ${settings.operation}`);
     const { client, log } = context;
-    let appName;
-    if ('id' in settings.target) {
-        outcome.resourceId = settings.target.id;
-    }
-    else {
-        const found = await locate(client, settings.resource, settings.target, log.warning);
-        Object.assign(outcome, {
-            resourceId: found.id,
-            name: found.name,
-            projectId: found.projectId,
-            environmentId: found.environmentId,
-            environmentName: found.environmentName
-        });
-        appName = found.appName;
-        // names come from the server: kept on one line, so none can start a workflow command
-        const where = found.environmentName ? ` in ${inline(found.environmentName)}` : '';
-        log.info(`Found ${settings.resource} "${inline(found.name)}"${where}: id ${inline(found.id)}.`);
-    }
-    const serviceId = outcome.resourceId;
+    Object.assign(outcome, {
+        resourceId: target.id,
+        name: target.name,
+        projectId: target.projectId,
+        environmentId: target.environmentId,
+        environmentName: target.environmentName
+    });
+    let appName = target.appName;
+    const serviceId = target.id;
     const ctx = { ...context, spec, serviceId };
     // .one carries every secret of the service: read it only when something needs it
     const needsDetails = settings.env !== undefined || settings.image !== undefined || (needsAppName(settings.operation) && !appName);
@@ -41140,15 +41620,15 @@ async function execute(settings, context, outcome) {
         appName ??= details.appName;
     }
     if (settings.env)
-        await applyEnv(client, settings.resource, serviceId, details, settings.env, log);
+        await applyEnv(client, target.resource, serviceId, details, settings.env, log);
     if (settings.image)
         await applyImage(client, serviceId, details, settings.image, log);
     if (mode === 'queued')
-        return runQueued(ctx, settings, outcome);
+        return runQueued(ctx, settings, outcome, context.onProgress);
     const label = `${spec.router}.${settings.operation}`;
     const expected = statusAfter(settings.operation);
     const call = {
-        resource: settings.resource,
+        resource: target.resource,
         operation: settings.operation,
         id: serviceId,
         mode,
@@ -41157,6 +41637,11 @@ async function execute(settings, context, outcome) {
         timeoutMs: mode === 'sync-long' ? Math.max(settings.requestTimeoutMs, context.deadline - Date.now()) : undefined
     };
     let answered;
+    // a database deploy builds while its request is open
+    if (mode === 'sync-long') {
+        context.onProgress?.('accepted');
+        context.onProgress?.('building');
+    }
     try {
         answered = await sendSync(ctx, call, settings.retries);
     }
@@ -41171,7 +41656,7 @@ async function execute(settings, context, outcome) {
         outcome.ok = true;
         // Dokploy's stop logs a failure to scale the service down and answers 200 all the same (API.md §10)
         const caveat = settings.operation === 'stop' ? ' (Dokploy does not report a stop that failed: it answers success all the same)' : '';
-        log.info(`${label}: Dokploy accepted it; the ${settings.resource} is now ${expected}${caveat}.`);
+        log.info(`${label}: Dokploy accepted it; the ${target.resource} is now ${expected}${caveat}.`);
         return;
     }
     const followed = await followStatus(ctx, expected);
@@ -41210,155 +41695,343 @@ async function sendSync(ctx, call, retries) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/report.ts
+;// CONCATENATED MODULE: ./src/service-url.ts
 
-
-
-
-
-/** Outputs, the job summary and the failure details. Every server string is escaped and redacted. */
-function dashboardUrl(baseUrl, outcome) {
-    const { projectId, environmentId, resourceId } = outcome;
-    if (!projectId || !resourceId)
-        return `${baseUrl}/dashboard/projects`;
-    const service = `services/${SPECS[outcome.resource].dashboardType}/${encodeURIComponent(resourceId)}`;
-    const env = environmentId ? `environment/${encodeURIComponent(environmentId)}/` : '';
-    const tab = outcome.deploymentId ? '?tab=deployments' : '';
-    return `${baseUrl}/dashboard/project/${encodeURIComponent(projectId)}/${env}${service}${tab}`;
-}
-const report_seconds = (ms) => String(Math.round(ms / 1000));
-/** A file the runner handed the step (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) that could not be written. */
-class RunnerFileError extends Error {
-    constructor(variable, what, cause) {
-        const reason = inline(cause instanceof Error ? cause.message : String(cause)).replace(/\.+$/, '');
-        super(`Could not write ${what} to the file ${variable} names: ${reason}.`);
-        this.name = 'RunnerFileError';
-    }
-}
-/** Throws RunnerFileError: @actions/core throws when GITHUB_OUTPUT points to a missing or unwritable file. */
-function writeOutputs(outcome) {
-    try {
-        setOutput(Output.status, outcome.status);
-        setOutput(Output.deploymentId, outcome.deploymentId ?? '');
-        setOutput(Output.resourceId, outcome.resourceId ?? '');
-        setOutput(Output.duration, report_seconds((outcome.endedAt ?? Date.now()) - outcome.startedAt));
-        setOutput(Output.logUrl, outcome.dashboardUrl ?? '');
-    }
-    catch (error) {
-        throw new RunnerFileError('GITHUB_OUTPUT', "the step's outputs", error);
-    }
-}
-/** HTML-escapes, and turns Markdown's active characters into entities so nothing from the server renders as a link or a table. */
-function report_escape(text) {
-    return text.replace(/[&<>"'`[\]()*_|\\!#~]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-/** For free text from the server (messages, logs), which may quote a secret: redacted, then escaped. */
-const escapeText = (text) => report_escape(redact(text));
-function summaryHtml(outcome) {
-    const duration = (outcome.endedAt ?? Date.now()) - outcome.startedAt;
-    const icon = outcome.ok ? '✅' : '❌';
-    const rows = [
-        ['Resource', `${report_escape(outcome.resource)}${outcome.name ? ` <code>${report_escape(outcome.name)}</code>` : ''}`],
-        ['Resource ID', outcome.resourceId ? `<code>${report_escape(outcome.resourceId)}</code>` : '—'],
-        ['Operation', report_escape(outcome.operation)],
-        ['Status', `<b>${report_escape(outcome.status)}</b>`]
-    ];
-    if (outcome.environmentName)
-        rows.push(['Environment', report_escape(outcome.environmentName)]);
-    if (outcome.deploymentId)
-        rows.push(['Deployment', `<code>${report_escape(outcome.deploymentId)}</code>${outcome.matchedBy ? ` (matched by ${report_escape(outcome.matchedBy)})` : ''}`]);
-    if (outcome.buildMs !== undefined) {
-        rows.push(['Queued', formatDuration(Math.max(0, duration - outcome.buildMs))]);
-        rows.push(['Build', formatDuration(outcome.buildMs)]);
-    }
-    rows.push(['Duration', formatDuration(duration)]);
-    if (outcome.dashboardUrl)
-        rows.push(['Dashboard', `<a href="${report_escape(outcome.dashboardUrl)}">open in Dokploy</a>`]);
-    const parts = [
-        `<h2>${icon} Dokploy ${report_escape(outcome.operation)}: ${report_escape(outcome.status)}</h2>`,
-        `<table>${rows.map(([k, v]) => `<tr><th align="left">${k}</th><td>${v}</td></tr>`).join('')}</table>`
-    ];
-    if (!outcome.ok && outcome.message)
-        parts.push(`<p>${escapeText(outcome.message)}</p>`);
-    if (outcome.errorMessage)
-        parts.push(`<p><b>Dokploy says:</b> ${escapeText(outcome.errorMessage)}</p>`);
-    // redacted before and after stripping: a secret may hold a control character, or be split by a colour code
-    const tail = outcome.logTail ? plainText(redact(outcome.logTail)).trimEnd() : '';
-    if (tail.trim())
-        parts.push(logTailBlock(tail));
-    return parts.join('\n');
-}
+/** A host name as a URL carries it: no scheme, path, credentials, query or white space. */
+const HOST = /^[^\s/\\?#@]+$/;
 /**
- * ESC sequences a terminal interprets: CSI (colours, cursor moves), OSC (titles, hyperlinks; ended by
- * BEL or ESC \\), the other two-character escapes, and CSI in its one-byte C1 form.
+ * The public URL of an application or compose service (the `url` output): its first https domain, else
+ * its first domain, as `scheme://host` plus its path. Disabled domains are not served and are skipped;
+ * a host that is not a host name (server text) gives no URL rather than a wrong one.
  */
-// eslint-disable-next-line no-control-regex -- escape sequences are what is being removed
-const TERMINAL_ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-_]|\u009b[0-?]*[ -/]*[@-~]/g;
-/** Every other control character but tab and newline. */
-// eslint-disable-next-line no-control-regex -- control characters are what is being removed
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-/** Log text as plain lines: colours and other terminal escapes removed, a carriage return (progress output) starts a line. */
-function plainText(text) {
-    return text.replace(/\r\n?/g, '\n').replace(TERMINAL_ESCAPES, '').replace(CONTROL_CHARACTERS, '');
-}
-/**
- * The log tail inside <details>, verbatim whatever it holds. Under CommonMark a blank line ends the
- * HTML block that <details> opens, and the rest would render as Markdown; so <pre> starts its own
- * block after a blank line: an HTML block opened by <pre> runs to the line that holds </pre>
- * (or </script>, </style>, </textarea>), blank lines included, and the escaped text holds none of those.
- */
-function logTailBlock(tail) {
-    const lines = tail.split('\n').length;
-    return [`<details><summary>Last ${lines} lines of the build log</summary>`, '', '<pre>', escapeText(tail), '</pre>', '', '</details>'].join('\n');
-}
-/** Throws RunnerFileError when GITHUB_STEP_SUMMARY points to a missing or unwritable file. */
-async function writeSummary(outcome) {
-    if (!process.env.GITHUB_STEP_SUMMARY)
-        return;
+function serviceUrl(domains) {
+    const served = domains.filter((domain) => domain.enabled);
+    const chosen = served.find((domain) => domain.https) ?? served[0];
+    if (!chosen || !HOST.test(chosen.host))
+        return undefined;
+    let origin;
     try {
-        await summary.addRaw(summaryHtml(outcome), true).write();
+        origin = new URL(`${chosen.https ? 'https' : 'http'}://${chosen.host}`);
     }
-    catch (error) {
-        throw new RunnerFileError('GITHUB_STEP_SUMMARY', 'the job summary', error);
+    catch {
+        return undefined;
     }
+    if (origin.pathname !== '/' || origin.search || origin.hash)
+        return undefined;
+    const raw = chosen.path?.trim() ?? '';
+    // the URL parser encodes what a path may not hold; a query or fragment in it is not part of the path
+    const path = raw === '' || raw === '/' ? '' : new URL(raw.startsWith('/') ? raw : `/${raw}`, origin).pathname;
+    return `${origin.origin}${path}`;
 }
-/** Outputs and job summary; what could not be written comes back as messages that fail the step. */
-async function writeRunnerFiles(outcome) {
-    const problems = [];
-    const ended = ` Dokploy ${outcome.operation} itself ended "${outcome.status}".`;
-    for (const write of [() => writeOutputs(outcome), () => writeSummary(outcome)]) {
+/** Reads the service's domains (host, scheme, path; no secret) and builds its URL. */
+async function readServiceUrl(client, spec, id, graceMs) {
+    return serviceUrl(await readDomains(client, spec, id, graceMs));
+}
+
+;// CONCATENATED MODULE: ./src/targets.ts
+
+
+
+
+
+
+
+
+
+
+/**
+ * The layer above `execute`: resolves every target before anything is sent, then runs them all at once
+ * (each triggered at once and followed to its end by the single-target `execute`; Dokploy's queue builds
+ * them one after the other), and completes each outcome for the report. One target's failure never stops
+ * the others. A single target takes exactly the single-target path.
+ */
+/** Time past wait-timeout given to the reads that complete a report (domains, where a service lives). */
+const REPORT_GRACE_MS = 5_000;
+/** Ids need no request; names cost one project.all (plus environment.byProjectId for database names), however many. */
+async function resolveTargets(client, settings, log) {
+    const { target, resource } = settings;
+    if ('ids' in target) {
+        if (resource === 'database')
+            throw new Error('resource database needs a lookup by name');
+        return target.ids.map((id) => ({ resource, id }));
+    }
+    const found = await locateAll(client, resource, target, log.warning);
+    for (const service of found) {
+        // names come from the server: kept on one line, so none can start a workflow command
+        const where = service.environmentName ? ` in ${inline(service.environmentName)}` : '';
+        log.info(`Found ${service.resource} "${inline(service.name ?? '')}"${where}: id ${inline(service.id)}.`);
+    }
+    return found;
+}
+/** What went wrong, without the server's words: its message could quote a secret the step never read. */
+const failureOf = (error) => error instanceof DokployError ? `${error.failure}${error.status ? `, HTTP ${error.status}` : ''}` : 'unexpected error';
+/** Runs `make` once, on first use, and hands every caller the same promise. */
+function once(make) {
+    let promise;
+    return () => (promise ??= make());
+}
+async function runTargets(settings, targets, context) {
+    const { client, baseUrl, github, signal } = context;
+    const several = targets.length > 1;
+    const unplaced = targets.filter((target) => !target.projectId);
+    // where services given by id live: for the dashboard link and the GitHub environment, never at a deploy's expense
+    const placed = once(async () => {
+        if (!unplaced.length)
+            return;
         try {
-            await write();
+            await placeTargets(client, unplaced);
         }
         catch (error) {
-            problems.push(`${error instanceof Error ? error.message : String(error)}${ended}`);
+            context.log.debug(`where the services live was not read (${failureOf(error)})`);
+        }
+    });
+    const runs = await Promise.all(targets.map(async (target) => {
+        const outcome = newOutcome(target.resource, settings.operation);
+        const label = serviceLabel(target.name, target.id);
+        const log = several ? prefixed(context.log, label) : context.log;
+        const spec = SPECS[target.resource];
+        const url = once(async () => {
+            if (!spec.domainList)
+                return undefined;
+            try {
+                return await readServiceUrl(client, spec, target.id, REPORT_GRACE_MS);
+            }
+            catch (error) {
+                log.info(`The service's domains could not be read (${failureOf(error)}): the url output stays empty.`);
+                return undefined;
+            }
+        });
+        const tracked = github?.track({
+            label,
+            resource: target.resource,
+            environment: async () => {
+                await placed();
+                return settings.github?.environment ?? target.environmentName ?? 'production';
+            },
+            links: async () => ({ environmentUrl: await url(), logUrl: dashboardUrl(baseUrl, { ...outcome, ...targets_placeOf(target, outcome) }) })
+        });
+        const onProgress = tracked && ((progress) => (progress === 'accepted' ? tracked.accepted() : tracked.building()));
+        const run = { target, outcome, log, url, tracked };
+        try {
+            await execute(settings, target, { ...context, log, onProgress }, outcome);
+        }
+        catch (error) {
+            run.failure = error;
+            recordFailure(outcome, error, signal?.aborted ?? false, context.deadline);
+        }
+        outcome.endedAt = Date.now();
+        return run;
+    }));
+    const cancelled = signal?.aborted ?? false;
+    // a run by id that read nothing telling where the service lives: one project.all for every such target
+    if (!cancelled && runs.some(({ outcome }) => !outcome.projectId && outcome.status !== 'failed'))
+        await placed();
+    for (const { target, outcome, log, failure, url, tracked } of runs) {
+        Object.assign(outcome, targets_placeOf(target, outcome));
+        outcome.name ??= target.name;
+        if (!cancelled && wantsUrl(settings, outcome))
+            outcome.url = await url();
+        outcome.dashboardUrl = dashboardUrl(baseUrl, outcome);
+        if (!cancelled)
+            await learnBeforePrinting(outcome, client, failure, log);
+        tracked?.ended(outcome);
+    }
+    return runs.map((run) => run.outcome);
+}
+/** The target's place, where the outcome does not know it yet. */
+const targets_placeOf = (target, outcome) => ({
+    projectId: outcome.projectId ?? target.projectId,
+    environmentId: outcome.environmentId ?? target.environmentId,
+    environmentName: outcome.environmentName ?? target.environmentName
+});
+/** The URL is read after a followed deploy, and for a GitHub deployment; never when nothing reached Dokploy. */
+function wantsUrl(settings, outcome) {
+    if (!SPECS[outcome.resource].domainList || outcome.status === 'failed')
+        return false;
+    const queued = SPECS[outcome.resource].operations[settings.operation] === 'queued';
+    return settings.github !== undefined || (queued && settings.wait);
+}
+
+;// CONCATENATED MODULE: ./src/github-deployment.ts
+
+
+
+/** Each GitHub request gets this long; the step's end waits for the queue at most `settle`'s bound. */
+const REQUEST_TIMEOUT_MS = 10_000;
+/** Our deployments carry this key in their payload, so they are never taken for the job's own. */
+const PAYLOAD_KEY = 'dokploy-action';
+const github_deployment_DESCRIPTION_LIMIT = 140;
+/** The GitHub state of a Dokploy outcome: a build that failed is a failure, an outcome not reached is an error. */
+function stateOf(outcome) {
+    if (outcome.status === 'done')
+        return 'success';
+    if (outcome.status === 'error' || outcome.status === 'cancelled')
+        return 'failure';
+    return 'error';
+}
+function describe(outcome) {
+    const text = outcome.status === 'done'
+        ? `Dokploy ${outcome.operation} done`
+        : outcome.status === 'timeout'
+            ? 'Still running when the step stopped waiting'
+            : `Dokploy ${outcome.operation} ended ${outcome.status}`;
+    return clip(text, github_deployment_DESCRIPTION_LIMIT);
+}
+/** What to tell the user about a failed GitHub call; the token is never part of it. */
+function explain(error) {
+    const status = error?.status;
+    const message = redact(inline(error instanceof Error ? error.message : String(error))).slice(0, 200);
+    if (status === 403 || status === 401)
+        return `GitHub refused it (${status}: ${message}): give the token deployments: write (permissions: deployments: write), or check its rate limit`;
+    if (status === 404)
+        return `GitHub answered 404 (${message}): this repository or server has no deployments API for the token`;
+    if (status === 429)
+        return `GitHub rate-limited it (429)`;
+    return message;
+}
+class GitHubDeployments {
+    run;
+    log;
+    queue = Promise.resolve();
+    stopped = false;
+    octokit;
+    /** Environments whose job-level `environment:` already records this run: nothing is created there. */
+    jobOwned = new Map();
+    /** Environments where one of this step's deployments succeeded: the next success leaves it active. */
+    succeeded = new Set();
+    abort = new AbortController();
+    constructor(run, log) {
+        this.run = run;
+        this.log = log;
+    }
+    /** A target's GitHub deployment, told of the deploy's progress by the layer that runs it. */
+    track(target) {
+        let id;
+        let environment;
+        return {
+            accepted: () => this.enqueue(async (octokit) => {
+                environment = await target.environment();
+                if (await this.ownedByJob(octokit, environment))
+                    return;
+                id = await this.create(octokit, environment, target);
+            }),
+            building: () => this.enqueue(async (octokit) => {
+                if (id !== undefined)
+                    await this.status(octokit, id, 'in_progress', 'Dokploy is building it', await target.links());
+            }),
+            ended: (outcome) => this.enqueue(async (octokit) => {
+                if (id === undefined || environment === undefined)
+                    return;
+                const state = stateOf(outcome);
+                // the first success of this step makes the earlier deployments inactive, as GitHub does; its siblings stay
+                const autoInactive = state === 'success' && !this.succeeded.has(environment);
+                if (state === 'success')
+                    this.succeeded.add(environment);
+                await this.status(octokit, id, state, describe(outcome), await target.links(), autoInactive);
+            })
+        };
+    }
+    /** Waits for the calls still queued, at most `ms`; what is left then is abandoned (and said once). */
+    async settle(ms) {
+        let timer;
+        const late = new Promise((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+        const end = await Promise.race([this.queue.then(() => 'settled'), late]);
+        clearTimeout(timer);
+        if (end === 'late') {
+            this.abort.abort(new Error('the step ended'));
+            this.warnOnce(`GitHub did not answer within ${Math.round(ms / 1000)} s at the end of the step: the GitHub deployment may show an earlier status.`);
         }
     }
-    return problems;
-}
-/** The build log tail and Dokploy's errorMessage, in a collapsed group, behind a gutter. */
-function printFailureDetails(outcome, log) {
-    if (!outcome.errorMessage && !outcome.logTail)
-        return;
-    const body = [
-        outcome.errorMessage ? `Dokploy's error message:\n${gutter(redact(outcome.errorMessage))}` : '',
-        outcome.logTail ? `Last lines of the build log:\n${gutter(redact(outcome.logTail))}` : ''
-    ]
-        .filter(Boolean)
-        .join('\n\n');
-    log.group(detailsTitle(outcome), body);
-}
-/** Named after what happened: a build that timed out or was cancelled did not fail. */
-function detailsTitle(outcome) {
-    const deployment = outcome.deploymentId ? `deployment ${outcome.deploymentId}` : 'the deployment';
-    const Deployment = deployment[0].toUpperCase() + deployment.slice(1);
-    switch (outcome.status) {
-        case 'timeout':
-            return `${Deployment}: still running when the step stopped waiting`;
-        case 'cancelled':
-            return `${Deployment} was cancelled`;
-        default:
-            return `Why ${deployment} failed`;
+    enqueue(task) {
+        this.queue = this.queue.then(async () => {
+            if (this.stopped)
+                return;
+            try {
+                await task(await this.client());
+            }
+            catch (error) {
+                this.warnOnce(`The GitHub deployment could not be recorded: ${explain(error)}. The Dokploy deploy is not affected.`);
+            }
+        });
+    }
+    warnOnce(message) {
+        if (this.stopped)
+            return;
+        this.stopped = true;
+        this.log.warning(message, 'GitHub deployment');
+    }
+    /** @actions/github is loaded only here, so a step without github-deployment never pays for it. */
+    client() {
+        this.octokit ??= __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413)).then(({ getOctokit }) => getOctokit(this.run.token));
+        return this.octokit;
+    }
+    get repo() {
+        const [owner, repo] = this.run.repository.split('/');
+        return { owner, repo };
+    }
+    request() {
+        return { signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), this.abort.signal]) };
+    }
+    /**
+     * A job with `environment:` gets a GitHub deployment from Actions itself; a second one for the same
+     * commit and environment would be a duplicate. Actions' deployment links this run in its statuses.
+     */
+    ownedByJob(octokit, environment) {
+        let owned = this.jobOwned.get(environment);
+        if (!owned) {
+            owned = this.findJobDeployment(octokit, environment);
+            this.jobOwned.set(environment, owned);
+            // said once per environment; a failure is the caller's to report (and must not go unhandled here)
+            owned.then((yes) => {
+                if (yes)
+                    this.log.info(`The job's environment "${inline(environment)}" already records this run as a GitHub deployment: not creating another (github-deployment).`);
+            }, () => undefined);
+        }
+        return owned;
+    }
+    async findJobDeployment(octokit, environment) {
+        const { runId, sha } = this.run;
+        if (!runId)
+            return false;
+        const { data: deployments } = await octokit.rest.repos.listDeployments({ ...this.repo, sha, environment, per_page: 10, request: this.request() });
+        const others = deployments.filter((d) => !(d.payload && typeof d.payload === 'object' && PAYLOAD_KEY in d.payload)).slice(0, 3);
+        const thisRun = new RegExp(`/actions/runs/${runId}(/|$)`);
+        for (const deployment of others) {
+            const { data: statuses } = await octokit.rest.repos.listDeploymentStatuses({ ...this.repo, deployment_id: deployment.id, per_page: 5, request: this.request() });
+            if (statuses.some((s) => thisRun.test(s.log_url ?? '') || thisRun.test(s.target_url ?? '')))
+                return true;
+        }
+        return false;
+    }
+    async create(octokit, environment, target) {
+        const { data } = await octokit.rest.repos.createDeployment({
+            ...this.repo,
+            ref: this.run.sha,
+            environment,
+            description: clip(`${target.label}: ${this.run.title}`, github_deployment_DESCRIPTION_LIMIT),
+            // the commit is being deployed as it is: no merge of the default branch, no wait for its checks
+            auto_merge: false,
+            required_contexts: [],
+            transient_environment: false,
+            task: 'deploy',
+            payload: { [PAYLOAD_KEY]: { service: target.label, resource: target.resource } },
+            request: this.request()
+        });
+        if (!('id' in data))
+            throw new Error(`GitHub did not create the deployment (${inline(String(data.message ?? 'no reason given'))})`);
+        return data.id;
+    }
+    async status(octokit, id, state, description, links, autoInactive = false) {
+        await octokit.rest.repos.createDeploymentStatus({
+            ...this.repo,
+            deployment_id: id,
+            state,
+            description,
+            environment_url: links.environmentUrl ?? '',
+            log_url: links.logUrl ?? '',
+            auto_inactive: autoInactive,
+            request: this.request()
+        });
     }
 }
 
@@ -41378,10 +42051,10 @@ function detailsTitle(outcome) {
 
 
 
-
 /** Secrets from inputs are masked before anything else reads, validates or prints them. */
 function maskSecretInputs(get) {
     registerSecret(get(Input.apiKey).trim(), true);
+    registerSecret(get(Input.githubToken).trim(), true);
     registerSecret(get(Input.registryPassword).trim());
     // a multi-line value whole: registerSecret masks each of its lines
     for (const value of envInputValues(get(Input.env)))
@@ -41397,80 +42070,72 @@ function onCancel(controller) {
         process.off('SIGTERM', handler);
     };
 }
-/** Resource and operation for the report, before (or without) valid inputs. */
+/** The outcome of a step that fails before it has a target: resource and operation as the user wrote them. */
 function provisionalOutcome(get, startedAt) {
     const pick = (value, allowed, fallback) => allowed.includes(value) ? value : fallback;
-    return newOutcome(pick(get(Input.resource).trim(), RESOURCES, 'application'), pick(get(Input.operation).trim(), OPERATIONS, 'deploy'), startedAt);
+    const resource = get(Input.resource).trim() || 'application';
+    const operation = get(Input.operation).trim() || 'deploy';
+    return {
+        ...newOutcome(pick(resource, RESOURCES, 'application'), pick(operation, OPERATIONS, 'deploy'), startedAt),
+        // a value the user typed: one line, masked, not too long
+        asWritten: { resource: clipped(resource), operation: clipped(operation) }
+    };
 }
-/** What an error that ended the run means for the outcome. */
-function recordFailure(outcome, error, cancelled, deadline) {
-    outcome.ok = false;
-    if (cancelled) {
-        outcome.status = 'cancelled-by-runner';
-        outcome.message = 'The job was cancelled while the action waited: the outcome is unknown (Dokploy goes on with the operation).';
+const clipped = (value) => inline(redact(value)).slice(0, 60);
+/** The GitHub deployments of this step, when asked for and the runner says which repository and commit. */
+function githubDeployments(settings, log, env = process.env) {
+    if (!settings.github)
+        return undefined;
+    const repository = env.GITHUB_REPOSITORY ?? '';
+    const sha = env.GITHUB_SHA ?? '';
+    if (!/^[\w.-]+\/[\w.-]+$/.test(repository) || !/^[0-9a-f]{40}$/i.test(sha)) {
+        log.warning('github-deployment: GITHUB_REPOSITORY or GITHUB_SHA is not set (is this a GitHub Actions run?): no GitHub deployment is recorded.', 'GitHub deployment');
+        return undefined;
     }
-    else if (error instanceof UnknownOutcome) {
-        outcome.status = 'unknown';
-        outcome.message = error.message;
-    }
-    else if (error instanceof InputError || error instanceof LookupError || error instanceof DokployError) {
-        outcome.message = error.message;
-        const pastDeadline = deadline !== undefined && Date.now() >= deadline;
-        if (error instanceof DokployError && error.failure === 'timeout' && pastDeadline)
-            outcome.status = 'timeout';
-    }
-    else {
-        outcome.message = `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
-    }
+    return new GitHubDeployments({ token: settings.github.token, repository, sha, runId: env.GITHUB_RUN_ID, title: settings.title }, log);
 }
-/** Statuses whose failure message or log tail quotes the server (a build log, Dokploy's errorMessage, an error text). */
-const quotesServer = (outcome, error) => !!outcome.logTail || !!outcome.errorMessage || (error instanceof DokployError && error.failure === 'server-error');
-/**
- * Server text may quote secrets the action never read (a build that prints a connection string, a 500
- * that repeats a database password): learn the service's secrets before any of it is printed.
- */
-async function learnBeforePrinting(outcome, client, error, log) {
-    if (outcome.ok || !client || !outcome.resourceId || !quotesServer(outcome, error))
-        return;
-    try {
-        await learnSecrets(client, SPECS[outcome.resource], outcome.resourceId);
-    }
-    catch (reason) {
-        log.debug(`service secrets not read: ${reason instanceof Error ? reason.message : String(reason)}`);
-    }
-}
-async function report(outcome, log, client) {
-    const unwritten = await writeRunnerFiles(outcome);
-    printFailureDetails(outcome, log);
+async function report(step, log, client) {
+    const unwritten = await writeRunnerFiles(step);
+    printFailureDetails(step, log);
     if (client) {
         const { requests, retries, bytesSent, bytesReceived } = client.stats;
         log.debug(`Dokploy requests: ${requests} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received`);
     }
-    if (!outcome.ok) {
-        const message = outcome.message ?? `Dokploy ${outcome.operation} ended ${outcome.status}.`;
-        // one line: server text inside an error annotation cannot start a workflow command
-        setFailed(inline(redact(outcome.errorMessage ? `${message} Dokploy says: ${outcome.errorMessage}` : message)));
-    }
+    for (const { title, message } of failureAnnotations(step))
+        fail(message, title);
     // outputs or a summary the workflow relies on are missing: the step cannot pass
     for (const problem of unwritten)
-        setFailed(problem);
+        fail(problem, 'Dokploy: runner file not written');
 }
-/** inputs → settings → execute → report; the one place a failure becomes the step's verdict. */
+/** What core.setFailed does, with a title on the annotation. */
+function fail(message, title) {
+    process.exitCode = ExitCode.Failure;
+    error(message, { title });
+}
+/** inputs → settings → targets → execute each → report; the one place a failure becomes the step's verdict. */
 async function run(get = (name) => getInput(name)) {
     const startedAt = Date.now();
     const controller = new AbortController();
     const release = onCancel(controller);
     const transport = createTransport();
     const log = actionsLog;
-    const outcome = provisionalOutcome(get, startedAt);
+    const provisional = provisionalOutcome(get, startedAt);
+    const step = { outcomes: [], resource: provisional.asWritten?.resource ?? '', operation: provisional.asWritten?.operation ?? '', startedAt };
     let client;
     let deadline;
-    let failure;
+    let github;
     try {
         maskSecretInputs(get);
         const settings = readSettings(get);
         settings.warnings.forEach((warning) => log.warning(warning));
-        outcome.operation = settings.operation;
+        provisional.operation = settings.operation;
+        provisional.asWritten = { resource: settings.resource, operation: settings.operation };
+        provisional.dashboardUrl = dashboardUrl(settings.baseUrl, provisional);
+        step.operation = settings.operation;
+        step.resource = settings.resource;
+        // Dokploy keeps the title of a queued deploy (an application's or a compose stack's)
+        if (kindsOf(settings.resource).some((kind) => SPECS[kind].operations[settings.operation] === 'queued'))
+            step.title = settings.title;
         deadline = startedAt + settings.waitTimeoutMs;
         client = new DokployClient({
             baseUrl: settings.baseUrl,
@@ -41483,22 +42148,22 @@ async function run(get = (name) => getInput(name)) {
             debug: log.debug,
             info: log.info
         });
-        try {
-            await execute(settings, { client, log, sleep: sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs }, outcome);
-        }
-        finally {
-            outcome.dashboardUrl = dashboardUrl(settings.baseUrl, outcome);
-        }
+        const targets = await resolveTargets(client, settings, log);
+        github = githubDeployments(settings, log);
+        const context = { client, log, sleep: sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs, baseUrl: settings.baseUrl, github };
+        step.outcomes = await runTargets(settings, targets, context);
     }
     catch (error) {
-        failure = error;
-        recordFailure(outcome, error, controller.signal.aborted, deadline);
+        recordFailure(provisional, error, controller.signal.aborted, deadline);
+        step.outcomes = [provisional];
     }
     finally {
-        outcome.endedAt = Date.now();
-        if (!controller.signal.aborted)
-            await learnBeforePrinting(outcome, client, failure, log);
-        await report(outcome, log, client);
+        step.endedAt = Date.now();
+        if (step.outcomes.length === 0)
+            step.outcomes = [provisional];
+        // the GitHub statuses go out beside the deploy; at the end they get a short wait, shorter when cancelled
+        await github?.settle(controller.signal.aborted ? 2_000 : 15_000);
+        await report(step, log, client);
         transport.close();
         release();
     }

@@ -21,7 +21,10 @@ export const Input = {
   registryUsername: 'registry-username',
   registryPassword: 'registry-password',
   env: 'env',
-  envStrategy: 'env-strategy'
+  envStrategy: 'env-strategy',
+  githubDeployment: 'github-deployment',
+  githubToken: 'github-token',
+  githubEnvironment: 'github-environment'
 } as const
 
 export const Output = {
@@ -29,7 +32,9 @@ export const Output = {
   deploymentId: 'deployment-id',
   resourceId: 'resource-id',
   duration: 'duration',
-  logUrl: 'log-url'
+  logUrl: 'log-url',
+  url: 'url',
+  results: 'results'
 } as const
 
 export const USER_AGENT = 'dokploy-action/1'

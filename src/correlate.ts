@@ -39,6 +39,8 @@ export interface Ticket {
   ahead: Map<string, SeenJob>
   /** False once the view of the queue was broken (an outage, or job ids that restarted). */
   continuous: boolean
+  /** Where the service lives, as our job's dashboard link said. */
+  place?: { projectId: string; environmentId: string }
 }
 
 export type Proof = 'marker' | 'start time' | 'queue order'
@@ -82,6 +84,7 @@ export function observeQueue(ticket: Ticket, jobs: QueueJob[]): QueueJob | undef
   if (!job) return undefined
   const now = seen(job)
   ticket.job = now
+  if (job.projectId && job.environmentId) ticket.place = { projectId: job.projectId, environmentId: job.environmentId }
   ticket.floor = job.timestamp
   if (job.state === 'active' && job.processedOn !== undefined) ticket.startedOn = job.processedOn
   for (const other of jobs) {

@@ -14,6 +14,9 @@ const SETTLE_MS = 2000
 /** Slack for a proxy whose clock (its Date header) runs ahead of Dokploy's. */
 const CLOCK_SLACK_MS = 2000
 
+/** Moments of a deploy the layer above hears of (it records them as GitHub deployment statuses). */
+export type Progress = 'accepted' | 'building'
+
 /** The description sent: the user's, plus a reference no other deploy carries, so the queue job and the row can be told apart. */
 export const markDescription = (description: string, reference = randomBytes(4).toString('hex')): string =>
   `${description} · ref ${reference}`
@@ -22,7 +25,7 @@ export const markDescription = (description: string, reference = randomBytes(4).
  * An application or compose deploy/redeploy: Dokploy queues it and answers at once.
  * Snapshot the rows, send it once, then follow the row it creates to the end.
  */
-export async function runQueued(ctx: WaitContext, settings: Settings, outcome: Outcome): Promise<void> {
+export async function runQueued(ctx: WaitContext, settings: Settings, outcome: Outcome, onProgress?: (progress: Progress) => void): Promise<void> {
   const { client, log } = ctx
   const marker = markDescription(settings.description)
   const baseline: Baseline = {}
@@ -30,6 +33,7 @@ export async function runQueued(ctx: WaitContext, settings: Settings, outcome: O
 
   const ticket = newTicket(ctx.serviceId, marker)
   const accepted = await sendOnce(ctx, settings, baseline, ticket)
+  onProgress?.('accepted')
   if (!settings.wait) {
     outcome.status = 'queued'
     outcome.ok = true
@@ -40,11 +44,15 @@ export async function runQueued(ctx: WaitContext, settings: Settings, outcome: O
 
   const jobs = accepted.jobs ?? (accepted.queueSupported === false ? undefined : await optionalQueue(client))
   if (jobs) observeQueue(ticket, jobs)
+  place(outcome, ticket)
   const result = await followDeployment(ctx, baseline, ticket, jobs !== undefined, jobs, (found) => {
     // set at once, so a later failure or a cancellation still reports it
     outcome.deploymentId = found.row.deploymentId
     outcome.matchedBy = found.by
+    place(outcome, ticket)
+    onProgress?.('building')
   })
+  place(outcome, ticket)
 
   outcome.status = result.status
   outcome.ok = result.status === 'done'
@@ -57,6 +65,13 @@ export async function runQueued(ctx: WaitContext, settings: Settings, outcome: O
   } else {
     log.info(result.detail)
   }
+}
+
+/** A service given by id: our queue job's dashboard link tells where it lives, without reading its secrets. */
+function place(outcome: Outcome, ticket: Ticket): void {
+  if (!ticket.place || outcome.projectId) return
+  outcome.projectId = ticket.place.projectId
+  outcome.environmentId = ticket.place.environmentId
 }
 
 async function optionalQueue(client: DokployClient): Promise<QueueJob[] | undefined> {
@@ -82,7 +97,7 @@ async function sendOnce(
   const { client, log } = ctx
   const now = ctx.now ?? Date.now
   const call = {
-    resource: settings.resource,
+    resource: ctx.spec.router,
     operation: settings.operation,
     id: ctx.serviceId,
     mode: 'queued' as const,

@@ -3,40 +3,31 @@ import { readService, readStatus, runOperation, type OperationCall, type Service
 import { SPECS, needsAppName, statusAfter } from './operations.js'
 import type { Settings } from './inputs.js'
 import { UnknownOutcome, type Outcome } from './outcome.js'
-import { locate } from './lookup.js'
+import type { Target } from './target.js'
 import { applyEnv, applyImage } from './rollout.js'
-import { runQueued } from './deploy.js'
+import { runQueued, type Progress } from './deploy.js'
 import { followStatus } from './follow-status.js'
 import type { WaitContext } from './poller.js'
 import { inline } from './logger.js'
 
-export type RunContext = Omit<WaitContext, 'spec' | 'serviceId'>
+export type RunContext = Omit<WaitContext, 'spec' | 'serviceId'> & { onProgress?: (progress: Progress) => void }
 
-/** inputs → target → changes → operation → result, recorded in `outcome` as it goes. */
-export async function execute(settings: Settings, context: RunContext, outcome: Outcome): Promise<void> {
-  const spec = SPECS[settings.resource]
+/** target → changes → operation → result, recorded in `outcome` as it goes. */
+export async function execute(settings: Settings, target: Target, context: RunContext, outcome: Outcome): Promise<void> {
+  const spec = SPECS[target.resource]
   const mode = spec.operations[settings.operation]
-  if (!mode) throw new Error(`${settings.resource} has no ${settings.operation}`)
+  if (!mode) throw new Error(`${target.resource} has no ${settings.operation}`)
   const { client, log } = context
 
-  let appName: string | undefined
-  if ('id' in settings.target) {
-    outcome.resourceId = settings.target.id
-  } else {
-    const found = await locate(client, settings.resource, settings.target, log.warning)
-    Object.assign(outcome, {
-      resourceId: found.id,
-      name: found.name,
-      projectId: found.projectId,
-      environmentId: found.environmentId,
-      environmentName: found.environmentName
-    })
-    appName = found.appName
-    // names come from the server: kept on one line, so none can start a workflow command
-    const where = found.environmentName ? ` in ${inline(found.environmentName)}` : ''
-    log.info(`Found ${settings.resource} "${inline(found.name)}"${where}: id ${inline(found.id)}.`)
-  }
-  const serviceId = outcome.resourceId as string
+  Object.assign(outcome, {
+    resourceId: target.id,
+    name: target.name,
+    projectId: target.projectId,
+    environmentId: target.environmentId,
+    environmentName: target.environmentName
+  })
+  let appName = target.appName
+  const serviceId = target.id
   const ctx: WaitContext = { ...context, spec, serviceId }
 
   // .one carries every secret of the service: read it only when something needs it
@@ -50,15 +41,15 @@ export async function execute(settings: Settings, context: RunContext, outcome: 
     appName ??= details.appName
   }
 
-  if (settings.env) await applyEnv(client, settings.resource, serviceId, details, settings.env, log)
+  if (settings.env) await applyEnv(client, target.resource, serviceId, details, settings.env, log)
   if (settings.image) await applyImage(client, serviceId, details, settings.image, log)
 
-  if (mode === 'queued') return runQueued(ctx, settings, outcome)
+  if (mode === 'queued') return runQueued(ctx, settings, outcome, context.onProgress)
 
   const label = `${spec.router}.${settings.operation}`
   const expected = statusAfter(settings.operation)
   const call: OperationCall = {
-    resource: settings.resource,
+    resource: target.resource,
     operation: settings.operation,
     id: serviceId,
     mode,
@@ -67,6 +58,11 @@ export async function execute(settings: Settings, context: RunContext, outcome: 
     timeoutMs: mode === 'sync-long' ? Math.max(settings.requestTimeoutMs, context.deadline - Date.now()) : undefined
   }
   let answered: 'answered' | 'running'
+  // a database deploy builds while its request is open
+  if (mode === 'sync-long') {
+    context.onProgress?.('accepted')
+    context.onProgress?.('building')
+  }
   try {
     answered = await sendSync(ctx, call, settings.retries)
   } catch (error) {
@@ -79,7 +75,7 @@ export async function execute(settings: Settings, context: RunContext, outcome: 
     outcome.ok = true
     // Dokploy's stop logs a failure to scale the service down and answers 200 all the same (API.md §10)
     const caveat = settings.operation === 'stop' ? ' (Dokploy does not report a stop that failed: it answers success all the same)' : ''
-    log.info(`${label}: Dokploy accepted it; the ${settings.resource} is now ${expected}${caveat}.`)
+    log.info(`${label}: Dokploy accepted it; the ${target.resource} is now ${expected}${caveat}.`)
     return
   }
   const followed = await followStatus(ctx, expected)

@@ -1,5 +1,5 @@
 import { Input } from './constants.js'
-import { RESOURCES, OPERATIONS, SPECS, operationsOf, type Operation, type Resource } from './operations.js'
+import { OPERATIONS, RESOURCE_INPUTS, operationsOf, type Operation, type ResourceInput } from './operations.js'
 import { parseEnvInput, type EnvEntry, type EnvStrategy } from './env.js'
 import { clip, defaultRunInfo, DESCRIPTION_LIMIT, TITLE_LIMIT } from './title.js'
 
@@ -7,9 +7,11 @@ import { clip, defaultRunInfo, DESCRIPTION_LIMIT, TITLE_LIMIT } from './title.js
 export interface Settings {
   baseUrl: string
   apiKey: string
-  resource: Resource
+  /** One kind, or `database` for every database kind. */
+  resource: ResourceInput
   operation: Operation
-  target: { id: string } | { project: string; environment?: string; name: string }
+  /** Several ids, or several names (`*`: every service of the kind) in a project. */
+  target: { ids: string[] } | { project: string; environment?: string; names: string[] | '*' }
   wait: boolean
   waitTimeoutMs: number
   requestTimeoutMs: number
@@ -20,6 +22,8 @@ export interface Settings {
   description: string
   image?: { dockerImage: string; registryUrl?: string; username?: string; password?: string }
   env?: { entries: EnvEntry[]; strategy: EnvStrategy }
+  /** Set with github-deployment: true. */
+  github?: { token: string; environment?: string }
   warnings: string[]
 }
 
@@ -105,13 +109,13 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
   }
   if (/\s/.test(apiKey)) throw new InputError(`Input "${Input.apiKey}" contains white space: paste the key alone.`)
 
-  const resource = oneOf(get, Input.resource, RESOURCES, 'application')
+  const resource = oneOf(get, Input.resource, RESOURCE_INPUTS, 'application')
   let operation = oneOf(get, Input.operation, OPERATIONS, 'deploy')
-  if (SPECS[resource].operations[operation] === undefined) {
+  if (!operationsOf(resource).includes(operation)) {
     throw bad(Input.operation, operation, `${resource} supports ${operationsOf(resource).join(', ')}`)
   }
 
-  const target = readTarget(get)
+  const target = readTarget(get, resource)
   const image = readImage(get, resource)
   if (image && operation === 'redeploy') {
     warnings.push('redeploy does not pull images; deploying instead so the new docker-image is used.')
@@ -120,6 +124,8 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
   if (image && operation !== 'deploy') throw bad(Input.dockerImage, image.dockerImage, `only used with operation deploy, not ${operation}`)
 
   const envSetting = readEnv(get, operation, warnings)
+  const wait = boolean(get, Input.wait, true)
+  const github = readGithub(get, operation, wait)
 
   const run = defaultRunInfo(env)
   const settings: Settings = {
@@ -128,7 +134,7 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
     resource,
     operation,
     target,
-    wait: boolean(get, Input.wait, true),
+    wait,
     waitTimeoutMs: seconds(get, Input.waitTimeout, 600, 1, 6 * 3600),
     requestTimeoutMs: seconds(get, Input.requestTimeout, 30, 1, 3600),
     pollIntervalMs: seconds(get, Input.pollInterval, 10, 1, 300),
@@ -138,12 +144,20 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
     description: clip(get(Input.description).trim() || run.description, DESCRIPTION_LIMIT),
     image,
     env: envSetting,
+    github,
     warnings
   }
   return settings
 }
 
-function readTarget(get: GetInput): Settings['target'] {
+/** Several values, one per line or separated by commas; blanks dropped. */
+const list = (text: string): string[] =>
+  text
+    .split(/[\n,]/)
+    .map((item) => item.trim())
+    .filter(Boolean)
+
+function readTarget(get: GetInput, resource: ResourceInput): Settings['target'] {
   const id = get(Input.id).trim()
   const project = get(Input.project).trim()
   const environment = get(Input.environment).trim()
@@ -152,12 +166,49 @@ function readTarget(get: GetInput): Settings['target'] {
     if (name || project) throw bad(Input.id, id, `give either id, or project and name, not both (name is "${name}", project is "${project}")`)
     // an environment only narrows a lookup by name
     if (environment) throw bad(Input.environment, environment, 'only used with project and name, not with id')
-    if (!/^[\w.-]{1,128}$/.test(id)) throw bad(Input.id, id, 'expected a Dokploy ID (letters, digits, - and _)')
-    return { id }
+    if (resource === 'database') throw bad(Input.resource, resource, 'with id, name the kind of database (postgres, mysql, mariadb, mongo, redis or libsql); database is for a lookup by name')
+    const ids = list(id)
+    const wrong = ids.find((one) => !/^[\w.-]{1,128}$/.test(one))
+    if (wrong !== undefined) throw bad(Input.id, wrong, 'expected a Dokploy ID (letters, digits, - and _) for each service, one per line or separated by commas')
+    refuseRepeats(Input.id, ids)
+    return { ids }
   }
   if (!name) throw new InputError(`Input "${Input.id}" is empty and so is "${Input.name}": give the resource's id, or its project and name.`)
-  if (!project) throw bad(Input.project, '', `expected the project that holds "${name}"`)
-  return { project, environment: environment || undefined, name }
+  const names = list(name)
+  if (!project) throw bad(Input.project, '', `expected the project that holds "${names.join('", "')}"`)
+  if (names.includes('*')) {
+    if (names.length > 1) throw bad(Input.name, name, '* means every service of the kind: give it alone, or give names')
+    return { project, environment: environment || undefined, names: '*' }
+  }
+  refuseRepeats(Input.name, names)
+  return { project, environment: environment || undefined, names }
+}
+
+/** The same service twice would be deployed twice. */
+function refuseRepeats(input: string, values: string[]): void {
+  const repeated = values.find((value, i) => values.indexOf(value) !== i)
+  if (repeated !== undefined) throw bad(input, repeated, 'each service once: this one is given twice')
+}
+
+/** The GitHub deployment mirrors a deploy's outcome: there must be a deploy, and the step must wait for its end. */
+function readGithub(get: GetInput, operation: Operation, wait: boolean): Settings['github'] {
+  const enabled = boolean(get, Input.githubDeployment, false)
+  const environment = get(Input.githubEnvironment).trim()
+  if (!enabled) {
+    // github-token always holds the runner's token (its default), so only the environment is stray
+    if (environment) throw bad(Input.githubEnvironment, environment, `only used with ${Input.githubDeployment}: true`)
+    return undefined
+  }
+  if (operation !== 'deploy' && operation !== 'redeploy') {
+    throw bad(Input.githubDeployment, 'true', `records a deploy, so it needs operation deploy or redeploy, not ${operation}`)
+  }
+  if (!wait) throw bad(Input.githubDeployment, 'true', 'reports the outcome of the deploy, so it needs wait: true')
+  const token = get(Input.githubToken).trim()
+  if (token === '') throw new InputError(`Input "${Input.githubToken}" is empty: with ${Input.githubDeployment}: true pass a token with deployments: write (the default is \${{ github.token }}).`)
+  if (/\s/.test(token) || hasControlCharacter(token)) throw new InputError(`Input "${Input.githubToken}" contains white space or a control character: pass the token alone.`)
+  // GitHub environment names: up to 255 characters on one line
+  if (environment.length > 255 || hasControlCharacter(environment)) throw bad(Input.githubEnvironment, environment, 'expected a GitHub environment name (up to 255 characters, one line)')
+  return { token, environment: environment || undefined }
 }
 
 /** Operations that leave the running containers' environment as it was. */
@@ -189,7 +240,7 @@ function readEnv(get: GetInput, operation: Operation, warnings: string[]): Setti
   return { entries, strategy }
 }
 
-function readImage(get: GetInput, resource: Resource): Settings['image'] {
+function readImage(get: GetInput, resource: ResourceInput): Settings['image'] {
   const dockerImage = get(Input.dockerImage).trim()
   const registryUrl = get(Input.registryUrl).trim()
   const username = get(Input.registryUsername).trim()

@@ -15,22 +15,44 @@ export const inline = (text: string): string => text.replace(/[\r\n]+/g, ' ⏎ '
 
 export interface Log {
   info: (message: string) => void
-  warning: (message: string) => void
+  /** An annotation; its title says where it comes from (the action, or one of several targets). */
+  warning: (message: string, title?: string) => void
   debug: (message: string) => void
   group: (title: string, body: string) => void
 }
+
+export const WARNING_TITLE = 'Dokploy'
 
 /** Last line of defence: no line we print may start a workflow command, whatever text got into it. */
 const defused = (message: string): string => message.replace(/^(\s*)(::|##\[)/gm, '$1│ $2')
 
 export const actionsLog: Log = {
   info: (message) => core.info(defused(message)),
-  warning: (message) => core.warning(message),
+  warning: (message, title = WARNING_TITLE) => core.warning(message, { title }),
   debug: (message) => core.debug(message),
   group: (title, body) => {
     core.startGroup(inline(title))
     core.info(defused(body))
     core.endGroup()
+  }
+}
+
+/**
+ * The log of one of several targets: every line starts with its name, so interleaved lines can be told
+ * apart. The name comes from the server: kept on one line.
+ */
+export function prefixed(log: Log, label: string): Log {
+  const name = inline(label)
+  const tag = (text: string): string =>
+    text
+      .split('\n')
+      .map((line) => `[${name}] ${line}`)
+      .join('\n')
+  return {
+    info: (message) => log.info(tag(message)),
+    warning: (message, title) => log.warning(tag(message), title ?? `${WARNING_TITLE}: ${name}`),
+    debug: (message) => log.debug(tag(message)),
+    group: (title, body) => log.group(tag(title), tag(body))
   }
 }
 

@@ -1,13 +1,15 @@
 import type { DokployClient } from './dokploy/client.js'
 import { array, object, text, type Json } from './dokploy/shape.js'
-import { SPECS, type Resource } from './operations.js'
+import { SPECS, kindsOf, type Resource, type ResourceInput } from './operations.js'
+import type { Target } from './target.js'
 
 /**
- * project / environment / name → id (API.md §5). One project.all per run; environment.byProjectId
- * only when project.all leaves database names out (v0.29+). Only ids and names are read from
- * these replies, which also carry every project's env.
+ * project / environment / name → id (API.md §5). One project.all per run, however many names;
+ * environment.byProjectId only when project.all leaves database names out (v0.29+). Only ids and
+ * names are read from these replies, which also carry every project's env.
  */
-export interface ServiceRef {
+interface ServiceRef {
+  resource: Resource
   id: string
   name?: string
   appName?: string
@@ -28,13 +30,11 @@ interface ProjectView {
   services: ServiceRef[]
 }
 
-export interface Located {
-  id: string
-  name: string
-  appName?: string
-  projectId: string
-  environmentId?: string
-  environmentName?: string
+/** What a lookup is asked: one or several names, or `*` for every service of the kinds. */
+export interface NameQuery {
+  project: string
+  environment?: string
+  names: string[] | '*'
 }
 
 export class LookupError extends Error {
@@ -61,105 +61,168 @@ export function matchByName<T>(items: T[], wanted: string, nameOf: (item: T) => 
   return folded
 }
 
-function services(holder: Json, resource: Resource): ServiceRef[] {
-  const spec = SPECS[resource]
-  const list = holder[spec.listKey]
-  if (!Array.isArray(list)) return []
-  return list.map((entry) => {
-    const row = object(entry, `a ${resource} entry`)
-    return { id: text(row, spec.idKey) ?? '', name: text(row, 'name'), appName: text(row, 'appName') }
+function services(holder: Json, kinds: readonly Resource[]): ServiceRef[] {
+  return kinds.flatMap((resource) => {
+    const spec = SPECS[resource]
+    const list = holder[spec.listKey]
+    if (!Array.isArray(list)) return []
+    return list.map((entry) => {
+      const row = object(entry, `a ${resource} entry`)
+      return { resource, id: text(row, spec.idKey) ?? '', name: text(row, 'name'), appName: text(row, 'appName') }
+    })
   })
 }
 
-function environments(value: unknown, resource: Resource): EnvironmentView[] {
+function environments(value: unknown, kinds: readonly Resource[]): EnvironmentView[] {
   return array(value, 'environments').map((entry) => {
     const env = object(entry, 'an environment')
     return {
       environmentId: text(env, 'environmentId'),
       name: text(env, 'name') ?? '',
       isDefault: env.isDefault === true,
-      services: services(env, resource)
+      services: services(env, kinds)
     }
   })
 }
 
-export function readProjects(client: DokployClient, resource: Resource): Promise<ProjectView[]> {
+export function readProjects(client: DokployClient, kinds: readonly Resource[]): Promise<ProjectView[]> {
   return client.query('project.all', undefined, (value) =>
     array(value, 'projects').map((entry) => {
       const project = object(entry, 'a project')
       return {
         projectId: text(project, 'projectId') ?? '',
         name: text(project, 'name') ?? '',
-        environments: 'environments' in project ? environments(project.environments, resource) : undefined,
-        services: services(project, resource)
+        environments: 'environments' in project ? environments(project.environments, kinds) : undefined,
+        services: services(project, kinds)
       }
     })
   )
 }
 
+/** One name, one kind: the lookup of a single service. */
 export async function locate(
   client: DokployClient,
   resource: Resource,
   target: { project: string; environment?: string; name: string },
   warn: (message: string) => void
-): Promise<Located> {
-  const projects = await readProjects(client, resource)
-  const projectMatches = matchByName(projects, target.project, (p) => p.name)
+): Promise<Target> {
+  const [found] = await locateAll(client, resource, { ...target, names: [target.name] }, warn)
+  return found
+}
+
+/**
+ * Every name of the query, in the order given (or every service for `*`), resolved before anything is
+ * sent: a name that leads to no single service fails the whole lookup.
+ */
+export async function locateAll(
+  client: DokployClient,
+  resource: ResourceInput,
+  query: NameQuery,
+  warn: (message: string) => void
+): Promise<Target[]> {
+  const kinds = kindsOf(resource)
+  const projects = await readProjects(client, kinds)
+  const projectMatches = matchByName(projects, query.project, (p) => p.name)
   if (projectMatches.length === 0) {
-    throw new LookupError(`No project named "${target.project}" is visible to this key. Projects: ${listed(projects.map((p) => p.name))}.`)
+    throw new LookupError(`No project named "${query.project}" is visible to this key. Projects: ${listed(projects.map((p) => p.name))}.`)
   }
   if (projectMatches.length > 1) {
-    throw new LookupError(`Several projects are named "${target.project}" (${projectMatches.map((p) => p.projectId).join(', ')}): use the id input instead.`)
+    throw new LookupError(`Several projects are named "${query.project}" (${projectMatches.map((p) => p.projectId).join(', ')}): use the id input instead.`)
   }
   const project = projectMatches[0]
 
+  let scope: EnvironmentView[]
+  let environment = query.environment
   if (!project.environments) {
-    if (target.environment) warn(`This Dokploy has no environments; ignoring environment "${target.environment}".`)
-    return pick(project, [{ name: '', isDefault: true, services: project.services }], resource, target)
-  }
-
-  let scope = project.environments
-  if (target.environment) {
-    scope = matchByName(project.environments, target.environment, (e) => e.name)
-    if (scope.length !== 1) {
-      throw new LookupError(
-        `Project "${project.name}" has no single environment named "${target.environment}". Environments: ${listed(project.environments.map((e) => e.name))}.`
-      )
+    if (environment) warn(`This Dokploy has no environments; ignoring environment "${environment}".`)
+    environment = undefined
+    scope = [{ name: '', isDefault: true, services: project.services }]
+  } else {
+    scope = project.environments
+    if (environment) {
+      scope = matchByName(project.environments, environment, (e) => e.name)
+      if (scope.length !== 1) {
+        throw new LookupError(
+          `Project "${project.name}" has no single environment named "${environment}". Environments: ${listed(project.environments.map((e) => e.name))}.`
+        )
+      }
+    }
+    // v0.29+ lists databases by id only: their names (and every appName) come from environment.byProjectId.
+    if (scope.some((env) => env.services.some((s) => s.name === undefined))) {
+      const detailed = await client.query('environment.byProjectId', { projectId: project.projectId }, (value) => environments(value, kinds))
+      const wanted = new Set(scope.map((e) => e.environmentId))
+      scope = detailed.filter((e) => wanted.has(e.environmentId))
     }
   }
-  // v0.29+ lists databases by id only: their names (and every appName) come from environment.byProjectId.
-  if (scope.some((env) => env.services.some((s) => s.name === undefined))) {
-    const detailed = await client.query('environment.byProjectId', { projectId: project.projectId }, (value) => environments(value, resource))
-    const wanted = new Set(scope.map((e) => e.environmentId))
-    scope = detailed.filter((e) => wanted.has(e.environmentId))
+  const where = environment ? `environment "${scope[0]?.name}" of project "${project.name}"` : `project "${project.name}"`
+  const candidates = scope.flatMap((env) => env.services.map((service) => ({ env, service })))
+  const found =
+    query.names === '*'
+      ? every(candidates, resource, where)
+      : query.names.map((name) => pick(candidates, scope.length > 1, resource, name, where, project.name))
+  const seen = new Map<string, string>()
+  for (const { service } of found) {
+    const before = seen.get(service.id)
+    if (before !== undefined) throw new LookupError(`"${before}" and "${service.name}" name the same ${service.resource} (${service.id}): give it once.`)
+    seen.set(service.id, service.name ?? service.id)
   }
-  return pick(project, scope, resource, target)
+  return found.map(({ env, service }) => ({
+    resource: service.resource,
+    id: service.id,
+    name: service.name,
+    appName: service.appName,
+    projectId: project.projectId,
+    environmentId: env.environmentId,
+    environmentName: env.name || undefined
+  }))
 }
 
-function pick(project: ProjectView, scope: EnvironmentView[], resource: Resource, target: { environment?: string; name: string }): Located {
-  const candidates = scope.flatMap((env) => env.services.map((service) => ({ env, service })))
-  const found = matchByName(candidates, target.name, (c) => c.service.name)
-  const where = target.environment ? `environment "${scope[0]?.name}" of project "${project.name}"` : `project "${project.name}"`
+type Candidate = { env: EnvironmentView; service: ServiceRef }
+
+function every(candidates: Candidate[], resource: ResourceInput, where: string): Candidate[] {
+  if (candidates.length === 0) throw new LookupError(`name is "*", but there is no ${resource} in ${where}; nothing was sent.`)
+  return candidates
+}
+
+function pick(candidates: Candidate[], severalEnvironments: boolean, resource: ResourceInput, name: string, where: string, project: string): Candidate {
+  const found = matchByName(candidates, name, (c) => c.service.name)
+  // with several kinds (resource: database) each service says which it is
+  const kind = (c: Candidate): string => (resource === 'database' ? `${c.service.resource}, ` : '')
   if (found.length === 0) {
-    const names = candidates.map((c) => (scope.length > 1 ? `${c.service.name} (${c.env.name})` : `${c.service.name}`))
-    throw new LookupError(`No ${resource} named "${target.name}" in ${where}. ${capitalise(resource)} services there: ${listed(names)}.`)
+    const names = candidates.map((c) => (severalEnvironments || kind(c) ? `${c.service.name} (${kind(c)}${c.env.name})`.replace(/, \)$/, ')') : `${c.service.name}`))
+    throw new LookupError(`No ${resource} named "${name}" in ${where}. ${capitalise(resource)} services there: ${listed(names)}.`)
   }
   if (found.length > 1) {
     const environments = new Set(found.map((c) => c.env.name))
     throw new LookupError(
       environments.size > 1
-        ? `${capitalise(resource)} "${target.name}" exists in several environments of project "${project.name}": ${listed([...environments])}. Set the environment input; nothing was deployed.`
-        : `Several ${resource} services in ${where} match "${target.name}": ${listed(found.map((c) => `${c.service.name} (${c.service.id})`))}. Use the exact name or the id input; nothing was deployed.`
+        ? `${capitalise(resource)} "${name}" exists in several environments of project "${project}": ${listed([...environments])}. Set the environment input; nothing was deployed.`
+        : `Several ${resource} services in ${where} match "${name}": ${listed(found.map((c) => `${c.service.name} (${kind(c)}${c.service.id})`))}. Use the exact name or the id input; nothing was deployed.`
     )
   }
-  const { env, service } = found[0]
-  return {
-    id: service.id,
-    name: service.name ?? target.name,
-    appName: service.appName,
-    projectId: project.projectId,
-    environmentId: env.environmentId,
-    environmentName: env.name || undefined
+  return found[0]
+}
+
+/**
+ * Where services given by id live, for the dashboard link and the environment's name: one project.all,
+ * read for ids and names only. Ids it does not list are left as they are.
+ */
+export async function placeTargets(client: DokployClient, targets: Target[]): Promise<void> {
+  const kinds = [...new Set(targets.map((t) => t.resource))]
+  const projects = await readProjects(client, kinds)
+  for (const project of projects) {
+    const places = project.environments?.map((env) => ({ env, services: env.services })) ?? [{ env: undefined, services: project.services }]
+    for (const { env, services } of places) {
+      for (const service of services) {
+        for (const target of targets) {
+          if (target.id !== service.id || target.resource !== service.resource) continue
+          target.projectId ??= project.projectId
+          target.environmentId ??= env?.environmentId
+          target.environmentName ??= env?.name || undefined
+          target.name ??= service.name
+        }
+      }
+    }
   }
 }
 

@@ -1,23 +1,23 @@
 import * as core from '@actions/core'
 import { Input } from './constants.js'
 import { DokployClient } from './dokploy/client.js'
-import { DokployError } from './dokploy/errors.js'
 import { createTransport } from './dokploy/transport.js'
-import { InputError, readSettings, type GetInput } from './inputs.js'
+import { readSettings, type GetInput, type Settings } from './inputs.js'
 import { envInputValues } from './env.js'
-import { execute } from './execute.js'
-import { LookupError } from './lookup.js'
-import { newOutcome, UnknownOutcome, type Outcome } from './outcome.js'
-import { learnSecrets } from './dokploy/api.js'
-import { dashboardUrl, printFailureDetails, writeRunnerFiles } from './report.js'
+import { recordFailure } from './failure.js'
+import { newOutcome, type Outcome } from './outcome.js'
+import { dashboardUrl, failureAnnotations, printFailureDetails, writeRunnerFiles, type StepReport } from './report.js'
+import { resolveTargets, runTargets } from './targets.js'
+import { GitHubDeployments } from './github-deployment.js'
 import { actionsLog, inline, type Log } from './logger.js'
 import { redact, registerSecret } from './secrets.js'
 import { sleep } from './sleep.js'
-import { RESOURCES, OPERATIONS, SPECS, type Operation, type Resource } from './operations.js'
+import { kindsOf, RESOURCES, OPERATIONS, SPECS, type Operation, type Resource } from './operations.js'
 
 /** Secrets from inputs are masked before anything else reads, validates or prints them. */
 function maskSecretInputs(get: GetInput): void {
   registerSecret(get(Input.apiKey).trim(), true)
+  registerSecret(get(Input.githubToken).trim(), true)
   registerSecret(get(Input.registryPassword).trim())
   // a multi-line value whole: registerSecret masks each of its lines
   for (const value of envInputValues(get(Input.env))) registerSecret(value)
@@ -34,84 +34,74 @@ function onCancel(controller: AbortController): () => void {
   }
 }
 
-/** Resource and operation for the report, before (or without) valid inputs. */
+/** The outcome of a step that fails before it has a target: resource and operation as the user wrote them. */
 function provisionalOutcome(get: GetInput, startedAt: number): Outcome {
   const pick = <T extends string>(value: string, allowed: readonly T[], fallback: T): T =>
     (allowed as readonly string[]).includes(value) ? (value as T) : fallback
-  return newOutcome(
-    pick<Resource>(get(Input.resource).trim(), RESOURCES, 'application'),
-    pick<Operation>(get(Input.operation).trim(), OPERATIONS, 'deploy'),
-    startedAt
-  )
-}
-
-/** What an error that ended the run means for the outcome. */
-function recordFailure(outcome: Outcome, error: unknown, cancelled: boolean, deadline: number | undefined): void {
-  outcome.ok = false
-  if (cancelled) {
-    outcome.status = 'cancelled-by-runner'
-    outcome.message = 'The job was cancelled while the action waited: the outcome is unknown (Dokploy goes on with the operation).'
-  } else if (error instanceof UnknownOutcome) {
-    outcome.status = 'unknown'
-    outcome.message = error.message
-  } else if (error instanceof InputError || error instanceof LookupError || error instanceof DokployError) {
-    outcome.message = error.message
-    const pastDeadline = deadline !== undefined && Date.now() >= deadline
-    if (error instanceof DokployError && error.failure === 'timeout' && pastDeadline) outcome.status = 'timeout'
-  } else {
-    outcome.message = `Unexpected error: ${error instanceof Error ? error.message : String(error)}`
+  const resource = get(Input.resource).trim() || 'application'
+  const operation = get(Input.operation).trim() || 'deploy'
+  return {
+    ...newOutcome(pick<Resource>(resource, RESOURCES, 'application'), pick<Operation>(operation, OPERATIONS, 'deploy'), startedAt),
+    // a value the user typed: one line, masked, not too long
+    asWritten: { resource: clipped(resource), operation: clipped(operation) }
   }
 }
 
-/** Statuses whose failure message or log tail quotes the server (a build log, Dokploy's errorMessage, an error text). */
-const quotesServer = (outcome: Outcome, error: unknown): boolean =>
-  !!outcome.logTail || !!outcome.errorMessage || (error instanceof DokployError && error.failure === 'server-error')
+const clipped = (value: string): string => inline(redact(value)).slice(0, 60)
 
-/**
- * Server text may quote secrets the action never read (a build that prints a connection string, a 500
- * that repeats a database password): learn the service's secrets before any of it is printed.
- */
-async function learnBeforePrinting(outcome: Outcome, client: DokployClient | undefined, error: unknown, log: Log): Promise<void> {
-  if (outcome.ok || !client || !outcome.resourceId || !quotesServer(outcome, error)) return
-  try {
-    await learnSecrets(client, SPECS[outcome.resource], outcome.resourceId)
-  } catch (reason) {
-    log.debug(`service secrets not read: ${reason instanceof Error ? reason.message : String(reason)}`)
+/** The GitHub deployments of this step, when asked for and the runner says which repository and commit. */
+function githubDeployments(settings: Settings, log: Log, env: NodeJS.ProcessEnv = process.env): GitHubDeployments | undefined {
+  if (!settings.github) return undefined
+  const repository = env.GITHUB_REPOSITORY ?? ''
+  const sha = env.GITHUB_SHA ?? ''
+  if (!/^[\w.-]+\/[\w.-]+$/.test(repository) || !/^[0-9a-f]{40}$/i.test(sha)) {
+    log.warning('github-deployment: GITHUB_REPOSITORY or GITHUB_SHA is not set (is this a GitHub Actions run?): no GitHub deployment is recorded.', 'GitHub deployment')
+    return undefined
   }
+  return new GitHubDeployments({ token: settings.github.token, repository, sha, runId: env.GITHUB_RUN_ID, title: settings.title }, log)
 }
 
-async function report(outcome: Outcome, log: Log, client: DokployClient | undefined): Promise<void> {
-  const unwritten = await writeRunnerFiles(outcome)
-  printFailureDetails(outcome, log)
+async function report(step: StepReport, log: Log, client: DokployClient | undefined): Promise<void> {
+  const unwritten = await writeRunnerFiles(step)
+  printFailureDetails(step, log)
   if (client) {
     const { requests, retries, bytesSent, bytesReceived } = client.stats
     log.debug(`Dokploy requests: ${requests} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received`)
   }
-  if (!outcome.ok) {
-    const message = outcome.message ?? `Dokploy ${outcome.operation} ended ${outcome.status}.`
-    // one line: server text inside an error annotation cannot start a workflow command
-    core.setFailed(inline(redact(outcome.errorMessage ? `${message} Dokploy says: ${outcome.errorMessage}` : message)))
-  }
+  for (const { title, message } of failureAnnotations(step)) fail(message, title)
   // outputs or a summary the workflow relies on are missing: the step cannot pass
-  for (const problem of unwritten) core.setFailed(problem)
+  for (const problem of unwritten) fail(problem, 'Dokploy: runner file not written')
 }
 
-/** inputs → settings → execute → report; the one place a failure becomes the step's verdict. */
+/** What core.setFailed does, with a title on the annotation. */
+function fail(message: string, title: string): void {
+  process.exitCode = core.ExitCode.Failure
+  core.error(message, { title })
+}
+
+/** inputs → settings → targets → execute each → report; the one place a failure becomes the step's verdict. */
 export async function run(get: GetInput = (name) => core.getInput(name)): Promise<void> {
   const startedAt = Date.now()
   const controller = new AbortController()
   const release = onCancel(controller)
   const transport = createTransport()
   const log = actionsLog
-  const outcome = provisionalOutcome(get, startedAt)
+  const provisional = provisionalOutcome(get, startedAt)
+  const step: StepReport = { outcomes: [], resource: provisional.asWritten?.resource ?? '', operation: provisional.asWritten?.operation ?? '', startedAt }
   let client: DokployClient | undefined
   let deadline: number | undefined
-  let failure: unknown
+  let github: GitHubDeployments | undefined
   try {
     maskSecretInputs(get)
     const settings = readSettings(get)
     settings.warnings.forEach((warning) => log.warning(warning))
-    outcome.operation = settings.operation
+    provisional.operation = settings.operation
+    provisional.asWritten = { resource: settings.resource, operation: settings.operation }
+    provisional.dashboardUrl = dashboardUrl(settings.baseUrl, provisional)
+    step.operation = settings.operation
+    step.resource = settings.resource
+    // Dokploy keeps the title of a queued deploy (an application's or a compose stack's)
+    if (kindsOf(settings.resource).some((kind) => SPECS[kind].operations[settings.operation] === 'queued')) step.title = settings.title
     deadline = startedAt + settings.waitTimeoutMs
     client = new DokployClient({
       baseUrl: settings.baseUrl,
@@ -124,18 +114,19 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
       debug: log.debug,
       info: log.info
     })
-    try {
-      await execute(settings, { client, log, sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs }, outcome)
-    } finally {
-      outcome.dashboardUrl = dashboardUrl(settings.baseUrl, outcome)
-    }
+    const targets = await resolveTargets(client, settings, log)
+    github = githubDeployments(settings, log)
+    const context = { client, log, sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs, baseUrl: settings.baseUrl, github }
+    step.outcomes = await runTargets(settings, targets, context)
   } catch (error) {
-    failure = error
-    recordFailure(outcome, error, controller.signal.aborted, deadline)
+    recordFailure(provisional, error, controller.signal.aborted, deadline)
+    step.outcomes = [provisional]
   } finally {
-    outcome.endedAt = Date.now()
-    if (!controller.signal.aborted) await learnBeforePrinting(outcome, client, failure, log)
-    await report(outcome, log, client)
+    step.endedAt = Date.now()
+    if (step.outcomes.length === 0) step.outcomes = [provisional]
+    // the GitHub statuses go out beside the deploy; at the end they get a short wait, shorter when cancelled
+    await github?.settle(controller.signal.aborted ? 2_000 : 15_000)
+    await report(step, log, client)
     transport.close()
     release()
   }

@@ -2,11 +2,21 @@
  * What Dokploy offers for each resource (API.md §3): one table read by one dispatcher.
  * Databases have no redeploy, and their `rebuild` deletes volumes, so it is never listed.
  */
-export const RESOURCES = ['application', 'compose', 'postgres', 'mysql', 'mariadb', 'mongo', 'redis'] as const
+export const RESOURCES = ['application', 'compose', 'postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'libsql'] as const
 export const OPERATIONS = ['deploy', 'redeploy', 'start', 'stop', 'reload'] as const
 
 export type Resource = (typeof RESOURCES)[number]
 export type Operation = (typeof OPERATIONS)[number]
+
+/** Every database kind: what `resource: database` stands for. */
+export const DATABASES: readonly Resource[] = ['postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'libsql']
+
+/** The resource input: one kind, or `database` for every database kind at once. */
+export const RESOURCE_INPUTS = [...RESOURCES, 'database'] as const
+export type ResourceInput = (typeof RESOURCE_INPUTS)[number]
+
+/** The kinds a resource input names. */
+export const kindsOf = (input: ResourceInput): readonly Resource[] => (input === 'database' ? DATABASES : [input])
 
 /**
  * queued: Dokploy enqueues a build and answers at once; the deployment row is followed.
@@ -25,6 +35,8 @@ export interface ResourceSpec {
   dashboardType: string
   /** Query listing this service's deployment rows, for queued resources. */
   deploymentList?: 'deployment.all' | 'deployment.allByCompose'
+  /** Query listing this service's domains, for services that have a public URL. */
+  domainList?: 'domain.byApplicationId' | 'domain.byComposeId'
   operations: Partial<Record<Operation, Mode>>
 }
 
@@ -45,6 +57,7 @@ export const SPECS: Record<Resource, ResourceSpec> = {
     listKey: 'applications',
     dashboardType: 'application',
     deploymentList: 'deployment.all',
+    domainList: 'domain.byApplicationId',
     operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync', reload: 'sync' }
   },
   compose: {
@@ -54,20 +67,20 @@ export const SPECS: Record<Resource, ResourceSpec> = {
     listKey: 'compose',
     dashboardType: 'compose',
     deploymentList: 'deployment.allByCompose',
+    domainList: 'domain.byComposeId',
     operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync' }
   },
   postgres: database('postgres', 'postgresId'),
   mysql: database('mysql', 'mysqlId'),
   mariadb: database('mariadb', 'mariadbId'),
   mongo: database('mongo', 'mongoId'),
-  redis: database('redis', 'redisId')
+  redis: database('redis', 'redisId'),
+  libsql: database('libsql', 'libsqlId')
 }
 
-export const isDatabase = (resource: Resource): boolean => resource !== 'application' && resource !== 'compose'
-
-/** Operations the resource has, for error messages. */
-export const operationsOf = (resource: Resource): Operation[] =>
-  OPERATIONS.filter((op) => SPECS[resource].operations[op] !== undefined)
+/** Operations every kind the input names has, for validation and error messages. */
+export const operationsOf = (input: ResourceInput): Operation[] =>
+  OPERATIONS.filter((op) => kindsOf(input).every((kind) => SPECS[kind].operations[op] !== undefined))
 
 /** The service status a successful synchronous operation leaves behind. */
 export const statusAfter = (operation: Operation): 'done' | 'idle' => (operation === 'stop' ? 'idle' : 'done')

@@ -23,6 +23,10 @@ export interface Outcome {
   errorMessage?: string
   logTail?: string
   dashboardUrl?: string
+  /** The service's public URL, when it has a domain and it was read. */
+  url?: string
+  /** Set when the step failed before it had a target: resource and operation as the user wrote them. */
+  asWritten?: { resource: string; operation: string }
 }
 
 /** Every value of the `status` output (action.yml and the README list them). */

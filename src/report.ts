@@ -1,22 +1,63 @@
 import * as core from '@actions/core'
 import { Output } from './constants.js'
-import { SPECS } from './operations.js'
 import type { Outcome } from './outcome.js'
 import { formatDuration, gutter, inline, type Log } from './logger.js'
 import { redact } from './secrets.js'
+import { serviceLabel } from './target.js'
+
+export { dashboardUrl } from './dashboard.js'
 
 /** Outputs, the job summary and the failure details. Every server string is escaped and redacted. */
 
-export function dashboardUrl(baseUrl: string, outcome: Outcome): string {
-  const { projectId, environmentId, resourceId } = outcome
-  if (!projectId || !resourceId) return `${baseUrl}/dashboard/projects`
-  const service = `services/${SPECS[outcome.resource].dashboardType}/${encodeURIComponent(resourceId)}`
-  const env = environmentId ? `environment/${encodeURIComponent(environmentId)}/` : ''
-  const tab = outcome.deploymentId ? '?tab=deployments' : ''
-  return `${baseUrl}/dashboard/project/${encodeURIComponent(projectId)}/${env}${service}${tab}`
+/** What the step did: one outcome per target (or one that says why the step failed before any). */
+export interface StepReport {
+  outcomes: Outcome[]
+  /** The resource and operation inputs, as the user wrote them. */
+  resource: string
+  operation: string
+  /** The deployment title (commit and run), when the operation sent one. */
+  title?: string
+  startedAt: number
+  endedAt?: number
 }
 
-const seconds = (ms: number): string => String(Math.round(ms / 1000))
+const seconds = (ms: number): number => Math.round(ms / 1000)
+const tookMs = (from: { startedAt: number; endedAt?: number }): number => (from.endedAt ?? Date.now()) - from.startedAt
+const several = (step: StepReport): boolean => step.outcomes.length > 1
+
+/** Several targets: done when every one succeeded, else the status of the first that did not. */
+export function stepStatus(step: StepReport): string {
+  if (!several(step)) return step.outcomes[0]?.status ?? 'failed'
+  return step.outcomes.find((outcome) => !outcome.ok)?.status ?? 'done'
+}
+
+export const stepOk = (step: StepReport): boolean => step.outcomes.length > 0 && step.outcomes.every((outcome) => outcome.ok)
+
+/** How a status reads: a timeout is a build still running, not a failed one. */
+const phrase = (status: string): string => (status === 'timeout' ? 'still running when the step stopped waiting' : status)
+
+const icon = (ok: boolean, status: string): string => (ok ? '✅' : status === 'timeout' ? '⏳' : '❌')
+
+/** The resource and operation shown: as written when the step failed before it had a target. */
+const shown = (outcome: Outcome): { resource: string; operation: string } => outcome.asWritten ?? outcome
+
+const labelOf = (outcome: Outcome): string => serviceLabel(outcome.name, outcome.resourceId)
+
+/** One object per target, in order: the `results` output. */
+export function results(step: StepReport): Record<string, string | number>[] {
+  return step.outcomes
+    .filter((outcome) => !outcome.asWritten)
+    .map((outcome) => ({
+      resource: outcome.resource,
+      id: outcome.resourceId ?? '',
+      name: outcome.name ?? '',
+      environment: outcome.environmentName ?? '',
+      status: outcome.status,
+      'deployment-id': outcome.deploymentId ?? '',
+      url: outcome.url ?? '',
+      duration: seconds(tookMs(outcome))
+    }))
+}
 
 /** A file the runner handed the step (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) that could not be written. */
 export class RunnerFileError extends Error {
@@ -27,14 +68,20 @@ export class RunnerFileError extends Error {
   }
 }
 
-/** Throws RunnerFileError: @actions/core throws when GITHUB_OUTPUT points to a missing or unwritable file. */
-export function writeOutputs(outcome: Outcome): void {
+/**
+ * Throws RunnerFileError: @actions/core throws when GITHUB_OUTPUT points to a missing or unwritable file.
+ * With several targets, resource-id, deployment-id, log-url and url hold one line per target, in order.
+ */
+export function writeOutputs(step: StepReport): void {
+  const each = (value: (outcome: Outcome) => string | undefined): string => step.outcomes.map((outcome) => value(outcome) ?? '').join('\n')
   try {
-    core.setOutput(Output.status, outcome.status)
-    core.setOutput(Output.deploymentId, outcome.deploymentId ?? '')
-    core.setOutput(Output.resourceId, outcome.resourceId ?? '')
-    core.setOutput(Output.duration, seconds((outcome.endedAt ?? Date.now()) - outcome.startedAt))
-    core.setOutput(Output.logUrl, outcome.dashboardUrl ?? '')
+    core.setOutput(Output.status, stepStatus(step))
+    core.setOutput(Output.deploymentId, each((o) => o.deploymentId))
+    core.setOutput(Output.resourceId, each((o) => o.resourceId))
+    core.setOutput(Output.duration, String(seconds(tookMs(step))))
+    core.setOutput(Output.logUrl, each((o) => o.dashboardUrl))
+    core.setOutput(Output.url, each((o) => o.url))
+    core.setOutput(Output.results, JSON.stringify(results(step)))
   } catch (error) {
     throw new RunnerFileError('GITHUB_OUTPUT', "the step's outputs", error)
   }
@@ -48,15 +95,33 @@ export function escape(text: string): string {
 /** For free text from the server (messages, logs), which may quote a secret: redacted, then escaped. */
 const escapeText = (text: string): string => escape(redact(text))
 
-export function summaryHtml(outcome: Outcome): string {
-  const duration = (outcome.endedAt ?? Date.now()) - outcome.startedAt
-  const icon = outcome.ok ? '✅' : '❌'
+/** The heading names the operation, the service(s) and how it ended. */
+function heading(step: StepReport): string {
+  const status = stepStatus(step)
+  const first = step.outcomes[0]
+  const operation = several(step) ? step.operation : shown(first).operation
+  const labels = step.outcomes.map(labelOf).filter(Boolean)
+  const who = labels.length === 0 ? '' : labels.length <= 5 ? labels.join(', ') : `${labels.length} services`
+  return `${icon(stepOk(step), status)} Dokploy ${escape(operation)}${who ? ` of ${escape(who)}` : ''}: ${escape(phrase(status))}`
+}
+
+export function summaryHtml(step: StepReport): string {
+  const parts = [`<h2>${heading(step)}</h2>`]
+  if (several(step)) parts.push(...severalTargets(step))
+  else parts.push(...oneTarget(step, step.outcomes[0]))
+  return parts.join('\n')
+}
+
+function oneTarget(step: StepReport, outcome: Outcome): string[] {
+  const duration = tookMs(step)
+  const { resource, operation } = shown(outcome)
   const rows: [string, string][] = [
-    ['Resource', `${escape(outcome.resource)}${outcome.name ? ` <code>${escape(outcome.name)}</code>` : ''}`],
+    ['Resource', `${escape(resource)}${outcome.name ? ` <code>${escape(outcome.name)}</code>` : ''}`],
     ['Resource ID', outcome.resourceId ? `<code>${escape(outcome.resourceId)}</code>` : '—'],
-    ['Operation', escape(outcome.operation)],
-    ['Status', `<b>${escape(outcome.status)}</b>`]
+    ['Operation', escape(operation)]
   ]
+  if (step.title) rows.push(['Title', escapeText(step.title)])
+  rows.push(['Status', `<b>${escape(outcome.status)}</b>${outcome.status === 'timeout' ? ` (${phrase(outcome.status)})` : ''}`])
   if (outcome.environmentName) rows.push(['Environment', escape(outcome.environmentName)])
   if (outcome.deploymentId) rows.push(['Deployment', `<code>${escape(outcome.deploymentId)}</code>${outcome.matchedBy ? ` (matched by ${escape(outcome.matchedBy)})` : ''}`])
   if (outcome.buildMs !== undefined) {
@@ -65,17 +130,45 @@ export function summaryHtml(outcome: Outcome): string {
   }
   rows.push(['Duration', formatDuration(duration)])
   if (outcome.dashboardUrl) rows.push(['Dashboard', `<a href="${escape(outcome.dashboardUrl)}">open in Dokploy</a>`])
+  if (outcome.url) rows.push(['URL', `<a href="${escape(outcome.url)}">${escape(outcome.url)}</a>`])
+  return [`<table>${rows.map(([k, v]) => `<tr><th align="left">${k}</th><td>${v}</td></tr>`).join('')}</table>`, ...failureParts(outcome)]
+}
 
-  const parts = [
-    `<h2>${icon} Dokploy ${escape(outcome.operation)}: ${escape(outcome.status)}</h2>`,
-    `<table>${rows.map(([k, v]) => `<tr><th align="left">${k}</th><td>${v}</td></tr>`).join('')}</table>`
-  ]
+/** One row per target, then what went wrong with each that failed. */
+function severalTargets(step: StepReport): string[] {
+  const head = ['Service', 'Resource', 'Environment', 'Status', 'Deployment', 'Duration', 'Links']
+  const rows = step.outcomes.map((outcome) => {
+    const links = [
+      outcome.dashboardUrl ? `<a href="${escape(outcome.dashboardUrl)}">Dokploy</a>` : '',
+      outcome.url ? `<a href="${escape(outcome.url)}">${escape(outcome.url)}</a>` : ''
+    ].filter(Boolean)
+    return [
+      `${icon(outcome.ok, outcome.status)} <code>${escape(labelOf(outcome))}</code>`,
+      escape(outcome.resource),
+      escape(outcome.environmentName ?? '—'),
+      `<b>${escape(outcome.status)}</b>`,
+      outcome.deploymentId ? `<code>${escape(outcome.deploymentId)}</code>` : '—',
+      formatDuration(tookMs(outcome)),
+      links.join(' · ') || '—'
+    ]
+  })
+  const table = `<table><tr>${head.map((h) => `<th align="left">${h}</th>`).join('')}</tr>${rows.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`
+  const parts = [table, `<p>${step.title ? `Title: ${escapeText(step.title)} · ` : ''}Duration: ${formatDuration(tookMs(step))}</p>`]
+  for (const outcome of step.outcomes.filter((o) => !o.ok)) {
+    parts.push(`<h3>${icon(false, outcome.status)} ${escape(labelOf(outcome))}: ${escape(phrase(outcome.status))}</h3>`, ...failureParts(outcome))
+  }
+  return parts
+}
+
+/** Our message, Dokploy's own and the end of the build log, for a target that did not succeed. */
+function failureParts(outcome: Outcome): string[] {
+  const parts: string[] = []
   if (!outcome.ok && outcome.message) parts.push(`<p>${escapeText(outcome.message)}</p>`)
   if (outcome.errorMessage) parts.push(`<p><b>Dokploy says:</b> ${escapeText(outcome.errorMessage)}</p>`)
   // redacted before and after stripping: a secret may hold a control character, or be split by a colour code
   const tail = outcome.logTail ? plainText(redact(outcome.logTail)).trimEnd() : ''
   if (tail.trim()) parts.push(logTailBlock(tail))
-  return parts.join('\n')
+  return parts
 }
 
 /**
@@ -105,20 +198,20 @@ function logTailBlock(tail: string): string {
 }
 
 /** Throws RunnerFileError when GITHUB_STEP_SUMMARY points to a missing or unwritable file. */
-export async function writeSummary(outcome: Outcome): Promise<void> {
+export async function writeSummary(step: StepReport): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   try {
-    await core.summary.addRaw(summaryHtml(outcome), true).write()
+    await core.summary.addRaw(summaryHtml(step), true).write()
   } catch (error) {
     throw new RunnerFileError('GITHUB_STEP_SUMMARY', 'the job summary', error)
   }
 }
 
 /** Outputs and job summary; what could not be written comes back as messages that fail the step. */
-export async function writeRunnerFiles(outcome: Outcome): Promise<string[]> {
+export async function writeRunnerFiles(step: StepReport): Promise<string[]> {
   const problems: string[] = []
-  const ended = ` Dokploy ${outcome.operation} itself ended "${outcome.status}".`
-  for (const write of [() => writeOutputs(outcome), () => writeSummary(outcome)]) {
+  const ended = ` Dokploy ${inline(step.operation)} itself ended "${stepStatus(step)}".`
+  for (const write of [() => writeOutputs(step), () => writeSummary(step)]) {
     try {
       await write()
     } catch (error) {
@@ -128,16 +221,35 @@ export async function writeRunnerFiles(outcome: Outcome): Promise<string[]> {
   return problems
 }
 
-/** The build log tail and Dokploy's errorMessage, in a collapsed group, behind a gutter. */
-export function printFailureDetails(outcome: Outcome, log: Log): void {
-  if (!outcome.errorMessage && !outcome.logTail) return
-  const body = [
-    outcome.errorMessage ? `Dokploy's error message:\n${gutter(redact(outcome.errorMessage))}` : '',
-    outcome.logTail ? `Last lines of the build log:\n${gutter(redact(outcome.logTail))}` : ''
-  ]
-    .filter(Boolean)
-    .join('\n\n')
-  log.group(detailsTitle(outcome), body)
+/** The build log tail and Dokploy's errorMessage of each target, in a collapsed group, behind a gutter. */
+export function printFailureDetails(step: StepReport, log: Log): void {
+  for (const outcome of step.outcomes) {
+    if (!outcome.errorMessage && !outcome.logTail) continue
+    const body = [
+      outcome.errorMessage ? `Dokploy's error message:\n${gutter(redact(outcome.errorMessage))}` : '',
+      outcome.logTail ? `Last lines of the build log:\n${gutter(redact(outcome.logTail))}` : ''
+    ]
+      .filter(Boolean)
+      .join('\n\n')
+    log.group(several(step) ? `[${inline(labelOf(outcome))}] ${detailsTitle(outcome)}` : detailsTitle(outcome), body)
+  }
+}
+
+/** The annotations that fail the step: one per target that did not end as expected, each with a title. */
+export function failureAnnotations(step: StepReport): { title: string; message: string }[] {
+  return step.outcomes
+    .filter((outcome) => !outcome.ok)
+    .map((outcome) => {
+      const { operation } = shown(outcome)
+      const label = labelOf(outcome)
+      const base = outcome.message ?? `Dokploy ${operation} ended ${outcome.status}.`
+      const text = outcome.errorMessage ? `${base} Dokploy says: ${outcome.errorMessage}` : base
+      // one line: server text inside an annotation cannot start a workflow command
+      return {
+        title: inline(redact(`Dokploy ${operation}${label ? ` of ${label}` : ''}: ${phrase(outcome.status)}`)),
+        message: inline(redact(several(step) ? `${label}: ${text}` : text))
+      }
+    })
 }
 
 /** Named after what happened: a build that timed out or was cancelled did not fail. */

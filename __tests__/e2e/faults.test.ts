@@ -254,9 +254,17 @@ describe('requests per run', () => {
     expect(count).toBeLessThanOrEqual(8)
   })
 
-  test('a synchronous stop by id is one request', async () => {
+  test('a deploy by id with wait: false is the deploy, then one project.all for the dashboard link', async () => {
+    const run = await runAction(deployInputs({ wait: 'false' }))
+    expect(run.code).toBe(0)
+    expect(emu.requests.map((r) => r.procedure)).toEqual(['application.deploy', 'project.all'])
+    expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/project/${emu.ids.shop}/environment/${emu.ids.prod}/services/application/${emu.ids.web}`)
+  })
+
+  test('a synchronous stop by id is one request, then one project.all for the dashboard link', async () => {
     const run = await runAction(deployInputs({ operation: 'stop' }))
     expect(run.code).toBe(0)
-    expect(emu.requests).toHaveLength(1)
+    expect(emu.requests.map((r) => r.procedure)).toEqual(['application.stop', 'project.all'])
+    expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/project/${emu.ids.shop}/environment/${emu.ids.prod}/services/application/${emu.ids.web}`)
   })
 })

@@ -128,5 +128,15 @@ export const visibleLog = (run: ActionRun): string =>
     .filter((line) => !/^::(add-mask|debug|set-output)/.test(line))
     .join('\n')
 
-/** The message of the step's failure (the ::error:: line). */
-export const errorLine = (run: ActionRun): string => /^::error::(.*)$/m.exec(run.stdout)?.[1] ?? ''
+/** An annotation line, `::error title=…::message`: its title (unescaped) and message. */
+const ANNOTATION = /^::(error|warning)(?: title=([^:]*))?::(.*)$/
+
+/** The annotations of a kind, in order: each with its title, which every annotation of the action carries. */
+export const annotations = (run: ActionRun, kind: 'error' | 'warning'): { title: string; message: string }[] =>
+  run.stdout.split('\n').flatMap((line) => {
+    const match = ANNOTATION.exec(line)
+    return match && match[1] === kind ? [{ title: decodeURIComponent(match[2] ?? ''), message: match[3] }] : []
+  })
+
+/** The message of the step's (first) failure, the ::error:: line. */
+export const errorLine = (run: ActionRun): string => annotations(run, 'error')[0]?.message ?? ''

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { startEmulator } from '../emulator/server.js'
-import { errorLine, runAction, visibleLog } from './harness.js'
+import { annotations, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
 
 /** Bad input fails the step before any request, naming the input, the value and what is accepted. */
 let emu: Awaited<ReturnType<typeof startEmulator>>
@@ -63,14 +63,14 @@ describe('bad inputs', () => {
 
 /** Inputs that are accepted, with a warning. */
 describe('warnings', () => {
-  const warnings = (stdout: string): string[] => stdout.split('\n').filter((line) => line.startsWith('::warning::'))
+  const warnings = (run: ActionRun): string[] => annotations(run, 'warning').map(({ title, message }) => `${title}: ${message}`)
   const sentSince = (from: number) => emu.requests.slice(from).map((r) => r.procedure)
 
   test('env with start is saved, with a warning that only the next deploy applies it', async () => {
     const from = emu.requests.length
     const run = await runAction({ ...valid(), operation: 'start', env: 'FEATURE_FLAG=on' })
     expect(run.code).toBe(0)
-    expect(warnings(run.stdout)).toEqual(['::warning::env is saved, but the service only picks it up at its next deploy: start does not apply it.'])
+    expect(warnings(run)).toEqual(['Dokploy: env is saved, but the service only picks it up at its next deploy: start does not apply it.'])
     expect(sentSince(from)).toEqual(['application.one', 'application.saveEnvironment', 'application.start'])
   })
 
@@ -78,7 +78,8 @@ describe('warnings', () => {
     const from = emu.requests.length
     const run = await runAction({ ...valid(), operation: 'stop', env: '# FEATURE_FLAG=on\n', 'env-strategy': 'merge' })
     expect(run.code).toBe(0)
-    expect(warnings(run.stdout)).toEqual(['::warning::env holds only comments and blank lines: no variable is set.'])
-    expect(sentSince(from)).toEqual(['application.stop'])
+    expect(warnings(run)).toEqual(['Dokploy: env holds only comments and blank lines: no variable is set.'])
+    // the stop, then where the service lives for the dashboard link
+    expect(sentSince(from)).toEqual(['application.stop', 'project.all'])
   })
 })

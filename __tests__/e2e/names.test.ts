@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import { startEmulator } from '../emulator/server.js'
-import { errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
+import { annotations, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
 
 /**
  * project / environment / name instead of id: one project.all per run, the resolved id in the
@@ -29,18 +29,19 @@ const expectFailedBeforeAnyChange = (run: ActionRun): void => {
   expect(sent('project.all')).toHaveLength(1)
 }
 
-const SEVEN = [
+const EVERY_KIND = [
   ['application', 'web', 'web'],
   ['compose', 'stack', 'stack'],
   ['postgres', 'db', 'postgres'],
   ['mysql', 'mysql-db', 'mysql'],
   ['mariadb', 'maria-db', 'mariadb'],
   ['mongo', 'mongo-db', 'mongo'],
-  ['redis', 'cache', 'redis']
+  ['redis', 'cache', 'redis'],
+  ['libsql', 'edge', 'libsql']
 ] as const
 
 describe('each resource by name, in environment production', () => {
-  test.each(SEVEN)('%s "%s"', async (resource, name, key) => {
+  test.each(EVERY_KIND)('%s "%s"', async (resource, name, key) => {
     const id = emu.ids[key]
     const run = await runAction(byName({ resource, environment: 'production', name }))
 
@@ -185,7 +186,7 @@ describe('the three shapes of project.all', () => {
 
     expect(run.code).toBe(0)
     expect(run.outputs['resource-id']).toBe(emu.ids.postgres)
-    expect(run.stdout).toMatch(/^::warning::This Dokploy has no environments; ignoring environment "production"\./m)
+    expect(annotations(run, 'warning')).toEqual([{ title: 'Dokploy', message: 'This Dokploy has no environments; ignoring environment "production".' }])
     expect(visibleLog(run)).toContain(`Found postgres "db": id ${emu.ids.postgres}.`)
     expect(procedures()).toEqual(['project.all', 'postgres.deploy'])
   })
@@ -238,12 +239,13 @@ describe('the three shapes of project.all', () => {
     expect(sent('environment.byProjectId')).toHaveLength(0)
   })
 
-  test('with an id there is no lookup at all', async () => {
+  test('with an id there is no lookup before the operation; one project.all after it finds the dashboard link', async () => {
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'postgres', id: emu.ids.postgres, operation: 'stop' })
 
     expect(run.code).toBe(0)
     expect(run.outputs['resource-id']).toBe(emu.ids.postgres)
-    expect(procedures()).toEqual(['postgres.stop'])
+    expect(procedures()).toEqual(['postgres.stop', 'project.all'])
+    expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/project/${emu.ids.shop}/environment/${emu.ids.prod}/services/postgres/${emu.ids.postgres}`)
   })
 })
 

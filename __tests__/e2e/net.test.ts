@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import { startEmulator } from '../emulator/server.js'
 import { commonMarkBlocks, decode, HOSTILE_SHOWN, HOSTILE_TAIL } from '../commonmark.js'
-import { errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
+import { annotations, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
 
 /**
  * The network and the runner's files: long retry pauses, TLS certificates, oversized answers,
@@ -25,7 +25,7 @@ const deployInputs = (extra: Record<string, string> = {}): Record<string, string
   ...extra
 })
 const deploys = (): number => emu.stats().deployCalls[emu.ids.web] ?? 0
-const errorLines = (run: ActionRun): string[] => run.stdout.split('\n').filter((line) => line.startsWith('::error::'))
+const errorLines = (run: ActionRun): string[] => annotations(run, 'error').map(({ message }) => message)
 /** No unhandled rejection, no stack trace: the failure is the action's own message. */
 const failedCleanly = (run: ActionRun): void => {
   expect(run.code).toBe(1)

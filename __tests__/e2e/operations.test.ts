@@ -34,8 +34,9 @@ describe('queued operations follow their deployment to done', () => {
     expect(row?.status).toBe('done')
     expect(calls(`${resource}.${operation}`)).toBe(before + 1)
     expect(Number(run.outputs.duration)).toBeGreaterThanOrEqual(0)
-    // by id, nothing tells the project without reading .one (which carries every secret): the dashboard's root
-    expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/projects`)
+    // by id, the queue job's dashboard link tells where the service lives, without reading its secrets
+    expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/project/${emu.ids.shop}/environment/${emu.ids.prod}/services/${resource}/${id}?tab=deployments`)
+    expect(calls('project.all')).toBe(0)
     expect(run.summary).toContain('done')
     expect(run.summary).toContain(run.outputs['deployment-id'])
     expect(visibleLog(run)).toMatch(/matched (by the reference this step put in its description|as the first deployment of this service started after this step's queue job)/)
@@ -54,7 +55,8 @@ for (const [resource, key] of [
   ['mysql', 'mysql'],
   ['mariadb', 'mariadb'],
   ['mongo', 'mongo'],
-  ['redis', 'redis']
+  ['redis', 'redis'],
+  ['libsql', 'libsql']
 ]) {
   SYNC.push([resource, key, 'deploy', 'done'], [resource, key, 'start', 'done'], [resource, key, 'stop', 'idle'], [resource, key, 'reload', 'done'])
 }
@@ -71,6 +73,16 @@ describe('synchronous operations report the status they leave behind', () => {
     expect(run.outputs['deployment-id']).toBe('')
     expect(calls(`${resource}.${operation}`)).toBe(before + 1)
     expect(run.summary).toContain(status)
+  })
+})
+
+describe('libsql', () => {
+  test('a Dokploy before v0.29 has no libsql: the step says so', async () => {
+    emu.setVersion('v0.28.8')
+    const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'libsql', id: emu.ids.libsql, operation: 'start' })
+    emu.setVersion('v0.30.2')
+    expect(run.code).toBe(1)
+    expect(errorLine(run)).toContain('This Dokploy has no libsql.start (404)')
   })
 })
 

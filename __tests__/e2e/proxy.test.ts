@@ -2,7 +2,7 @@ import http from 'node:http'
 import net from 'node:net'
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import { startEmulator } from '../emulator/server.js'
-import { errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
+import { annotations, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
 import { startProxy, type ForwardProxy } from './proxy.js'
 
 /**
@@ -33,7 +33,9 @@ const deploy = (extra: Record<string, string> = {}): Record<string, string> => (
 })
 
 const plainHttpWarning = (run: ActionRun): string[] =>
-  run.stdout.split('\n').filter((line) => line.startsWith('::warning::') && line.includes('is plain http: the API key travels unencrypted'))
+  annotations(run, 'warning')
+    .map(({ message }) => message)
+    .filter((message) => message.includes('is plain http: the API key travels unencrypted'))
 
 describe('through a forward proxy', () => {
   test.each(['HTTP_PROXY', 'http_proxy'])('%s: the deploy goes through the proxy\'s tunnels to done', async (variable) => {
@@ -57,7 +59,7 @@ describe('through a forward proxy', () => {
 
     // the host is not loopback and the URL is http://: the key crosses the network in clear
     expect(plainHttpWarning(run)).toEqual([
-      `::warning::http://${host} is plain http: the API key travels unencrypted. Use https:// if the server has it.`
+      `http://${host} is plain http: the API key travels unencrypted. Use https:// if the server has it.`
     ])
   })
 

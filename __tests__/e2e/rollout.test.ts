@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import { isDeepStrictEqual } from 'node:util'
 import { startEmulator } from '../emulator/server.js'
-import { runAction, visibleLog, type ActionRun } from './harness.js'
+import { annotations, runAction, visibleLog, type ActionRun } from './harness.js'
 
 /**
  * Changes made before the operation: a new docker-image (keeping or replacing the registry login)
@@ -18,7 +18,7 @@ const inputs = (extra: Record<string, string>): Record<string, string> => ({ url
 const sent = (procedure: string) => emu.requests.filter((r) => r.procedure === procedure)
 /** Position of a procedure's first request in this run (fresh emulator per test). */
 const order = (procedure: string): number => emu.requests.findIndex((r) => r.procedure === procedure)
-const row = (kind: 'application' | 'compose' | 'postgres' | 'mysql' | 'redis', key: string) => {
+const row = (kind: 'application' | 'compose' | 'postgres' | 'mysql' | 'redis' | 'libsql', key: string) => {
   const found = emu.state.find(kind, emu.ids[key])
   if (!found) throw new Error(`no ${kind} ${key} in the fixture`)
   return found
@@ -104,19 +104,19 @@ describe('docker-image', () => {
     expect(run.code).toBe(0)
     const [save] = sent('application.saveDockerProvider')
     expect(save.input).toMatchObject({ registryUrl: 'registry.example.net', username: null, password: null })
-    expect(run.stdout).toMatch(/::warning::registry-url changes the registry: its stored login is not sent/)
+    expect(annotations(run, 'warning').map(({ message }) => message)).toContainEqual(expect.stringMatching(/^registry-url changes the registry: its stored login is not sent/))
   })
 
   test('redeploy with docker-image warns and deploys instead: redeploy would not pull the image', async () => {
     const run = await runAction(inputs({ id: emu.ids.api, operation: 'redeploy', 'docker-image': 'ghcr.io/acme/api:2.0' }))
 
     expect(run.code).toBe(0)
-    expect(run.stdout).toMatch(/^::warning::redeploy does not pull images; deploying instead/m)
+    expect(annotations(run, 'warning').map(({ message }) => message)).toContainEqual(expect.stringMatching(/^redeploy does not pull images; deploying instead/))
     expect(sent('application.saveDockerProvider')).toHaveLength(1)
     expect(sent('application.deploy')).toHaveLength(1)
     expect(sent('application.redeploy')).toHaveLength(0)
     expect(emu.stats().redeployCalls).toEqual({})
-    expect(run.summary).toContain('Dokploy deploy: done')
+    expect(run.summary).toContain('Dokploy deploy of api: done')
   })
 
   test('the image already set is not saved again; the deploy still runs', async () => {
@@ -263,5 +263,16 @@ describe('env', () => {
     expect(sent('redis.saveEnvironment')[0].input).toMatchObject({ redisId: emu.ids.redis })
     expect(order('redis.saveEnvironment')).toBeLessThan(order('redis.reload'))
     expect(row('redis', 'redis').env.endsWith(`\nNEW_KEY=${NEW_VALUE}`)).toBe(true)
+  })
+
+  test('libsql by name: env saved with libsqlId, then deployed; its values masked', async () => {
+    const run = await runAction(inputs({ resource: 'libsql', project: 'shop', environment: 'production', name: 'edge', env: `NEW_KEY=${NEW_VALUE}` }))
+
+    expect(run.code).toBe(0)
+    expect(run.outputs['resource-id']).toBe(emu.ids.libsql)
+    expect(Object.keys(sent('libsql.saveEnvironment')[0].input).sort()).toEqual(['env', 'libsqlId'])
+    expect(order('libsql.saveEnvironment')).toBeLessThan(order('libsql.deploy'))
+    expect(row('libsql', 'libsql').env.endsWith(`\nNEW_KEY=${NEW_VALUE}`)).toBe(true)
+    expectOnlyMasked(run, NEW_VALUE)
   })
 })

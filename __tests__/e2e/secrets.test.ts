@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import { HOSTILE_TEXT, SECRET_MARKERS, WORKFLOW_COMMAND_LINES, startEmulator } from '../emulator/server.js'
-import { errorLine, leakedSecrets, runAction, type ActionRun } from './harness.js'
+import { annotations, errorLine, leakedSecrets, runAction, type ActionRun } from './harness.js'
 
 /**
  * A hostile Dokploy: every secret field of the fixture holds a marker (SECRET_MARKERS), and names,
@@ -387,7 +387,7 @@ describe('a hostile server: no secret, no markup, no forged command gets through
     expect(lines.filter((line) => line.startsWith('::set-output'))).toEqual([])
     expect(lines.filter((line) => line.trimEnd() === '::add-mask::x')).toEqual([])
     expect(lines.filter((line) => line.startsWith('::error::forged'))).toEqual([])
-    const errors = lines.filter((line) => line.startsWith('::error::'))
+    const errors = annotations(run, 'error')
     expect(errors).toHaveLength(scenario.code === 0 ? 0 : 1)
     expect(run.outputs.status).not.toBe(scenario.code === 0 ? 'error' : 'done')
 

@@ -1,10 +1,10 @@
 // Procedure handlers: what each tRPC/REST procedure does to the fixture and returns (API.md §3–5).
 // Input arrives already validated against schemas.js.
 
-import { KINDS, DB_KINDS } from './state.js'
+import { KINDS, DB_KINDS, LIBSQL_SINCE } from './state.js'
 import { TrpcError } from './wire.js'
 import { atLeast } from './versions.js'
-import { serviceRow, oneView, projectAll, projectOne, environmentOne, environmentsByProject, deploymentView } from './views.js'
+import { serviceRow, oneView, projectAll, projectOne, environmentOne, environmentsByProject, deploymentView, domainsOf } from './views.js'
 
 /** @typedef {import('./state.js').State} State */
 /** @typedef {import('./state.js').Kind} Kind */
@@ -191,6 +191,11 @@ export function createProcedures(ctx) {
   // --- databases ------------------------------------------------------------------------------------------
   for (const kind of DB_KINDS) {
     const idKey = KINDS[kind].idKey
+    const since = kind === 'libsql' ? { since: LIBSQL_SINCE } : undefined
+    /** @param {string} name @param {Procedure['handler']} handler */
+    const query = (name, handler) => (procs[name] = { type: 'query', handler, ...since })
+    /** @param {string} name @param {Procedure['handler']} handler */
+    const mutation = (name, handler) => (procs[name] = { type: 'mutation', handler, ...since })
     query(`${kind}.one`, (input) => oneView(state, kind, need(kind, input), ctx.getVersion()))
     // Synchronous: blocks for the deploy, answers with the row as it was before; 500 on failure; no deployment row.
     mutation(`${kind}.deploy`, async (input) => {
@@ -230,6 +235,10 @@ export function createProcedures(ctx) {
     })
   }
 
+  // --- domains (no secret in them; an owner gets [] for an unknown id) -----------------------------------------
+  query('domain.byApplicationId', (input) => domainsOf(state, 'application', input.applicationId))
+  query('domain.byComposeId', (input) => domainsOf(state, 'compose', input.composeId))
+
   // --- deployments ----------------------------------------------------------------------------------------
   // Owners skip existence checks: an unknown id is just an empty list.
   query('deployment.all', (input) => queue.rowsFor('application', input.applicationId).map((r) => deploymentView(r, ctx.getVersion())))
@@ -258,7 +267,7 @@ export function createProcedures(ctx) {
     (input) => {
       const env = state.environment(input.environmentId)
       if (!env) throw new TrpcError('NOT_FOUND', 'Environment not found')
-      return environmentOne(state, env)
+      return environmentOne(state, env, ctx.getVersion())
     },
     { since: 'v0.25.0' }
   )

@@ -172,11 +172,10 @@ export class BuildQueue {
       timestamp: now,
       processedOn: undefined,
       state: 'waiting',
-      // as a real v0.30.2 sends it: the dashboard path of the service
-      servicePath: {
-        href: env ? `/dashboard/project/${env.projectId}/environment/${env.environmentId}/services/${req.kind}/${req.serviceId}` : null,
-        label: req.kind === 'compose' ? 'Compose' : 'Application'
-      }
+      // the dashboard path of the service, as Dokploy resolves it for the queue table (API.md §10)
+      servicePath: env
+        ? { href: `/dashboard/project/${env.projectId}/environment/${env.environmentId}/services/${req.kind}/${req.serviceId}`, label: KINDS[req.kind].label }
+        : { href: null, label: '—' }
     }
     const delay = this.buildFor(req.serviceId).delayStartMs ?? 0
     this.jobs.push({ entry, kind: req.kind, serviceId: req.serviceId, readyAt: now + delay, timers: [] })

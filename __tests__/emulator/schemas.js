@@ -163,6 +163,9 @@ export const SCHEMAS = {
     tail: { type: 'integer', min: 1, max: 10000, default: 100, optional: true }
   },
 
+  'domain.byApplicationId': byId('applicationId'),
+  'domain.byComposeId': byId('composeId'),
+
   'project.one': byId('projectId'),
   'environment.one': byId('environmentId'),
   'environment.byProjectId': { projectId: str }
@@ -173,7 +176,8 @@ for (const [router, key] of /** @type {const} */ ([
   ['mysql', 'mysqlId'],
   ['mariadb', 'mariadbId'],
   ['mongo', 'mongoId'],
-  ['redis', 'redisId']
+  ['redis', 'redisId'],
+  ['libsql', 'libsqlId']
 ])) {
   SCHEMAS[`${router}.one`] = byId(key)
   SCHEMAS[`${router}.deploy`] = { [key]: str }
@@ -188,7 +192,7 @@ for (const [router, key] of /** @type {const} */ ([
     update.databasePassword = opt(str)
   } else {
     update.databasePassword = opt(dbPassword)
-    if (router !== 'mongo') update.databaseName = opt(id)
+    if (router !== 'mongo' && router !== 'libsql') update.databaseName = opt(id)
     update.databaseUser = opt(id)
   }
   if (router === 'mysql' || router === 'mariadb') update.databaseRootPassword = opt(dbPassword)

@@ -15,14 +15,18 @@ export const KINDS = {
   mysql: { idKey: 'mysqlId', statusKey: 'applicationStatus', relation: 'mysql', label: 'MySql' },
   mariadb: { idKey: 'mariadbId', statusKey: 'applicationStatus', relation: 'mariadb', label: 'Mariadb' },
   mongo: { idKey: 'mongoId', statusKey: 'applicationStatus', relation: 'mongo', label: 'Mongo' },
-  redis: { idKey: 'redisId', statusKey: 'applicationStatus', relation: 'redis', label: 'Redis' }
+  redis: { idKey: 'redisId', statusKey: 'applicationStatus', relation: 'redis', label: 'Redis' },
+  libsql: { idKey: 'libsqlId', statusKey: 'applicationStatus', relation: 'libsql', label: 'Libsql' }
 }
 
 /** @typedef {keyof typeof KINDS} Kind */
 /** @typedef {Record<string, any>} Row */
 
 /** Database kinds (synchronous deploy, no deployment rows). */
-export const DB_KINDS = /** @type {Kind[]} */ (['postgres', 'mysql', 'mariadb', 'mongo', 'redis'])
+export const DB_KINDS = /** @type {Kind[]} */ (['postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'libsql'])
+
+/** libsql first appears in Dokploy v0.29.0: older servers have no router and list none. */
+export const LIBSQL_SINCE = 'v0.29.0'
 
 /**
  * Deterministic "random-looking" string derived from a seed string (xmur3 hash + mulberry32).
@@ -242,7 +246,14 @@ function composeRow(id, name, displayName, environmentId) {
   }
 }
 
-const DB_IMAGES = { postgres: 'postgres:16', mysql: 'mysql:8', mariadb: 'mariadb:11', mongo: 'mongo:7', redis: 'redis:7' }
+const DB_IMAGES = {
+  postgres: 'postgres:16',
+  mysql: 'mysql:8',
+  mariadb: 'mariadb:11',
+  mongo: 'mongo:7',
+  redis: 'redis:7',
+  libsql: 'ghcr.io/tursodatabase/libsql-server:v0.24.32'
+}
 
 /**
  * @param {Kind} kind @param {string} id @param {string} name @param {string} displayName
@@ -258,12 +269,13 @@ function databaseRow(kind, id, name, displayName, environmentId, key) {
     description: null
   }
   if (kind !== 'redis') {
-    if (kind !== 'mongo') row.databaseName = 'app'
+    if (kind !== 'mongo' && kind !== 'libsql') row.databaseName = 'app'
     row.databaseUser = 'app'
   }
   row.databasePassword = marker(`${key}password`)
-  // The brief asks for a root password on every database but redis (real Dokploy: mysql/mariadb only).
-  if (kind !== 'redis') row.databaseRootPassword = marker(`${key}rootpassword`)
+  // The brief asks for a root password on every database but redis (real Dokploy: mysql/mariadb only); libsql has none.
+  if (kind !== 'redis' && kind !== 'libsql') row.databaseRootPassword = marker(`${key}rootpassword`)
+  if (kind === 'libsql') Object.assign(row, { sqldNode: 'primary', sqldPrimaryUrl: null, enableNamespaces: false })
   Object.assign(row, {
     dockerImage: DB_IMAGES[/** @type {keyof typeof DB_IMAGES} */ (kind)],
     command: null,
@@ -281,7 +293,38 @@ function databaseRow(kind, id, name, displayName, environmentId, key) {
     serverId: null
   })
   if (kind === 'mongo') row.replicaSets = false
+  if (kind === 'libsql') Object.assign(row, { externalGRPCPort: null, externalAdminPort: null })
   return row
+}
+
+/**
+ * A domain row as Dokploy v0.30.2 stores it (no secret in it).
+ * @param {string} id @param {{applicationId?: string, composeId?: string}} owner @param {string} host @param {boolean} https @param {string} path
+ * @returns {Row}
+ */
+export function domainRow(id, owner, host, https, path) {
+  return {
+    domainId: id,
+    host,
+    https,
+    port: 3000,
+    customEntrypoint: null,
+    path,
+    serviceName: owner.composeId ? 'app' : null,
+    domainType: owner.composeId ? 'compose' : 'application',
+    uniqueConfigKey: 1,
+    createdAt: at(1),
+    composeId: owner.composeId ?? null,
+    customCertResolver: null,
+    applicationId: owner.applicationId ?? null,
+    previewDeploymentId: null,
+    certificateType: https ? 'letsencrypt' : 'none',
+    internalPath: '/',
+    stripPath: false,
+    middlewares: [],
+    forwardAuthEnabled: false,
+    enabled: true
+  }
 }
 
 /**
@@ -291,6 +334,7 @@ function databaseRow(kind, id, name, displayName, environmentId, key) {
  * @property {Row[]} environments
  * @property {Record<Kind, Row[]>} services rows by kind, live (mutated by procedures)
  * @property {Record<string, Row>} githubProviders by githubId; `.one` embeds the service's provider (with its tokens)
+ * @property {Row[]} domains every domain row (applicationId or composeId set), as `domain.byApplicationId` returns them
  * @property {Record<string, string>} ids readable key -> id
  * @property {Record<string, string>} names readable key -> current display name (differs when hostile)
  * @property {(kind: Kind, id: string) => Row | undefined} find
@@ -341,7 +385,7 @@ export function createState(options = {}) {
   ]
 
   /** @type {Record<Kind, Row[]>} */
-  const services = { application: [], compose: [], postgres: [], mysql: [], mariadb: [], mongo: [], redis: [] }
+  const services = { application: [], compose: [], postgres: [], mysql: [], mariadb: [], mongo: [], redis: [], libsql: [] }
   /** @param {string} key @param {AppSeed} seed */
   const app = (key, seed) => {
     ids[key] = seed.id
@@ -367,10 +411,20 @@ export function createState(options = {}) {
   db('redis', 'redis', 'rd-cache', 'cache', 'env-shop-prod', 'rediscache')
   app('webStaging', { id: 'app-web-stg', name: 'web', environmentId: 'env-shop-stg', key: 'webstg', sourceType: 'github' })
   app('worker', { id: 'app-worker-stg', name: 'Worker', environmentId: 'env-shop-stg', key: 'workerstg', sourceType: 'git' })
+  db('libsql', 'libsql', 'ls-edge', 'edge', 'env-shop-prod', 'libsqledge')
   db('postgresStaging', 'postgres', 'pg-db-stg', 'db', 'env-shop-stg', 'pgdbstg')
+  db('redisStaging', 'redis', 'rd-cache-stg', 'cache', 'env-shop-stg', 'rediscachestg')
+  db('libsqlStaging', 'libsql', 'ls-edge-stg', 'edge', 'env-shop-stg', 'libsqledgestg')
   app('blogWeb', { id: 'app-blog-web', name: 'web', environmentId: 'env-blog-prod', key: 'blogweb', sourceType: 'github' })
   ids.org = org.organizationId
   names.org = org.name
+
+  // web answers on an internal http name first and its public https one second; the stack on a path; api has none
+  const domains = [
+    domainRow('dom-web-1', { applicationId: 'app-web' }, 'web.internal.example.com', false, '/'),
+    domainRow('dom-web-2', { applicationId: 'app-web' }, 'shop.example.com', true, '/'),
+    domainRow('dom-stack-1', { composeId: 'cmp-stack' }, 'stack.example.com', false, '/app')
+  ]
 
   /** @type {State} */
   const state = {
@@ -378,6 +432,7 @@ export function createState(options = {}) {
     projects,
     environments,
     services,
+    domains,
     githubProviders: { 'gh-acme': githubProvider() },
     ids,
     names,

@@ -1,6 +1,6 @@
 // Response shapes that depend on the Dokploy version (API.md §5): rows, `.one` relations, project/environment trees.
 
-import { KINDS, DB_KINDS } from './state.js'
+import { KINDS, DB_KINDS, LIBSQL_SINCE } from './state.js'
 import { atLeast } from './versions.js'
 
 /** @typedef {import('./state.js').State} State */
@@ -38,7 +38,7 @@ export function oneView(state, kind, row, version) {
   out.mounts = []
   out.server = null
   if (kind === 'application' || kind === 'compose') {
-    out.domains = []
+    out.domains = domainsOf(state, kind, row[KINDS[kind].idKey])
     out.github = row.githubId ? { ...state.githubProviders[row.githubId] } : null
     out.gitlab = null
     out.bitbucket = null
@@ -51,11 +51,24 @@ export function oneView(state, kind, row, version) {
   return out
 }
 
-/** @param {State} state @param {string} environmentId @param {(kind: Kind, row: Row) => Row} shape */
-function relations(state, environmentId, shape) {
+/**
+ * The service's domain rows, as `domain.byApplicationId` / `domain.byComposeId` return them (with the owner's ids and names).
+ * @param {State} state @param {'application'|'compose'} kind @param {string} id
+ */
+export function domainsOf(state, kind, id) {
+  const idKey = KINDS[kind].idKey
+  const owner = state.find(kind, id)
+  return state.domains
+    .filter((d) => d[idKey] === id)
+    .map((d) => ({ ...d, [kind]: owner ? { [idKey]: id, appName: owner.appName, name: owner.name } : null }))
+}
+
+/** @param {State} state @param {string} environmentId @param {(kind: Kind, row: Row) => Row} shape @param {string} version */
+function relations(state, environmentId, shape, version) {
   /** @type {Record<string, Row[]>} */
   const out = {}
   for (const kind of ALL_KINDS) {
+    if (kind === 'libsql' && !atLeast(version, LIBSQL_SINCE)) continue
     out[KINDS[kind].relation] = state.services[kind].filter((r) => r.environmentId === environmentId).map((r) => shape(kind, r))
   }
   return out
@@ -76,7 +89,7 @@ function pick(kind, row, fields) {
  */
 function legacyProject(state, project, version) {
   const env = state.environments.find((e) => e.projectId === project.projectId && e.isDefault)
-  return { ...project, ...(env ? relations(state, env.environmentId, (_k, r) => serviceRow(state, r, version)) : {}) }
+  return { ...project, ...(env ? relations(state, env.environmentId, (_k, r) => serviceRow(state, r, version), version) : {}) }
 }
 
 /**
@@ -91,7 +104,7 @@ export function projectAll(state, version) {
       // v0.25–v0.28: full rows, secrets included.
       return {
         ...project,
-        environments: envs.map((e) => ({ ...e, ...relations(state, e.environmentId, (_k, r) => serviceRow(state, r, version)) }))
+        environments: envs.map((e) => ({ ...e, ...relations(state, e.environmentId, (_k, r) => serviceRow(state, r, version), version) }))
       }
     }
     // ≥v0.29 trimmed: apps/compose with id, name, status; databases as ids only (owner/admin view).
@@ -101,10 +114,12 @@ export function projectAll(state, version) {
         name: e.name,
         environmentId: e.environmentId,
         isDefault: e.isDefault,
-        ...relations(state, e.environmentId, (kind, r) =>
-          kind === 'application' || kind === 'compose' ? pick(kind, r, ['name', 'status']) : pick(kind, r, [])
-        ),
-        libsql: []
+        ...relations(
+          state,
+          e.environmentId,
+          (kind, r) => (kind === 'application' || kind === 'compose' ? pick(kind, r, ['name', 'status']) : pick(kind, r, [])),
+          version
+        )
       })),
       projectTags: []
     }
@@ -124,8 +139,11 @@ export function projectOne(state, project, version) {
       .filter((e) => e.projectId === project.projectId)
       .map((e) => ({
         ...e,
-        ...relations(state, e.environmentId, (kind, r) =>
-          trimmed ? pick(kind, r, ['name', 'appName', 'status', 'serverId']) : serviceRow(state, r, version)
+        ...relations(
+          state,
+          e.environmentId,
+          (kind, r) => (trimmed ? pick(kind, r, ['name', 'appName', 'status', 'serverId']) : serviceRow(state, r, version)),
+          version
         )
       }))
   }
@@ -133,11 +151,15 @@ export function projectOne(state, project, version) {
 
 /**
  * `environment.one`: the environment and its project (both with `env`); services with id, name, status, no appName.
- * @param {State} state @param {Row} env
+ * @param {State} state @param {Row} env @param {string} version
  */
-export function environmentOne(state, env) {
+export function environmentOne(state, env, version) {
   const project = state.project(env.projectId)
-  return { ...env, project: project ? { ...project } : null, ...relations(state, env.environmentId, (kind, r) => pick(kind, r, ['name', 'status'])) }
+  return {
+    ...env,
+    project: project ? { ...project } : null,
+    ...relations(state, env.environmentId, (kind, r) => pick(kind, r, ['name', 'status']), version)
+  }
 }
 
 /**
@@ -147,7 +169,7 @@ export function environmentOne(state, env) {
 export function environmentsByProject(state, projectId, version) {
   return state.environments
     .filter((e) => e.projectId === projectId)
-    .map((e) => ({ ...e, ...relations(state, e.environmentId, (_k, r) => serviceRow(state, r, version)) }))
+    .map((e) => ({ ...e, ...relations(state, e.environmentId, (_k, r) => serviceRow(state, r, version), version) }))
 }
 
 /**

@@ -50,7 +50,7 @@ const settingsFor = (extra: Partial<Settings> = {}): Settings => ({
   apiKey: 'k',
   resource: 'application',
   operation: 'deploy',
-  target: { id: SERVICE },
+  target: { ids: [SERVICE] },
   wait: true,
   waitTimeoutMs: 30 * MINUTE,
   requestTimeoutMs: 30_000,

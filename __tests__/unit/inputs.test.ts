@@ -40,7 +40,7 @@ describe('readSettings defaults', () => {
       apiKey: 'key-123',
       resource: 'application',
       operation: 'deploy',
-      target: { id: 'app-1' },
+      target: { ids: ['app-1'] },
       wait: true,
       waitTimeoutMs: 600_000,
       requestTimeoutMs: 30_000,
@@ -118,9 +118,9 @@ describe('readSettings defaults', () => {
     expect(read({ id: '', project: 'shop', environment: 'staging', name: 'web' }).target).toEqual({
       project: 'shop',
       environment: 'staging',
-      name: 'web'
+      names: ['web']
     })
-    expect(read({ id: '', project: 'shop', name: 'web' }).target).toEqual({ project: 'shop', environment: undefined, name: 'web' })
+    expect(read({ id: '', project: 'shop', name: 'web' }).target).toEqual({ project: 'shop', environment: undefined, names: ['web'] })
   })
 })
 
@@ -492,5 +492,60 @@ describe('docker-image', () => {
     expect(settings.operation).toBe('deploy')
     expect(settings.warnings).toHaveLength(1)
     expect(settings.warnings[0]).toMatch(/redeploy does not pull images/)
+  })
+})
+
+describe('several targets', () => {
+  it('reads ids one per line or separated by commas, blanks dropped', () => {
+    expect(read({ id: 'a1, b2\n\n c3 ,' }).target).toEqual({ ids: ['a1', 'b2', 'c3'] })
+  })
+
+  it('reads names the same way, and * alone', () => {
+    expect(read({ id: '', project: 'shop', name: 'api, web\nworker' }).target).toEqual({ project: 'shop', environment: undefined, names: ['api', 'web', 'worker'] })
+    expect(read({ id: '', project: 'shop', environment: 'staging', name: ' * ' }).target).toEqual({ project: 'shop', environment: 'staging', names: '*' })
+  })
+
+  it('refuses a service given twice', () => {
+    expect(inputError(() => read({ id: 'a1,a1' }))).toContain('each service once')
+    expect(inputError(() => read({ id: '', project: 'shop', name: 'web\nweb' }))).toContain('each service once')
+  })
+
+  it('resource database: with a lookup by name, for the operations every database kind has', () => {
+    expect(read({ id: '', resource: 'database', project: 'shop', name: '*', operation: 'stop' })).toMatchObject({ resource: 'database', operation: 'stop' })
+    expect(inputError(() => read({ resource: 'database' }))).toContain('database is for a lookup by name')
+    expect(inputError(() => read({ id: '', resource: 'database', project: 'shop', name: 'db', operation: 'redeploy' }))).toContain('database supports deploy, start, stop, reload')
+  })
+
+  it('libsql is a resource with the database operations', () => {
+    expect(read({ resource: 'libsql', operation: 'reload' })).toMatchObject({ resource: 'libsql', operation: 'reload' })
+    expect(inputError(() => read({ resource: 'libsql', operation: 'redeploy' }))).toContain('libsql supports deploy, start, stop, reload')
+  })
+})
+
+describe('github-deployment', () => {
+  it('is off by default, whatever github-token holds (its default is the runner\'s token)', () => {
+    expect(read({ 'github-token': 'ghs_x' }).github).toBeUndefined()
+  })
+
+  it('on: the token, and the environment when given', () => {
+    expect(read({ 'github-deployment': 'true', 'github-token': ' ghs_x ' }).github).toEqual({ token: 'ghs_x', environment: undefined })
+    expect(read({ 'github-deployment': 'yes', 'github-token': 'ghs_x', 'github-environment': 'prod eu' }).github).toEqual({ token: 'ghs_x', environment: 'prod eu' })
+  })
+
+  it('records a deploy followed to its end', () => {
+    expect(inputError(() => read({ 'github-deployment': 'true', 'github-token': 't', operation: 'reload' }))).toContain('needs operation deploy or redeploy, not reload')
+    expect(inputError(() => read({ 'github-deployment': 'true', 'github-token': 't', wait: 'false' }))).toContain('needs wait: true')
+  })
+
+  it('needs a token of one line, never echoed', () => {
+    expect(inputError(() => read({ 'github-deployment': 'true' }))).toContain('"github-token" is empty')
+    const message = inputError(() => read({ 'github-deployment': 'true', 'github-token': 'ghs_a b' }))
+    expect(message).toContain('white space')
+    expect(message).not.toContain('ghs_a')
+  })
+
+  it('github-environment only with github-deployment, one line', () => {
+    expect(inputError(() => read({ 'github-environment': 'prod' }))).toContain('only used with github-deployment: true')
+    expect(inputError(() => read({ 'github-deployment': 'true', 'github-token': 't', 'github-environment': 'a\nb' }))).toContain('"github-environment"')
   })
 })

@@ -2,14 +2,14 @@ import { describe, expect, it, jest } from '@jest/globals'
 
 const core = {
   info: jest.fn<(message: string) => void>(),
-  warning: jest.fn<(message: string) => void>(),
+  warning: jest.fn<(message: string, properties?: { title?: string }) => void>(),
   debug: jest.fn<(message: string) => void>(),
   startGroup: jest.fn<(name: string) => void>(),
   endGroup: jest.fn<() => void>()
 }
 jest.unstable_mockModule('@actions/core', () => core)
 
-const { actionsLog, formatDuration, gutter, inline } = await import('../../src/logger.js')
+const { actionsLog, formatDuration, gutter, inline, prefixed } = await import('../../src/logger.js')
 
 describe('gutter', () => {
   it('prefixes every line, so a log line cannot start a workflow command', () => {
@@ -66,8 +66,13 @@ describe('actionsLog', () => {
     actionsLog.warning('w')
     actionsLog.debug('d')
     expect(core.info).toHaveBeenCalledWith('i')
-    expect(core.warning).toHaveBeenCalledWith('w')
+    expect(core.warning).toHaveBeenCalledWith('w', { title: 'Dokploy' })
     expect(core.debug).toHaveBeenCalledWith('d')
+  })
+
+  it('gives every warning annotation a title', () => {
+    actionsLog.warning('w', 'GitHub deployment')
+    expect(core.warning).toHaveBeenLastCalledWith('w', { title: 'GitHub deployment' })
   })
 
   it('wraps a group body between startGroup and endGroup', () => {
@@ -86,5 +91,29 @@ describe('actionsLog.info', () => {
     core.info.mockClear()
     actionsLog.info('Found application "web\n::set-output name=status::done"\n  ##[error]old style\nplain')
     expect(core.info).toHaveBeenCalledWith('Found application "web\n│ ::set-output name=status::done"\n  │ ##[error]old style\nplain')
+  })
+})
+
+describe('prefixed: the log of one of several targets', () => {
+  const lines: [string, string, string?][] = []
+  const base = {
+    info: (m: string) => lines.push(['info', m]),
+    warning: (m: string, t?: string) => lines.push(['warning', m, t]),
+    debug: (m: string) => lines.push(['debug', m]),
+    group: (t: string, b: string) => lines.push(['group', t, b])
+  }
+
+  it('starts every line with the target\'s name, the name kept on one line', () => {
+    const log = prefixed(base, 'web\n::error::x')
+    log.info('Queued.\nStill queued.')
+    log.warning('Slow.')
+    log.debug('poll')
+    log.group('Why it failed', 'a\nb')
+    expect(lines).toEqual([
+      ['info', '[web ⏎ ::error::x] Queued.\n[web ⏎ ::error::x] Still queued.'],
+      ['warning', '[web ⏎ ::error::x] Slow.', 'Dokploy: web ⏎ ::error::x'],
+      ['debug', '[web ⏎ ::error::x] poll'],
+      ['group', '[web ⏎ ::error::x] Why it failed', '[web ⏎ ::error::x] a\n[web ⏎ ::error::x] b']
+    ])
   })
 })

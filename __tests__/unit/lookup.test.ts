@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { DokployClient } from '../../src/dokploy/client.js'
 import type { RawRequest, RawResponse } from '../../src/dokploy/transport.js'
-import { locate, LookupError, matchByName } from '../../src/lookup.js'
+import { locate, locateAll, LookupError, matchByName, placeTargets } from '../../src/lookup.js'
+import type { Target } from '../../src/target.js'
 
 const ok = (json: unknown): RawResponse => {
   const text = JSON.stringify({ result: { data: { json } } })
@@ -155,6 +156,7 @@ describe('locate on ≤ v0.24 (services on the project)', () => {
   it('finds an application by project and name', async () => {
     const { client, calls } = server(V024)
     await expect(locate(client, 'application', { project: 'shop', name: 'api' }, noWarn)).resolves.toEqual({
+      resource: 'application',
       id: 'A2',
       name: 'api',
       appName: 'api-def456',
@@ -184,6 +186,7 @@ describe('locate on v0.25–v0.28 (environments with full rows)', () => {
   it('finds a service by name in the environment filter', async () => {
     const { client, calls } = server(V028)
     await expect(locate(client, 'application', { project: 'shop', environment: 'staging', name: 'web' }, noWarn)).resolves.toEqual({
+      resource: 'application',
       id: 'A3',
       name: 'web',
       appName: 'web-stg',
@@ -234,6 +237,7 @@ describe('locate on ≥ v0.29 (trimmed, databases as ids only)', () => {
   it('queries environment.byProjectId for database names and appName', async () => {
     const { client, calls } = server(V029, V029_ENVIRONMENTS)
     await expect(locate(client, 'postgres', { project: 'shop', name: 'db' }, noWarn)).resolves.toEqual({
+      resource: 'postgres',
       id: 'D1',
       name: 'db',
       appName: 'db-prod1',
@@ -311,5 +315,104 @@ describe('not-found messages', () => {
     ]
     const { client } = server(projects)
     await expect(locate(client, 'application', { project: 'SHOP', name: 'web' }, noWarn)).resolves.toMatchObject({ id: 'A3', projectId: 'P3' })
+  })
+})
+
+/** ≥ v0.29 with several database kinds in staging. */
+const V029_KINDS = [
+  {
+    projectId: 'P1',
+    name: 'shop',
+    environments: [
+      { name: 'production', environmentId: 'E1', isDefault: true, applications: [{ applicationId: 'A1', name: 'web' }, { applicationId: 'A2', name: 'api' }], postgres: [{ postgresId: 'D1' }] },
+      { name: 'staging', environmentId: 'E2', isDefault: false, applications: [], postgres: [{ postgresId: 'D2' }], redis: [{ redisId: 'R2' }], libsql: [{ libsqlId: 'L2' }] }
+    ]
+  }
+]
+const V029_KINDS_ENVIRONMENTS = {
+  P1: [
+    { environmentId: 'E1', name: 'production', postgres: [{ postgresId: 'D1', name: 'db', appName: 'db-1' }] },
+    {
+      environmentId: 'E2',
+      name: 'staging',
+      postgres: [{ postgresId: 'D2', name: 'db', appName: 'db-2' }],
+      redis: [{ redisId: 'R2', name: 'cache', appName: 'cache-2' }],
+      libsql: [{ libsqlId: 'L2', name: 'edge', appName: 'edge-2' }]
+    }
+  ]
+}
+
+describe('locateAll: several names, or every service, in one lookup', () => {
+  it('several names, in the order given, for one project.all', async () => {
+    const { client, calls } = server(V029_KINDS)
+    const found = await locateAll(client, 'application', { project: 'shop', environment: 'production', names: ['api', 'web'] }, noWarn)
+    expect(found.map((t) => t.id)).toEqual(['A2', 'A1'])
+    expect(calls).toEqual(['project.all'])
+  })
+
+  it('* with resource database: every database kind in the environment, names from environment.byProjectId', async () => {
+    const { client, calls } = server(V029_KINDS, V029_KINDS_ENVIRONMENTS)
+    const found = await locateAll(client, 'database', { project: 'shop', environment: 'staging', names: '*' }, noWarn)
+    expect(found.map((t) => [t.resource, t.id, t.name, t.appName, t.environmentName])).toEqual([
+      ['postgres', 'D2', 'db', 'db-2', 'staging'],
+      ['redis', 'R2', 'cache', 'cache-2', 'staging'],
+      ['libsql', 'L2', 'edge', 'edge-2', 'staging']
+    ])
+    expect(calls).toEqual(['project.all', 'environment.byProjectId'])
+  })
+
+  it('* without environment: every environment of the project', async () => {
+    const { client } = server(V029_KINDS, V029_KINDS_ENVIRONMENTS)
+    const found = await locateAll(client, 'postgres', { project: 'shop', names: '*' }, noWarn)
+    expect(found.map((t) => `${t.id}@${t.environmentName}`)).toEqual(['D1@production', 'D2@staging'])
+  })
+
+  it('* over nothing is an error', async () => {
+    const { client } = server(V029_KINDS)
+    const message = await lookupError(locateAll(client, 'compose', { project: 'shop', environment: 'staging', names: '*' }, noWarn))
+    expect(message).toBe('name is "*", but there is no compose in environment "staging" of project "shop"; nothing was sent.')
+  })
+
+  it('one unknown name fails the whole lookup', async () => {
+    const { client } = server(V029_KINDS)
+    const message = await lookupError(locateAll(client, 'application', { project: 'shop', environment: 'production', names: ['web', 'nope'] }, noWarn))
+    expect(message).toMatch(/^No application named "nope"/)
+  })
+
+  it('two names of one service are refused', async () => {
+    const { client } = server(V029_KINDS)
+    const message = await lookupError(locateAll(client, 'application', { project: 'shop', environment: 'production', names: ['web', 'WEB'] }, noWarn))
+    expect(message).toBe('"web" and "web" name the same application (A1): give it once.')
+  })
+
+  it('an unknown database name lists each with its kind', async () => {
+    const { client } = server(V029_KINDS, V029_KINDS_ENVIRONMENTS)
+    const message = await lookupError(locateAll(client, 'database', { project: 'shop', environment: 'staging', names: ['pg'] }, noWarn))
+    expect(message).toContain('Database services there: "db (postgres, staging)", "cache (redis, staging)", "edge (libsql, staging)".')
+  })
+})
+
+describe('placeTargets: where services given by id live', () => {
+  it('fills project, environment and name from one project.all, and leaves unknown ids alone', async () => {
+    const { client, calls } = server(V029_KINDS)
+    const targets: Target[] = [
+      { resource: 'application', id: 'A2' },
+      { resource: 'libsql', id: 'L2' },
+      { resource: 'application', id: 'A9' }
+    ]
+    await placeTargets(client, targets)
+    expect(targets).toEqual([
+      { resource: 'application', id: 'A2', name: 'api', projectId: 'P1', environmentId: 'E1', environmentName: 'production' },
+      { resource: 'libsql', id: 'L2', name: undefined, projectId: 'P1', environmentId: 'E2', environmentName: 'staging' },
+      { resource: 'application', id: 'A9' }
+    ])
+    expect(calls).toEqual(['project.all'])
+  })
+
+  it('on servers without environments: the project only', async () => {
+    const { client } = server(V024)
+    const targets: Target[] = [{ resource: 'postgres', id: 'D1' }]
+    await placeTargets(client, targets)
+    expect(targets[0]).toMatchObject({ projectId: 'P1', environmentId: undefined, name: 'db' })
   })
 })

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals'
 import type { Outcome } from '../../src/outcome.js'
+import type { StepReport } from '../../src/report.js'
 
 const setSecret = jest.fn<(secret: string) => void>()
 const setOutput = jest.fn<(name: string, value: unknown) => void>()
@@ -15,9 +16,19 @@ jest.unstable_mockModule('@actions/core', () => ({
   summary
 }))
 
-const { dashboardUrl, escape, plainText, printFailureDetails, summaryHtml, writeOutputs, writeRunnerFiles, writeSummary, RunnerFileError } = await import(
-  '../../src/report.js'
-)
+const {
+  dashboardUrl,
+  escape,
+  failureAnnotations,
+  plainText,
+  printFailureDetails,
+  stepStatus,
+  summaryHtml,
+  writeOutputs,
+  writeRunnerFiles,
+  writeSummary,
+  RunnerFileError
+} = await import('../../src/report.js')
 const { registerSecret } = await import('../../src/secrets.js')
 const { commonMarkBlocks, decode, HOSTILE_SHOWN, HOSTILE_TAIL } = await import('../commonmark.js')
 
@@ -32,6 +43,9 @@ const outcome = (over: Partial<Outcome> = {}): Outcome => ({
   endedAt: 1_095_000,
   ...over
 })
+
+/** A step of one target. */
+const one = (o: Outcome): StepReport => ({ outcomes: [o], resource: o.resource, operation: o.operation, startedAt: o.startedAt, endedAt: o.endedAt })
 
 /** Everything a hostile server could put in its strings. */
 const HOSTILE = '<script>alert(1)</script> [x](http://evil) | a | b | ![img](http://evil/i.png) **bold** `code` <img src=x onerror=alert(1)>'
@@ -70,13 +84,13 @@ describe('summaryHtml redaction', () => {
   it('redacts registered secrets in the server\'s free text (message, errorMessage, log tail) before escaping', () => {
     registerSecret('hunter2-registry-token')
     const html = summaryHtml(
-      outcome({
+      one(outcome({
         ok: false,
         status: 'error',
         message: 'login with hunter2-registry-token failed',
         errorMessage: 'pull hunter2-registry-token denied',
         logTail: 'step 1\ntoken=hunter2-registry-token'
-      })
+      }))
     )
     expect(html).not.toContain('hunter2-registry-token')
     expect(html).toContain('login with &#42;&#42;&#42; failed')
@@ -87,7 +101,7 @@ describe('summaryHtml redaction', () => {
 describe('summaryHtml', () => {
   it('contains server strings only in escaped form', () => {
     const html = summaryHtml(
-      outcome({
+      one(outcome({
         ok: false,
         status: 'error',
         name: HOSTILE,
@@ -98,7 +112,7 @@ describe('summaryHtml', () => {
         message: `Build failed ${HOSTILE}`,
         errorMessage: HOSTILE,
         logTail: `step 1\n${HOSTILE}\n::set-output name=x::y`
-      })
+      }))
     )
     expect(html).not.toContain('<script>')
     expect(html).not.toContain('<img')
@@ -112,7 +126,7 @@ describe('summaryHtml', () => {
 
   it('shows the facts of a successful deploy in a table', () => {
     const html = summaryHtml(
-      outcome({
+      one(outcome({
         name: 'web',
         resourceId: 'A1',
         environmentName: 'production',
@@ -120,9 +134,10 @@ describe('summaryHtml', () => {
         matchedBy: 'title',
         buildMs: 60_000,
         dashboardUrl: `${BASE}/dashboard/project/P1/environment/E1/services/application/A1?tab=deployments`
-      })
+      }))
     )
-    expect(html).toContain('<h2>✅ Dokploy deploy: done</h2>')
+    // the heading names the service
+    expect(html).toContain('<h2>✅ Dokploy deploy of web: done</h2>')
     expect(html).toContain('<code>web</code>')
     expect(html).toContain('<code>A1</code>')
     expect(html).toContain('<td>production</td>')
@@ -135,7 +150,7 @@ describe('summaryHtml', () => {
   })
 
   it('shows the reason and the log tail of a failure, the log inside <details>', () => {
-    const html = summaryHtml(outcome({ ok: false, status: 'error', message: 'The build failed.', errorMessage: 'exit 1', logTail: 'a\nb\nc' }))
+    const html = summaryHtml(one(outcome({ ok: false, status: 'error', message: 'The build failed.', errorMessage: 'exit 1', logTail: 'a\nb\nc' })))
     expect(html).toContain('<h2>❌ Dokploy deploy: error</h2>')
     expect(html).toContain('<p>The build failed.</p>')
     expect(html).toContain('<p><b>Dokploy says:</b> exit 1</p>')
@@ -143,12 +158,12 @@ describe('summaryHtml', () => {
   })
 
   it('counts the lines of a log tail that ends with a newline correctly', () => {
-    const html = summaryHtml(outcome({ ok: false, status: 'error', logTail: 'step 1\nstep 2\n' }))
+    const html = summaryHtml(one(outcome({ ok: false, status: 'error', logTail: 'step 1\nstep 2\n' })))
     expect(html).toContain('Last 2 lines of the build log')
   })
 
   it('omits our message for a success, and the rows it has no data for', () => {
-    const html = summaryHtml(outcome({ message: 'should not show' }))
+    const html = summaryHtml(one(outcome({ message: 'should not show' })))
     expect(html).not.toContain('should not show')
     expect(html).not.toContain('Environment')
     expect(html).not.toContain('Deployment')
@@ -158,7 +173,7 @@ describe('summaryHtml', () => {
 
   it('never shows a registered secret', () => {
     registerSecret('pg-password-998877')
-    const html = summaryHtml(outcome({ ok: false, status: 'error', errorMessage: 'auth failed for pg-password-998877', logTail: 'DB_PASS=pg-password-998877' }))
+    const html = summaryHtml(one(outcome({ ok: false, status: 'error', errorMessage: 'auth failed for pg-password-998877', logTail: 'DB_PASS=pg-password-998877' })))
     expect(html).not.toContain('pg-password-998877')
     expect(html).toContain('auth failed for &#42;&#42;&#42;')
     expect(html).toContain('DB&#95;PASS=&#42;&#42;&#42;')
@@ -167,7 +182,7 @@ describe('summaryHtml', () => {
 
 describe('summaryHtml: the log tail survives any content', () => {
   const failed = (logTail: string): string =>
-    summaryHtml(outcome({ ok: false, status: 'error', message: 'The build failed.', errorMessage: 'exit 1', deploymentId: 'D1', logTail }))
+    summaryHtml(one(outcome({ ok: false, status: 'error', message: 'The build failed.', errorMessage: 'exit 1', deploymentId: 'D1', logTail })))
 
   it('renders every line of a hostile tail verbatim inside one <pre>, nothing as Markdown', () => {
     const blocks = commonMarkBlocks(failed(HOSTILE_TAIL))
@@ -247,16 +262,20 @@ describe('dashboardUrl', () => {
 describe('writeOutputs', () => {
   it('sets every output, empty when unknown, with the duration in seconds', () => {
     setOutput.mockClear()
-    writeOutputs(outcome({ deploymentId: 'D1', resourceId: 'A1', dashboardUrl: `${BASE}/x` }))
+    writeOutputs(one(outcome({ deploymentId: 'D1', resourceId: 'A1', dashboardUrl: `${BASE}/x` })))
     expect(Object.fromEntries(setOutput.mock.calls)).toEqual({
       status: 'done',
       'deployment-id': 'D1',
       'resource-id': 'A1',
       duration: '95',
-      'log-url': `${BASE}/x`
+      'log-url': `${BASE}/x`,
+      url: '',
+      results: JSON.stringify([
+        { resource: 'application', id: 'A1', name: '', environment: '', status: 'done', 'deployment-id': 'D1', url: '', duration: 95 }
+      ])
     })
     setOutput.mockClear()
-    writeOutputs(outcome({ status: 'failed' }))
+    writeOutputs(one(outcome({ status: 'failed' })))
     expect(Object.fromEntries(setOutput.mock.calls)).toMatchObject({ status: 'failed', 'deployment-id': '', 'resource-id': '', 'log-url': '' })
   })
 })
@@ -265,7 +284,7 @@ describe('printFailureDetails', () => {
   it('prints the error message and the log tail behind a gutter, in a group', () => {
     const groups: [string, string][] = []
     const log = { info: jest.fn(), warning: jest.fn(), debug: jest.fn(), group: (title: string, body: string) => groups.push([title, body]) }
-    printFailureDetails(outcome({ ok: false, status: 'error', deploymentId: 'D1', errorMessage: 'exit 1', logTail: 'ok\n::set-output name=status::done' }), log)
+    printFailureDetails(one(outcome({ ok: false, status: 'error', deploymentId: 'D1', errorMessage: 'exit 1', logTail: 'ok\n::set-output name=status::done' })), log)
     expect(groups).toHaveLength(1)
     const [title, body] = groups[0]
     expect(title).toBe('Why deployment D1 failed')
@@ -276,7 +295,7 @@ describe('printFailureDetails', () => {
 
   it('prints nothing when there is nothing to show', () => {
     const group = jest.fn()
-    printFailureDetails(outcome({ ok: false, status: 'lost' }), { info: jest.fn(), warning: jest.fn(), debug: jest.fn(), group })
+    printFailureDetails(one(outcome({ ok: false, status: 'lost' })), { info: jest.fn(), warning: jest.fn(), debug: jest.fn(), group })
     expect(group).not.toHaveBeenCalled()
   })
 })
@@ -288,13 +307,13 @@ describe('printFailureDetails titles the group by what happened', () => {
     ['cancelled', 'Deployment D1 was cancelled']
   ])('%s → %s', (status, title) => {
     const group = jest.fn()
-    printFailureDetails(outcome({ ok: false, status, deploymentId: 'D1', logTail: 'step 1' }), { info: jest.fn(), warning: jest.fn(), debug: jest.fn(), group })
+    printFailureDetails(one(outcome({ ok: false, status, deploymentId: 'D1', logTail: 'step 1' })), { info: jest.fn(), warning: jest.fn(), debug: jest.fn(), group })
     expect(group).toHaveBeenCalledWith(title, expect.any(String))
   })
 
   it('without a deployment id', () => {
     const group = jest.fn()
-    printFailureDetails(outcome({ ok: false, status: 'timeout', logTail: 'step 1' }), { info: jest.fn(), warning: jest.fn(), debug: jest.fn(), group })
+    printFailureDetails(one(outcome({ ok: false, status: 'timeout', logTail: 'step 1' })), { info: jest.fn(), warning: jest.fn(), debug: jest.fn(), group })
     expect(group).toHaveBeenCalledWith('The deployment: still running when the step stopped waiting', expect.any(String))
   })
 })
@@ -312,8 +331,8 @@ describe('runner files that cannot be written', () => {
     setOutput.mockImplementation(() => {
       throw new Error('Missing file at path: /nonexistent-dir/out')
     })
-    expect(() => writeOutputs(outcome())).toThrow(RunnerFileError)
-    expect(() => writeOutputs(outcome())).toThrow("Could not write the step's outputs to the file GITHUB_OUTPUT names: Missing file at path: /nonexistent-dir/out.")
+    expect(() => writeOutputs(one(outcome()))).toThrow(RunnerFileError)
+    expect(() => writeOutputs(one(outcome()))).toThrow("Could not write the step's outputs to the file GITHUB_OUTPUT names: Missing file at path: /nonexistent-dir/out.")
   })
 
   it('writeSummary names GITHUB_STEP_SUMMARY instead of swallowing the failure', async () => {
@@ -321,7 +340,7 @@ describe('runner files that cannot be written', () => {
     summary.write.mockImplementation(async () => {
       throw new Error("Unable to access summary file: '/nonexistent-dir/summary'. Check if the file has correct read/write permissions.")
     })
-    await expect(writeSummary(outcome())).rejects.toThrow(
+    await expect(writeSummary(one(outcome()))).rejects.toThrow(
       "Could not write the job summary to the file GITHUB_STEP_SUMMARY names: Unable to access summary file: '/nonexistent-dir/summary'. Check if the file has correct read/write permissions."
     )
   })
@@ -334,7 +353,7 @@ describe('runner files that cannot be written', () => {
     summary.write.mockImplementation(async () => {
       throw new Error('Unable to access summary file')
     })
-    const problems = await writeRunnerFiles(outcome())
+    const problems = await writeRunnerFiles(one(outcome()))
     expect(problems).toEqual([
       'Could not write the step\'s outputs to the file GITHUB_OUTPUT names: Missing file at path: /nonexistent-dir/out. Dokploy deploy itself ended "done".',
       'Could not write the job summary to the file GITHUB_STEP_SUMMARY names: Unable to access summary file. Dokploy deploy itself ended "done".'
@@ -343,7 +362,129 @@ describe('runner files that cannot be written', () => {
 
   it('writeRunnerFiles returns nothing when both are written', async () => {
     process.env.GITHUB_STEP_SUMMARY = '/tmp/summary'
-    expect(await writeRunnerFiles(outcome())).toEqual([])
+    expect(await writeRunnerFiles(one(outcome()))).toEqual([])
     expect(summary.write).toHaveBeenCalled()
+  })
+})
+
+describe('the summary of one target names the service and says how it ended', () => {
+  it('names the service by its id when it has no name', () => {
+    expect(summaryHtml(one(outcome({ resourceId: 'A1' })))).toContain('<h2>✅ Dokploy deploy of A1: done</h2>')
+  })
+
+  it('shows the deployment title (commit and run) when the operation sent one', () => {
+    const html = summaryHtml({ ...one(outcome({ name: 'web' })), title: '1a2b3c4 · Deploy #42 <b>' })
+    expect(html).toContain('<tr><th align="left">Title</th><td>1a2b3c4 · Deploy &#35;42 &#60;b&#62;</td></tr>')
+  })
+
+  it('reads a timeout as a build still running, not a failed one', () => {
+    const html = summaryHtml(one(outcome({ name: 'web', ok: false, status: 'timeout', message: 'Still running when the step stopped waiting after 10s.' })))
+    expect(html).toContain('<h2>⏳ Dokploy deploy of web: still running when the step stopped waiting</h2>')
+    expect(html).toContain('<b>timeout</b> (still running when the step stopped waiting)')
+    expect(html).not.toMatch(/failed/i)
+  })
+
+  it('shows the operation and resource of an input error as the user wrote them', () => {
+    const html = summaryHtml(one(outcome({ ok: false, status: 'failed', asWritten: { resource: 'lambda', operation: 'destroy' }, message: 'Input "resource" is "lambda".' })))
+    expect(html).toContain('<h2>❌ Dokploy destroy: failed</h2>')
+    expect(html).toContain('<th align="left">Resource</th><td>lambda</td>')
+    expect(html).toContain('<th align="left">Operation</th><td>destroy</td>')
+  })
+
+  it('links the service\'s URL', () => {
+    expect(summaryHtml(one(outcome({ name: 'web', url: 'https://shop.example.com' })))).toContain(
+      '<tr><th align="left">URL</th><td><a href="https://shop.example.com">https://shop.example.com</a></td></tr>'
+    )
+  })
+})
+
+/** A step of several targets, in order. */
+const many = (...outcomes: Outcome[]): StepReport => ({ outcomes, resource: 'application', operation: 'deploy', startedAt: 1_000_000, endedAt: 1_200_000 })
+
+describe('several targets', () => {
+  const api = outcome({ name: 'api', resourceId: 'A1', deploymentId: 'D1', environmentName: 'production', dashboardUrl: `${BASE}/a`, url: 'https://api.example.com' })
+  const web = outcome({ name: 'web', resourceId: 'A2', ok: false, status: 'error', deploymentId: 'D2', message: 'Deployment D2 ended error.', logTail: 'npm ERR! boom' })
+  const worker = outcome({ resourceId: 'A3', ok: false, status: 'timeout', message: 'Still running when the step stopped waiting.' })
+
+  it('status: done when every target succeeded, else the status of the first that did not', () => {
+    expect(stepStatus(many(api, { ...api, name: 'x' }))).toBe('done')
+    expect(stepStatus(many(api, worker, web))).toBe('timeout')
+    expect(stepStatus(many(api, web, worker))).toBe('error')
+    // several stops that all succeeded: done, each target's own idle stays in results
+    expect(stepStatus(many(outcome({ status: 'idle', operation: 'stop' }), outcome({ status: 'idle', operation: 'stop' })))).toBe('done')
+  })
+
+  it('outputs one line per target for the ids and links, and a results array in target order', () => {
+    setOutput.mockClear()
+    writeOutputs(many(api, web, worker))
+    const outputs = Object.fromEntries(setOutput.mock.calls) as Record<string, string>
+    expect(outputs.status).toBe('error')
+    expect(outputs['resource-id']).toBe('A1\nA2\nA3')
+    expect(outputs['deployment-id']).toBe('D1\nD2\n')
+    expect(outputs['log-url']).toBe(`${BASE}/a\n\n`)
+    expect(outputs.url).toBe('https://api.example.com\n\n')
+    expect(outputs.duration).toBe('200')
+    expect(JSON.parse(outputs.results)).toEqual([
+      { resource: 'application', id: 'A1', name: 'api', environment: 'production', status: 'done', 'deployment-id': 'D1', url: 'https://api.example.com', duration: 95 },
+      { resource: 'application', id: 'A2', name: 'web', environment: '', status: 'error', 'deployment-id': 'D2', url: '', duration: 95 },
+      { resource: 'application', id: 'A3', name: '', environment: '', status: 'timeout', 'deployment-id': '', url: '', duration: 95 }
+    ])
+  })
+
+  it('an input error has no target: results is an empty array', () => {
+    setOutput.mockClear()
+    writeOutputs(one(outcome({ ok: false, status: 'failed', asWritten: { resource: 'database', operation: 'deploy' } })))
+    expect(Object.fromEntries(setOutput.mock.calls)).toMatchObject({ status: 'failed', results: '[]' })
+  })
+
+  it('the summary has one row per target with status, duration and links, and the log tail of each failed one', () => {
+    const html = summaryHtml({ ...many(api, web, worker), title: '1a2b3c4 · Deploy #42' })
+    expect(html).toContain('<h2>❌ Dokploy deploy of api, web, A3: error</h2>')
+    expect(html.match(/<tr><td>/g)).toHaveLength(3)
+    expect(html).toContain(`<tr><td>✅ <code>api</code></td><td>application</td><td>production</td><td><b>done</b></td><td><code>D1</code></td><td>1m 35s</td><td><a href="${BASE}/a">Dokploy</a> · <a href="https://api.example.com">https://api.example.com</a></td></tr>`)
+    expect(html).toContain('<tr><td>⏳ <code>A3</code></td>')
+    expect(html).toContain('<p>Title: 1a2b3c4 · Deploy &#35;42 · Duration: 3m 20s</p>')
+    expect(html).toContain('<h3>❌ web: error</h3>')
+    expect(html).toContain('<h3>⏳ A3: still running when the step stopped waiting</h3>')
+    expect(html).toContain('npm ERR&#33; boom')
+    expect(html).not.toContain('<h3>✅')
+  })
+
+  it('prints each failed target\'s details under its name', () => {
+    const groups: string[] = []
+    printFailureDetails(many(api, web), { info: jest.fn(), warning: jest.fn(), debug: jest.fn(), group: (title: string) => groups.push(title) })
+    expect(groups).toEqual(['[web] Why deployment D2 failed'])
+  })
+})
+
+describe('failure annotations carry a title', () => {
+  it('one per target that did not end as expected, named after the service and the outcome', () => {
+    const annotations = failureAnnotations(
+      many(
+        outcome({ name: 'api' }),
+        outcome({ name: 'web', ok: false, status: 'error', message: 'Deployment D2 ended error.', errorMessage: 'exit 1\n::error::x' }),
+        outcome({ name: 'worker', ok: false, status: 'timeout', message: 'Still running when the step stopped waiting after 10s.' })
+      )
+    )
+    expect(annotations).toEqual([
+      { title: 'Dokploy deploy of web: error', message: 'web: Deployment D2 ended error. Dokploy says: exit 1 ⏎ ::error::x' },
+      { title: 'Dokploy deploy of worker: still running when the step stopped waiting', message: 'worker: Still running when the step stopped waiting after 10s.' }
+    ])
+  })
+
+  it('a single target: the message as before, the title names it', () => {
+    expect(failureAnnotations(one(outcome({ name: 'web', ok: false, status: 'lost' })))).toEqual([
+      { title: 'Dokploy deploy of web: lost', message: 'Dokploy deploy ended lost.' }
+    ])
+  })
+
+  it('an input error: the operation as written', () => {
+    expect(failureAnnotations(one(outcome({ ok: false, status: 'failed', asWritten: { resource: 'app', operation: 'destroy' }, message: 'Input "operation" is "destroy".' })))).toEqual([
+      { title: 'Dokploy destroy: failed', message: 'Input "operation" is "destroy".' }
+    ])
+  })
+
+  it('no annotation when every target succeeded', () => {
+    expect(failureAnnotations(many(outcome(), outcome()))).toEqual([])
   })
 })

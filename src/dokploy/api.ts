@@ -30,6 +30,18 @@ export interface QueueJob {
   timestamp: number
   /** When the job turned active, by the server's clock. */
   processedOn?: number
+  /** Where its service lives, from the job's dashboard link (servicePath.href, v0.28.3+). */
+  projectId?: string
+  environmentId?: string
+}
+
+/** `/dashboard/project/<projectId>/environment/<environmentId>/services/<type>/<id>`: the two ids, nothing else. */
+const SERVICE_PATH = /^\/dashboard\/project\/([\w.-]{1,128})\/environment\/([\w.-]{1,128})\/services\//
+
+function placeOf(job: Json): { projectId?: string; environmentId?: string } {
+  const path = job.servicePath && typeof job.servicePath === 'object' ? text(job.servicePath as Json, 'href') : undefined
+  const match = path ? SERVICE_PATH.exec(path) : null
+  return match ? { projectId: match[1], environmentId: match[2] } : {}
 }
 
 function toRow(value: unknown): DeploymentRow {
@@ -65,7 +77,8 @@ export function queueList(client: DokployClient): Promise<QueueJob[]> {
         title: text(data, 'titleLog'),
         description: text(data, 'descriptionLog'),
         timestamp: typeof job.timestamp === 'number' ? job.timestamp : 0,
-        processedOn: typeof job.processedOn === 'number' ? job.processedOn : undefined
+        processedOn: typeof job.processedOn === 'number' ? job.processedOn : undefined,
+        ...placeOf(job)
       }
     })
   )
@@ -155,6 +168,28 @@ function maskAll(value: unknown, depth = 0): void {
  */
 export function learnSecrets(client: DokployClient, spec: ResourceSpec, id: string): Promise<void> {
   return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => maskAll(value))
+}
+
+export interface DomainRow {
+  host: string
+  https: boolean
+  path?: string
+  enabled: boolean
+}
+
+/** The service's domains (application and compose): host, scheme and path only. */
+export function readDomains(client: DokployClient, spec: ResourceSpec, id: string, graceMs?: number): Promise<DomainRow[]> {
+  if (!spec.domainList) throw new Error(`${spec.router} has no domains`)
+  return client.query(
+    spec.domainList,
+    { [spec.idKey]: id },
+    (value) =>
+      array(value, 'domains').map((entry) => {
+        const row = object(entry, 'a domain')
+        return { host: requiredText(row, 'host', 'a domain'), https: row.https === true, path: text(row, 'path'), enabled: row.enabled !== false }
+      }),
+    { graceMs }
+  )
 }
 
 /** Only the status: what is followed after a database deploy whose answer was cut. */

@@ -1,0 +1,251 @@
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { startEmulator } from '../emulator/server.js'
+import { startFakeGitHub, type FakeGitHub } from './fake-github.js'
+import { annotations, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
+
+/**
+ * github-deployment: true records each deploy as a GitHub deployment of the commit, through a local fake
+ * of GitHub's REST API reached by GITHUB_API_URL (as on GHES): in_progress while it builds, then
+ * success, failure or error, each status with the service's URL and the Dokploy link. A GitHub failure
+ * is one warning and never the deploy's.
+ */
+let emu: Awaited<ReturnType<typeof startEmulator>>
+let github: FakeGitHub
+beforeEach(async () => {
+  emu = await startEmulator({ buildMs: 300 })
+  github = await startFakeGitHub()
+})
+afterEach(async () => {
+  await emu.close()
+  await github.close()
+})
+
+const TOKEN = 'ghs_fakeToken0123456789abcdefABCDEF'
+const SHA = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d'
+const inputs = (extra: Record<string, string>): Record<string, string> => ({
+  url: emu.url,
+  'api-key': emu.apiKey,
+  'github-deployment': 'true',
+  'github-token': TOKEN,
+  ...extra
+})
+const run = (extra: Record<string, string>): Promise<ActionRun> => runAction(inputs(extra), { env: { GITHUB_API_URL: github.url } })
+const states = (index = 0): string[] => github.deployments[index].statuses.map((s) => s.state)
+
+/** The token goes to GitHub and nowhere else: not in the log, the outputs or the summary. */
+function expectTokenKept(result: ActionRun): void {
+  expect(result.stdout.split('\n').filter((line) => line.includes(TOKEN))).toEqual([`::add-mask::${TOKEN}`])
+  expect(result.stderr).not.toContain(TOKEN)
+  expect(JSON.stringify(result.outputs)).not.toContain(TOKEN)
+  expect(result.summary).not.toContain(TOKEN)
+}
+
+describe('a deploy recorded as a GitHub deployment', () => {
+  test('by name: one deployment of the commit in the Dokploy environment, in_progress then success, each with the URL and the Dokploy link', async () => {
+    const result = await run({ project: 'shop', environment: 'production', name: 'web' })
+
+    expect(result.code).toBe(0)
+    expect(github.deployments).toHaveLength(1)
+    const [deployment] = github.deployments
+    expect(deployment).toMatchObject({ ref: SHA, environment: 'production', task: 'deploy', auto_merge: false, required_contexts: [] })
+    expect(deployment.description).toBe('web: 1a2b3c4 · Deploy #42')
+    expect(deployment.payload).toEqual({ 'dokploy-action': { service: 'web', resource: 'application' } })
+    expect(states()).toEqual(['in_progress', 'success'])
+    for (const status of deployment.statuses) {
+      expect(status.environment_url).toBe('https://shop.example.com')
+      expect(status.log_url).toBe(result.outputs['log-url'])
+    }
+    expect(result.outputs['log-url']).toMatch(/\/services\/application\/app-web\?tab=deployments$/)
+    expect(deployment.statuses.map((s) => s.auto_inactive)).toEqual([false, true])
+    // the token is sent as GitHub expects, on every request, and shown nowhere
+    expect(github.requests.every((r) => r.authorization === `token ${TOKEN}`)).toBe(true)
+    expectTokenKept(result)
+  })
+
+  test('a failed build: failure', async () => {
+    emu.setBuild(emu.ids.web, { durationMs: 200, fail: 'npm ERR! boom' })
+    const result = await run({ id: emu.ids.web })
+
+    expect(result.code).toBe(1)
+    expect(states()).toEqual(['in_progress', 'failure'])
+    expect(github.deployments[0].statuses[1].description).toBe('Dokploy deploy ended error')
+  })
+
+  test('a build still running at wait-timeout: error, said as such', async () => {
+    emu.setBuild(emu.ids.web, { hang: true })
+    const result = await run({ id: emu.ids.web, 'wait-timeout': '3' })
+
+    expect(result.code).toBe(1)
+    expect(result.outputs.status).toBe('timeout')
+    expect(states()).toEqual(['in_progress', 'error'])
+    expect(github.deployments[0].statuses[1].description).toBe('Still running when the step stopped waiting')
+  })
+
+  test('the job cancelled while the build runs: error, posted before the step exits', async () => {
+    emu.setBuild(emu.ids.web, { durationMs: 20_000 })
+    let cancelled = false
+    const result = await runAction(inputs({ id: emu.ids.web }), {
+      env: { GITHUB_API_URL: github.url },
+      onStdout: (chunk, child) => {
+        if (!cancelled && /Deployment \S+: matched|Build started: deployment/.test(chunk)) {
+          cancelled = true
+          // the in_progress status first, as a runner's cancellation would come later
+          setTimeout(() => child.kill('SIGINT'), 500)
+        }
+      }
+    })
+
+    expect(cancelled).toBe(true)
+    expect(result.outputs.status).toBe('cancelled-by-runner')
+    expect(states()).toEqual(['in_progress', 'error'])
+    expect(github.deployments[0].statuses[1].description).toBe('Dokploy deploy ended cancelled-by-runner')
+    expect(result.ms).toBeLessThan(15_000)
+  }, 30_000)
+
+  test('a deploy Dokploy refused creates no GitHub deployment', async () => {
+    const result = await run({ id: 'app-nope' })
+
+    expect(result.code).toBe(1)
+    expect(github.deployments).toEqual([])
+  })
+
+  test('by id, a database: the environment comes from project.all, the status link is the service page', async () => {
+    const result = await run({ resource: 'postgres', id: emu.ids.postgresStaging })
+
+    expect(result.code).toBe(0)
+    expect(github.deployments.map((d) => d.environment)).toEqual(['staging'])
+    expect(states()).toEqual(['in_progress', 'success'])
+    const final = github.deployments[0].statuses[1]
+    expect(final.environment_url).toBe('')
+    expect(final.log_url).toBe(`${emu.url}/dashboard/project/${emu.ids.shop}/environment/${emu.ids.staging}/services/postgres/${emu.ids.postgresStaging}`)
+    expect(emu.requests.filter((r) => r.procedure === 'project.all')).toHaveLength(1)
+  })
+
+  test('a Dokploy without environments (v0.24): the GitHub environment is production', async () => {
+    emu.setVersion('v0.24.0')
+    const result = await run({ resource: 'postgres', id: emu.ids.postgres })
+    expect(result.code).toBe(0)
+    expect(github.deployments.map((d) => d.environment)).toEqual(['production'])
+  })
+
+  test('github-environment names the GitHub environment', async () => {
+    const result = await run({ id: emu.ids.web, 'github-environment': 'shop-prod' })
+    expect(result.code).toBe(0)
+    expect(github.deployments.map((d) => d.environment)).toEqual(['shop-prod'])
+  })
+
+  test('several targets: one deployment each; the first success makes earlier deployments inactive, its siblings stay active', async () => {
+    const result = await run({ project: 'shop', environment: 'production', name: 'api, web' })
+
+    expect(result.code).toBe(0)
+    expect(github.deployments.map((d) => (d.payload as { 'dokploy-action': { service: string } })['dokploy-action'].service)).toEqual(['api', 'web'])
+    expect(github.deployments.map((d) => d.statuses.map((s) => s.state))).toEqual([
+      ['in_progress', 'success'],
+      ['in_progress', 'success']
+    ])
+    const finals = github.deployments.map((d) => d.statuses[1])
+    expect(finals.filter((s) => s.auto_inactive)).toHaveLength(1)
+    expect(finals.map((s) => s.environment_url)).toEqual(['', 'https://shop.example.com'])
+  })
+})
+
+describe('never at the deploy\'s expense', () => {
+  test('GitHub answers 403: one warning, the deploy passes', async () => {
+    github.setMode('forbidden')
+    const result = await run({ id: emu.ids.web })
+
+    expect(result.code).toBe(0)
+    expect(result.outputs.status).toBe('done')
+    const warnings = annotations(result, 'warning')
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0].title).toBe('GitHub deployment')
+    expect(warnings[0].message).toMatch(/^The GitHub deployment could not be recorded: GitHub refused it \(403: .*Resource not accessible by integration.*\): give the token deployments: write/)
+    expect(warnings[0].message).toContain('The Dokploy deploy is not affected.')
+    // after the first refusal nothing more is asked of GitHub
+    expect(github.requests).toHaveLength(1)
+    expectTokenKept(result)
+  })
+
+  test('GitHub never answers: the deploy is sent and followed as usual, the step ends within the bound', async () => {
+    github.setMode('hang')
+    const result = await run({ id: emu.ids.web })
+
+    expect(result.code).toBe(0)
+    expect(result.outputs.status).toBe('done')
+    expect(emu.stats().deployCalls[emu.ids.web]).toBe(1)
+    expect(annotations(result, 'warning').map((w) => w.title)).toEqual(['GitHub deployment'])
+    expect(result.ms).toBeLessThan(20_000)
+  }, 30_000)
+
+  test('GitHub answers, but slowly: the step waits for it at most 15 s after the deploy ended, then says so', async () => {
+    // four calls (look for the job's deployment, create, in_progress, success) of 5 s each outlast the bound
+    github.setMode('slow', 5_000)
+    const result = await run({ id: emu.ids.web })
+
+    expect(result.code).toBe(0)
+    expect(result.outputs.status).toBe('done')
+    const warnings = annotations(result, 'warning')
+    expect(warnings).toEqual([{ title: 'GitHub deployment', message: expect.stringMatching(/^GitHub did not answer within 15 s at the end of the step/) }])
+    expect(result.ms).toBeLessThan(25_000)
+    expect(github.deployments).toHaveLength(1)
+  }, 40_000)
+})
+
+describe('no duplicate of a job-level environment', () => {
+  test('the job\'s own deployment of this run is found: none is created beside it', async () => {
+    github.seed({
+      sha: SHA,
+      ref: 'main',
+      environment: 'production',
+      description: null,
+      task: 'deploy',
+      payload: {},
+      statuses: [{ state: 'in_progress', log_url: 'https://github.com/acme/shop/actions/runs/9000001/job/77', at: Date.now() }]
+    })
+    const result = await run({ id: emu.ids.web })
+
+    expect(result.code).toBe(0)
+    expect(github.deployments).toHaveLength(1)
+    expect(github.requests.filter((r) => r.method === 'POST')).toEqual([])
+    expect(visibleLog(result)).toContain('The job\'s environment "production" already records this run as a GitHub deployment: not creating another (github-deployment).')
+  })
+
+  test('a deployment of another run, or of this action, is no reason to skip', async () => {
+    github.seed({
+      sha: SHA,
+      ref: 'main',
+      environment: 'production',
+      description: null,
+      task: 'deploy',
+      payload: {},
+      statuses: [{ state: 'success', log_url: 'https://github.com/acme/shop/actions/runs/8000000/job/5', at: Date.now() }]
+    })
+    const result = await run({ id: emu.ids.web })
+
+    expect(result.code).toBe(0)
+    expect(github.deployments).toHaveLength(2)
+    expect(states(1)).toEqual(['in_progress', 'success'])
+  })
+})
+
+describe('inputs', () => {
+  test.each([
+    [{ operation: 'stop' }, 'needs operation deploy or redeploy, not stop'],
+    [{ wait: 'false' }, 'needs wait: true'],
+    [{ 'github-token': '' }, 'Input "github-token" is empty'],
+    [{ 'github-deployment': 'false', 'github-environment': 'prod' }, '"github-environment" is "prod": only used with github-deployment: true']
+  ])('%j is refused before any request', async (extra, message) => {
+    const result = await run({ id: emu.ids.web, ...extra })
+
+    expect(result.code).toBe(1)
+    expect(errorLine(result)).toContain(message)
+    expect(emu.requests).toEqual([])
+    expect(github.requests).toEqual([])
+  })
+
+  test('without github-deployment, GitHub is never called (and @actions/github never loaded)', async () => {
+    const result = await runAction({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, 'github-token': TOKEN }, { env: { GITHUB_API_URL: github.url } })
+    expect(result.code).toBe(0)
+    expect(github.requests).toEqual([])
+  })
+})
