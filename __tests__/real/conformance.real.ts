@@ -108,6 +108,17 @@ describe('lookup by name resolves as on the emulator', () => {
   }, 60_000)
 })
 
+describe('several targets', () => {
+  test("resource: database, name: '*': every database of the project, each stopped once", async () => {
+    const where: Record<string, string> = fx.legacy ? {} : { environment: fx.production.name }
+    const run = await step({ resource: 'database', project: fx.projectName, ...where, name: '*', operation: 'stop' })
+    const results = JSON.parse(run.outputs.results ?? '[]') as { resource: string; id: string; status: string }[]
+    expect(results.map((r) => r.id).sort()).toEqual(fx.databases.map((kind) => fx.ids[kind]).sort())
+    // Dokploy answers a stop with success even without Docker (API.md §10)
+    for (const result of results) expect(result.status).toBe('idle')
+  }, 120_000)
+})
+
 describe('roll-out changes exactly what it says', () => {
   test('docker-image and env (merge): the image is set, the new key added, the others kept', async () => {
     const run = await step({ id: fx.ids.web, 'docker-image': 'nginx:1.27-alpine', env: 'ROLLED=out', wait: 'false' })
