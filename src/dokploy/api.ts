@@ -18,6 +18,10 @@ export interface DeploymentRow {
   createdAt: string | null
   startedAt: string | null
   finishedAt: string | null
+  /** The build log's file on the server that builds it: what the live log streams. */
+  logPath: string | null
+  /** The remote server that builds it, or null when Dokploy's own host does. */
+  serverId: string | null
 }
 
 export interface QueueJob {
@@ -42,7 +46,9 @@ function toRow(value: unknown): DeploymentRow {
     errorMessage: nullableText(row, 'errorMessage'),
     createdAt: nullableText(row, 'createdAt'),
     startedAt: nullableText(row, 'startedAt'),
-    finishedAt: nullableText(row, 'finishedAt')
+    finishedAt: nullableText(row, 'finishedAt'),
+    logPath: nullableText(row, 'logPath'),
+    serverId: nullableText(row, 'serverId')
   }
 }
 
@@ -149,12 +155,26 @@ function maskAll(value: unknown, depth = 0): void {
   }
 }
 
+/** Services whose secrets a client has already learned, with their names: `.one` is read once per run. */
+const learned = new WeakMap<DokployClient, Map<string, string | undefined>>()
+
 /**
  * Before server text is printed (a build log, an error message), the service's secrets must be known:
- * a build may echo its environment or a connection string. Reads `.one` and keeps nothing but the masks.
+ * a build may echo its environment or a connection string. Reads `.one` once, keeps nothing but the
+ * masks and the service's name (for the log's heading).
  */
-export function learnSecrets(client: DokployClient, spec: ResourceSpec, id: string): Promise<void> {
-  return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => maskAll(value))
+export async function learnSecrets(client: DokployClient, spec: ResourceSpec, id: string): Promise<{ name?: string }> {
+  const key = `${spec.router}:${id}`
+  const known = learned.get(client) ?? new Map<string, string | undefined>()
+  learned.set(client, known)
+  if (!known.has(key)) {
+    const name = await client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => {
+      maskAll(value)
+      return value && typeof value === 'object' ? text(value as Json, 'name') : undefined
+    })
+    known.set(key, name)
+  }
+  return { name: known.get(key) }
 }
 
 /** Only the status: what is followed after a database deploy whose answer was cut. */
