@@ -20,8 +20,11 @@ export interface Log {
   group: (title: string, body: string) => void
 }
 
-/** Last line of defence: no line we print may start a workflow command, whatever text got into it. */
-const defused = (message: string): string => message.replace(/^(\s*)(::|##\[)/gm, '$1│ $2')
+/**
+ * Last line of defence: no line we print may start a workflow command, whatever text got into it. The
+ * runner trims a line before it looks for `::`, so leading white space (a carriage return too) is kept.
+ */
+export const defused = (message: string): string => message.replace(/^(\s*)(::|##\[)/gm, '$1│ $2')
 
 export const actionsLog: Log = {
   info: (message) => core.info(defused(message)),
@@ -32,6 +35,23 @@ export const actionsLog: Log = {
     core.info(defused(body))
     core.endGroup()
   }
+}
+
+/** Where a streamed build log goes: a collapsible group of lines, and notices about the stream itself. */
+export interface LogSink {
+  startGroup: (title: string) => void
+  /** One line, already masked and defused: printed as it is. */
+  line: (text: string) => void
+  endGroup: () => void
+  notice: (message: string) => void
+}
+
+/** The toolkit escapes %, CR and LF in a group title and a notice, which are command data. */
+export const actionsSink: LogSink = {
+  startGroup: (title) => core.startGroup(inline(title)),
+  line: (text) => core.info(text),
+  endGroup: () => core.endGroup(),
+  notice: (message) => core.notice(inline(message))
 }
 
 /** Rounded up: "gave up after 7s" must not be printed for a wait of 7.4 s (it may not under-state a wait-timeout). */

@@ -3,6 +3,7 @@ import { Input } from './constants.js'
 import { DokployClient } from './dokploy/client.js'
 import { DokployError } from './dokploy/errors.js'
 import { createTransport } from './dokploy/transport.js'
+import { globalWebSocket, webSockets } from './dokploy/log-socket.js'
 import { InputError, readSettings, type GetInput } from './inputs.js'
 import { envInputValues } from './env.js'
 import { execute } from './execute.js'
@@ -10,7 +11,7 @@ import { LookupError } from './lookup.js'
 import { newOutcome, UnknownOutcome, type Outcome } from './outcome.js'
 import { learnSecrets } from './dokploy/api.js'
 import { dashboardUrl, printFailureDetails, writeRunnerFiles } from './report.js'
-import { actionsLog, inline, type Log } from './logger.js'
+import { actionsLog, actionsSink, inline, type Log } from './logger.js'
 import { redact, registerSecret } from './secrets.js'
 import { sleep } from './sleep.js'
 import { RESOURCES, OPERATIONS, SPECS, type Operation, type Resource } from './operations.js'
@@ -96,12 +97,16 @@ async function report(outcome: Outcome, log: Log, client: DokployClient | undefi
   for (const problem of unwritten) core.setFailed(problem)
 }
 
+/** A log socket whose close Dokploy (or a proxy) never answers would keep Node, and the step, running. */
+const SOCKET_CLOSE_GRACE_MS = 2000
+
 /** inputs → settings → execute → report; the one place a failure becomes the step's verdict. */
 export async function run(get: GetInput = (name) => core.getInput(name)): Promise<void> {
   const startedAt = Date.now()
   const controller = new AbortController()
   const release = onCancel(controller)
   const transport = createTransport()
+  const sockets = webSockets(globalWebSocket())
   const log = actionsLog
   const outcome = provisionalOutcome(get, startedAt)
   let client: DokployClient | undefined
@@ -125,7 +130,8 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
       info: log.info
     })
     try {
-      await execute(settings, { client, log, sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs }, outcome)
+      const liveLog = { baseUrl: settings.baseUrl, apiKey: settings.apiKey, openTimeoutMs: settings.requestTimeoutMs, sockets, sink: actionsSink }
+      await execute(settings, { client, log, sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs, liveLog }, outcome)
     } finally {
       outcome.dashboardUrl = dashboardUrl(settings.baseUrl, outcome)
     }
@@ -138,5 +144,10 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
     await report(outcome, log, client)
     transport.close()
     release()
+  }
+  if (!(await sockets.settled(SOCKET_CLOSE_GRACE_MS))) {
+    // everything is written: only the unanswered close of the log socket is left
+    log.debug('The live log socket did not close: ending the step without it.')
+    process.exit()
   }
 }
