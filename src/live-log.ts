@@ -14,8 +14,13 @@ import { redact } from './secrets.js'
  * the socket cannot be opened, or drops twice, the follower polls as it does without the live log.
  */
 
-/** After one of Dokploy's last lines, the status is read this often for a few seconds, then less and less. */
-const END_LOOK_MS = 700
+/**
+ * Dokploy marks the deployment about a second after its last line (it updates the service first; longer
+ * on a busy swarm, API.md §10): the status is read a second after that line, then every half second for a
+ * few seconds, then less and less often.
+ */
+const FIRST_END_LOOK_MS = 1000
+const END_LOOK_MS = 500
 const QUICK_END_LOOKS = 5
 const END_BACKOFF = 1.5
 /** With the log quiet this long the status is read anyway: a socket can stall without closing. */
@@ -23,9 +28,9 @@ export const QUIET_LOOK_MS = 30_000
 
 /** When the k-th look (from 0) after an end line is due, in ms after that line. */
 export function endLookOffset(k: number): number {
-  let offset = 0
+  let offset = FIRST_END_LOOK_MS
   let step = END_LOOK_MS
-  for (let i = 0; i <= k; i++) {
+  for (let i = 1; i <= k; i++) {
     offset += step
     if (i >= QUICK_END_LOOKS - 1) step *= END_BACKOFF
   }
@@ -170,14 +175,19 @@ export class LiveLog implements Pace {
       attempt.timedOut = true
       attempt.connection?.close()
     }, this.setup.openTimeoutMs)
-    attempt.connection = this.setup.sockets.open(liveLogUrl(this.setup.baseUrl, row.logPath as string, row.serverId), this.setup.apiKey, {
-      open: () => {
-        attempt.opened = true
-        clearTimeout(attempt.timer)
-      },
-      message: (text) => this.receive(attempt, text),
-      close: (code, reason, error) => this.closed(attempt, code, reason, error)
-    })
+    try {
+      attempt.connection = this.setup.sockets.open(liveLogUrl(this.setup.baseUrl, row.logPath as string, row.serverId), this.setup.apiKey, {
+        open: () => {
+          attempt.opened = true
+          clearTimeout(attempt.timer)
+        },
+        message: (text) => this.receive(attempt, text),
+        close: (code, reason, error) => this.closed(attempt, code, reason, error)
+      })
+    } catch (error) {
+      // the constructor refuses what it cannot open (a URL it rejects): the follower polls instead
+      this.fallBack(`the WebSocket could not be created (${error instanceof Error ? error.message : String(error)})`)
+    }
   }
 
   private reopen(): void {

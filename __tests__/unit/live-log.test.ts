@@ -200,8 +200,9 @@ describe('streaming', () => {
     expect(ws.closedByClient).toBe(true)
   })
 
-  it('reads the status 0.7 s after Dokploy’s last line, and every 0.7 s while it lags: one read when the lag is short', async () => {
-    for (const lagMs of [40, 1000, 2500]) {
+  it('reads the status 1 s after Dokploy’s last line, then every 0.5 s while it lags: one read for a lag of up to a second', async () => {
+    const expected: Record<number, number[]> = { 40: [1000], 1000: [1000], 1200: [1000, 1500], 2500: [1000, 1500, 2000, 2500] }
+    for (const lagMs of [40, 1000, 1200, 2500]) {
       FakeSocket.all = []
       let end = Infinity
       const s = setup(dokploy(() => end))
@@ -217,8 +218,7 @@ describe('streaming', () => {
       const { result } = await following
       expect(result.status).toBe('done')
       const afterEnd = s.looks().map((at) => at - lastLine)
-      expect(afterEnd).toEqual([700, 1400, 2100, 2800].slice(0, Math.ceil((lagMs + 1) / 700)))
-      expect(afterEnd.at(-1)! - lagMs).toBeLessThanOrEqual(700)
+      expect(afterEnd).toEqual(expected[lagMs])
     }
   })
 
@@ -261,11 +261,11 @@ describe('streaming', () => {
     await advance(0)
     socket().open()
     socket().send('✅ Nixpacks build completed.\n')
-    await advance(1000)
+    await advance(500)
     socket().send('docker cp static files\n')
     await advance(100_000)
     await following
-    expect(s.looks()).toEqual([700, 1000 + QUIET_LOOK_MS, 1000 + 2 * QUIET_LOOK_MS])
+    expect(s.looks()).toEqual([500 + QUIET_LOOK_MS, 500 + 2 * QUIET_LOOK_MS])
   })
 
   it('never waits past the deadline: a build still running then is a timeout', async () => {
@@ -412,6 +412,22 @@ describe('falling back to polling, with one notice', () => {
     expect(notices(s)[0]).toContain("the service's secrets could not be read first")
   })
 
+  it('a WebSocket the runtime refuses to create', async () => {
+    class Refusing extends FakeSocket {
+      constructor(url: string, init: { headers: Record<string, string> }) {
+        super(url, init)
+        throw new SyntaxError(`Invalid URL: ${url.slice(0, 12)}…`)
+      }
+    }
+    const s = setup(dokploy(() => 3000))
+    s.ctx.liveLog = { ...s.ctx.liveLog!, sockets: webSockets(Refusing) }
+    const following = s.follow()
+    await advance(10_000)
+    const { result } = await following
+    expect(result.status).toBe('done')
+    expect(notices(s)).toEqual(['::notice::No live build log: the WebSocket could not be created (Invalid URL: wss://dokplo…). Following the deployment by polling instead.'])
+  })
+
   it('a runtime with no WebSocket', async () => {
     const s = setup(dokploy(() => 3000))
     const live = await LiveLog.start(s.ctx, { ...s.ctx.liveLog!, sockets: webSockets(undefined) }, new Poller(s.ctx, Date.now()), s.found, 5)
@@ -422,7 +438,7 @@ describe('falling back to polling, with one notice', () => {
 })
 
 describe('endLookOffset', () => {
-  it('reads every 0.7 s for 3.5 s, then less and less often', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 7].map(endLookOffset)).toEqual([700, 1400, 2100, 2800, 3500, 4550, 6125, 8488])
+  it('reads 1 s after the line, every 0.5 s up to 3 s, then less and less often', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map(endLookOffset)).toEqual([1000, 1500, 2000, 2500, 3000, 3750, 4875, 6563])
   })
 })
