@@ -162,6 +162,29 @@ describe('the live build log', () => {
     expect(body.at(-1)).toMatch(/^\[\d+ more line\(s\) of the build log not shown\.\]$/)
   })
 
+  test('a build that ended before its row was proven is not streamed: its tail comes from readLogs', async () => {
+    await start()
+    emu.setBuild(emu.ids.web, { durationMs: 200, fail: 'exit code 2' })
+    const run = await runAction(inputs())
+    expect(run.outputs.status).toBe('error')
+    expect(upgrades()).toHaveLength(0)
+    expect(group(run).body).toEqual([])
+    expect(calls('deployment.readLogs')).toHaveLength(1)
+    expect(run.summary).toContain('exit code 2')
+  })
+
+  test('a server that never answers the socket’s close does not hold the step', async () => {
+    await start()
+    emu.ignoreLogCloses(true)
+    emu.setBuild(emu.ids.web, { durationMs: 2500 })
+    const run = await runAction(inputs(), { killAfterMs: 20_000 })
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('done')
+    const settled = emu.settledAt(rowOf(run)?.deploymentId as string) as number
+    // ended after the 2 s grace for the close, not at the kill
+    expect(Date.now() - settled).toBeLessThan(6000)
+  })
+
   test('log: tail follows by polling as before, with no socket; log: none shows no log at all', async () => {
     await start()
     emu.setBuild(emu.ids.web, { durationMs: 2500, fail: 'npm ERR! boom' })

@@ -100,6 +100,7 @@ const REST_BODY_LIMIT = 1024 * 1024
  * @property {(refuse: UpgradeRefusal | undefined) => void} refuseUpgrades from now on, upgrades to the live log get this instead (undefined: served again)
  * @property {() => number} dropLogSockets cuts every open live-log connection (no closing handshake); returns how many
  * @property {() => number} openLogSockets live-log connections open now
+ * @property {(ignore: boolean) => void} ignoreLogCloses live-log connections opened from now on never answer the client's close frame
  * @property {(deploymentId: string) => number | undefined} settledAt when the row turned done, error or cancelled (epoch ms)
  */
 
@@ -554,6 +555,7 @@ export async function startEmulator(options = {}) {
 
   /** @type {UpgradeRefusal | undefined} */
   let upgradeRefusal
+  let deafToCloses = false
   /** @type {Set<import('./websocket.js').WebSocketConnection>} */
   const logSockets = new Set()
 
@@ -610,6 +612,7 @@ export async function startEmulator(options = {}) {
     if (problem) return refuse(problem.status, problem.headers ?? {}, problem.reason)
     entry.status = 101
     const connection = acceptUpgrade(req, socket, head)
+    connection.deaf = deafToCloses
     logSockets.add(connection)
     connection.on('close', () => logSockets.delete(connection))
     const key = req.headers['x-api-key']
@@ -740,6 +743,9 @@ export async function startEmulator(options = {}) {
       return count
     },
     openLogSockets: () => logSockets.size,
+    ignoreLogCloses: (ignore) => {
+      deafToCloses = ignore
+    },
     settledAt: (deploymentId) => queue.settledAt(deploymentId)
   }
   return emu

@@ -73,6 +73,8 @@ export class WebSocketConnection extends EventEmitter {
     this.fragments = []
     this.fragmentOpcode = 0
     this.closeSent = false
+    /** A peer that never answers a close frame (a broken proxy): the client must not wait for it forever. */
+    this.deaf = false
     socket.setNoDelay?.(true)
     socket.on('data', (chunk) => this.receive(chunk))
     socket.on('close', () => this.ended(1006, ''))
@@ -151,6 +153,7 @@ export class WebSocketConnection extends EventEmitter {
       case OPCODE.pong:
         return
       case OPCODE.close: {
+        if (this.deaf) return
         const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005
         const reason = payload.length > 2 ? payload.subarray(2).toString('utf8') : ''
         if (payload.length === 1) return this.fail(1002, 'a close body of one byte')
