@@ -34142,7 +34142,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -34450,7 +34450,7 @@ var MediaTypes;
  * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
  */
 function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    const proxyUrl = getProxyUrl(new URL(serverUrl));
     return proxyUrl ? proxyUrl.href : '';
 }
 const HttpRedirectCodes = [
@@ -36955,7 +36955,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -36963,7 +36963,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -36971,7 +36971,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -37081,6 +37081,7 @@ const Input = {
     requestTimeout: 'request-timeout',
     pollInterval: 'poll-interval',
     logLines: 'log-lines',
+    log: 'log',
     retries: 'retries',
     title: 'title',
     description: 'description',
@@ -39515,7 +39516,10 @@ const gutter = (text) => text
 /** A single line of server text inside our own message: no newlines, so nothing can start a command. */
 const inline = (text) => text.replace(/[\r\n]+/g, ' ⏎ ').trim();
 const WARNING_TITLE = 'Dokploy';
-/** Last line of defence: no line we print may start a workflow command, whatever text got into it. */
+/**
+ * Last line of defence: no line we print may start a workflow command, whatever text got into it. The
+ * runner trims a line before it looks for `::`, so leading white space (a carriage return too) is kept.
+ */
 const defused = (message) => message.replace(/^(\s*)(::|##\[)/gm, '$1│ $2');
 const actionsLog = {
     info: (message) => info(defused(message)),
@@ -39542,6 +39546,26 @@ function prefixed(log, label) {
         warning: (message, title) => log.warning(tag(message), title ?? `${WARNING_TITLE}: ${name}`),
         debug: (message) => log.debug(tag(message)),
         group: (title, body) => log.group(tag(title), tag(body))
+    };
+}
+/** The toolkit escapes %, CR and LF in a group title and a notice, which are command data. */
+const actionsSink = {
+    startGroup: (title) => startGroup(inline(title)),
+    line: (text) => info(text),
+    endGroup: () => endGroup(),
+    notice: (message) => notice(inline(message), { title: WARNING_TITLE })
+};
+/**
+ * The streamed log of one of several targets. Their builds can overlap, and the runner cannot interleave
+ * groups, so each line carries the target's name instead of sitting in a group.
+ */
+function prefixedSink(sink, label) {
+    const name = inline(label);
+    return {
+        startGroup: (title) => sink.line(`[${name}] ${inline(title)}`),
+        line: (text) => sink.line(`[${name}] ${text}`),
+        endGroup: () => undefined,
+        notice: (message) => sink.notice(`[${name}] ${message}`)
     };
 }
 /** Rounded up: "gave up after 7s" must not be printed for a wait of 7.4 s (it may not under-state a wait-timeout). */
@@ -40090,6 +40114,7 @@ const clip = (text, limit) => (text.length <= limit ? text : `${text.slice(0, li
 
 
 
+const LOG_MODES = ['live', 'tail', 'none'];
 class InputError extends Error {
     constructor(message) {
         super(message);
@@ -40202,6 +40227,7 @@ function readSettings(get, env = process.env) {
         requestTimeoutMs: seconds(get, Input.requestTimeout, 30, 1, 3600),
         pollIntervalMs: seconds(get, Input.pollInterval, 10, 1, 300),
         logLines: integer(get, Input.logLines, 50, 0, 10000),
+        log: oneOf(get, Input.log, LOG_MODES, 'live'),
         retries: integer(get, Input.retries, 3, 0, 10),
         title: clip(get(Input.title).trim() || run.title, TITLE_LIMIT),
         description: clip(get(Input.description).trim() || run.description, DESCRIPTION_LIMIT),
@@ -40385,7 +40411,9 @@ function toRow(value) {
         errorMessage: nullableText(row, 'errorMessage'),
         createdAt: nullableText(row, 'createdAt'),
         startedAt: nullableText(row, 'startedAt'),
-        finishedAt: nullableText(row, 'finishedAt')
+        finishedAt: nullableText(row, 'finishedAt'),
+        logPath: nullableText(row, 'logPath'),
+        serverId: nullableText(row, 'serverId')
     };
 }
 /** The service's deployment rows, newest first (Dokploy keeps the last 10). */
@@ -40468,21 +40496,50 @@ function maskAll(value, depth = 0) {
             maskAll(field, depth + 1);
     }
 }
-/**
- * Before server text is printed (a build log, an error message), the service's secrets must be known:
- * a build may echo its environment or a connection string. Reads `.one` and keeps nothing but the masks.
- */
-function learnSecrets(client, spec, id) {
-    return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => maskAll(value));
-}
+/** Host, scheme and path of each domain: nothing else of a domain row is kept. */
+const domainRows = (value) => array(value, 'domains').map((entry) => {
+    const row = object(entry, 'a domain');
+    return { host: requiredText(row, 'host', 'a domain'), https: row.https === true, path: shape_text(row, 'path'), enabled: row.enabled !== false };
+});
 /** The service's domains (application and compose): host, scheme and path only. */
 function readDomains(client, spec, id, graceMs) {
     if (!spec.domainList)
         throw new Error(`${spec.router} has no domains`);
-    return client.query(spec.domainList, { [spec.idKey]: id }, (value) => array(value, 'domains').map((entry) => {
-        const row = object(entry, 'a domain');
-        return { host: requiredText(row, 'host', 'a domain'), https: row.https === true, path: shape_text(row, 'path'), enabled: row.enabled !== false };
-    }), { graceMs });
+    return client.query(spec.domainList, { [spec.idKey]: id }, domainRows, { graceMs });
+}
+/** Services whose secrets a client has already learned, with their names and domains: `.one` is read once per run. */
+const learned = new WeakMap();
+/**
+ * Before server text is printed (a build log, an error message), the service's secrets must be known:
+ * a build may echo its environment or a connection string. Reads `.one` once, keeps nothing but the
+ * masks, the service's name (for the log's heading) and its domains (host, scheme, path).
+ */
+async function learnSecrets(client, spec, id) {
+    const key = `${spec.router}:${id}`;
+    const known = learned.get(client) ?? new Map();
+    learned.set(client, known);
+    if (!known.has(key)) {
+        const service = await client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => {
+            maskAll(value);
+            if (!value || typeof value !== 'object')
+                return {};
+            const row = value;
+            return { name: shape_text(row, 'name'), domains: spec.domainList && Array.isArray(row.domains) ? domainsOrNone(row.domains) : undefined };
+        });
+        known.set(key, service);
+    }
+    return { name: known.get(key)?.name };
+}
+/** Domains already read with the service's `.one`, if it was read. */
+const knownDomains = (client, spec, id) => learned.get(client)?.get(`${spec.router}:${id}`)?.domains;
+/** Malformed domains in `.one` are left to the domain list's own read, which says what is wrong. */
+function domainsOrNone(value) {
+    try {
+        return domainRows(value);
+    }
+    catch {
+        return undefined;
+    }
 }
 /** Only the status: what is followed after a database deploy whose answer was cut. */
 function readStatus(client, spec, id) {
@@ -41248,71 +41305,35 @@ class Poller {
     }
 }
 
-;// CONCATENATED MODULE: ./src/wait.ts
+;// CONCATENATED MODULE: ./src/follow-row.ts
 
 
 
-
-
-/** Our job gone from the queue with no row to show for it, this long: the server lost it (restart). */
-const LOST_AFTER_MS = 15_000;
+/** Today's polling: backs off to poll-interval, with a heartbeat line every 30 s. */
+const polling = (poller) => ({
+    running: (found) => poller.say('running', `Building: deployment ${found.row.deploymentId} is running.`, 'Still building'),
+    next: () => poller.pause()
+});
 /**
- * Follows the deployment this step queued until it is final, the server loses it, or the deadline
- * passes. Polls only what it needs: the queue while our job waits, then this one service's rows.
- * Outages are ridden out until the deadline; `onIdentified` hears of our row the moment it is proven.
+ * Follows the row the step proved its own until it is final, vanishes, or the deadline passes. Outages
+ * are ridden out until the deadline; a key that stops working leaves the outcome unknown.
  */
-async function followDeployment(ctx, baseline, ticket, queueSupported, firstQueue, onIdentified) {
-    const poller = new Poller(ctx, (ctx.now ?? Date.now)());
-    let found;
-    let missingSince;
+async function followRow(ctx, poller, found, pace) {
     for (;;) {
-        // a silence long enough to hide a restart, even one the client's retries bridged, breaks the view of the queue:
-        // a restart loses it and numbers jobs from job-1 again
-        const outages = ctx.client.stats.outages;
-        const noteOutages = () => {
-            if (ctx.client.stats.outages > outages)
-                ticket.continuous = false;
-        };
+        if (found.row.status !== 'running')
+            return ended(found);
+        pace.running(found);
+        // the pause ends at the deadline at the latest; no request is started past it
+        if (!poller.expired())
+            await pace.next();
+        if (poller.expired())
+            return timedOut(poller, found);
         try {
-            if (!found) {
-                const jobs = queueSupported ? (firstQueue ?? (await queueList(ctx.client))) : undefined;
-                firstQueue = undefined;
-                const job = jobs && observeQueue(ticket, jobs);
-                if (job)
-                    missingSince = undefined;
-                if (job?.state === 'waiting') {
-                    const ahead = jobsAhead(jobs ?? [], job);
-                    poller.say(`queued:${ahead}`, `Queued: ${ahead <= 0 ? 'next to build' : `behind ${ahead} other build(s) on this server`}.`, 'Still queued');
-                }
-                else {
-                    const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
-                    noteOutages();
-                    found = identify(rows, baseline, ticket, job);
-                    if (found) {
-                        onIdentified(found);
-                        poller.say('running', describeMatch(found), 'Still building');
-                    }
-                    else if (job) {
-                        poller.say('starting', 'Build started; waiting for Dokploy to create its deployment row.', 'Still starting');
-                    }
-                    else {
-                        missingSince ??= poller.now();
-                        const ended = unprovable(rows, baseline, ticket, queueSupported);
-                        if (poller.now() - missingSince >= LOST_AFTER_MS && (queueSupported || ended)) {
-                            return ended ?? lost(poller.now() - missingSince);
-                        }
-                        if (!queueSupported)
-                            poller.say('waiting', 'Waiting for the build to start (this Dokploy cannot list its queue).', 'Still waiting for the build to start');
-                    }
-                }
-            }
-            else {
-                const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
-                const row = rows.find((r) => r.deploymentId === found?.row.deploymentId);
-                if (!row)
-                    return { status: 'lost', identified: found, row: found.row, detail: `Deployment ${found.row.deploymentId} vanished from Dokploy's list (was it deleted?).` };
-                found = { ...found, row };
-            }
+            const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
+            const row = rows.find((r) => r.deploymentId === found.row.deploymentId);
+            if (!row)
+                return { status: 'lost', identified: found, row: found.row, detail: `Deployment ${found.row.deploymentId} vanished from Dokploy's list (was it deleted?).` };
+            found = { ...found, row };
             poller.answered();
         }
         catch (error) {
@@ -41320,25 +41341,6 @@ async function followDeployment(ctx, baseline, ticket, queueSupported, firstQueu
             if (unknown)
                 return unknown;
             poller.failed(error);
-        }
-        finally {
-            noteOutages();
-        }
-        if (found && found.row.status !== 'running')
-            return ended(found);
-        if (found)
-            poller.say('running', `Building: deployment ${found.row.deploymentId} is running.`, 'Still building');
-        // the pause ends at the deadline at the latest; no request is started past it
-        if (!poller.expired())
-            await poller.pause();
-        if (poller.expired()) {
-            const where = found ? `deployment ${found.row.deploymentId} was still running` : 'the build had not started';
-            return {
-                status: 'timeout',
-                row: found?.row,
-                identified: found,
-                detail: `Still running when the step stopped waiting after ${poller.elapsed()} (wait-timeout): ${where}. Dokploy may still finish it; the action does not kill builds (killBuild stops every build on the host).`
-            };
         }
     }
 }
@@ -41349,6 +41351,120 @@ function ended(found) {
     const after = took === undefined ? '' : ` after ${formatDuration(took)} of build`;
     const restart = status === 'cancelled' ? ' (Dokploy cancels running deployments when it restarts)' : '';
     return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${after}${restart}.` };
+}
+function timedOut(poller, found) {
+    const where = found ? `deployment ${found.row.deploymentId} was still running` : 'the build had not started';
+    return {
+        status: 'timeout',
+        row: found?.row,
+        identified: found,
+        detail: `Still running when the step stopped waiting after ${poller.elapsed()} (wait-timeout): ${where}. Dokploy may still finish it; the action does not kill builds (killBuild stops every build on the host).`
+    };
+}
+/** The key stopped working after our deploy was queued (a rate limit runs out this way): the deploy stands, its end is unknown. */
+function keyRanOut(error, found) {
+    if (!(error instanceof DokployError) || error.failure !== 'unauthorized')
+        return undefined;
+    const which = found ? `deployment ${found.row.deploymentId}` : 'the deployment';
+    return {
+        status: 'unknown',
+        row: found?.row,
+        identified: found,
+        detail: `Dokploy queued ${which}, then rejected the API key while the step followed it (most likely its rate limit ran out), so its outcome is unknown. Do not re-run this step to retry: that deploys again. Check the dashboard, and use a key without a rate limit.`
+    };
+}
+/** Build time by the server's own clock (startedAt and finishedAt, v0.22+), never mixed with ours. */
+function buildMs(row) {
+    const ms = Date.parse(row.finishedAt ?? '') - Date.parse(row.startedAt ?? row.createdAt ?? '');
+    return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/wait.ts
+
+
+
+
+
+
+/** Our job gone from the queue with no row to show for it, this long: the server lost it (restart). */
+const LOST_AFTER_MS = 15_000;
+/**
+ * Follows the deployment this step queued until it is final, the server loses it, or the deadline
+ * passes. Polls only what it needs: the queue while our job waits, then this one service's rows.
+ * Outages are ridden out until the deadline; `onIdentified` hears of our row the moment it is proven,
+ * and `paceFor` may then say when to read its status again (the live log); otherwise it is polled.
+ */
+async function followDeployment(ctx, baseline, ticket, queueSupported, firstQueue, onIdentified, paceFor) {
+    const poller = new Poller(ctx, (ctx.now ?? Date.now)());
+    const found = await findOwnRow(ctx, poller, baseline, ticket, queueSupported, firstQueue);
+    if ('status' in found)
+        return found;
+    onIdentified(found);
+    poller.say('running', describeMatch(found), 'Still building');
+    if (found.row.status !== 'running')
+        return ended(found);
+    const pace = (await paceFor?.(found, poller)) ?? polling(poller);
+    return followRow(ctx, poller, found, pace);
+}
+/** The correlation: the queue while our job waits, then the service's rows until one is proven ours. */
+async function findOwnRow(ctx, poller, baseline, ticket, queueSupported, firstQueue) {
+    let missingSince;
+    for (;;) {
+        // a silence long enough to hide a restart, even one the client's retries bridged, breaks the view of the queue:
+        // a restart loses it and numbers jobs from job-1 again
+        const outages = ctx.client.stats.outages;
+        const noteOutages = () => {
+            if (ctx.client.stats.outages > outages)
+                ticket.continuous = false;
+        };
+        try {
+            const jobs = queueSupported ? (firstQueue ?? (await queueList(ctx.client))) : undefined;
+            firstQueue = undefined;
+            const job = jobs && observeQueue(ticket, jobs);
+            if (job)
+                missingSince = undefined;
+            if (job?.state === 'waiting') {
+                const ahead = jobsAhead(jobs ?? [], job);
+                poller.say(`queued:${ahead}`, `Queued: ${ahead <= 0 ? 'next to build' : `behind ${ahead} other build(s) on this server`}.`, 'Still queued');
+            }
+            else {
+                const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
+                noteOutages();
+                const found = identify(rows, baseline, ticket, job);
+                if (found) {
+                    poller.answered();
+                    return found;
+                }
+                if (job) {
+                    poller.say('starting', 'Build started; waiting for Dokploy to create its deployment row.', 'Still starting');
+                }
+                else {
+                    missingSince ??= poller.now();
+                    const ended = unprovable(rows, baseline, ticket, queueSupported);
+                    if (poller.now() - missingSince >= LOST_AFTER_MS && (queueSupported || ended)) {
+                        return ended ?? lost(poller.now() - missingSince);
+                    }
+                    if (!queueSupported)
+                        poller.say('waiting', 'Waiting for the build to start (this Dokploy cannot list its queue).', 'Still waiting for the build to start');
+                }
+            }
+            poller.answered();
+        }
+        catch (error) {
+            const unknown = keyRanOut(error, undefined);
+            if (unknown)
+                return unknown;
+            poller.failed(error);
+        }
+        finally {
+            noteOutages();
+        }
+        // the pause ends at the deadline at the latest; no request is started past it
+        if (!poller.expired())
+            await poller.pause();
+        if (poller.expired())
+            return timedOut(poller, undefined);
+    }
 }
 const lost = (ms) => ({
     status: 'lost',
@@ -41372,23 +41488,6 @@ function unprovable(rows, baseline, ticket, queueSupported) {
         status: 'unknown',
         detail: `The deploy was queued, but its outcome cannot be proven: new deployment(s) ${ids} ended with their title and description overwritten by the commit before the step saw them, and ${why}, so they may be someone else's. Check the dashboard; re-running this step deploys again.`
     };
-}
-/** The key stopped working after our deploy was queued (a rate limit runs out this way): the deploy stands, its end is unknown. */
-function keyRanOut(error, found) {
-    if (!(error instanceof DokployError) || error.failure !== 'unauthorized')
-        return undefined;
-    const which = found ? `deployment ${found.row.deploymentId}` : 'the deployment';
-    return {
-        status: 'unknown',
-        row: found?.row,
-        identified: found,
-        detail: `Dokploy queued ${which}, then rejected the API key while the step followed it (most likely its rate limit ran out), so its outcome is unknown. Do not re-run this step to retry: that deploys again. Check the dashboard, and use a key without a rate limit.`
-    };
-}
-/** Build time by the server's own clock (startedAt and finishedAt, v0.22+), never mixed with ours. */
-function buildMs(row) {
-    const ms = Date.parse(row.finishedAt ?? '') - Date.parse(row.startedAt ?? row.createdAt ?? '');
-    return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 function describeMatch(found) {
     const id = found.row.deploymentId;
@@ -41425,7 +41524,510 @@ async function logTail(client, deploymentId, lines, log) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/dokploy/log-socket.ts
+
+
+/** ws:// or wss:// beside the API, with the row's logPath and, for a remote build server, its serverId. */
+function liveLogUrl(baseUrl, logPath, serverId) {
+    const url = new URL(`${baseUrl}/listen-deployment`);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.searchParams.set('logPath', logPath);
+    if (serverId)
+        url.searchParams.set('serverId', serverId);
+    return url.toString();
+}
+/**
+ * The proxy the runner would use for Dokploy (HTTPS_PROXY, HTTP_PROXY and NO_PROXY, as the toolkit reads
+ * them), or undefined. Node's WebSocket does not go through it.
+ */
+function proxyFor(baseUrl) {
+    const proxy = lib_getProxyUrl(baseUrl);
+    if (!proxy)
+        return undefined;
+    const url = new URL(proxy);
+    return url.origin;
+}
+/** Node's own WebSocket (a global from Node 22 on; the action runs on Node 24). */
+const globalWebSocket = () => globalThis.WebSocket;
+/** Sockets over `Socket`: Node's global WebSocket, or a test's fake. */
+function webSockets(Socket) {
+    const live = new Set();
+    return {
+        unavailable: () => (Socket ? undefined : `this Node (${process.version}) has no WebSocket`),
+        open: (url, apiKey, events) => {
+            if (!Socket)
+                throw new Error('no WebSocket in this runtime');
+            const socket = new Socket(url, { headers: { 'x-api-key': apiKey, 'user-agent': USER_AGENT } });
+            socket.binaryType = 'arraybuffer';
+            const decoder = new TextDecoder();
+            let error;
+            let ended = false;
+            let closed;
+            const gone = new Promise((resolve) => (closed = resolve));
+            live.add(gone);
+            void gone.then(() => live.delete(gone));
+            socket.addEventListener('open', () => events.open());
+            socket.addEventListener('message', (event) => {
+                const data = event.data;
+                events.message(typeof data === 'string' ? data : data instanceof ArrayBuffer ? decoder.decode(data, { stream: true }) : String(data));
+            });
+            socket.addEventListener('error', (event) => {
+                error = event.error?.message || event.message || 'the connection failed';
+            });
+            socket.addEventListener('close', (event) => {
+                if (ended)
+                    return;
+                ended = true;
+                closed();
+                events.close(event.code, event.reason, error);
+            });
+            return { close: () => socket.close() };
+        },
+        settled: async (ms) => {
+            if (!live.size)
+                return true;
+            let timer;
+            const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+            const all = Promise.all(live).then(() => true);
+            try {
+                return await Promise.race([all, timeout]);
+            }
+            finally {
+                clearTimeout(timer);
+            }
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/log-lines.ts
+
+
+
+/**
+ * A build log as it streams in: chunks cut into lines, each line masked, defused and capped before it
+ * is printed, with the last lines kept for the failure report.
+ */
+/** Longer lines are cut when printed (a minified bundle, a base64 blob a build echoes). */
+const MAX_LINE_CHARS = 4000;
+/** A line with no line break yet is held up to this size; the rest of it is dropped (never printed anyway). */
+const MAX_PENDING_CHARS = 64 * 1024;
+/** What one step prints of a build log at most; the rest is counted and the dashboard has it. */
+const MAX_PRINTED_LINES = 10_000;
+const MAX_PRINTED_CHARS = 2 * 1024 * 1024;
+/**
+ * Cuts a stream into lines. A carriage return ends a line as a line feed does: the runner reads its
+ * output the same way, so a `\r::set-output` inside a progress line would otherwise start a command.
+ */
+class LineSplitter {
+    pending = '';
+    dropped = 0;
+    /** The last chunk ended with CR: a LF at the start of the next one belongs to it. */
+    afterCR = false;
+    push(chunk) {
+        let text = chunk;
+        if (this.afterCR && text.startsWith('\n'))
+            text = text.slice(1);
+        this.afterCR = text.endsWith('\r');
+        const parts = text.split(/\r\n|\r|\n/);
+        const lines = [];
+        for (let i = 0; i < parts.length; i++) {
+            this.hold(parts[i]);
+            if (i < parts.length - 1)
+                lines.push(this.take());
+        }
+        return lines;
+    }
+    /** The line still open when the stream ends. */
+    flush() {
+        return this.pending || this.dropped ? [this.take()] : [];
+    }
+    hold(part) {
+        const room = MAX_PENDING_CHARS - this.pending.length;
+        if (part.length <= room)
+            this.pending += part;
+        else {
+            this.pending += part.slice(0, Math.max(0, room));
+            this.dropped += part.length - Math.max(0, room);
+        }
+    }
+    take() {
+        const line = { text: this.pending, dropped: this.dropped };
+        this.pending = '';
+        this.dropped = 0;
+        return line;
+    }
+}
+// eslint-disable-next-line no-control-regex -- an escape sequence is what is looked for
+const ESCAPE = /[\u001b\u009b]/;
+/**
+ * Every secret the step knows, masked. ANSI colours pass through, unless a colour code splits a
+ * secret: that line is printed without its colours, so the secret is found and masked.
+ */
+function maskLine(line) {
+    const masked = redact(line);
+    if (!ESCAPE.test(masked))
+        return masked;
+    const plain = plainText(masked);
+    const plainMasked = redact(plain);
+    return plainMasked === plain ? masked : plainMasked;
+}
+/** Masked, then cut (cutting first could leave part of a secret). */
+function capLine(line) {
+    const masked = maskLine(line.text);
+    const over = masked.length - MAX_LINE_CHARS + line.dropped;
+    return over > 0 ? `${masked.slice(0, MAX_LINE_CHARS)} … [${over} more characters cut]` : masked;
+}
+/**
+ * Dokploy's own last lines of a build (API.md §10): each builder's "✅ … build completed.", a pulled
+ * image, a deployed stack, or the failure line. Dokploy marks the deployment a moment after them.
+ */
+const END_LINES = [
+    /^✅ \w+ build completed\.$/,
+    /^✅ Pulling image completed\.$/,
+    /^Docker (Compose )?Deployed: ✅$/,
+    /^Error occurred ❌, check the logs for details\.$/
+];
+const isEndLine = (line) => {
+    const plain = plainText(line).trim();
+    return END_LINES.some((pattern) => pattern.test(plain));
+};
+/**
+ * Prints lines into one collapsed group, opened at the first line. Past the caps it stops printing and
+ * says so; the last `tailSize` lines are kept whatever was printed.
+ */
+class LogPrinter {
+    sink;
+    title;
+    tailSize;
+    caps;
+    printed = 0;
+    chars = 0;
+    withheld = 0;
+    open = false;
+    last = [];
+    constructor(sink, title, tailSize, caps = { lines: MAX_PRINTED_LINES, chars: MAX_PRINTED_CHARS }) {
+        this.sink = sink;
+        this.title = title;
+        this.tailSize = tailSize;
+        this.caps = caps;
+    }
+    print(line) {
+        const shown = capLine(line);
+        if (this.tailSize > 0) {
+            this.last.push(shown);
+            if (this.last.length > this.tailSize)
+                this.last.shift();
+        }
+        if (this.printed >= this.caps.lines || this.chars >= this.caps.chars) {
+            if (this.withheld++ === 0) {
+                this.sink.line(`[The live log stops here, after ${this.printed} lines: the build goes on, and Dokploy's dashboard has its whole log.]`);
+            }
+            return;
+        }
+        if (!this.open) {
+            this.sink.startGroup(this.title);
+            this.open = true;
+        }
+        this.sink.line(defused(shown));
+        this.printed++;
+        this.chars += shown.length;
+    }
+    /** Ends the group; says how many lines were not shown. */
+    close() {
+        if (!this.open)
+            return;
+        if (this.withheld)
+            this.sink.line(`[${this.withheld} more line(s) of the build log not shown.]`);
+        this.sink.endGroup();
+        this.open = false;
+    }
+    /** The last lines seen, masked (what `log-lines` shows on failure), or undefined when there are none. */
+    tail() {
+        const text = this.last.join('\n').trimEnd();
+        return text.trim() ? text : undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/live-log.ts
+
+
+
+
+
+
+/**
+ * The build log of the step's own deployment, streamed into the step as Dokploy writes it, and the pace
+ * of the follower while it streams: the status is read when the log says the end may have come (one of
+ * Dokploy's last lines, or the socket closing), and after 30 s of quiet in case the socket stalled. When
+ * the socket cannot be opened, or drops twice, the follower polls as it does without the live log.
+ */
+/**
+ * Dokploy marks the deployment about a second after its last line (it updates the service first; longer
+ * on a busy swarm, API.md §10): the status is read a second after that line, then every half second for a
+ * few seconds, then less and less often.
+ */
+const FIRST_END_LOOK_MS = 1000;
+const END_LOOK_MS = 500;
+const QUICK_END_LOOKS = 5;
+const END_BACKOFF = 1.5;
+/** With the log quiet this long the status is read anyway: a socket can stall without closing. */
+const QUIET_LOOK_MS = 30_000;
+/** When the k-th look (from 0) after an end line is due, in ms after that line. */
+function endLookOffset(k) {
+    let offset = FIRST_END_LOOK_MS;
+    let step = END_LOOK_MS;
+    for (let i = 1; i <= k; i++) {
+        offset += step;
+        if (i >= QUICK_END_LOOKS - 1)
+            step *= END_BACKOFF;
+    }
+    return Math.round(offset);
+}
+/** Dokploy's own errors sent in place of the log, then the socket closes (API.md §10, listen-deployment). */
+const SERVER_ERROR = /^(tail error: |SSH error: |tail: cannot open )/;
+class LiveLog {
+    ctx;
+    setup;
+    poller;
+    found;
+    tailLines;
+    state = 'streaming';
+    attempt;
+    reopened = false;
+    /** Lines taken from the stream so far. */
+    seen = 0;
+    lastDataAt;
+    lastLookAt;
+    /** When the latest line with text was one of Dokploy's last lines. */
+    endAt;
+    endLooks = 0;
+    lookNow = false;
+    wake;
+    printer;
+    completeAtClose = false;
+    constructor(ctx, setup, poller, found, tailLines) {
+        this.ctx = ctx;
+        this.setup = setup;
+        this.poller = poller;
+        this.found = found;
+        this.tailLines = tailLines;
+        this.lastDataAt = this.lastLookAt = this.now();
+        this.printer = new LogPrinter(setup.sink, this.heading(undefined), tailLines);
+    }
+    /**
+     * Streams the log of the deployment the step proved its own. The service's secrets are learned first,
+     * so that no line can print one. Anything that rules the socket out makes it a polling pace, with one
+     * notice saying why.
+     */
+    static async start(ctx, setup, poller, found, tailLines) {
+        const live = new LiveLog(ctx, setup, poller, found, tailLines);
+        const proxy = proxyFor(setup.baseUrl);
+        const ruledOut = setup.sockets.unavailable() ??
+            (proxy ? `a proxy is set for ${new URL(setup.baseUrl).host} (${proxy}), and the live log cannot go through it` : undefined) ??
+            (found.row.logPath ? undefined : `Dokploy did not give deployment ${found.row.deploymentId}'s log path`);
+        if (ruledOut) {
+            live.fallBack(ruledOut);
+            return live;
+        }
+        try {
+            const { name } = await learnSecrets(ctx.client, ctx.spec, ctx.serviceId);
+            live.printer = new LogPrinter(setup.sink, live.heading(name), live.tailLines);
+        }
+        catch (error) {
+            if (ctx.signal?.aborted)
+                throw error;
+            live.fallBack(`the service's secrets could not be read first (${error instanceof Error ? error.message : String(error)}), and a build log may print them`);
+            return live;
+        }
+        live.connect();
+        return live;
+    }
+    /** Whether the stream held the whole log up to the final status: its last lines can stand for readLogs. */
+    get complete() {
+        return this.completeAtClose;
+    }
+    /** The last `log-lines` lines of a complete stream, masked; undefined otherwise. */
+    tail() {
+        return this.completeAtClose ? this.printer.tail() : undefined;
+    }
+    running(found) {
+        this.found = found;
+        this.lastLookAt = this.now();
+        if (this.state === 'polling')
+            polling(this.poller).running(found);
+    }
+    async next() {
+        for (;;) {
+            if (this.state === 'polling')
+                return this.poller.pause();
+            if (this.lookNow) {
+                this.lookNow = false;
+                return;
+            }
+            // the status was read after the drop and the build goes on: the one reopen
+            if (this.state === 'dropped')
+                this.reopen();
+            const now = this.now();
+            const endDue = this.endAt === undefined ? Infinity : this.endAt + endLookOffset(this.endLooks);
+            const due = Math.min(endDue, Math.max(this.lastDataAt, this.lastLookAt) + QUIET_LOOK_MS);
+            if (now >= due) {
+                if (now >= endDue)
+                    this.endLooks++;
+                return;
+            }
+            const left = this.ctx.deadline - now;
+            if (left <= 0)
+                return;
+            await this.pause(Math.min(due - now, left));
+        }
+    }
+    /** Stops the stream (the deployment ended, the wait timed out or was cancelled) and ends the group. */
+    close() {
+        if (this.state === 'closed')
+            return;
+        const attempt = this.attempt;
+        if (this.state === 'streaming' && attempt?.gotData) {
+            for (const line of attempt.splitter.flush())
+                this.take(attempt, line);
+            this.completeAtClose = true;
+        }
+        this.state = 'closed';
+        this.hangUp();
+        this.printer.close();
+    }
+    heading(name) {
+        return `Build log of ${inline(redact(name ?? this.ctx.serviceId))} · deployment ${this.found.row.deploymentId}`;
+    }
+    now() {
+        return (this.ctx.now ?? Date.now)();
+    }
+    connect() {
+        const row = this.found.row;
+        const attempt = { opened: false, gotData: false, timedOut: false, splitter: new LineSplitter(), skip: this.seen };
+        this.attempt = attempt;
+        attempt.timer = setTimeout(() => {
+            attempt.timedOut = true;
+            attempt.connection?.close();
+        }, this.setup.openTimeoutMs);
+        try {
+            attempt.connection = this.setup.sockets.open(liveLogUrl(this.setup.baseUrl, row.logPath, row.serverId), this.setup.apiKey, {
+                open: () => {
+                    attempt.opened = true;
+                    clearTimeout(attempt.timer);
+                },
+                message: (text) => this.receive(attempt, text),
+                close: (code, reason, error) => this.closed(attempt, code, reason, error)
+            });
+        }
+        catch (error) {
+            // the constructor refuses what it cannot open (a URL it rejects): the follower polls instead
+            this.fallBack(`the WebSocket could not be created (${error instanceof Error ? error.message : String(error)})`);
+        }
+    }
+    reopen() {
+        this.reopened = true;
+        this.state = 'streaming';
+        this.setup.sink.line('[The live log dropped: reopening it once; lines already shown are not repeated.]');
+        this.connect();
+    }
+    hangUp() {
+        const attempt = this.attempt;
+        if (!attempt)
+            return;
+        clearTimeout(attempt.timer);
+        this.attempt = undefined;
+        attempt.connection?.close();
+    }
+    receive(attempt, text) {
+        if (attempt !== this.attempt || this.state !== 'streaming')
+            return;
+        if (!attempt.gotData && SERVER_ERROR.test(text)) {
+            attempt.refusal = 'Dokploy could not read the deployment\'s log file';
+            attempt.connection?.close();
+            return;
+        }
+        attempt.gotData = true;
+        this.lastDataAt = this.now();
+        for (const line of attempt.splitter.push(text))
+            this.take(attempt, line);
+    }
+    take(attempt, line) {
+        if (attempt.skip > 0) {
+            attempt.skip--;
+            return;
+        }
+        this.seen++;
+        this.printer.print(line);
+        if (isEndLine(line.text)) {
+            this.endAt = this.now();
+            this.endLooks = 0;
+            this.kick();
+        }
+        else if (line.text.trim()) {
+            // the build went on past a line that looked like its last
+            this.endAt = undefined;
+        }
+    }
+    closed(attempt, code, reason, error) {
+        clearTimeout(attempt.timer);
+        if (attempt !== this.attempt || this.state !== 'streaming')
+            return;
+        if (!attempt.gotData) {
+            const why = this.refusal(attempt, code, reason, error);
+            return this.fallBack(this.reopened ? `the log socket dropped and could not be reopened: ${why}` : why);
+        }
+        if (this.reopened)
+            return this.fallBack(`the log socket dropped a second time (code ${code})`);
+        // the end of the build, a restart or a proxy: read the status now, then reopen if it still runs
+        this.state = 'dropped';
+        this.lookNow = true;
+        this.kick();
+    }
+    /** Why a socket ended before it sent any of the log. */
+    refusal(attempt, code, reason, error) {
+        if (attempt.refusal)
+            return attempt.refusal;
+        if (attempt.timedOut)
+            return `Dokploy did not answer the WebSocket upgrade within ${Math.round(this.setup.openTimeoutMs / 1000)} s`;
+        if (!attempt.opened) {
+            return `the WebSocket upgrade was refused (${inline(error || `code ${code}`)}): a proxy or firewall that blocks WebSockets, a redirect, or a Dokploy without /listen-deployment`;
+        }
+        if (code === 4000)
+            return `Dokploy refused the log path (${code} ${inline(redact(reason)).slice(0, 100)})`;
+        return `Dokploy closed the log socket without sending anything (code ${code}): it did not accept the API key there`;
+    }
+    fallBack(why) {
+        if (this.state === 'polling' || this.state === 'closed')
+            return;
+        this.state = 'polling';
+        this.hangUp();
+        this.printer.close();
+        this.setup.sink.notice(`No live build log: ${redact(why)}. Following the deployment by polling instead.`);
+        this.kick();
+    }
+    /** Sleeps until `ms` pass, the stream wakes it, or the runner cancels (which rejects). */
+    async pause(ms) {
+        const woken = new AbortController();
+        this.wake = () => woken.abort();
+        const signal = this.ctx.signal ? AbortSignal.any([this.ctx.signal, woken.signal]) : woken.signal;
+        try {
+            await this.ctx.sleep(ms, signal);
+        }
+        catch (error) {
+            if (this.ctx.signal?.aborted || !woken.signal.aborted)
+                throw error;
+        }
+        finally {
+            this.wake = undefined;
+        }
+    }
+    kick() {
+        this.wake?.();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/deploy.ts
+
 
 
 
@@ -41464,13 +42066,26 @@ async function runQueued(ctx, settings, outcome, onProgress) {
     if (jobs)
         observeQueue(ticket, jobs);
     place(outcome, ticket);
-    const result = await followDeployment(ctx, baseline, ticket, jobs !== undefined, jobs, (found) => {
-        // set at once, so a later failure or a cancellation still reports it
-        outcome.deploymentId = found.row.deploymentId;
-        outcome.matchedBy = found.by;
-        place(outcome, ticket);
-        onProgress?.('building');
-    });
+    let live;
+    let result;
+    try {
+        result = await followDeployment(ctx, baseline, ticket, jobs !== undefined, jobs, (found) => {
+            // set at once, so a later failure or a cancellation still reports it
+            outcome.deploymentId = found.row.deploymentId;
+            outcome.matchedBy = found.by;
+            place(outcome, ticket);
+            onProgress?.('building');
+        }, async (found, poller) => {
+            if (settings.log !== 'live' || !ctx.liveLog)
+                return undefined;
+            live = await LiveLog.start(ctx, ctx.liveLog, poller, found, settings.logLines);
+            return live;
+        });
+    }
+    finally {
+        // ends the log's group before anything else is printed, whatever ended the wait
+        live?.close();
+    }
     place(outcome, ticket);
     outcome.status = result.status;
     outcome.ok = result.status === 'done';
@@ -41479,8 +42094,9 @@ async function runQueued(ctx, settings, outcome, onProgress) {
     outcome.errorMessage = result.row?.errorMessage ?? undefined;
     if (!outcome.ok) {
         outcome.message = result.detail;
-        if (result.row)
-            outcome.logTail = await logTail(client, result.row.deploymentId, settings.logLines, log);
+        // a stream that held the whole log already has its tail: no readLogs
+        if (result.row && settings.log !== 'none')
+            outcome.logTail = live?.tail() ?? (await logTail(client, result.row.deploymentId, settings.logLines, log));
     }
     else {
         log.info(result.detail);
@@ -41723,9 +42339,9 @@ function serviceUrl(domains) {
     const path = raw === '' || raw === '/' ? '' : new URL(raw.startsWith('/') ? raw : `/${raw}`, origin).pathname;
     return `${origin.origin}${path}`;
 }
-/** Reads the service's domains (host, scheme, path; no secret) and builds its URL. */
+/** The service's domains (host, scheme, path; no secret), from its `.one` when that was read already, and its URL. */
 async function readServiceUrl(client, spec, id, graceMs) {
-    return serviceUrl(await readDomains(client, spec, id, graceMs));
+    return serviceUrl(knownDomains(client, spec, id) ?? (await readDomains(client, spec, id, graceMs)));
 }
 
 ;// CONCATENATED MODULE: ./src/targets.ts
@@ -41813,7 +42429,8 @@ async function runTargets(settings, targets, context) {
         const onProgress = tracked && ((progress) => (progress === 'accepted' ? tracked.accepted() : tracked.building()));
         const run = { target, outcome, log, url, tracked };
         try {
-            await execute(settings, target, { ...context, log, onProgress }, outcome);
+            const liveLog = several && context.liveLog ? { ...context.liveLog, sink: prefixedSink(context.liveLog.sink, label) } : context.liveLog;
+            await execute(settings, target, { ...context, log, onProgress, liveLog }, outcome);
         }
         catch (error) {
             run.failure = error;
@@ -42051,6 +42668,7 @@ class GitHubDeployments {
 
 
 
+
 /** Secrets from inputs are masked before anything else reads, validates or prints them. */
 function maskSecretInputs(get) {
     registerSecret(get(Input.apiKey).trim(), true);
@@ -42112,12 +42730,15 @@ function fail(message, title) {
     process.exitCode = ExitCode.Failure;
     error(message, { title });
 }
+/** A log socket whose close Dokploy (or a proxy) never answers would keep Node, and the step, running. */
+const SOCKET_CLOSE_GRACE_MS = 2000;
 /** inputs → settings → targets → execute each → report; the one place a failure becomes the step's verdict. */
 async function run(get = (name) => getInput(name)) {
     const startedAt = Date.now();
     const controller = new AbortController();
     const release = onCancel(controller);
     const transport = createTransport();
+    const sockets = webSockets(globalWebSocket());
     const log = actionsLog;
     const provisional = provisionalOutcome(get, startedAt);
     const step = { outcomes: [], resource: provisional.asWritten?.resource ?? '', operation: provisional.asWritten?.operation ?? '', startedAt };
@@ -42150,7 +42771,8 @@ async function run(get = (name) => getInput(name)) {
         });
         const targets = await resolveTargets(client, settings, log);
         github = githubDeployments(settings, log);
-        const context = { client, log, sleep: sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs, baseUrl: settings.baseUrl, github };
+        const liveLog = { baseUrl: settings.baseUrl, apiKey: settings.apiKey, openTimeoutMs: settings.requestTimeoutMs, sockets, sink: actionsSink };
+        const context = { client, log, sleep: sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs, baseUrl: settings.baseUrl, github, liveLog };
         step.outcomes = await runTargets(settings, targets, context);
     }
     catch (error) {
@@ -42166,6 +42788,11 @@ async function run(get = (name) => getInput(name)) {
         await report(step, log, client);
         transport.close();
         release();
+    }
+    if (!(await sockets.settled(SOCKET_CLOSE_GRACE_MS))) {
+        // everything is written: only the unanswered close of the log socket is left
+        log.debug('The live log socket did not close: ending the step without it.');
+        process.exit();
     }
 }
 

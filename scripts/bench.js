@@ -5,9 +5,10 @@ import { startEmulator } from '../__tests__/emulator/server.js'
 import { node, runAction } from './run-action.js'
 
 /**
- * The figures we track: bundle size, start-up time, and requests and bytes per run.
- *   npm run bench              (includes a 60 s build to measure requests per waited minute)
- *   npm run bench -- --quick   (a 20 s build instead)
+ * The figures we track: bundle size, start-up time, requests and bytes per run, and how late and at what
+ * cost the step follows a build to its end, polled and live.
+ *   npm run bench              (builds of 5 s to 150 s: about 6 minutes)
+ *   npm run bench -- --quick   (builds of 5 s and 20 s)
  */
 const quick = process.argv.includes('--quick')
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
@@ -47,14 +48,44 @@ for (const [label, inputs] of scenarios) {
   console.log(`${label} | ${f?.requests} | ${f?.sent} B | ${f?.received} B | ${Math.round(run.ms)} ms${run.code ? ` (exit ${run.code})` : ''}`)
 }
 
-// 4. requests per waited minute: one long build followed with the default poll-interval (10 s cap)
-const buildSeconds = quick ? 20 : 60
-emu.setBuild(emu.ids.api, { durationMs: buildSeconds * 1000 })
-const long = await runAction({ ...base, id: emu.ids.api }, { env: { RUNNER_DEBUG: '1' } })
-const f = debugFigures(long.stdout)
-const minutes = long.ms / 60000
-console.log(
-  `\nwaiting on a ${buildSeconds} s build: ${f?.requests} requests, ${f?.received} B received in ${(long.ms / 1000).toFixed(1)} s` +
-    ` → ${(f.requests / minutes).toFixed(1)} requests and ${kb(f.received / minutes)} per waited minute`
-)
+// 4. following a build: how late the step ends after Dokploy marks the deployment done, and what it costs.
+// Polled (log: tail, the follower as it was before the live log) and live (log: live, over the WebSocket)
+// side by side, each against its own emulator, on builds of 5 s to 150 s. Dokploy marks a row about a
+// second after the build's last line, longer on a busy swarm (API.md §10): each build gets its own lag
+// around that. Requests are counted by the emulator, the WebSocket upgrade included, from the step's first
+// request to its exit.
+// lengths off the 10 s poll cap's grid, so that no mode gains or loses by where the end falls between polls
+const lengths = quick ? [5, 20] : [5, 12, 27, 48, 93, 150]
+const lags = quick ? [1000, 1300] : [800, 1300, 1000, 1700, 1100, 1200]
+const emulators = { polled: await startEmulator(), live: await startEmulator() }
+const follow = async (mode, seconds, doneLagMs) => {
+  const server = emulators[mode]
+  server.setBuild(server.ids.api, { durationMs: seconds * 1000, doneLagMs })
+  const from = server.requests.length
+  const run = await runAction({ url: server.url, 'api-key': server.apiKey, id: server.ids.api, log: mode === 'live' ? 'live' : 'tail' })
+  const exitedAt = Date.now()
+  const settledAt = server.settledAt(run.outputs['deployment-id'])
+  const requests = server.requests.length - from
+  if (run.code !== 0 || settledAt === undefined) throw new Error(`${mode} run of a ${seconds} s build ended ${run.outputs.status} (exit ${run.code})`)
+  const sent = server.requests.slice(from).map((r) => (r.api === 'websocket' ? 'socket' : r.procedure))
+  return { lateMs: exitedAt - settledAt, requests, perMinute: requests / (run.ms / 60000), sockets: sent.filter((r) => r === 'socket').length, sent }
+}
+const rows = []
+console.log('\nbuild (lag to done) | polled: late, requests, per waited minute | live: late, requests (socket included), per waited minute')
+for (const [i, seconds] of lengths.entries()) {
+  const [polled, live] = await Promise.all([follow('polled', seconds, lags[i]), follow('live', seconds, lags[i])])
+  rows.push({ seconds, polled, live })
+  const cell = (f) => `${(f.lateMs / 1000).toFixed(2)} s, ${f.requests}, ${f.perMinute.toFixed(1)}`
+  console.log(`${seconds} s (${lags[i] / 1000} s) | ${cell(polled)} | ${cell(live)}${live.sockets === 1 ? '' : ` (${live.sockets} sockets)`}`)
+}
+const longest = rows.at(-1)
+console.log(`live, ${longest.seconds} s build: ${longest.live.sent.join(', ')}`)
+for (const mode of ['polled', 'live']) {
+  const late = rows.map((r) => r[mode].lateMs / 1000)
+  console.log(
+    `${mode}: median lateness after done ${median(late).toFixed(2)} s (max ${Math.max(...late).toFixed(2)} s) over ${rows.length} builds of ${lengths[0]}–${longest.seconds} s;` +
+      ` ${longest[mode].perMinute.toFixed(2)} requests per waited minute on the ${longest.seconds} s build`
+  )
+}
+await Promise.all(Object.values(emulators).map((server) => server.close()))
 await emu.close()

@@ -13,6 +13,7 @@ export const Input = {
   requestTimeout: 'request-timeout',
   pollInterval: 'poll-interval',
   logLines: 'log-lines',
+  log: 'log',
   retries: 'retries',
   title: 'title',
   description: 'description',

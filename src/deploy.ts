@@ -7,6 +7,7 @@ import { UnknownOutcome, type Outcome } from './outcome.js'
 import { newTicket, observeQueue, possibleRows, type Baseline, type Ticket } from './correlate.js'
 import { buildMs, followDeployment, type WaitContext } from './wait.js'
 import { logTail } from './log-tail.js'
+import { LiveLog } from './live-log.js'
 import { inline } from './logger.js'
 
 /** Time given to a deploy whose answer was lost to reach the queue before we look for it. */
@@ -45,13 +46,32 @@ export async function runQueued(ctx: WaitContext, settings: Settings, outcome: O
   const jobs = accepted.jobs ?? (accepted.queueSupported === false ? undefined : await optionalQueue(client))
   if (jobs) observeQueue(ticket, jobs)
   place(outcome, ticket)
-  const result = await followDeployment(ctx, baseline, ticket, jobs !== undefined, jobs, (found) => {
-    // set at once, so a later failure or a cancellation still reports it
-    outcome.deploymentId = found.row.deploymentId
-    outcome.matchedBy = found.by
-    place(outcome, ticket)
-    onProgress?.('building')
-  })
+  let live: LiveLog | undefined
+  let result
+  try {
+    result = await followDeployment(
+      ctx,
+      baseline,
+      ticket,
+      jobs !== undefined,
+      jobs,
+      (found) => {
+        // set at once, so a later failure or a cancellation still reports it
+        outcome.deploymentId = found.row.deploymentId
+        outcome.matchedBy = found.by
+        place(outcome, ticket)
+        onProgress?.('building')
+      },
+      async (found, poller) => {
+        if (settings.log !== 'live' || !ctx.liveLog) return undefined
+        live = await LiveLog.start(ctx, ctx.liveLog, poller, found, settings.logLines)
+        return live
+      }
+    )
+  } finally {
+    // ends the log's group before anything else is printed, whatever ended the wait
+    live?.close()
+  }
   place(outcome, ticket)
 
   outcome.status = result.status
@@ -61,7 +81,8 @@ export async function runQueued(ctx: WaitContext, settings: Settings, outcome: O
   outcome.errorMessage = result.row?.errorMessage ?? undefined
   if (!outcome.ok) {
     outcome.message = result.detail
-    if (result.row) outcome.logTail = await logTail(client, result.row.deploymentId, settings.logLines, log)
+    // a stream that held the whole log already has its tail: no readLogs
+    if (result.row && settings.log !== 'none') outcome.logTail = live?.tail() ?? (await logTail(client, result.row.deploymentId, settings.logLines, log))
   } else {
     log.info(result.detail)
   }

@@ -17,6 +17,8 @@ export interface Settings {
   requestTimeoutMs: number
   pollIntervalMs: number
   logLines: number
+  /** live: stream the build log into the step; tail: only its last lines on failure; none: neither. */
+  log: LogMode
   retries: number
   title: string
   description: string
@@ -26,6 +28,9 @@ export interface Settings {
   github?: { token: string; environment?: string }
   warnings: string[]
 }
+
+export const LOG_MODES = ['live', 'tail', 'none'] as const
+export type LogMode = (typeof LOG_MODES)[number]
 
 export class InputError extends Error {
   constructor(message: string) {
@@ -139,6 +144,7 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
     requestTimeoutMs: seconds(get, Input.requestTimeout, 30, 1, 3600),
     pollIntervalMs: seconds(get, Input.pollInterval, 10, 1, 300),
     logLines: integer(get, Input.logLines, 50, 0, 10000),
+    log: oneOf(get, Input.log, LOG_MODES, 'live'),
     retries: integer(get, Input.retries, 3, 0, 10),
     title: clip(get(Input.title).trim() || run.title, TITLE_LIMIT),
     description: clip(get(Input.description).trim() || run.description, DESCRIPTION_LIMIT),

@@ -23,8 +23,11 @@ export interface Log {
 
 export const WARNING_TITLE = 'Dokploy'
 
-/** Last line of defence: no line we print may start a workflow command, whatever text got into it. */
-const defused = (message: string): string => message.replace(/^(\s*)(::|##\[)/gm, '$1│ $2')
+/**
+ * Last line of defence: no line we print may start a workflow command, whatever text got into it. The
+ * runner trims a line before it looks for `::`, so leading white space (a carriage return too) is kept.
+ */
+export const defused = (message: string): string => message.replace(/^(\s*)(::|##\[)/gm, '$1│ $2')
 
 export const actionsLog: Log = {
   info: (message) => core.info(defused(message)),
@@ -53,6 +56,37 @@ export function prefixed(log: Log, label: string): Log {
     warning: (message, title) => log.warning(tag(message), title ?? `${WARNING_TITLE}: ${name}`),
     debug: (message) => log.debug(tag(message)),
     group: (title, body) => log.group(tag(title), tag(body))
+  }
+}
+
+/** Where a streamed build log goes: a collapsible group of lines, and notices about the stream itself. */
+export interface LogSink {
+  startGroup: (title: string) => void
+  /** One line, already masked and defused: printed as it is. */
+  line: (text: string) => void
+  endGroup: () => void
+  notice: (message: string) => void
+}
+
+/** The toolkit escapes %, CR and LF in a group title and a notice, which are command data. */
+export const actionsSink: LogSink = {
+  startGroup: (title) => core.startGroup(inline(title)),
+  line: (text) => core.info(text),
+  endGroup: () => core.endGroup(),
+  notice: (message) => core.notice(inline(message), { title: WARNING_TITLE })
+}
+
+/**
+ * The streamed log of one of several targets. Their builds can overlap, and the runner cannot interleave
+ * groups, so each line carries the target's name instead of sitting in a group.
+ */
+export function prefixedSink(sink: LogSink, label: string): LogSink {
+  const name = inline(label)
+  return {
+    startGroup: (title) => sink.line(`[${name}] ${inline(title)}`),
+    line: (text) => sink.line(`[${name}] ${text}`),
+    endGroup: () => undefined,
+    notice: (message) => sink.notice(`[${name}] ${message}`)
   }
 }
 

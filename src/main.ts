@@ -9,7 +9,8 @@ import { newOutcome, type Outcome } from './outcome.js'
 import { dashboardUrl, failureAnnotations, printFailureDetails, writeRunnerFiles, type StepReport } from './report.js'
 import { resolveTargets, runTargets } from './targets.js'
 import { GitHubDeployments } from './github-deployment.js'
-import { actionsLog, inline, type Log } from './logger.js'
+import { actionsLog, actionsSink, inline, type Log } from './logger.js'
+import { globalWebSocket, webSockets } from './dokploy/log-socket.js'
 import { redact, registerSecret } from './secrets.js'
 import { sleep } from './sleep.js'
 import { kindsOf, RESOURCES, OPERATIONS, SPECS, type Operation, type Resource } from './operations.js'
@@ -79,12 +80,16 @@ function fail(message: string, title: string): void {
   core.error(message, { title })
 }
 
+/** A log socket whose close Dokploy (or a proxy) never answers would keep Node, and the step, running. */
+const SOCKET_CLOSE_GRACE_MS = 2000
+
 /** inputs → settings → targets → execute each → report; the one place a failure becomes the step's verdict. */
 export async function run(get: GetInput = (name) => core.getInput(name)): Promise<void> {
   const startedAt = Date.now()
   const controller = new AbortController()
   const release = onCancel(controller)
   const transport = createTransport()
+  const sockets = webSockets(globalWebSocket())
   const log = actionsLog
   const provisional = provisionalOutcome(get, startedAt)
   const step: StepReport = { outcomes: [], resource: provisional.asWritten?.resource ?? '', operation: provisional.asWritten?.operation ?? '', startedAt }
@@ -116,7 +121,8 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
     })
     const targets = await resolveTargets(client, settings, log)
     github = githubDeployments(settings, log)
-    const context = { client, log, sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs, baseUrl: settings.baseUrl, github }
+    const liveLog = { baseUrl: settings.baseUrl, apiKey: settings.apiKey, openTimeoutMs: settings.requestTimeoutMs, sockets, sink: actionsSink }
+    const context = { client, log, sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs, baseUrl: settings.baseUrl, github, liveLog }
     step.outcomes = await runTargets(settings, targets, context)
   } catch (error) {
     recordFailure(provisional, error, controller.signal.aborted, deadline)
@@ -129,5 +135,10 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
     await report(step, log, client)
     transport.close()
     release()
+  }
+  if (!(await sockets.settled(SOCKET_CLOSE_GRACE_MS))) {
+    // everything is written: only the unanswered close of the log socket is left
+    log.debug('The live log socket did not close: ending the step without it.')
+    process.exit()
   }
 }

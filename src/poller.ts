@@ -3,6 +3,7 @@ import { DokployError } from './dokploy/errors.js'
 import type { ResourceSpec } from './operations.js'
 import { formatDuration, inline, type Log } from './logger.js'
 import type { Sleep } from './sleep.js'
+import type { LiveLogSetup } from './dokploy/log-socket.js'
 
 /** Polls start fast and back off to the cap; a line is printed on each change and a heartbeat every 30 s. */
 export const FIRST_POLL_MS = 1000
@@ -19,6 +20,8 @@ export interface WaitContext {
   sleep: Sleep
   signal?: AbortSignal
   now?: () => number
+  /** Where a deploy's build log can be streamed from (with `log: live`). */
+  liveLog?: LiveLogSetup
 }
 
 /** Failures a wait rides out until its deadline: the server restarting, a proxy's bad minute, a network blip. */

@@ -1,5 +1,5 @@
 import type { DokployClient } from './dokploy/client.js'
-import { readDomains, type DomainRow } from './dokploy/api.js'
+import { knownDomains, readDomains, type DomainRow } from './dokploy/api.js'
 import type { ResourceSpec } from './operations.js'
 
 /** A host name as a URL carries it: no scheme, path, credentials, query or white space. */
@@ -27,7 +27,7 @@ export function serviceUrl(domains: DomainRow[]): string | undefined {
   return `${origin.origin}${path}`
 }
 
-/** Reads the service's domains (host, scheme, path; no secret) and builds its URL. */
+/** The service's domains (host, scheme, path; no secret), from its `.one` when that was read already, and its URL. */
 export async function readServiceUrl(client: DokployClient, spec: ResourceSpec, id: string, graceMs?: number): Promise<string | undefined> {
-  return serviceUrl(await readDomains(client, spec, id, graceMs))
+  return serviceUrl(knownDomains(client, spec, id) ?? (await readDomains(client, spec, id, graceMs)))
 }

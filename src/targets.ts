@@ -9,7 +9,7 @@ import { learnBeforePrinting, recordFailure } from './failure.js'
 import { dashboardUrl } from './dashboard.js'
 import { readServiceUrl } from './service-url.js'
 import type { GitHubDeployments } from './github-deployment.js'
-import { inline, prefixed, type Log } from './logger.js'
+import { inline, prefixed, prefixedSink, type Log } from './logger.js'
 import { serviceLabel, type Target } from './target.js'
 
 /**
@@ -103,7 +103,8 @@ export async function runTargets(settings: Settings, targets: Target[], context:
       const onProgress = tracked && ((progress: 'accepted' | 'building') => (progress === 'accepted' ? tracked.accepted() : tracked.building()))
       const run: Run = { target, outcome, log, url, tracked }
       try {
-        await execute(settings, target, { ...context, log, onProgress }, outcome)
+        const liveLog = several && context.liveLog ? { ...context.liveLog, sink: prefixedSink(context.liveLog.sink, label) } : context.liveLog
+        await execute(settings, target, { ...context, log, onProgress, liveLog }, outcome)
       } catch (error) {
         run.failure = error
         recordFailure(outcome, error, signal?.aborted ?? false, context.deadline)

@@ -1,28 +1,20 @@
-import { DokployError } from './dokploy/errors.js'
 import { listDeployments, queueList, type DeploymentRow, type QueueJob } from './dokploy/api.js'
 import { identify, jobsAhead, observeQueue, possibleRows, type Baseline, type Identified, type Ticket } from './correlate.js'
 import { formatDuration } from './logger.js'
 import { Poller, type WaitContext } from './poller.js'
+import { ended, followRow, keyRanOut, polling, timedOut, type Pace, type WaitResult } from './follow-row.js'
 
 export type { WaitContext } from './poller.js'
+export { buildMs, type FinalStatus, type Pace, type WaitResult } from './follow-row.js'
 
 /** Our job gone from the queue with no row to show for it, this long: the server lost it (restart). */
 export const LOST_AFTER_MS = 15_000
 
-export type FinalStatus = 'done' | 'error' | 'cancelled' | 'timeout' | 'lost' | 'unknown'
-
-export interface WaitResult {
-  status: FinalStatus
-  row?: DeploymentRow
-  identified?: Identified
-  /** What the log says about the end, for the failure message. */
-  detail: string
-}
-
 /**
  * Follows the deployment this step queued until it is final, the server loses it, or the deadline
  * passes. Polls only what it needs: the queue while our job waits, then this one service's rows.
- * Outages are ridden out until the deadline; `onIdentified` hears of our row the moment it is proven.
+ * Outages are ridden out until the deadline; `onIdentified` hears of our row the moment it is proven,
+ * and `paceFor` may then say when to read its status again (the live log); otherwise it is polled.
  */
 export async function followDeployment(
   ctx: WaitContext,
@@ -30,12 +22,29 @@ export async function followDeployment(
   ticket: Ticket,
   queueSupported: boolean,
   firstQueue: QueueJob[] | undefined,
-  onIdentified: (found: Identified) => void
+  onIdentified: (found: Identified) => void,
+  paceFor?: (found: Identified, poller: Poller) => Promise<Pace | undefined>
 ): Promise<WaitResult> {
   const poller = new Poller(ctx, (ctx.now ?? Date.now)())
-  let found: Identified | undefined
-  let missingSince: number | undefined
+  const found = await findOwnRow(ctx, poller, baseline, ticket, queueSupported, firstQueue)
+  if ('status' in found) return found
+  onIdentified(found)
+  poller.say('running', describeMatch(found), 'Still building')
+  if (found.row.status !== 'running') return ended(found)
+  const pace = (await paceFor?.(found, poller)) ?? polling(poller)
+  return followRow(ctx, poller, found, pace)
+}
 
+/** The correlation: the queue while our job waits, then the service's rows until one is proven ours. */
+async function findOwnRow(
+  ctx: WaitContext,
+  poller: Poller,
+  baseline: Baseline,
+  ticket: Ticket,
+  queueSupported: boolean,
+  firstQueue: QueueJob[] | undefined
+): Promise<Identified | WaitResult> {
+  let missingSince: number | undefined
   for (;;) {
     // a silence long enough to hide a restart, even one the client's retries bridged, breaks the view of the queue:
     // a restart loses it and numbers jobs from job-1 again
@@ -44,70 +53,45 @@ export async function followDeployment(
       if (ctx.client.stats.outages > outages) ticket.continuous = false
     }
     try {
-      if (!found) {
-        const jobs = queueSupported ? (firstQueue ?? (await queueList(ctx.client))) : undefined
-        firstQueue = undefined
-        const job = jobs && observeQueue(ticket, jobs)
-        if (job) missingSince = undefined
-        if (job?.state === 'waiting') {
-          const ahead = jobsAhead(jobs ?? [], job)
-          poller.say(`queued:${ahead}`, `Queued: ${ahead <= 0 ? 'next to build' : `behind ${ahead} other build(s) on this server`}.`, 'Still queued')
-        } else {
-          const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId)
-          noteOutages()
-          found = identify(rows, baseline, ticket, job)
-          if (found) {
-            onIdentified(found)
-            poller.say('running', describeMatch(found), 'Still building')
-          } else if (job) {
-            poller.say('starting', 'Build started; waiting for Dokploy to create its deployment row.', 'Still starting')
-          } else {
-            missingSince ??= poller.now()
-            const ended = unprovable(rows, baseline, ticket, queueSupported)
-            if (poller.now() - missingSince >= LOST_AFTER_MS && (queueSupported || ended)) {
-              return ended ?? lost(poller.now() - missingSince)
-            }
-            if (!queueSupported) poller.say('waiting', 'Waiting for the build to start (this Dokploy cannot list its queue).', 'Still waiting for the build to start')
-          }
-        }
+      const jobs = queueSupported ? (firstQueue ?? (await queueList(ctx.client))) : undefined
+      firstQueue = undefined
+      const job = jobs && observeQueue(ticket, jobs)
+      if (job) missingSince = undefined
+      if (job?.state === 'waiting') {
+        const ahead = jobsAhead(jobs ?? [], job)
+        poller.say(`queued:${ahead}`, `Queued: ${ahead <= 0 ? 'next to build' : `behind ${ahead} other build(s) on this server`}.`, 'Still queued')
       } else {
         const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId)
-        const row = rows.find((r) => r.deploymentId === found?.row.deploymentId)
-        if (!row) return { status: 'lost', identified: found, row: found.row, detail: `Deployment ${found.row.deploymentId} vanished from Dokploy's list (was it deleted?).` }
-        found = { ...found, row }
+        noteOutages()
+        const found = identify(rows, baseline, ticket, job)
+        if (found) {
+          poller.answered()
+          return found
+        }
+        if (job) {
+          poller.say('starting', 'Build started; waiting for Dokploy to create its deployment row.', 'Still starting')
+        } else {
+          missingSince ??= poller.now()
+          const ended = unprovable(rows, baseline, ticket, queueSupported)
+          if (poller.now() - missingSince >= LOST_AFTER_MS && (queueSupported || ended)) {
+            return ended ?? lost(poller.now() - missingSince)
+          }
+          if (!queueSupported) poller.say('waiting', 'Waiting for the build to start (this Dokploy cannot list its queue).', 'Still waiting for the build to start')
+        }
       }
       poller.answered()
     } catch (error) {
-      const unknown = keyRanOut(error, found)
+      const unknown = keyRanOut(error, undefined)
       if (unknown) return unknown
       poller.failed(error)
     } finally {
       noteOutages()
     }
 
-    if (found && found.row.status !== 'running') return ended(found)
-    if (found) poller.say('running', `Building: deployment ${found.row.deploymentId} is running.`, 'Still building')
     // the pause ends at the deadline at the latest; no request is started past it
     if (!poller.expired()) await poller.pause()
-    if (poller.expired()) {
-      const where = found ? `deployment ${found.row.deploymentId} was still running` : 'the build had not started'
-      return {
-        status: 'timeout',
-        row: found?.row,
-        identified: found,
-        detail: `Still running when the step stopped waiting after ${poller.elapsed()} (wait-timeout): ${where}. Dokploy may still finish it; the action does not kill builds (killBuild stops every build on the host).`
-      }
-    }
+    if (poller.expired()) return timedOut(poller, undefined)
   }
-}
-
-function ended(found: Identified): WaitResult {
-  const row = found.row
-  const status: FinalStatus = row.status === 'done' ? 'done' : row.status === 'cancelled' ? 'cancelled' : 'error'
-  const took = buildMs(row)
-  const after = took === undefined ? '' : ` after ${formatDuration(took)} of build`
-  const restart = status === 'cancelled' ? ' (Dokploy cancels running deployments when it restarts)' : ''
-  return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${after}${restart}.` }
 }
 
 const lost = (ms: number): WaitResult => ({
@@ -132,24 +116,6 @@ function unprovable(rows: DeploymentRow[], baseline: Baseline, ticket: Ticket, q
     status: 'unknown',
     detail: `The deploy was queued, but its outcome cannot be proven: new deployment(s) ${ids} ended with their title and description overwritten by the commit before the step saw them, and ${why}, so they may be someone else's. Check the dashboard; re-running this step deploys again.`
   }
-}
-
-/** The key stopped working after our deploy was queued (a rate limit runs out this way): the deploy stands, its end is unknown. */
-function keyRanOut(error: unknown, found: Identified | undefined): WaitResult | undefined {
-  if (!(error instanceof DokployError) || error.failure !== 'unauthorized') return undefined
-  const which = found ? `deployment ${found.row.deploymentId}` : 'the deployment'
-  return {
-    status: 'unknown',
-    row: found?.row,
-    identified: found,
-    detail: `Dokploy queued ${which}, then rejected the API key while the step followed it (most likely its rate limit ran out), so its outcome is unknown. Do not re-run this step to retry: that deploys again. Check the dashboard, and use a key without a rate limit.`
-  }
-}
-
-/** Build time by the server's own clock (startedAt and finishedAt, v0.22+), never mixed with ours. */
-export function buildMs(row: DeploymentRow): number | undefined {
-  const ms = Date.parse(row.finishedAt ?? '') - Date.parse(row.startedAt ?? row.createdAt ?? '')
-  return Number.isFinite(ms) && ms >= 0 ? ms : undefined
 }
 
 function describeMatch(found: Identified): string {

@@ -129,10 +129,10 @@ export const visibleLog = (run: ActionRun): string =>
     .join('\n')
 
 /** An annotation line, `::error title=…::message`: its title (unescaped) and message. */
-const ANNOTATION = /^::(error|warning)(?: title=([^:]*))?::(.*)$/
+const ANNOTATION = /^::(error|warning|notice)(?: title=([^:]*))?::(.*)$/
 
 /** The annotations of a kind, in order: each with its title, which every annotation of the action carries. */
-export const annotations = (run: ActionRun, kind: 'error' | 'warning'): { title: string; message: string }[] =>
+export const annotations = (run: ActionRun, kind: 'error' | 'warning' | 'notice'): { title: string; message: string }[] =>
   run.stdout.split('\n').flatMap((line) => {
     const match = ANNOTATION.exec(line)
     return match && match[1] === kind ? [{ title: decodeURIComponent(match[2] ?? ''), message: match[3] }] : []

@@ -20,7 +20,8 @@ import { atLeast } from './versions.js'
  * @property {string | ((job: QueueEntry) => string | undefined)} [fail] when set (or when the function returns a text for the job), the build ends in 'error' and its log says why; like Dokploy's builds, the row's errorMessage stays null (seen on a real v0.30.2)
  * @property {string} [createError] Dokploy fails to create the deployment row itself: it inserts an `error` row at once, with
  *   `errorMessage` "An error have occurred: <this>" and no log, as its createDeployment does; the only way a row gets an errorMessage
- * @property {string[]} [echo] lines the build prints (say, a connection string its script echoes)
+ * @property {string[]} [echo] lines the build prints (say, a connection string its script echoes), at its start
+ * @property {number} [echoAfterMs] print the echo lines this long into the build instead
  * @property {boolean} [hang] the build never ends (until restart or killBuild)
  * @property {number} [delayStartMs] a job for this service may start only this long after it was enqueued
  * @property {number} [rowLagMs] time between the job turning active and its row being created
@@ -106,8 +107,10 @@ export class BuildQueue {
     this.active = new Set()
     /** @type {DeploymentRow[]} every row ever created, including ones dropped by the 10-row cap */
     this.deployments = []
-    /** @type {Map<string, {seq: number, kind: Kind, serviceId: string, logs: string[], dropped: boolean}>} */
+    /** @type {Map<string, {seq: number, kind: Kind, serviceId: string, logs: string[], dropped: boolean, settledAt?: number}>} */
     this.meta = new Map()
+    /** @type {Map<string, Set<(lines: string[]) => void>>} who follows a deployment's log as it is written */
+    this.logListeners = new Map()
     /** @type {Map<string, {message: string, hash: string}>} head commit per git-sourced service */
     this.heads = new Map()
     this.jobSeq = 0
@@ -236,7 +239,7 @@ export class BuildQueue {
       errorMessage: null,
       applicationId: job.kind === 'application' ? job.serviceId : null,
       composeId: job.kind === 'compose' ? job.serviceId : null,
-      serverId: null,
+      serverId: service.serverId ?? null,
       isPreviewDeployment: false,
       previewDeploymentId: null,
       createdAt: iso,
@@ -258,10 +261,14 @@ export class BuildQueue {
     // Progress lines every durationMs/5, then the end (never, when hanging).
     const step = Math.max(1, Math.floor(b.durationMs / 5))
     for (let i = 1; i <= 4; i++) {
-      const t = this.timers.set(() => logs.push(`#${i + 4} [build ${i}/4] RUN step-${i} ... done (${(i * step) / 1000}s)`), i * step)
+      const t = this.timers.set(() => this.appendLog(row.deploymentId, `#${i + 4} [build ${i}/4] RUN step-${i} ... done (${(i * step) / 1000}s)`), i * step)
       if (t) job.timers.push(t)
     }
-    logs.push(...(b.echo ?? []))
+    if (b.echoAfterMs === undefined) logs.push(...(b.echo ?? []))
+    else {
+      const t = this.timers.set(() => this.appendLog(row.deploymentId, ...(b.echo ?? [])), b.echoAfterMs)
+      if (t) job.timers.push(t)
+    }
     if (!b.hang) {
       const fail = typeof b.fail === 'function' ? b.fail(job.entry) : b.fail
       const t = this.timers.set(() => this.finish(job, fail), b.durationMs)
@@ -291,7 +298,7 @@ export class BuildQueue {
     const row = /** @type {DeploymentRow} */ (job.row)
     const text = this.hostile ? `${reason} ${HOSTILE_TEXT}\n${WORKFLOW_COMMAND_LINES.join('\n')}` : reason
     Object.assign(row, { status: 'error', logPath: '', errorMessage: `An error have occurred: ${text}`, finishedAt: row.startedAt })
-    this.meta.set(row.deploymentId, { seq: this.rowSeq, kind: job.kind, serviceId: job.serviceId, logs: [], dropped: false })
+    this.meta.set(row.deploymentId, { seq: this.rowSeq, kind: job.kind, serviceId: job.serviceId, logs: [], dropped: false, settledAt: Date.now() })
     this.capRows(job.kind, job.serviceId)
     service[KINDS[job.kind].statusKey] = 'error'
     job.ended = true
@@ -310,15 +317,16 @@ export class BuildQueue {
     for (const t of job.timers) this.timers.cancel(t)
     job.timers = []
     const row = job.row
-    const logs = this.meta.get(row.deploymentId)?.logs ?? []
     const b = this.buildFor(job.serviceId)
-    if (fail === undefined) logs.push('Docker Deployed: ✅')
+    if (fail === undefined) this.appendLog(row.deploymentId, 'Docker Deployed: ✅')
     else {
-      logs.push(`❌ Error: ${fail}`)
-      if (this.hostile) logs.push(...WORKFLOW_COMMAND_LINES)
-      logs.push('Error occurred ❌, check the logs for details.')
+      const lines = [`❌ Error: ${fail}`]
+      if (this.hostile) lines.push(...WORKFLOW_COMMAND_LINES)
+      this.appendLog(row.deploymentId, ...lines, 'Error occurred ❌, check the logs for details.')
     }
     const settle = () => {
+      const meta = this.meta.get(row.deploymentId)
+      if (meta) meta.settledAt = Date.now()
       const service = this.state.find(job.kind, job.serviceId)
       // a failed build leaves errorMessage null: Dokploy only writes the reason into the log
       row.status = fail === undefined ? 'done' : 'error'
@@ -385,6 +393,48 @@ export class BuildQueue {
     return m.logs.slice(-tail).join('\n')
   }
 
+  /**
+   * The build writes lines to its log file; whoever follows the file (`tail -f`) gets them at once.
+   * @param {string} deploymentId @param {...string} lines
+   */
+  appendLog(deploymentId, ...lines) {
+    const m = this.meta.get(deploymentId)
+    if (!m || !lines.length) return
+    m.logs.push(...lines)
+    for (const listener of this.logListeners.get(deploymentId) ?? []) listener(lines)
+  }
+
+  /**
+   * Follows a deployment's log: `listener` hears of every line written from now on.
+   * @param {string} deploymentId @param {(lines: string[]) => void} listener
+   * @returns {() => void} stops following
+   */
+  followLog(deploymentId, listener) {
+    const set = this.logListeners.get(deploymentId) ?? new Set()
+    set.add(listener)
+    this.logListeners.set(deploymentId, set)
+    return () => set.delete(listener)
+  }
+
+  /**
+   * The log file at `logPath` on the host that built it (null: Dokploy's own host), or undefined.
+   * @param {string} logPath @param {string|null} serverId
+   * @returns {{deploymentId: string, lines: string[]} | undefined}
+   */
+  logFile(logPath, serverId) {
+    const row = this.deployments.find((r) => r.logPath === logPath && (r.serverId ?? null) === serverId)
+    const m = row && this.meta.get(row.deploymentId)
+    return row && m && !m.dropped ? { deploymentId: row.deploymentId, lines: m.logs } : undefined
+  }
+
+  /**
+   * When the row turned final (done, error or cancelled), by the emulator's clock.
+   * @param {string} deploymentId
+   */
+  settledAt(deploymentId) {
+    return this.meta.get(deploymentId)?.settledAt
+  }
+
   /** Newest first, as Dokploy sorts it (by enqueue time, descending). @returns {QueueEntry[]} */
   queueList() {
     return [...this.jobs].reverse().map((j) => ({ ...j.entry, data: { ...j.entry.data } }))
@@ -413,7 +463,9 @@ export class BuildQueue {
       const row = job.row
       if (!row || row.status !== 'running') continue
       row.status = atLeast(this.getVersion(), 'v0.25.4') ? 'cancelled' : 'error'
-      this.meta.get(row.deploymentId)?.logs.push('Deployment interrupted: server restarted')
+      const meta = this.meta.get(row.deploymentId)
+      if (meta) meta.settledAt = Date.now()
+      this.appendLog(row.deploymentId, 'Deployment interrupted: server restarted')
     }
     this.timers.cancel(this.wake)
     this.active.clear()

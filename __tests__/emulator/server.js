@@ -10,6 +10,8 @@ import { TrpcError, trpcErrorItem, trpcResultItem, restErrorBody, codeForStatus,
 import { FaultBook } from './faults.js'
 import { Timers } from './timers.js'
 import { DEFAULT_VERSION, normalizeVersion, atLeast } from './versions.js'
+import { acceptUpgrade, handshakeProblem, refuseUpgrade } from './websocket.js'
+import { listenDeployment } from './listen-deployment.js'
 
 export { SECRET_MARKERS, HOSTILE_TEXT, WORKFLOW_COMMAND_LINES }
 
@@ -51,12 +53,12 @@ const REST_BODY_LIMIT = 1024 * 1024
  * @property {string} url path and query as sent
  * @property {string|null} procedure 'router.proc' (a batch: comma-joined); null for non-API paths
  * @property {string[]} procedures each procedure named by the request (one, or several for a batch)
- * @property {'trpc'|'rest'|'other'} api
+ * @property {'trpc'|'rest'|'other'|'websocket'} api 'websocket': an upgrade to the live log
  * @property {any} input tRPC: the unwrapped `json` input (array of them for a batch); REST: params or body; undefined if none/unparseable
  * @property {any} raw the parsed body or `input` query parameter as sent (wrapper included)
  * @property {Record<string, string|string[]|undefined>} headers request headers (lower-case names)
  * @property {number} at arrival time, epoch ms
- * @property {number|null} status HTTP status answered; null while pending or when no answer was sent (reset, hang)
+ * @property {number|null} status HTTP status answered (101 for an upgrade); null while pending or when no answer was sent (reset, hang)
  * @property {string} [fault] kind of the injected fault that hit this request
  */
 
@@ -95,6 +97,17 @@ const REST_BODY_LIMIT = 1024 * 1024
  * @property {() => void} clearFaults
  * @property {(key: string, remainingRequests: number) => void} setRateLimit
  * @property {(serviceId: string, behaviour: {durationMs?: number, fail?: string}) => void} dbDeploy replaces the database's deploy behaviour
+ * @property {(refuse: UpgradeRefusal | undefined) => void} refuseUpgrades from now on, upgrades to the live log get this instead (undefined: served again)
+ * @property {() => number} dropLogSockets cuts every open live-log connection (no closing handshake); returns how many
+ * @property {() => number} openLogSockets live-log connections open now
+ * @property {(ignore: boolean) => void} ignoreLogCloses live-log connections opened from now on never answer the client's close frame
+ * @property {(deploymentId: string) => number | undefined} settledAt when the row turned done, error or cancelled (epoch ms)
+ */
+
+/**
+ * What a refused upgrade gets: a proxy's or Cloudflare's 403, a redirect, a 404 (no such route), an upgrade
+ * closed at once with no data (the key not accepted there), or no answer at all.
+ * @typedef {'forbidden'|'redirect'|'not-found'|'unauthorized'|'hang'} UpgradeRefusal
  */
 
 /** @typedef {{status: number, headers: Record<string, string>, body: string}} Reply */
@@ -540,6 +553,78 @@ export async function startEmulator(options = {}) {
     }
   }
 
+  /** @type {UpgradeRefusal | undefined} */
+  let upgradeRefusal
+  let deafToCloses = false
+  /** @type {Set<import('./websocket.js').WebSocketConnection>} */
+  const logSockets = new Set()
+
+  /**
+   * `/listen-deployment`: a real WebSocket upgrade, then Dokploy's checks and its `tail -f`.
+   * @param {http.IncomingMessage} req @param {import('node:stream').Duplex} socket @param {Buffer} head
+   */
+  const handleUpgrade = (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://emulator.local')
+    /** @type {RequestEntry} */
+    const entry = {
+      method: (req.method ?? 'GET').toUpperCase(),
+      path: url.pathname,
+      url: req.url ?? '/',
+      procedure: null,
+      procedures: [],
+      api: 'websocket',
+      input: Object.fromEntries(url.searchParams),
+      raw: undefined,
+      headers: { ...req.headers },
+      at: Date.now(),
+      status: null
+    }
+    requests.push(entry)
+    socket.on('error', () => socket.destroy())
+    const refuse = (/** @type {number} */ status, /** @type {Record<string, string>} */ headers, /** @type {string} */ body) => {
+      entry.status = status
+      refuseUpgrade(socket, status, headers, body)
+    }
+    if (down === 'refuse') {
+      entry.fault = 'restarting'
+      return socket.destroy()
+    }
+    if (down === 'proxy-502') {
+      entry.fault = 'restarting'
+      return refuse(502, { 'content-type': 'text/html', server: 'nginx' }, HTML.gateway(502))
+    }
+    if (url.pathname !== '/listen-deployment') return refuse(404, { 'content-type': 'text/html' }, HTML.notFound())
+    switch (upgradeRefusal) {
+      case 'forbidden':
+        entry.fault = upgradeRefusal
+        return refuse(403, { 'content-type': 'text/html', 'cf-mitigated': 'challenge', server: 'cloudflare' }, HTML.cloudflareChallenge())
+      case 'redirect':
+        entry.fault = upgradeRefusal
+        return refuse(301, { location: `https://${req.headers.host ?? 'dokploy.example.com'}${req.url ?? '/'}` }, '')
+      case 'not-found':
+        entry.fault = upgradeRefusal
+        return refuse(404, { 'content-type': 'text/html' }, HTML.notFound())
+      case 'hang':
+        entry.fault = upgradeRefusal
+        return
+    }
+    const problem = handshakeProblem(req)
+    if (problem) return refuse(problem.status, problem.headers ?? {}, problem.reason)
+    entry.status = 101
+    const connection = acceptUpgrade(req, socket, head)
+    connection.deaf = deafToCloses
+    logSockets.add(connection)
+    connection.on('close', () => logSockets.delete(connection))
+    const key = req.headers['x-api-key']
+    const keyValid = typeof key === 'string' && checkKey(key)
+    if (!keyValid) counters.unauthorized++
+    if (upgradeRefusal === 'unauthorized') {
+      entry.fault = upgradeRefusal
+      return connection.close()
+    }
+    listenDeployment({ connection, url, keyValid, queue })
+  }
+
   /** @type {Set<import('node:net').Socket>} */
   const sockets = new Set()
   const server = http.createServer((req, res) => {
@@ -550,6 +635,7 @@ export async function startEmulator(options = {}) {
       }
     })
   })
+  server.on('upgrade', handleUpgrade)
   server.on('connection', (socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
@@ -617,6 +703,8 @@ export async function startEmulator(options = {}) {
     },
     restart: async ({ downMs = 0, down: how = 'refuse' } = {}) => {
       queue.restart()
+      // the process that held the log sockets is gone, whatever stands in front of it
+      for (const connection of logSockets) connection.terminate()
       if (downMs <= 0) return
       down = how
       if (how === 'refuse') {
@@ -645,7 +733,20 @@ export async function startEmulator(options = {}) {
       const { kind } = mustExist(serviceId)
       if (kind === 'application' || kind === 'compose') throw new Error(`dbDeploy: ${serviceId} is not a database`)
       dbBehaviour.set(serviceId, { durationMs: options.dbMs ?? 100, ...behaviour }) // replaces: omitted fail = success
-    }
+    },
+    refuseUpgrades: (refuse) => {
+      upgradeRefusal = refuse
+    },
+    dropLogSockets: () => {
+      const count = logSockets.size
+      for (const connection of logSockets) connection.terminate()
+      return count
+    },
+    openLogSockets: () => logSockets.size,
+    ignoreLogCloses: (ignore) => {
+      deafToCloses = ignore
+    },
+    settledAt: (deploymentId) => queue.settledAt(deploymentId)
   }
   return emu
 }

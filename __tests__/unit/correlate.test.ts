@@ -47,6 +47,8 @@ const row = (deploymentId: string, ms: number, over: Partial<DeploymentRow> = {}
   createdAt: at(ms),
   startedAt: at(ms),
   finishedAt: at(ms + 1000),
+  logPath: `/etc/dokploy/logs/web/${deploymentId}.log`,
+  serverId: null,
   ...over
 })
 const running = (over: Partial<DeploymentRow> = {}): Partial<DeploymentRow> => ({ status: 'running', finishedAt: null, ...over })

@@ -56,6 +56,7 @@ const settingsFor = (extra: Partial<Settings> = {}): Settings => ({
   requestTimeoutMs: 30_000,
   pollIntervalMs: 10_000,
   logLines: 50,
+  log: 'live',
   retries: 2,
   title: TITLE,
   description: DESCRIPTION,

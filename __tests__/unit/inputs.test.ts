@@ -46,6 +46,7 @@ describe('readSettings defaults', () => {
       requestTimeoutMs: 30_000,
       pollIntervalMs: 10_000,
       logLines: 50,
+      log: 'live',
       retries: 3,
       warnings: []
     })
@@ -71,6 +72,7 @@ describe('readSettings defaults', () => {
       'request-timeout': '2.5',
       'poll-interval': '3',
       'log-lines': '0',
+      log: 'none',
       retries: '10',
       env: 'A=1',
       'env-strategy': 'replace'
@@ -83,6 +85,7 @@ describe('readSettings defaults', () => {
       requestTimeoutMs: 2500,
       pollIntervalMs: 3000,
       logLines: 0,
+      log: 'none',
       retries: 10,
       env: { strategy: 'replace' }
     })
@@ -318,7 +321,9 @@ describe('bad inputs name the input, the value and what is accepted', () => {
     ['log-lines', '2.5', /whole number from 0 to 10000/],
     ['log-lines', '10001', /whole number from 0 to 10000/],
     ['retries', 'many', /whole number from 0 to 10/],
-    ['retries', '11', /whole number from 0 to 10/]
+    ['retries', '11', /whole number from 0 to 10/],
+    ['log', 'stream', /expected one of live, tail, none/],
+    ['log', 'Live', /expected one of live, tail, none/]
   ])('%s: %s', (name, value, accepted) => {
     const message = inputError(() => read({ [name]: value }))
     expect(message).toContain(`"${name}"`)

@@ -18,6 +18,10 @@ export interface DeploymentRow {
   createdAt: string | null
   startedAt: string | null
   finishedAt: string | null
+  /** The build log's file on the server that builds it: what the live log streams. */
+  logPath: string | null
+  /** The remote server that builds it, or null when Dokploy's own host does. */
+  serverId: string | null
 }
 
 export interface QueueJob {
@@ -54,7 +58,9 @@ function toRow(value: unknown): DeploymentRow {
     errorMessage: nullableText(row, 'errorMessage'),
     createdAt: nullableText(row, 'createdAt'),
     startedAt: nullableText(row, 'startedAt'),
-    finishedAt: nullableText(row, 'finishedAt')
+    finishedAt: nullableText(row, 'finishedAt'),
+    logPath: nullableText(row, 'logPath'),
+    serverId: nullableText(row, 'serverId')
   }
 }
 
@@ -162,14 +168,6 @@ function maskAll(value: unknown, depth = 0): void {
   }
 }
 
-/**
- * Before server text is printed (a build log, an error message), the service's secrets must be known:
- * a build may echo its environment or a connection string. Reads `.one` and keeps nothing but the masks.
- */
-export function learnSecrets(client: DokployClient, spec: ResourceSpec, id: string): Promise<void> {
-  return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => maskAll(value))
-}
-
 export interface DomainRow {
   host: string
   https: boolean
@@ -177,19 +175,60 @@ export interface DomainRow {
   enabled: boolean
 }
 
+/** Host, scheme and path of each domain: nothing else of a domain row is kept. */
+const domainRows = (value: unknown): DomainRow[] =>
+  array(value, 'domains').map((entry) => {
+    const row = object(entry, 'a domain')
+    return { host: requiredText(row, 'host', 'a domain'), https: row.https === true, path: text(row, 'path'), enabled: row.enabled !== false }
+  })
+
 /** The service's domains (application and compose): host, scheme and path only. */
 export function readDomains(client: DokployClient, spec: ResourceSpec, id: string, graceMs?: number): Promise<DomainRow[]> {
   if (!spec.domainList) throw new Error(`${spec.router} has no domains`)
-  return client.query(
-    spec.domainList,
-    { [spec.idKey]: id },
-    (value) =>
-      array(value, 'domains').map((entry) => {
-        const row = object(entry, 'a domain')
-        return { host: requiredText(row, 'host', 'a domain'), https: row.https === true, path: text(row, 'path'), enabled: row.enabled !== false }
-      }),
-    { graceMs }
-  )
+  return client.query(spec.domainList, { [spec.idKey]: id }, domainRows, { graceMs })
+}
+
+interface Learned {
+  name?: string
+  /** An application's or compose's `.one` holds its domains too: the `url` output needs no other read. */
+  domains?: DomainRow[]
+}
+
+/** Services whose secrets a client has already learned, with their names and domains: `.one` is read once per run. */
+const learned = new WeakMap<DokployClient, Map<string, Learned>>()
+
+/**
+ * Before server text is printed (a build log, an error message), the service's secrets must be known:
+ * a build may echo its environment or a connection string. Reads `.one` once, keeps nothing but the
+ * masks, the service's name (for the log's heading) and its domains (host, scheme, path).
+ */
+export async function learnSecrets(client: DokployClient, spec: ResourceSpec, id: string): Promise<{ name?: string }> {
+  const key = `${spec.router}:${id}`
+  const known = learned.get(client) ?? new Map<string, Learned>()
+  learned.set(client, known)
+  if (!known.has(key)) {
+    const service = await client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value): Learned => {
+      maskAll(value)
+      if (!value || typeof value !== 'object') return {}
+      const row = value as Json
+      return { name: text(row, 'name'), domains: spec.domainList && Array.isArray(row.domains) ? domainsOrNone(row.domains) : undefined }
+    })
+    known.set(key, service)
+  }
+  return { name: known.get(key)?.name }
+}
+
+/** Domains already read with the service's `.one`, if it was read. */
+export const knownDomains = (client: DokployClient, spec: ResourceSpec, id: string): DomainRow[] | undefined =>
+  learned.get(client)?.get(`${spec.router}:${id}`)?.domains
+
+/** Malformed domains in `.one` are left to the domain list's own read, which says what is wrong. */
+function domainsOrNone(value: unknown): DomainRow[] | undefined {
+  try {
+    return domainRows(value)
+  } catch {
+    return undefined
+  }
 }
 
 /** Only the status: what is followed after a database deploy whose answer was cut. */

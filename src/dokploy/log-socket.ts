@@ -1,0 +1,118 @@
+import { getProxyUrl } from '@actions/http-client'
+import { USER_AGENT } from '../constants.js'
+import type { LogSink } from '../logger.js'
+
+/**
+ * Dokploy's live build log (API.md §10): a WebSocket at `/listen-deployment?logPath=…[&serverId=…]`,
+ * authorised by the same `x-api-key` header as the API. On connect it sends the whole file so far, then
+ * each chunk the build writes (`tail -f`); it never ends by itself.
+ */
+
+/** What the action uses of a WebSocket: Node 24's global one, or a test's fake. */
+export interface WebSocketLike {
+  binaryType: string
+  readyState: number
+  addEventListener: (type: 'open' | 'message' | 'error' | 'close', listener: (event: never) => void) => void
+  close: () => void
+}
+
+export type WebSocketConstructor = new (url: string, init: { headers: Record<string, string> }) => WebSocketLike
+
+export interface SocketEvents {
+  open: () => void
+  message: (text: string) => void
+  /** The socket ended, for whatever reason; called once. `error` is the failure's message, if any. */
+  close: (code: number, reason: string, error?: string) => void
+}
+
+export interface LogConnection {
+  close: () => void
+}
+
+/** Opens log sockets and knows whether they have all closed (a socket whose close is never answered keeps Node alive). */
+export interface LogSockets {
+  /** Why this runtime cannot open one, or undefined when it can. */
+  unavailable: () => string | undefined
+  open: (url: string, apiKey: string, events: SocketEvents) => LogConnection
+  /** Whether every socket opened has closed, waiting up to `ms` for the last ones. */
+  settled: (ms: number) => Promise<boolean>
+}
+
+/** What following a deployment by its live log needs besides the API client. */
+export interface LiveLogSetup {
+  baseUrl: string
+  apiKey: string
+  /** Bound for the opening handshake (request-timeout). */
+  openTimeoutMs: number
+  sockets: LogSockets
+  sink: LogSink
+}
+
+/** ws:// or wss:// beside the API, with the row's logPath and, for a remote build server, its serverId. */
+export function liveLogUrl(baseUrl: string, logPath: string, serverId?: string | null): string {
+  const url = new URL(`${baseUrl}/listen-deployment`)
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+  url.searchParams.set('logPath', logPath)
+  if (serverId) url.searchParams.set('serverId', serverId)
+  return url.toString()
+}
+
+/**
+ * The proxy the runner would use for Dokploy (HTTPS_PROXY, HTTP_PROXY and NO_PROXY, as the toolkit reads
+ * them), or undefined. Node's WebSocket does not go through it.
+ */
+export function proxyFor(baseUrl: string): string | undefined {
+  const proxy = getProxyUrl(baseUrl)
+  if (!proxy) return undefined
+  const url = new URL(proxy)
+  return url.origin
+}
+
+/** Node's own WebSocket (a global from Node 22 on; the action runs on Node 24). */
+export const globalWebSocket = (): WebSocketConstructor | undefined => (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket
+
+/** Sockets over `Socket`: Node's global WebSocket, or a test's fake. */
+export function webSockets(Socket: WebSocketConstructor | undefined): LogSockets {
+  const live = new Set<Promise<void>>()
+  return {
+    unavailable: () => (Socket ? undefined : `this Node (${process.version}) has no WebSocket`),
+    open: (url, apiKey, events) => {
+      if (!Socket) throw new Error('no WebSocket in this runtime')
+      const socket = new Socket(url, { headers: { 'x-api-key': apiKey, 'user-agent': USER_AGENT } })
+      socket.binaryType = 'arraybuffer'
+      const decoder = new TextDecoder()
+      let error: string | undefined
+      let ended = false
+      let closed!: () => void
+      const gone = new Promise<void>((resolve) => (closed = resolve))
+      live.add(gone)
+      void gone.then(() => live.delete(gone))
+      socket.addEventListener('open', () => events.open())
+      socket.addEventListener('message', (event: { data: unknown }) => {
+        const data = event.data
+        events.message(typeof data === 'string' ? data : data instanceof ArrayBuffer ? decoder.decode(data, { stream: true }) : String(data))
+      })
+      socket.addEventListener('error', (event: { message?: string; error?: { message?: string } }) => {
+        error = event.error?.message || event.message || 'the connection failed'
+      })
+      socket.addEventListener('close', (event: { code: number; reason: string }) => {
+        if (ended) return
+        ended = true
+        closed()
+        events.close(event.code, event.reason, error)
+      })
+      return { close: () => socket.close() }
+    },
+    settled: async (ms) => {
+      if (!live.size) return true
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))
+      const all = Promise.all(live).then(() => true)
+      try {
+        return await Promise.race([all, timeout])
+      } finally {
+        clearTimeout(timer)
+      }
+    }
+  }
+}

@@ -1,0 +1,94 @@
+import { DokployError } from './dokploy/errors.js'
+import { listDeployments, type DeploymentRow } from './dokploy/api.js'
+import type { Identified } from './correlate.js'
+import { formatDuration } from './logger.js'
+import type { Poller, WaitContext } from './poller.js'
+
+export type FinalStatus = 'done' | 'error' | 'cancelled' | 'timeout' | 'lost' | 'unknown'
+
+export interface WaitResult {
+  status: FinalStatus
+  row?: DeploymentRow
+  identified?: Identified
+  /** What the log says about the end, for the failure message. */
+  detail: string
+}
+
+/**
+ * When to read the status of the step's own deployment again: on a timer (polling), or when the live
+ * build log says the end may have come. The status itself always comes from the API.
+ */
+export interface Pace {
+  /** The deployment was read and is still running. */
+  running: (found: Identified) => void
+  /** Resolves when the status is worth reading again, never past the deadline; rejects on cancellation. */
+  next: () => Promise<void>
+}
+
+/** Today's polling: backs off to poll-interval, with a heartbeat line every 30 s. */
+export const polling = (poller: Poller): Pace => ({
+  running: (found) => poller.say('running', `Building: deployment ${found.row.deploymentId} is running.`, 'Still building'),
+  next: () => poller.pause()
+})
+
+/**
+ * Follows the row the step proved its own until it is final, vanishes, or the deadline passes. Outages
+ * are ridden out until the deadline; a key that stops working leaves the outcome unknown.
+ */
+export async function followRow(ctx: WaitContext, poller: Poller, found: Identified, pace: Pace): Promise<WaitResult> {
+  for (;;) {
+    if (found.row.status !== 'running') return ended(found)
+    pace.running(found)
+    // the pause ends at the deadline at the latest; no request is started past it
+    if (!poller.expired()) await pace.next()
+    if (poller.expired()) return timedOut(poller, found)
+    try {
+      const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId)
+      const row = rows.find((r) => r.deploymentId === found.row.deploymentId)
+      if (!row) return { status: 'lost', identified: found, row: found.row, detail: `Deployment ${found.row.deploymentId} vanished from Dokploy's list (was it deleted?).` }
+      found = { ...found, row }
+      poller.answered()
+    } catch (error) {
+      const unknown = keyRanOut(error, found)
+      if (unknown) return unknown
+      poller.failed(error)
+    }
+  }
+}
+
+export function ended(found: Identified): WaitResult {
+  const row = found.row
+  const status: FinalStatus = row.status === 'done' ? 'done' : row.status === 'cancelled' ? 'cancelled' : 'error'
+  const took = buildMs(row)
+  const after = took === undefined ? '' : ` after ${formatDuration(took)} of build`
+  const restart = status === 'cancelled' ? ' (Dokploy cancels running deployments when it restarts)' : ''
+  return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${after}${restart}.` }
+}
+
+export function timedOut(poller: Poller, found: Identified | undefined): WaitResult {
+  const where = found ? `deployment ${found.row.deploymentId} was still running` : 'the build had not started'
+  return {
+    status: 'timeout',
+    row: found?.row,
+    identified: found,
+    detail: `Still running when the step stopped waiting after ${poller.elapsed()} (wait-timeout): ${where}. Dokploy may still finish it; the action does not kill builds (killBuild stops every build on the host).`
+  }
+}
+
+/** The key stopped working after our deploy was queued (a rate limit runs out this way): the deploy stands, its end is unknown. */
+export function keyRanOut(error: unknown, found: Identified | undefined): WaitResult | undefined {
+  if (!(error instanceof DokployError) || error.failure !== 'unauthorized') return undefined
+  const which = found ? `deployment ${found.row.deploymentId}` : 'the deployment'
+  return {
+    status: 'unknown',
+    row: found?.row,
+    identified: found,
+    detail: `Dokploy queued ${which}, then rejected the API key while the step followed it (most likely its rate limit ran out), so its outcome is unknown. Do not re-run this step to retry: that deploys again. Check the dashboard, and use a key without a rate limit.`
+  }
+}
+
+/** Build time by the server's own clock (startedAt and finishedAt, v0.22+), never mixed with ours. */
+export function buildMs(row: DeploymentRow): number | undefined {
+  const ms = Date.parse(row.finishedAt ?? '') - Date.parse(row.startedAt ?? row.createdAt ?? '')
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined
+}
