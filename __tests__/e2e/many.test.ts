@@ -223,3 +223,21 @@ describe('resource: database over every kind', () => {
     expect(errorLine(run)).toMatch(/Several database services in environment "production" of project "shop" match "db": "db \(postgres, pg-db\)", "db \(redis, rd-cache\)"/)
   })
 })
+
+describe('the live log of several targets', () => {
+  beforeEach(() => start())
+
+  test('builds that may overlap: every streamed line carries its target’s name, and no group is opened', async () => {
+    emu.setBuild(emu.ids.api, { durationMs: 2000 })
+    emu.setBuild(emu.ids.web, { durationMs: 2000 })
+    const run = await runAction(base({ project: 'shop', environment: 'production', name: 'api, web' }))
+
+    expect(run.code).toBe(0)
+    const log = visibleLog(run)
+    for (const name of ['api', 'web']) {
+      expect(log).toMatch(new RegExp(`^\\[${name}\\] Initializing deployment$`, 'm'))
+      expect(log).toMatch(new RegExp(`^\\[${name}\\] Docker Deployed: ✅$`, 'm'))
+    }
+    expect(run.stdout).not.toMatch(/^::group::/m)
+  })
+})

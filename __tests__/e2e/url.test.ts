@@ -29,6 +29,17 @@ describe('after a followed deploy', () => {
     expect(JSON.parse(run.outputs.results)[0].url).toBe('https://shop.example.com')
   })
 
+  test('with the live log, the domains come from the .one it read for the secrets: no extra request', async () => {
+    emu.setBuild(emu.ids.web, { durationMs: 2500 })
+    const run = await runAction(inputs({ id: emu.ids.web }))
+
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/^::group::/m)
+    expect(run.outputs.url).toBe('https://shop.example.com')
+    expect(sent('application.one')).toHaveLength(1)
+    expect(sent('domain.byApplicationId')).toHaveLength(0)
+  })
+
   test('a compose stack: scheme, host and path', async () => {
     const run = await runAction(inputs({ resource: 'compose', id: emu.ids.stack }))
 
