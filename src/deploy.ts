@@ -9,9 +9,10 @@ import { buildMs, followDeployment, type WaitContext } from './wait.js'
 import { logTail } from './log-tail.js'
 import { LiveLog } from './live-log.js'
 import { inline } from './logger.js'
+import { scaled } from './time-scale.js'
 
 /** Time given to a deploy whose answer was lost to reach the queue before we look for it. */
-const SETTLE_MS = 2000
+const SETTLE_MS = scaled(2000)
 /** Slack for a proxy whose clock (its Date header) runs ahead of Dokploy's. */
 const CLOCK_SLACK_MS = 2000
 

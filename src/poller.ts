@@ -4,9 +4,10 @@ import type { ResourceSpec } from './operations.js'
 import { formatDuration, inline, type Log } from './logger.js'
 import type { Sleep } from './sleep.js'
 import type { LiveLogSetup } from './dokploy/log-socket.js'
+import { scaled } from './time-scale.js'
 
 /** Polls start fast and back off to the cap; a line is printed on each change and a heartbeat every 30 s. */
-export const FIRST_POLL_MS = 1000
+export const FIRST_POLL_MS = scaled(1000)
 const BACKOFF_FACTOR = 1.5
 const HEARTBEAT_MS = 30_000
 

@@ -1,3 +1,5 @@
+import { scaled } from './time-scale.js'
+
 /** Capped, full-jitter exponential backoff (the delay for attempt n is random in [0, min(cap, base·2ⁿ)]). */
 export interface Backoff {
   baseMs: number
@@ -5,7 +7,7 @@ export interface Backoff {
   random?: () => number
 }
 
-export const DEFAULT_BACKOFF: Backoff = { baseMs: 1000, capMs: 10_000 }
+export const DEFAULT_BACKOFF: Backoff = { baseMs: scaled(1000), capMs: scaled(10_000) }
 
 export function backoffDelay(attempt: number, backoff: Backoff = DEFAULT_BACKOFF): number {
   const ceiling = Math.min(backoff.capMs, backoff.baseMs * 2 ** attempt)

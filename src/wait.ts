@@ -3,12 +3,13 @@ import { identify, jobsAhead, observeQueue, possibleRows, type Baseline, type Id
 import { formatDuration } from './logger.js'
 import { Poller, type WaitContext } from './poller.js'
 import { ended, followRow, keyRanOut, polling, timedOut, type Pace, type WaitResult } from './follow-row.js'
+import { scaled } from './time-scale.js'
 
 export type { WaitContext } from './poller.js'
 export { buildMs, type FinalStatus, type Pace, type WaitResult } from './follow-row.js'
 
 /** Our job gone from the queue with no row to show for it, this long: the server lost it (restart). */
-export const LOST_AFTER_MS = 15_000
+export const LOST_AFTER_MS = scaled(15_000)
 
 /**
  * Follows the deployment this step queued until it is final, the server loses it, or the deadline

@@ -4,6 +4,7 @@ import { backoffDelay, parseRetryAfter, type Backoff, DEFAULT_BACKOFF } from '..
 import { sleep as realSleep, type Sleep } from '../sleep.js'
 import { redact } from '../secrets.js'
 import { formatDuration } from '../logger.js'
+import { scaled } from '../time-scale.js'
 
 /** Turns the parsed `json` value of a tRPC reply into the few fields a caller needs; throws ShapeError otherwise. */
 export type Extract<T> = (value: unknown) => T
@@ -56,7 +57,7 @@ const OUTAGE: ReadonlySet<Failure> = new Set(['network', 'gateway', 'unavailable
  * Dokploy takes several seconds to answer again after a restart (about 8 s measured on v0.30.2): a
  * silence shorter than this, between two answers, cannot hide one.
  */
-export const RESTART_MIN_MS = 2000
+export const RESTART_MIN_MS = scaled(2000)
 
 export class DokployClient {
   readonly stats: ClientStats = { requests: 0, outages: 0, retries: 0, bytesSent: 0, bytesReceived: 0 }
