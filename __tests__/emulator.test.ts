@@ -1,7 +1,7 @@
 // Tests of the Dokploy emulator itself, over real HTTP: if these drift from API.md, every action test built on
 // the emulator proves nothing.
 import { describe, test, expect, afterEach } from '@jest/globals'
-import { startEmulator, SECRET_MARKERS, HOSTILE_TEXT } from './emulator/server.js'
+import { startEmulator, setDefaultTimeScale, SECRET_MARKERS, HOSTILE_TEXT } from './emulator/server.js'
 import type { Emulator, EmulatorOptions } from './emulator/server.js'
 
 /** Parsed reply bodies are whatever JSON.parse gives: assertions check their shape. */
@@ -840,5 +840,64 @@ describe('real timing (API.md §10, found on a real v0.30.2)', () => {
     expect(data(await q(emu, 'deployment.queueList'))).toEqual([])
     expect(hook.hits).toBe(1)
     expect(emu.queueList()).toHaveLength(1)
+  })
+})
+
+describe('time scale', () => {
+  const since = (start: number): number => Date.now() - start
+
+  test('the server’s own work runs in simulated time: at 0.05 a build with its lags, a database deploy, a delayed start, a restart take a twentieth', async () => {
+    const emu = await start({ timeScale: 0.05, buildMs: 2000, rowLagMs: 400, doneLagMs: 400, overwriteLagMs: 400, dbMs: 1000 })
+    expect(emu.timeScale).toBe(0.05)
+
+    let t = Date.now()
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    await waitFor(() => emu.queueList().length === 0) // 3.2 s simulated
+    expect(since(t)).toBeGreaterThanOrEqual(160 - 5)
+    expect(since(t)).toBeLessThan(1600)
+    // the build log keeps the simulated seconds
+    expect(data(await q(emu, 'deployment.readLogs', { deploymentId: emu.deployments[0].deploymentId, tail: 3 }))).toContain('RUN step-4 ... done (1.6s)')
+
+    t = Date.now()
+    await m(emu, 'postgres.deploy', { postgresId: emu.ids.postgres })
+    expect(since(t)).toBeGreaterThanOrEqual(50 - 5)
+    expect(since(t)).toBeLessThan(500)
+
+    emu.setBuild(emu.ids.api, { durationMs: 0, rowLagMs: 0, doneLagMs: 0, overwriteLagMs: 0, delayStartMs: 2000 })
+    t = Date.now()
+    await m(emu, 'application.deploy', { applicationId: emu.ids.api })
+    expect(emu.queueList()[0].state).toBe('waiting')
+    await waitFor(() => emu.queueList().length === 0)
+    expect(since(t)).toBeGreaterThanOrEqual(100 - 5)
+    expect(since(t)).toBeLessThan(1000)
+
+    t = Date.now()
+    await emu.restart({ downMs: 4000 })
+    expect(since(t)).toBeGreaterThanOrEqual(200 - 5)
+    expect(since(t)).toBeLessThan(2000)
+
+    t = Date.now()
+    await emu.sleep(2000)
+    expect(since(t)).toBeGreaterThanOrEqual(100 - 5)
+    expect(since(t)).toBeLessThan(1000)
+  })
+
+  test('faults on the wire stay in real time, as the action’s request-timeout does', async () => {
+    const emu = await start({ timeScale: 0.05 })
+    emu.inject({ kind: 'delay', ms: 200, procedure: 'deployment.queueList' })
+    const t = Date.now()
+    await q(emu, 'deployment.queueList')
+    expect(since(t)).toBeGreaterThanOrEqual(200 - 5)
+  })
+
+  test('emulators started without a time scale take the default one', async () => {
+    setDefaultTimeScale(0.25)
+    try {
+      expect((await start()).timeScale).toBe(0.25)
+      expect((await start({ timeScale: 1 })).timeScale).toBe(1)
+    } finally {
+      setDefaultTimeScale(1)
+    }
+    expect((await start()).timeScale).toBe(1)
   })
 })

@@ -66,7 +66,7 @@ import { atLeast } from './versions.js'
  * @property {{href: string|null, label: string}} servicePath the service's dashboard path (null when it is gone)
  */
 
-/** @typedef {{entry: QueueEntry, kind: Kind, serviceId: string, readyAt: number, row?: DeploymentRow, timers: ReturnType<typeof setTimeout>[], ended?: boolean}} Job */
+/** @typedef {{entry: QueueEntry, kind: Kind, serviceId: string, readyAt: number (real epoch ms), row?: DeploymentRow, timers: ReturnType<typeof setTimeout>[], ended?: boolean}} Job */
 
 const COMMITS = [
   'feat: add checkout flow (#12)',
@@ -181,7 +181,7 @@ export class BuildQueue {
         : { href: null, label: '—' }
     }
     const delay = this.buildFor(req.serviceId).delayStartMs ?? 0
-    this.jobs.push({ entry, kind: req.kind, serviceId: req.serviceId, readyAt: now + delay, timers: [] })
+    this.jobs.push({ entry, kind: req.kind, serviceId: req.serviceId, readyAt: now + this.timers.real(delay), timers: [] })
     this.pump()
     return entry
   }
@@ -198,7 +198,7 @@ export class BuildQueue {
       const wait = job.readyAt - Date.now()
       if (wait > 0) {
         this.timers.cancel(this.wake)
-        this.wake = this.timers.set(() => this.pump(), wait)
+        this.wake = this.timers.at(() => this.pump(), job.readyAt)
         return
       }
       this.start(job)

@@ -31,7 +31,19 @@ const REST_BODY_LIMIT = 1024 * 1024
  * @property {number} [rowLagMs] a job turns active this long before its deployment row exists (default 40)
  * @property {number} [doneLagMs] a row turns done/error this long after its last log line (default 40)
  * @property {number} [overwriteLagMs] a git build's title is overwritten this long after its final status (default 10)
+ * @property {number} [timeScale] real time per unit of simulated time (default 1, or what setDefaultTimeScale set). Every
+ *   duration of the server's own work is simulated: builds, database deploys, the lags above, delayStartMs, restart
+ *   downtime. Faults on the wire ('delay', 'cut-after') and Retry-After headers stay in real time, as the action's
+ *   request-timeout does.
  */
+
+/** Time scale of emulators started without `timeScale`: the end-to-end harness sets it once for every test. */
+let defaultTimeScale = 1
+
+/** @param {number} scale */
+export function setDefaultTimeScale(scale) {
+  defaultTimeScale = scale
+}
 
 /**
  * Runs `run` when a request for `procedure` arrives (`before` it is processed) or once it is processed but
@@ -87,6 +99,8 @@ const REST_BODY_LIMIT = 1024 * 1024
  * @property {() => string} version current emulated version
  * @property {() => EmulatorStats} stats
  * @property {() => import('./queue.js').QueueEntry[]} queueList current build queue (what deployment.queueList returns)
+ * @property {number} timeScale real time per unit of simulated time
+ * @property {(ms: number) => Promise<void>} sleep resolves after `ms` of simulated time: a test waiting for the server's work
  * @property {() => Promise<void>} close
  * @property {(version: string) => void} setVersion
  * @property {(serviceId: string, behaviour: Partial<import('./queue.js').BuildBehaviour>) => void} setBuild replaces the service's build behaviour; omitted fields take the defaults
@@ -162,7 +176,7 @@ function readBody(req) {
 export async function startEmulator(options = {}) {
   let version = normalizeVersion(options.version ?? DEFAULT_VERSION)
   const state = createState({ hostile: options.hostile })
-  const timers = new Timers()
+  const timers = new Timers(options.timeScale ?? defaultTimeScale)
   const queue = new BuildQueue({
     state,
     timers,
@@ -505,14 +519,14 @@ export async function startEmulator(options = {}) {
         return // never answered; close() destroys the socket
       case 'delay': {
         const reply = await processIt()
-        await timers.sleep(rule.ms ?? 0)
+        await timers.sleepReal(rule.ms ?? 0)
         send(res, entry, reply)
         return
       }
       case 'cut-after': {
         // Cloudflare gives up after rule.ms; the origin keeps working in the background.
         processIt().catch(() => {})
-        await timers.sleep(rule.ms ?? 0)
+        await timers.sleepReal(rule.ms ?? 0)
         send(res, entry, htmlReply(524, HTML.cloudflareTimeout(), { server: 'cloudflare' }))
         return
       }
@@ -678,6 +692,8 @@ export async function startEmulator(options = {}) {
       faults: counters.faults
     }),
     queueList: () => queue.queueList(),
+    timeScale: timers.scale,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, timers.real(ms))),
     close: async () => {
       if (closed) return
       closed = true
@@ -712,10 +728,10 @@ export async function startEmulator(options = {}) {
         const closed = new Promise((resolve) => server.close(() => resolve(undefined)))
         for (const socket of sockets) socket.destroy()
         await closed
-        await new Promise((resolve) => setTimeout(resolve, downMs))
+        await new Promise((resolve) => setTimeout(resolve, timers.real(downMs)))
         if (!closedForGood) await new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(undefined)))
       } else {
-        await new Promise((resolve) => setTimeout(resolve, downMs))
+        await new Promise((resolve) => setTimeout(resolve, timers.real(downMs)))
       }
       down = undefined
     },
