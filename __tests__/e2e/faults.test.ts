@@ -33,7 +33,7 @@ describe('503 before processing is retried on every kind of call', () => {
   ]
   test.each(CALLS)('%s', async (_label, extra, procedure) => {
     // a 503 may hide a restart: after one, only the reference proves the row, so it must still be running when seen
-    if (procedure === 'deployment.queueList') emu.setBuild(emu.ids.web, { durationMs: 3000 })
+    if (procedure === 'deployment.queueList') emu.setBuild(emu.ids.web, { durationMs: 5000 })
     const rule = emu.inject({ procedure, kind: 'status', status: 503, headers: { 'retry-after': '0' } })
     const run = await runAction(deployInputs(extra))
     expect(run.code).toBe(0)
@@ -64,7 +64,7 @@ describe('503 before processing is retried on every kind of call', () => {
 
 describe('failures while polling', () => {
   test('an HTML 502 and a connection reset during polling are retried; the step still reports done', async () => {
-    emu.setBuild(emu.ids.web, { durationMs: 2500 })
+    emu.setBuild(emu.ids.web, { durationMs: 5000 })
     emu.inject({ procedure: 'deployment.all', kind: 'html', status: 502, after: 2 })
     emu.inject({ procedure: 'deployment.all', kind: 'reset-before', after: 3 })
     const run = await runAction(deployInputs())
@@ -94,8 +94,7 @@ describe('failures while polling', () => {
 
 describe('one step, at most one deployment', () => {
   test('the deploy is processed but its answer is lost (reset): found in the queue, not resent', async () => {
-    emu.setBuild(emu.ids.web, { durationMs: 1500 })
-    emu.setBuild(emu.ids.web, { durationMs: 3000 }) // still queued or running when the step looks for it
+    emu.setBuild(emu.ids.web, { durationMs: 5000 }) // still queued or running when the step looks for it
     emu.inject({ procedure: 'application.deploy', kind: 'reset-after' })
     const run = await runAction(deployInputs())
     expect(run.code).toBe(0)
@@ -106,7 +105,7 @@ describe('one step, at most one deployment', () => {
   })
 
   test('the deploy answer is cut short (truncated JSON): not resent', async () => {
-    emu.setBuild(emu.ids.web, { durationMs: 3000 }) // still queued or running when the step looks for it
+    emu.setBuild(emu.ids.web, { durationMs: 5000 }) // still queued or running when the step looks for it
     emu.inject({ procedure: 'application.deploy', kind: 'truncated' })
     const run = await runAction(deployInputs())
     expect(run.code).toBe(0)
@@ -115,7 +114,8 @@ describe('one step, at most one deployment', () => {
   })
 
   test('the deploy answer never comes (request-timeout): found, not resent', async () => {
-    emu.setBuild(emu.ids.web, { durationMs: 3000 })
+    // 3 s of real time: past the real request-timeout and the look that follows it, at any time scale
+    emu.setBuild(emu.ids.web, { durationMs: 3000 / emu.timeScale })
     emu.inject({ procedure: 'application.deploy', kind: 'delay', ms: 2500 })
     const run = await runAction(deployInputs({ 'request-timeout': '1' }))
     expect(run.code).toBe(0)

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { EOL, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { SECRET_MARKERS } from '../emulator/state.js'
+import { setDefaultTimeScale } from '../emulator/server.js'
 import { findNode24, missingNode24 } from '../../scripts/node24.js'
 
 /**
@@ -15,6 +16,24 @@ const node24 = findNode24()
 if (!node24) throw new Error(missingNode24())
 export const NODE24: string = node24
 export const ACTION = resolve('dist/index.js')
+
+/**
+ * One simulated second lasts TIME_SCALE real seconds: the emulator's builds, lags and restarts (in every
+ * emulator a test starts) and the action's own pauses (DOKPLOY_ACTION_TIME_SCALE) shrink together,
+ * so every race keeps its order while no test waits real seconds for a simulated build. Inputs such as
+ * wait-timeout and request-timeout, faults on the wire and Retry-After stay real.
+ * DOKPLOY_TEST_TIME_SCALE=1 runs the suite at real speed.
+ */
+export const TIME_SCALE = timeScaleFromEnv()
+setDefaultTimeScale(TIME_SCALE)
+
+function timeScaleFromEnv(): number {
+  const variable = process.env.DOKPLOY_TEST_TIME_SCALE
+  if (variable === undefined || variable === '') return 0.2
+  const scale = Number(variable)
+  if (!(scale > 0 && scale <= 1)) throw new Error(`DOKPLOY_TEST_TIME_SCALE is "${variable}": expected a number in (0, 1]`)
+  return scale
+}
 
 /**
  * A test that cancels the step with SIGINT, as a runner does: on Windows, Node cannot send a signal the
@@ -85,6 +104,7 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
     HOME: dir,
     // Windows programs need SystemRoot (sockets, crypto) even in a minimal environment
     ...(process.env.SystemRoot ? { SystemRoot: process.env.SystemRoot } : {}),
+    DOKPLOY_ACTION_TIME_SCALE: String(TIME_SCALE),
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
     ...GITHUB_ENV,

@@ -211,7 +211,7 @@ const SCENARIOS: Scenario[] = [
     // by its reference before the title is overwritten (a 100 ms build would honestly end `unknown`).
     setup: () => {
       emu.setVersion('v0.27.0')
-      emu.setBuild(emu.ids.web, { durationMs: 2500 })
+      emu.setBuild(emu.ids.web, { durationMs: 5000 })
     },
     code: 0,
     serverTextInSummary: true,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { startEmulator, type EmulatorOptions } from '../emulator/server.js'
-import { errorLine, runAction, visibleLog } from './harness.js'
+import { errorLine, runAction, testWithSignals, visibleLog } from './harness.js'
 
 /**
  * Issue 8: every promise under real timing. The emulator lags as Dokploy does (a job is active before its
@@ -23,8 +23,12 @@ describe('correlation: never a stranger’s deployment', () => {
   test('1. a push active in the queue with no row yet; our build fails: the step reports its own error', async () => {
     await start({ rowLagMs: 600 })
     emu.setBuild(emu.ids.web, { durationMs: 400, rowLagMs: 600, fail: (job) => (isOurs(job) ? 'npm ERR! ours failed' : undefined) })
-    emu.webhookDeploy(emu.ids.web)
+    // the push turns active as the step takes its snapshot, so its row is still missing from it
+    let rowsAtSnapshot = -1
+    emu.hook({ procedure: 'deployment.all', when: 'before', run: () => void emu.webhookDeploy(emu.ids.web) })
+    emu.hook({ procedure: 'deployment.all', when: 'after', run: () => void (rowsAtSnapshot = rowsOf(emu.ids.web).length) })
     const run = await runAction(inputs())
+    expect(rowsAtSnapshot).toBe(0)
     const [push, ours] = rowsOf(emu.ids.web)
     expect(push.status).toBe('done')
     expect(ours.status).toBe('error')
@@ -58,7 +62,7 @@ describe('correlation: never a stranger’s deployment', () => {
     await start()
     emu.setBuild(emu.ids.web, { durationMs: 100 })
     emu.webhookDeploy(emu.ids.web)
-    await new Promise((resolve) => setTimeout(resolve, 1500))
+    await emu.sleep(1500)
     emu.inject({ procedure: 'application.deploy', kind: 'reset-before' })
     const run = await runAction(inputs())
     expect(run.code).toBe(0)
@@ -91,12 +95,15 @@ describe('correlation: never a stranger’s deployment', () => {
   test('4. a push starts between the step’s snapshot and its deploy; our short git build ends between two polls: done', async () => {
     await start()
     emu.setBuild(emu.ids.web, { durationMs: 20 })
-    emu.setBuild(emu.ids.stack, { durationMs: 2500 })
-    emu.webhookDeploy(emu.ids.stack) // holds the only build slot, so ours ends unseen behind it
-    emu.hook({ procedure: 'deployment.all', when: 'after', run: () => emu.webhookDeploy(emu.ids.web) })
+    // the stack's build holds the only build slot from the step's first request on, so ours ends unseen behind
+    // it, halfway between the polls 4.75 s and 8.1 s after the deploy
+    emu.setBuild(emu.ids.stack, { durationMs: 6300 })
+    emu.hook({ procedure: 'deployment.all', when: 'before', run: () => void emu.webhookDeploy(emu.ids.stack) })
+    emu.hook({ procedure: 'deployment.all', when: 'after', run: () => void emu.webhookDeploy(emu.ids.web) })
     const run = await runAction(inputs({ 'poll-interval': '5' }))
     const [push, ours] = rowsOf(emu.ids.web)
-    expect(ours.title).not.toContain('Deploy #42') // overwritten before the step saw it
+    expect(ours.title).not.toContain('Deploy #42')
+    expect(visibleLog(run)).not.toContain('matched by the reference') // overwritten before the step saw it
     expect(run.code).toBe(0)
     expect(run.outputs.status).toBe('done')
     expect(run.outputs['deployment-id']).toBe(ours.deploymentId)
@@ -141,7 +148,7 @@ describe('never twice', () => {
     emu.setBuild(emu.ids.web, { durationMs: 30 })
     emu.inject({ procedure: 'application.deploy', ...fault })
     const run = await runAction(inputs({ wait: 'false', ...extra }))
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await emu.sleep(300)
     expect(deploys()).toBe(1)
     expect(rowsOf(emu.ids.web)).toHaveLength(1)
     expect(run.code).toBe(1)
@@ -189,7 +196,8 @@ describe('no false success for synchronous operations', () => {
 describe('waiting through trouble', () => {
   test('8. a network blip while following (more failed polls than the retries): the wait goes on to done', async () => {
     await start()
-    emu.setBuild(emu.ids.web, { durationMs: 6000 })
+    // long enough to be running still when the polls are answered again, however the retries' jitter falls
+    emu.setBuild(emu.ids.web, { durationMs: 15_000 })
     emu.inject({ procedure: 'deployment.all', kind: 'reset-before', after: 2, times: 5 })
     const run = await runAction(inputs({ retries: '1', 'poll-interval': '1' }))
     expect(run.code).toBe(0)
@@ -198,7 +206,7 @@ describe('waiting through trouble', () => {
     expect(visibleLog(run)).toMatch(/Dokploy answers again after/)
   }, 30_000)
 
-  test('9. deployment-id is set as soon as the row is proven, and stays set when the runner cancels', async () => {
+  testWithSignals('9. deployment-id is set as soon as the row is proven, and stays set when the runner cancels', async () => {
     await start()
     emu.setBuild(emu.ids.web, { hang: true })
     const run = await runAction(inputs(), {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import { startEmulator } from '../emulator/server.js'
-import { errorLine, runAction, visibleLog } from './harness.js'
+import { errorLine, runAction, testWithSignals, visibleLog } from './harness.js'
 
 /** Issue 3: the step reports the deployment its own call created, whatever else the server is doing. */
 let emu: Awaited<ReturnType<typeof startEmulator>>
@@ -18,10 +18,29 @@ const inputs = (extra: Record<string, string> = {}): Record<string, string> => (
 const rowsOf = (serviceId: string) => emu.deployments.filter((d) => d.applicationId === serviceId || d.composeId === serviceId)
 const ourTitle = '1a2b3c4 · Deploy #42'
 
+/**
+ * As the step's first request arrives: another service's build that holds the only build slot for about
+ * 6.3 s, and a push of ours queued behind it. With polls 1, 2.5, 4.75 and 8.1 s after the deploy, our 20 ms
+ * build runs and ends, overwritten, halfway between the third and the fourth poll.
+ */
+function stageLongBuildThenPush(): void {
+  emu.setBuild(emu.ids.stack, { durationMs: 6300 })
+  emu.setBuild(emu.ids.web, { durationMs: 20 })
+  emu.hook({
+    procedure: 'deployment.all',
+    when: 'before',
+    run: () => {
+      emu.webhookDeploy(emu.ids.stack, { title: 'compose push' })
+      emu.webhookDeploy(emu.ids.web, { title: 'feat: webhook first' })
+    }
+  })
+}
+
 describe('its own deployment', () => {
   test('a webhook deployment queued just before the call runs first; the step follows its own, behind it', async () => {
     emu.setBuild(emu.ids.web, { durationMs: 800 })
-    emu.webhookDeploy(emu.ids.web, { title: 'feat: pushed just before' })
+    // queued as the step's deploy arrives, so it is still building whatever the step's start-up took
+    emu.hook({ procedure: 'application.deploy', when: 'before', run: () => emu.webhookDeploy(emu.ids.web, { title: 'feat: pushed just before' }) })
     const run = await runAction(inputs())
 
     expect(run.code).toBe(0)
@@ -32,6 +51,7 @@ describe('its own deployment', () => {
     expect(run.outputs['deployment-id']).not.toBe(webhook.deploymentId)
     expect(run.outputs.status).toBe('done')
     expect(visibleLog(run)).toMatch(/matched by the reference this step put in its description/)
+    expect(visibleLog(run)).toContain('Queued: behind 1 other build(s) on this server.')
   })
 
   test('a webhook deployment queued just after the call runs second; the step reports the first', async () => {
@@ -55,10 +75,7 @@ describe('its own deployment', () => {
 
   test('a deployment that ends between two polls with its title already overwritten is found by queue order', async () => {
     // another service's long build holds the queue; then a webhook job and ours wait behind it
-    emu.setBuild(emu.ids.stack, { durationMs: 3000 })
-    emu.setBuild(emu.ids.web, { durationMs: 20 })
-    emu.webhookDeploy(emu.ids.stack, { title: 'compose push' })
-    emu.webhookDeploy(emu.ids.web, { title: 'feat: webhook first' })
+    stageLongBuildThenPush()
     const run = await runAction(inputs({ 'poll-interval': '5' }))
 
     expect(run.code).toBe(0)
@@ -72,10 +89,7 @@ describe('its own deployment', () => {
 
   test('without a queue listing (v0.27), two finished rows with overwritten titles: unknown, never done', async () => {
     emu.setVersion('v0.27.0')
-    emu.setBuild(emu.ids.stack, { durationMs: 3000 })
-    emu.setBuild(emu.ids.web, { durationMs: 20 })
-    emu.webhookDeploy(emu.ids.stack, { title: 'compose push' })
-    emu.webhookDeploy(emu.ids.web, { title: 'feat: webhook first' })
+    stageLongBuildThenPush()
     const run = await runAction(inputs({ 'poll-interval': '5' }))
 
     expect(rowsOf(emu.ids.web).map((row) => row.status)).toEqual(['done', 'done'])
@@ -89,7 +103,7 @@ describe('its own deployment', () => {
 
   test('a build queued behind another service says so, then follows its own to done', async () => {
     emu.setBuild(emu.ids.stack, { durationMs: 2000 })
-    emu.webhookDeploy(emu.ids.stack, { title: 'compose push' })
+    emu.hook({ procedure: 'deployment.all', when: 'before', run: () => emu.webhookDeploy(emu.ids.stack, { title: 'compose push' }) })
     const run = await runAction(inputs())
 
     expect(run.code).toBe(0)
@@ -174,7 +188,7 @@ describe('failure diagnostics', () => {
 
   test('a server without deployment.queueList (v0.27.0) follows the row that carries its reference', async () => {
     emu.setVersion('v0.27.0')
-    emu.setBuild(emu.ids.web, { durationMs: 2500 })
+    emu.setBuild(emu.ids.web, { durationMs: 5000 })
     const run = await runAction(inputs())
     expect(run.code).toBe(0)
     expect(run.outputs['deployment-id']).toBe(rowsOf(emu.ids.web)[0].deploymentId)
@@ -185,7 +199,8 @@ describe('failure diagnostics', () => {
 describe('databases', () => {
   test('a database deploy cut by a proxy (524) is followed through the status until done', async () => {
     emu.dbDeploy(emu.ids.postgres, { durationMs: 2500 })
-    emu.inject({ procedure: 'postgres.deploy', kind: 'cut-after', ms: 400 })
+    // faults act in real time: the cut comes well before the deploy ends, at any time scale
+    emu.inject({ procedure: 'postgres.deploy', kind: 'cut-after', ms: 100 })
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'postgres', id: emu.ids.postgres })
 
     expect(run.code).toBe(0)
@@ -197,7 +212,7 @@ describe('databases', () => {
 
   test('a database deploy cut by a proxy that then fails ends with status error', async () => {
     emu.dbDeploy(emu.ids.mongo, { durationMs: 1500, fail: 'mongod exited' })
-    emu.inject({ procedure: 'mongo.deploy', kind: 'cut-after', ms: 300 })
+    emu.inject({ procedure: 'mongo.deploy', kind: 'cut-after', ms: 100 })
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'mongo', id: emu.ids.mongo })
 
     expect(run.code).toBe(1)
@@ -207,7 +222,7 @@ describe('databases', () => {
 })
 
 describe('cancellation', () => {
-  test('SIGINT during the wait stops at once, writes outputs and summary, exits non-zero', async () => {
+  testWithSignals('SIGINT during the wait stops at once, writes outputs and summary, exits non-zero', async () => {
     emu.setBuild(emu.ids.web, { hang: true })
     let sentAt = 0
     const run = await runAction(inputs(), {
