@@ -647,7 +647,8 @@ describe('build queue', () => {
     const job = emu.webhookDeploy(emu.ids.web)
     expect(job).toBe('job-1')
     await m(emu, 'application.deploy', { applicationId: emu.ids.web, title: 'CI run 9' })
-    await waitFor(() => emu.deployments.length === 2 && emu.deployments.every((d) => d.status === 'done'))
+    // the title is overwritten just after the status turns done; then the job leaves the queue
+    await waitFor(() => emu.deployments.length === 2 && emu.queueList().length === 0)
     const [mine, neighbour] = await rows(emu, emu.ids.web)
     expect(neighbour.deploymentId).toBe(emu.deployments[0].deploymentId)
     expect(mine.deploymentId).toBe(emu.deployments[1].deploymentId)

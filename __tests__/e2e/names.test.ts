@@ -9,7 +9,7 @@ import { annotations, errorLine, runAction, visibleLog, type ActionRun } from '.
  */
 let emu: Awaited<ReturnType<typeof startEmulator>>
 beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 100 })
+  emu = await startEmulator({ buildMs: 1000 })
 })
 afterEach(() => emu.close())
 

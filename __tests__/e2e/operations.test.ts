@@ -6,7 +6,7 @@ import { errorLine, runAction, visibleLog } from './harness.js'
 let emu: Awaited<ReturnType<typeof startEmulator>>
 
 beforeAll(async () => {
-  emu = await startEmulator({ buildMs: 150 })
+  emu = await startEmulator({ buildMs: 1000 })
 })
 afterAll(() => emu.close())
 
@@ -101,9 +101,9 @@ describe('the wire', () => {
   })
 
   test('a failed build fails the step with Dokploy\'s error and the log tail', async () => {
-    emu.setBuild(emu.ids.web, { durationMs: 100, fail: 'npm ERR! build script exited with code 1' })
+    emu.setBuild(emu.ids.web, { durationMs: 1000, fail: 'npm ERR! build script exited with code 1' })
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, 'log-lines': '5' })
-    emu.setBuild(emu.ids.web, { durationMs: 150 })
+    emu.setBuild(emu.ids.web, { durationMs: 1000 })
 
     expect(run.code).toBe(1)
     expect(run.outputs.status).toBe('error')

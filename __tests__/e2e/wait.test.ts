@@ -161,7 +161,7 @@ describe('queued, lost, stuck', () => {
 
 describe('failure diagnostics', () => {
   test('on error: errorMessage and the last log-lines lines, in a group and in the summary', async () => {
-    emu.setBuild(emu.ids.web, { durationMs: 200, fail: 'Dockerfile:12 RUN npm ci exited with 1' })
+    emu.setBuild(emu.ids.web, { durationMs: 1000, fail: 'Dockerfile:12 RUN npm ci exited with 1' })
     const run = await runAction(inputs({ 'log-lines': '4' }))
 
     expect(run.code).toBe(1)
@@ -177,7 +177,7 @@ describe('failure diagnostics', () => {
 
   test('a server without deployment.readLogs (v0.29.0) still fails cleanly, without the tail', async () => {
     emu.setVersion('v0.29.0')
-    emu.setBuild(emu.ids.web, { durationMs: 200, fail: 'build failed' })
+    emu.setBuild(emu.ids.web, { durationMs: 1000, fail: 'build failed' })
     const run = await runAction(inputs())
 
     expect(run.code).toBe(1)
