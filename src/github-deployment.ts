@@ -3,6 +3,7 @@ import type { Outcome } from './outcome.js'
 import { inline, type Log } from './logger.js'
 import { redact } from './secrets.js'
 import { clip } from './title.js'
+import { scaled } from './time-scale.js'
 
 /**
  * GitHub deployments that show a deploy's real outcome (github-deployment: true). One per target:
@@ -41,7 +42,10 @@ export interface TrackedTarget {
 type State = 'in_progress' | 'success' | 'failure' | 'error'
 
 /** Each GitHub request gets this long; the step's end waits for the queue at most `settle`'s bound. */
-const REQUEST_TIMEOUT_MS = 10_000
+const REQUEST_TIMEOUT_MS = scaled(10_000)
+/** The bound of `settle` at the end of the step; shorter once the job is cancelled (the runner waits 7.5 s). */
+export const SETTLE_MS = scaled(15_000)
+export const SETTLE_CANCELLED_MS = scaled(2_000)
 /** Our deployments carry this key in their payload, so they are never taken for the job's own. */
 const PAYLOAD_KEY = 'dokploy-action'
 const DESCRIPTION_LIMIT = 140

@@ -8,7 +8,7 @@ import { recordFailure } from './failure.js'
 import { newOutcome, type Outcome } from './outcome.js'
 import { dashboardUrl, failureAnnotations, printFailureDetails, writeRunnerFiles, type StepReport } from './report.js'
 import { resolveTargets, runTargets } from './targets.js'
-import { GitHubDeployments } from './github-deployment.js'
+import { GitHubDeployments, SETTLE_CANCELLED_MS, SETTLE_MS } from './github-deployment.js'
 import { actionsLog, actionsSink, inline, type Log } from './logger.js'
 import { globalWebSocket, webSockets } from './dokploy/log-socket.js'
 import { redact, registerSecret } from './secrets.js'
@@ -131,7 +131,7 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
     step.endedAt = Date.now()
     if (step.outcomes.length === 0) step.outcomes = [provisional]
     // the GitHub statuses go out beside the deploy; at the end they get a short wait, shorter when cancelled
-    await github?.settle(controller.signal.aborted ? 2_000 : 15_000)
+    await github?.settle(controller.signal.aborted ? SETTLE_CANCELLED_MS : SETTLE_MS)
     await report(step, log, client)
     transport.close()
     release()
