@@ -9,7 +9,7 @@ import { annotations, errorLine, runAction, visibleLog } from './harness.js'
  */
 let emu: Awaited<ReturnType<typeof startEmulator>>
 const start = async (options: EmulatorOptions = {}): Promise<void> => {
-  emu = await startEmulator({ buildMs: 300, ...options })
+  emu = await startEmulator({ buildMs: 1000, ...options })
   // a worker application in production, beside web and api (staging already has its own "Worker")
   const api = emu.state.services.application.find((row) => row.applicationId === emu.ids.api)
   emu.state.services.application.push({ ...structuredClone(api), applicationId: 'app-worker', name: 'worker', appName: 'worker-prdxyz' })
@@ -55,7 +55,8 @@ describe('the two examples of the issue, as written', () => {
   })
 
   test('project: shop, environment: production, name: "api, web, worker": three applications deployed and followed, one after the other on the server', async () => {
-    const builds = { [emu.ids.api]: 600, [emu.ids.web]: 900, 'app-worker': 700 }
+    // long enough that all three deploys go out before the first build ends, whatever the machine's load
+    const builds = { [emu.ids.api]: 3000, [emu.ids.web]: 4500, 'app-worker': 3500 }
     for (const [id, durationMs] of Object.entries(builds)) emu.setBuild(id, { durationMs })
     const run = await runAction(base({ project: 'shop', environment: 'production', name: 'api, web, worker' }))
 
@@ -75,7 +76,7 @@ describe('the two examples of the issue, as written', () => {
     expect(Math.max(...deploys)).toBeLessThan(firstEnd)
     // the queue builds one at a time: wall time about the sum of the builds, not more
     const sum = Object.values(builds).reduce((a, b) => a + b, 0)
-    expect(run.ms).toBeLessThan(sum + 6000)
+    expect(run.ms).toBeLessThan(sum * emu.timeScale + 6000)
     expect(results(run.outputs)).toEqual([
       { resource: 'application', id: emu.ids.api, name: 'api', environment: 'production', status: 'done', 'deployment-id': rows[0][0].deploymentId, url: '', duration: expect.any(Number) },
       { resource: 'application', id: emu.ids.web, name: 'web', environment: 'production', status: 'done', 'deployment-id': rows[1][0].deploymentId, url: 'https://shop.example.com', duration: expect.any(Number) },
@@ -93,10 +94,10 @@ describe('mixed outcomes', () => {
   beforeEach(() => start())
 
   test('one build fails, another waits behind a push deploy: both followed to their own end, the step fails with the first failure', async () => {
-    emu.setBuild(emu.ids.api, { durationMs: 500 })
-    emu.setBuild(emu.ids.web, { durationMs: 300, fail: (job) => (isOurs(job) ? 'npm ERR! web build failed' : undefined) })
-    // a push of api is building when the step starts: the step's api job waits behind it
-    emu.webhookDeploy(emu.ids.api)
+    emu.setBuild(emu.ids.api, { durationMs: 2500 })
+    emu.setBuild(emu.ids.web, { durationMs: 1000, fail: (job) => (isOurs(job) ? 'npm ERR! web build failed' : undefined) })
+    // a push of api starts building as the step looks its targets up: the step's api job waits behind it
+    emu.hook({ procedure: 'project.all', when: 'before', run: () => void emu.webhookDeploy(emu.ids.api) })
     const run = await runAction(base({ project: 'shop', environment: 'production', name: 'web\napi', 'log-lines': '5' }))
 
     expect(run.code).toBe(1)

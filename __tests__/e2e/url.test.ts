@@ -9,7 +9,7 @@ import { runAction, visibleLog } from './harness.js'
  */
 let emu: Awaited<ReturnType<typeof startEmulator>>
 beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 100 })
+  emu = await startEmulator({ buildMs: 1000 })
 })
 afterEach(() => emu.close())
 
