@@ -12,7 +12,9 @@ import { annotations, errorLine, runAction, TIME_SCALE, visibleLog, type ActionR
 let emu: Awaited<ReturnType<typeof startEmulator>>
 let github: FakeGitHub
 beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 1000 })
+  // the step loads GitHub's client just after Dokploy accepts the deploy, which takes a few hundred ms of
+  // real time on a busy machine: the builds outlast it, so the step still sees its own job in the queue
+  emu = await startEmulator({ buildMs: 5000 })
   github = await startFakeGitHub()
 })
 afterEach(async () => {
@@ -63,7 +65,7 @@ describe('a deploy recorded as a GitHub deployment', () => {
   })
 
   test('a failed build: failure', async () => {
-    emu.setBuild(emu.ids.web, { durationMs: 1000, fail: 'npm ERR! boom' })
+    emu.setBuild(emu.ids.web, { durationMs: 5000, fail: 'npm ERR! boom' })
     const result = await run({ id: emu.ids.web })
 
     expect(result.code).toBe(1)
@@ -182,9 +184,10 @@ describe('never at the deploy\'s expense', () => {
   }, 30_000)
 
   test('GitHub answers, but slowly: the step waits for it at most 15 s after the deploy ended, then says so', async () => {
-    // four calls (look for the job's deployment, create, in_progress, success) of 5 s each outlast the bound;
-    // GitHub's delays and the bound shrink alike under the test time scale
-    github.setMode('slow', 5_000 * TIME_SCALE)
+    // four calls (look for the job's deployment, create, in_progress, success) of 7 s each, each within
+    // GitHub's 10 s request timeout, outlast the 5 s build and the bound after it; GitHub's delays and the
+    // action's bounds shrink alike under the test time scale
+    github.setMode('slow', 7_000 * TIME_SCALE)
     const result = await run({ id: emu.ids.web })
 
     expect(result.code).toBe(0)
