@@ -6,6 +6,7 @@ import { LineSplitter, LogPrinter, isEndLine, type LogLine } from './log-lines.j
 import { inline } from './logger.js'
 import type { Poller, WaitContext } from './poller.js'
 import { redact } from './secrets.js'
+import { scaled } from './time-scale.js'
 
 /**
  * The build log of the step's own deployment, streamed into the step as Dokploy writes it, and the pace
@@ -19,12 +20,12 @@ import { redact } from './secrets.js'
  * on a busy swarm, API.md §10): the status is read a second after that line, then every half second for a
  * few seconds, then less and less often.
  */
-const FIRST_END_LOOK_MS = 1000
-const END_LOOK_MS = 500
+const FIRST_END_LOOK_MS = scaled(1000)
+const END_LOOK_MS = scaled(500)
 const QUICK_END_LOOKS = 5
 const END_BACKOFF = 1.5
 /** With the log quiet this long the status is read anyway: a socket can stall without closing. */
-export const QUIET_LOOK_MS = 30_000
+export const QUIET_LOOK_MS = scaled(30_000)
 
 /** When the k-th look (from 0) after an end line is due, in ms after that line. */
 export function endLookOffset(k: number): number {

@@ -13,6 +13,7 @@ import { actionsLog, actionsSink, inline, type Log } from './logger.js'
 import { globalWebSocket, webSockets } from './dokploy/log-socket.js'
 import { redact, registerSecret } from './secrets.js'
 import { sleep } from './sleep.js'
+import { scaled } from './time-scale.js'
 import { kindsOf, RESOURCES, OPERATIONS, SPECS, type Operation, type Resource } from './operations.js'
 
 /** Secrets from inputs are masked before anything else reads, validates or prints them. */
@@ -81,7 +82,7 @@ function fail(message: string, title: string): void {
 }
 
 /** A log socket whose close Dokploy (or a proxy) never answers would keep Node, and the step, running. */
-const SOCKET_CLOSE_GRACE_MS = 2000
+const SOCKET_CLOSE_GRACE_MS = scaled(2000)
 
 /** inputs → settings → targets → execute each → report; the one place a failure becomes the step's verdict. */
 export async function run(get: GetInput = (name) => core.getInput(name)): Promise<void> {
