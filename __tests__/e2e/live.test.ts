@@ -38,7 +38,7 @@ const marker = (word: string): string => SECRET_MARKERS.find((m) => m.startsWith
 describe('the live build log', () => {
   test('lines arrive in order while the build runs, inside one group named after the service and deployment', async () => {
     await start()
-    emu.setBuild(emu.ids.web, { durationMs: 3000, doneLagMs: 800, echo: ['\u001b[32m✔ compiled in 2.1s\u001b[0m'], echoAfterMs: 1000 })
+    emu.setBuild(emu.ids.web, { durationMs: 3000, doneLagMs: 2000, echo: ['\u001b[32m✔ compiled in 2.1s\u001b[0m'], echoAfterMs: 1000 })
     const seen = new Map<string, number>()
     const run = await runAction(inputs(), {
       onStdout: (chunk) => {
@@ -65,10 +65,11 @@ describe('the live build log', () => {
     // the group closes before the step's own verdict
     const all = lines(run)
     expect(all.indexOf('::endgroup::')).toBeLessThan(all.findIndex((line) => line.startsWith(`Deployment ${row?.deploymentId} ended done`)))
-    // printed as the build wrote them: the first step's line a good second before the row turned done
+    // printed as the build wrote them: the first step's line a good second before the row turned done, the
+    // last one a second before (in simulated time: the emulator runs at emu.timeScale)
     const settled = emu.settledAt(row?.deploymentId as string) as number
-    expect(settled - (seen.get('#5 [build 1/4] RUN step-1 ... done (0.6s)') as number)).toBeGreaterThan(1500)
-    expect(settled - (seen.get('Docker Deployed: ✅') as number)).toBeGreaterThan(400)
+    expect(settled - (seen.get('#5 [build 1/4] RUN step-1 ... done (0.6s)') as number)).toBeGreaterThan(1500 * emu.timeScale)
+    expect(settled - (seen.get('Docker Deployed: ✅') as number)).toBeGreaterThan(1000 * emu.timeScale)
     // one socket, opened once the step's own row was known, with the key and the row's logPath
     expect(upgrades()).toHaveLength(1)
     expect(upgrades()[0].input).toEqual({ logPath: row?.logPath })
@@ -129,7 +130,7 @@ describe('the live build log', () => {
     const socketAt = upgrades()[0].at
     const reads = calls('deployment.all').filter((r) => r.at > socketAt)
     // Dokploy's last line is written doneLagMs before the row turns done: no read before it
-    const lastLineAt = (emu.settledAt(rowOf(run)?.deploymentId as string) as number) - 1000
+    const lastLineAt = (emu.settledAt(rowOf(run)?.deploymentId as string) as number) - 1000 * emu.timeScale
     expect(reads.length).toBeGreaterThanOrEqual(1)
     expect(reads.length).toBeLessThanOrEqual(3)
     expect(reads.every((r) => r.at >= lastLineAt)).toBe(true)
