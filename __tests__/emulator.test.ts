@@ -492,7 +492,8 @@ describe('application and database operations', () => {
 
 describe('build queue', () => {
   test('one build at a time across services; the row appears only when the job starts', async () => {
-    const emu = await start({ buildMs: 60 })
+    // web's build outlasts the checks below, however busy the machine
+    const emu = await start({ buildMs: 500 })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web, title: 'web run' })
     const stack = await m(emu, 'compose.deploy', { composeId: emu.ids.stack, title: 'stack run' })
     expect(data(stack)).toEqual({ success: true, message: 'Deployment queued', composeId: emu.ids.stack })

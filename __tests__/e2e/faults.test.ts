@@ -8,7 +8,7 @@ import { errorLine, runAction, visibleLog } from './harness.js'
  */
 let emu: Awaited<ReturnType<typeof startEmulator>>
 beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 1000 })
+  emu = await startEmulator({ buildMs: 150 })
 })
 afterEach(() => emu.close())
 

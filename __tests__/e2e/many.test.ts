@@ -9,7 +9,7 @@ import { annotations, errorLine, runAction, visibleLog } from './harness.js'
  */
 let emu: Awaited<ReturnType<typeof startEmulator>>
 const start = async (options: EmulatorOptions = {}): Promise<void> => {
-  emu = await startEmulator({ buildMs: 1000, ...options })
+  emu = await startEmulator({ buildMs: 300, ...options })
   // a worker application in production, beside web and api (staging already has its own "Worker")
   const api = emu.state.services.application.find((row) => row.applicationId === emu.ids.api)
   emu.state.services.application.push({ ...structuredClone(api), applicationId: 'app-worker', name: 'worker', appName: 'worker-prdxyz' })
@@ -95,7 +95,7 @@ describe('mixed outcomes', () => {
 
   test('one build fails, another waits behind a push deploy: both followed to their own end, the step fails with the first failure', async () => {
     emu.setBuild(emu.ids.api, { durationMs: 2500 })
-    emu.setBuild(emu.ids.web, { durationMs: 1000, fail: (job) => (isOurs(job) ? 'npm ERR! web build failed' : undefined) })
+    emu.setBuild(emu.ids.web, { durationMs: 300, fail: (job) => (isOurs(job) ? 'npm ERR! web build failed' : undefined) })
     // a push of api starts building as the step looks its targets up: the step's api job waits behind it
     emu.hook({ procedure: 'project.all', when: 'before', run: () => void emu.webhookDeploy(emu.ids.api) })
     const run = await runAction(base({ project: 'shop', environment: 'production', name: 'web\napi', 'log-lines': '5' }))

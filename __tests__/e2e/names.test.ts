@@ -9,7 +9,7 @@ import { annotations, errorLine, runAction, visibleLog, type ActionRun } from '.
  */
 let emu: Awaited<ReturnType<typeof startEmulator>>
 beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 1000 })
+  emu = await startEmulator({ buildMs: 100 })
 })
 afterEach(() => emu.close())
 
@@ -43,7 +43,8 @@ const EVERY_KIND = [
 describe('each resource by name, in environment production', () => {
   test.each(EVERY_KIND)('%s "%s"', async (resource, name, key) => {
     const id = emu.ids[key]
-    const run = await runAction(byName({ resource, environment: 'production', name }))
+    // log: tail: a row seen running would be streamed, and the live log reads .one for the secrets first
+    const run = await runAction(byName({ resource, environment: 'production', name, log: 'tail' }))
 
     expect(run.code).toBe(0)
     expect(run.outputs.status).toBe('done')

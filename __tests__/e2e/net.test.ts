@@ -14,7 +14,7 @@ import { annotations, errorLine, runAction, visibleLog, type ActionRun } from '.
  */
 let emu: Awaited<ReturnType<typeof startEmulator>>
 beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 1000 })
+  emu = await startEmulator({ buildMs: 150 })
 })
 afterEach(() => emu.close())
 
@@ -50,9 +50,10 @@ describe('a long retry pause is said at info level', () => {
 
 describe('the log tail in the job summary', () => {
   test('a hostile tail (blank lines, Markdown, HTML, fences, colours, CR) stays verbatim in one <pre>', async () => {
-    emu.setBuild(emu.ids.web, { durationMs: 1000, fail: 'build script exited with code 1' })
+    emu.setBuild(emu.ids.web, { durationMs: 100, fail: 'build script exited with code 1' })
     emu.inject({ procedure: 'deployment.readLogs', kind: 'status', status: 200, body: JSON.stringify({ result: { data: { json: HOSTILE_TAIL } } }) })
-    const run = await runAction(deployInputs({ 'log-lines': '50' }))
+    // log: tail, the path whose tail comes from readLogs (the injected hostile answer)
+    const run = await runAction(deployInputs({ 'log-lines': '50', log: 'tail' }))
     expect(run.code).toBe(1)
     const blocks = commonMarkBlocks(run.summary)
     expect(blocks.map((block) => block.kind)).toEqual(['html', 'pre', 'html'])

@@ -15,7 +15,7 @@ let emu: Awaited<ReturnType<typeof startEmulator>>
 let proxy: ForwardProxy
 let host: string
 beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 1000 })
+  emu = await startEmulator({ buildMs: 100 })
   const port = Number(new URL(emu.url).port)
   host = `dokploy.internal.test:${port}`
   proxy = await startProxy({ [host]: port })

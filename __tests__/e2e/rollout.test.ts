@@ -10,7 +10,7 @@ import { annotations, runAction, visibleLog, type ActionRun } from './harness.js
  */
 let emu: Awaited<ReturnType<typeof startEmulator>>
 beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 1000 })
+  emu = await startEmulator({ buildMs: 100 })
 })
 afterEach(() => emu.close())
 

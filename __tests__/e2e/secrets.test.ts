@@ -11,7 +11,7 @@ import { annotations, errorLine, leakedSecrets, runAction, type ActionRun } from
  */
 let emu: Awaited<ReturnType<typeof startEmulator>>
 beforeEach(async () => {
-  emu = await startEmulator({ hostile: true, buildMs: 1000, dbMs: 50 })
+  emu = await startEmulator({ hostile: true, buildMs: 100, dbMs: 50 })
 })
 afterEach(() => emu.close())
 
@@ -71,7 +71,7 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'application deploy whose build fails, with workflow commands in the error and the log tail',
     inputs: () => base({ id: emu.ids.web, 'log-lines': '20' }),
-    setup: () => emu.setBuild(emu.ids.web, { durationMs: 1000, fail: 'npm ERR! build script exited with code 1' }),
+    setup: () => emu.setBuild(emu.ids.web, { durationMs: 100, fail: 'npm ERR! build script exited with code 1' }),
     code: 1,
     serverTextInSummary: true,
     check: (run) => {

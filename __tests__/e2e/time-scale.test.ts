@@ -18,7 +18,8 @@ afterEach(() => emu.close())
 async function firstPollPause(env: Record<string, string> = {}): Promise<number> {
   let polls = 0
   await runAction(
-    { url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web },
+    // log: tail, so that the poller follows the build whatever the live log would do
+    { url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, log: 'tail' },
     {
       env,
       killAfterMs: 20_000,

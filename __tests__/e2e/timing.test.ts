@@ -60,7 +60,7 @@ describe('correlation: never a stranger’s deployment', () => {
 
   test('2. lost before Dokploy saw it, a push that ended before the deploy left: sent once more and followed', async () => {
     await start()
-    emu.setBuild(emu.ids.web, { durationMs: 1000 })
+    emu.setBuild(emu.ids.web, { durationMs: 100 })
     emu.webhookDeploy(emu.ids.web)
     await emu.sleep(1500)
     emu.inject({ procedure: 'application.deploy', kind: 'reset-before' })
@@ -96,8 +96,8 @@ describe('correlation: never a stranger’s deployment', () => {
     await start()
     emu.setBuild(emu.ids.web, { durationMs: 20 })
     // the stack's build holds the only build slot from the step's first request on, so ours ends unseen behind
-    // it, halfway between the polls 4.75 s and 8.1 s after the deploy
-    emu.setBuild(emu.ids.stack, { durationMs: 6300 })
+    // it, between the polls 4.75 s and 8.1 s after the deploy
+    emu.setBuild(emu.ids.stack, { durationMs: 5800 })
     emu.hook({ procedure: 'deployment.all', when: 'before', run: () => void emu.webhookDeploy(emu.ids.stack) })
     emu.hook({ procedure: 'deployment.all', when: 'after', run: () => void emu.webhookDeploy(emu.ids.web) })
     const run = await runAction(inputs({ 'poll-interval': '5' }))
@@ -255,7 +255,7 @@ describe('secrets the action never read', () => {
     const web = emu.state.find('application', emu.ids.web)
     const url = /DATABASE_URL=(\S+)/.exec(String(web?.env))?.[1] ?? ''
     expect(url).toContain('S3CR3T')
-    emu.setBuild(emu.ids.web, { durationMs: 1000, echo: [`connecting to ${url}`], fail: `cannot reach ${url}` })
+    emu.setBuild(emu.ids.web, { durationMs: 100, echo: [`connecting to ${url}`], fail: `cannot reach ${url}` })
     const failed = await runAction(inputs({ 'log-lines': '20' })) // the harness fails the test on any leaked marker
     expect(failed.code).toBe(1)
     expect(failed.summary).toContain('connecting to')

@@ -20,11 +20,11 @@ const ourTitle = '1a2b3c4 · Deploy #42'
 
 /**
  * As the step's first request arrives: another service's build that holds the only build slot for about
- * 6.3 s, and a push of ours queued behind it. With polls 1, 2.5, 4.75 and 8.1 s after the deploy, our 20 ms
- * build runs and ends, overwritten, halfway between the third and the fourth poll.
+ * 5.8 s, and a push of ours queued behind it. With polls 1, 2.5, 4.75 and 8.1 s after the deploy, the push
+ * and then our 20 ms build run and end, overwritten, between the third and the fourth poll.
  */
 function stageLongBuildThenPush(): void {
-  emu.setBuild(emu.ids.stack, { durationMs: 6300 })
+  emu.setBuild(emu.ids.stack, { durationMs: 5800 })
   emu.setBuild(emu.ids.web, { durationMs: 20 })
   emu.hook({
     procedure: 'deployment.all',
@@ -38,7 +38,8 @@ function stageLongBuildThenPush(): void {
 
 describe('its own deployment', () => {
   test('a webhook deployment queued just before the call runs first; the step follows its own, behind it', async () => {
-    emu.setBuild(emu.ids.web, { durationMs: 800 })
+    // long enough for the step to see its own row running, behind the push, at its second poll
+    emu.setBuild(emu.ids.web, { durationMs: 1200 })
     // queued as the step's deploy arrives, so it is still building whatever the step's start-up took
     emu.hook({ procedure: 'application.deploy', when: 'before', run: () => emu.webhookDeploy(emu.ids.web, { title: 'feat: pushed just before' }) })
     const run = await runAction(inputs())
@@ -161,8 +162,9 @@ describe('queued, lost, stuck', () => {
 
 describe('failure diagnostics', () => {
   test('on error: errorMessage and the last log-lines lines, in a group and in the summary', async () => {
-    emu.setBuild(emu.ids.web, { durationMs: 1000, fail: 'Dockerfile:12 RUN npm ci exited with 1' })
-    const run = await runAction(inputs({ 'log-lines': '4' }))
+    emu.setBuild(emu.ids.web, { durationMs: 200, fail: 'Dockerfile:12 RUN npm ci exited with 1' })
+    // log: tail, the path that reads the tail with readLogs (the live log's own tail is in live.test.ts)
+    const run = await runAction(inputs({ 'log-lines': '4', log: 'tail' }))
 
     expect(run.code).toBe(1)
     expect(run.outputs.status).toBe('error')
@@ -177,8 +179,8 @@ describe('failure diagnostics', () => {
 
   test('a server without deployment.readLogs (v0.29.0) still fails cleanly, without the tail', async () => {
     emu.setVersion('v0.29.0')
-    emu.setBuild(emu.ids.web, { durationMs: 1000, fail: 'build failed' })
-    const run = await runAction(inputs())
+    emu.setBuild(emu.ids.web, { durationMs: 200, fail: 'build failed' })
+    const run = await runAction(inputs({ log: 'tail' }))
 
     expect(run.code).toBe(1)
     expect(run.outputs.status).toBe('error')

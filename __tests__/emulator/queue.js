@@ -95,9 +95,9 @@ export class BuildQueue {
       durationMs: opts.buildMs ?? 200,
       hang: false,
       delayStartMs: 0,
-      rowLagMs: opts.rowLagMs ?? 40,
-      doneLagMs: opts.doneLagMs ?? 40,
-      overwriteLagMs: opts.overwriteLagMs ?? 10
+      rowLagMs: opts.rowLagMs ?? 200,
+      doneLagMs: opts.doneLagMs ?? 200,
+      overwriteLagMs: opts.overwriteLagMs ?? 50
     })
     /** @type {Map<string, Partial<BuildBehaviour>>} */
     this.behaviour = new Map()

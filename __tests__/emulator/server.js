@@ -28,9 +28,10 @@ const REST_BODY_LIMIT = 1024 * 1024
  * @property {string[]} [apiKeys] further valid keys
  * @property {boolean} [hostile] names, titles, logs and error messages carry HTML/Markdown and workflow commands
  * @property {number} [concurrency] builds at once on the server (Dokploy's buildsConcurrency; default 1)
- * @property {number} [rowLagMs] a job turns active this long before its deployment row exists (default 40)
- * @property {number} [doneLagMs] a row turns done/error this long after its last log line (default 40)
- * @property {number} [overwriteLagMs] a git build's title is overwritten this long after its final status (default 10)
+ * @property {number} [rowLagMs] a job turns active this long before its deployment row exists (default 200)
+ * @property {number} [doneLagMs] a row turns done/error this long after its last log line (default 200; a real
+ *   server takes about a second, API.md §10)
+ * @property {number} [overwriteLagMs] a git build's title is overwritten this long after its final status (default 50)
  * @property {number} [timeScale] real time per unit of simulated time (default 1, or what setDefaultTimeScale set). Every
  *   duration of the server's own work is simulated: builds, database deploys, the lags above, delayStartMs, restart
  *   downtime. Faults on the wire ('delay', 'cut-after') and Retry-After headers stay in real time, as the action's
