@@ -229,8 +229,9 @@ describe('the live log of several targets', () => {
   beforeEach(() => start())
 
   test('builds that may overlap: every streamed line carries its target’s name, and no group is opened', async () => {
-    emu.setBuild(emu.ids.api, { durationMs: 2000 })
-    emu.setBuild(emu.ids.web, { durationMs: 2000 })
+    // long enough that each row is seen running, so both logs are streamed: web's from the poll 4.75 s in
+    emu.setBuild(emu.ids.api, { durationMs: 3000 })
+    emu.setBuild(emu.ids.web, { durationMs: 3000 })
     const run = await runAction(base({ project: 'shop', environment: 'production', name: 'api, web' }))
 
     expect(run.code).toBe(0)
