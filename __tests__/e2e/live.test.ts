@@ -170,7 +170,8 @@ describe('the live build log', () => {
 
   test('a build that ended before its row was proven is not streamed: its tail comes from readLogs', async () => {
     await start()
-    emu.setBuild(emu.ids.web, { durationMs: 200, fail: 'exit code 2' })
+    // the row appears only after the step's first look, and is final and overwritten before its first poll
+    emu.setBuild(emu.ids.web, { durationMs: 20, rowLagMs: 500, doneLagMs: 50, overwriteLagMs: 50, fail: 'exit code 2' })
     const run = await runAction(inputs())
     expect(run.outputs.status).toBe('error')
     expect(upgrades()).toHaveLength(0)

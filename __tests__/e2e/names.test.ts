@@ -194,7 +194,8 @@ describe('the three shapes of project.all', () => {
 
   test('v0.24.0: an application by name, without environment', async () => {
     emu.setVersion('v0.24.0')
-    const run = await runAction(byName({ name: 'web' }))
+    // log: tail: a row seen running would be streamed, and the live log reads .one for the secrets first
+    const run = await runAction(byName({ name: 'web', log: 'tail' }))
 
     expect(run.code).toBe(0)
     expect(run.outputs['resource-id']).toBe(emu.ids.web)
