@@ -585,7 +585,8 @@ describe('build queue', () => {
   })
 
   test('readLogs returns the tail; lines appear over time', async () => {
-    const emu = await start({ buildMs: 50 })
+    // the build outlasts the first read, however busy the machine
+    const emu = await start({ buildMs: 500 })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web })
     const [row] = await waitFor(async () => {
       const r = await rows(emu, emu.ids.web)
