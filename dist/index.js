@@ -39444,8 +39444,28 @@ function tlsReason(message) {
         .trim();
 }
 
+;// CONCATENATED MODULE: ./src/time-scale.ts
+/**
+ * Test-only knob: DOKPLOY_ACTION_TIME_SCALE (a number in (0, 1]) shortens the action's own pauses and
+ * windows (the first poll and its backoff, the retry backoff, the settle pause after a lost answer, the
+ * lost-after window, the silence long enough to hide a restart, the live log's looks at the status and
+ * its wait for a socket to close, the bounds on GitHub's answers), so the end-to-end tests can run it
+ * against an emulator (and a fake GitHub) whose builds, restarts and delays are shortened by the same
+ * factor. Unset, as on every runner, it is 1 and nothing changes. It never touches what the user sets
+ * (wait-timeout, request-timeout, poll-interval) nor what a server asks (Retry-After).
+ */
+const VARIABLE = 'DOKPLOY_ACTION_TIME_SCALE';
+function scaleFromEnv() {
+    const value = Number(process.env[VARIABLE]);
+    return value > 0 && value <= 1 ? value : 1;
+}
+const TIME_SCALE = scaleFromEnv();
+/** One of the action's own durations, in ms, under the test time scale. */
+const scaled = (ms) => Math.round(ms * TIME_SCALE);
+
 ;// CONCATENATED MODULE: ./src/retry.ts
-const DEFAULT_BACKOFF = { baseMs: 1000, capMs: 10_000 };
+
+const DEFAULT_BACKOFF = { baseMs: scaled(1000), capMs: scaled(10_000) };
 function backoffDelay(attempt, backoff = DEFAULT_BACKOFF) {
     const ceiling = Math.min(backoff.capMs, backoff.baseMs * 2 ** attempt);
     return Math.round((backoff.random ?? Math.random)() * ceiling);
@@ -39583,6 +39603,7 @@ function formatDuration(ms) {
 
 
 
+
 /** Retry pauses from this long on are said at info level; shorter ones only under debug. */
 const VISIBLE_PAUSE_MS = 3000;
 /**
@@ -39595,7 +39616,7 @@ const OUTAGE = new Set(['network', 'gateway', 'unavailable', 'timeout']);
  * Dokploy takes several seconds to answer again after a restart (about 8 s measured on v0.30.2): a
  * silence shorter than this, between two answers, cannot hide one.
  */
-const RESTART_MIN_MS = 2000;
+const RESTART_MIN_MS = scaled(2000);
 class DokployClient {
     options;
     stats = { requests: 0, outages: 0, retries: 0, bytesSent: 0, bytesReceived: 0 };
@@ -41234,8 +41255,9 @@ function rowsAheadAfter(rows, ticket, floor) {
 ;// CONCATENATED MODULE: ./src/poller.ts
 
 
+
 /** Polls start fast and back off to the cap; a line is printed on each change and a heartbeat every 30 s. */
-const FIRST_POLL_MS = 1000;
+const FIRST_POLL_MS = scaled(1000);
 const BACKOFF_FACTOR = 1.5;
 const HEARTBEAT_MS = 30_000;
 /** Failures a wait rides out until its deadline: the server restarting, a proxy's bad minute, a network blip. */
@@ -41386,8 +41408,9 @@ function buildMs(row) {
 
 
 
+
 /** Our job gone from the queue with no row to show for it, this long: the server lost it (restart). */
-const LOST_AFTER_MS = 15_000;
+const LOST_AFTER_MS = scaled(15_000);
 /**
  * Follows the deployment this step queued until it is final, the server loses it, or the deadline
  * passes. Polls only what it needs: the queue while our job waits, then this one service's rows.
@@ -41755,6 +41778,7 @@ class LogPrinter {
 
 
 
+
 /**
  * The build log of the step's own deployment, streamed into the step as Dokploy writes it, and the pace
  * of the follower while it streams: the status is read when the log says the end may have come (one of
@@ -41766,12 +41790,12 @@ class LogPrinter {
  * on a busy swarm, API.md §10): the status is read a second after that line, then every half second for a
  * few seconds, then less and less often.
  */
-const FIRST_END_LOOK_MS = 1000;
-const END_LOOK_MS = 500;
+const FIRST_END_LOOK_MS = scaled(1000);
+const END_LOOK_MS = scaled(500);
 const QUICK_END_LOOKS = 5;
 const END_BACKOFF = 1.5;
 /** With the log quiet this long the status is read anyway: a socket can stall without closing. */
-const QUIET_LOOK_MS = 30_000;
+const QUIET_LOOK_MS = scaled(30_000);
 /** When the k-th look (from 0) after an end line is due, in ms after that line. */
 function endLookOffset(k) {
     let offset = FIRST_END_LOOK_MS;
@@ -42036,8 +42060,9 @@ class LiveLog {
 
 
 
+
 /** Time given to a deploy whose answer was lost to reach the queue before we look for it. */
-const SETTLE_MS = 2000;
+const SETTLE_MS = scaled(2000);
 /** Slack for a proxy whose clock (its Date header) runs ahead of Dokploy's. */
 const CLOCK_SLACK_MS = 2000;
 /** The description sent: the user's, plus a reference no other deploy carries, so the queue job and the row can be told apart. */
@@ -42473,8 +42498,12 @@ function wantsUrl(settings, outcome) {
 
 
 
+
 /** Each GitHub request gets this long; the step's end waits for the queue at most `settle`'s bound. */
-const REQUEST_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = scaled(10_000);
+/** The bound of `settle` at the end of the step; shorter once the job is cancelled (the runner waits 7.5 s). */
+const github_deployment_SETTLE_MS = scaled(15_000);
+const SETTLE_CANCELLED_MS = scaled(2_000);
 /** Our deployments carry this key in their payload, so they are never taken for the job's own. */
 const PAYLOAD_KEY = 'dokploy-action';
 const github_deployment_DESCRIPTION_LIMIT = 140;
@@ -42669,6 +42698,7 @@ class GitHubDeployments {
 
 
 
+
 /** Secrets from inputs are masked before anything else reads, validates or prints them. */
 function maskSecretInputs(get) {
     registerSecret(get(Input.apiKey).trim(), true);
@@ -42731,7 +42761,7 @@ function fail(message, title) {
     error(message, { title });
 }
 /** A log socket whose close Dokploy (or a proxy) never answers would keep Node, and the step, running. */
-const SOCKET_CLOSE_GRACE_MS = 2000;
+const SOCKET_CLOSE_GRACE_MS = scaled(2000);
 /** inputs → settings → targets → execute each → report; the one place a failure becomes the step's verdict. */
 async function run(get = (name) => getInput(name)) {
     const startedAt = Date.now();
@@ -42784,7 +42814,7 @@ async function run(get = (name) => getInput(name)) {
         if (step.outcomes.length === 0)
             step.outcomes = [provisional];
         // the GitHub statuses go out beside the deploy; at the end they get a short wait, shorter when cancelled
-        await github?.settle(controller.signal.aborted ? 2_000 : 15_000);
+        await github?.settle(controller.signal.aborted ? SETTLE_CANCELLED_MS : github_deployment_SETTLE_MS);
         await report(step, log, client);
         transport.close();
         release();
