@@ -41216,7 +41216,7 @@ const byStart = (rows) => [...rows].sort((a, b) => startOf(a) - startOf(b));
 function identify(rows, baseline, ticket, jobNow) {
     const marked = rows.filter((row) => row.description === ticket.marker);
     if (marked.length)
-        return { row: byStart(marked)[0], by: 'marker' };
+        return { row: byStart(marked)[0], by: 'reference' };
     if (!ticket.continuous || !ticket.job)
         return undefined;
     const possible = new Set(possibleRows(rows, baseline, ticket).map((row) => row.deploymentId));
@@ -41515,7 +41515,7 @@ function unprovable(rows, baseline, ticket, queueSupported) {
 function describeMatch(found) {
     const id = found.row.deploymentId;
     switch (found.by) {
-        case 'marker':
+        case 'reference':
             return `Build started: deployment ${id}, matched by the reference this step put in its description.`;
         case 'start time':
             return `Deployment ${id}: matched as the first deployment of this service started after this step's queue job.`;
@@ -42549,6 +42549,10 @@ class GitHubDeployments {
     constructor(run, log) {
         this.run = run;
         this.log = log;
+        // loaded now, before anything is sent: evaluating GitHub's client takes a moment of the event loop,
+        // which must not fall between the deploy and the step's first look at the queue (a fast build
+        // could end unseen). A failure to load is said when the first call needs it.
+        this.client().catch(() => undefined);
     }
     /** A target's GitHub deployment, told of the deploy's progress by the layer that runs it. */
     track(target) {

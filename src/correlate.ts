@@ -43,7 +43,7 @@ export interface Ticket {
   place?: { projectId: string; environmentId: string }
 }
 
-export type Proof = 'marker' | 'start time' | 'queue order'
+export type Proof = 'reference' | 'start time' | 'queue order'
 
 export interface Identified {
   row: DeploymentRow
@@ -120,7 +120,7 @@ const byStart = (rows: DeploymentRow[]): DeploymentRow[] => [...rows].sort((a, b
  */
 export function identify(rows: DeploymentRow[], baseline: Baseline, ticket: Ticket, jobNow?: QueueJob): Identified | undefined {
   const marked = rows.filter((row) => row.description === ticket.marker)
-  if (marked.length) return { row: byStart(marked)[0], by: 'marker' }
+  if (marked.length) return { row: byStart(marked)[0], by: 'reference' }
   if (!ticket.continuous || !ticket.job) return undefined
   const possible = new Set(possibleRows(rows, baseline, ticket).map((row) => row.deploymentId))
   const fresh = byStart(rows.filter((row) => !baseline.rowIds?.has(row.deploymentId)))

@@ -90,7 +90,12 @@ export class GitHubDeployments {
   constructor(
     private readonly run: GitHubRun,
     private readonly log: Log
-  ) {}
+  ) {
+    // loaded now, before anything is sent: evaluating GitHub's client takes a moment of the event loop,
+    // which must not fall between the deploy and the step's first look at the queue (a fast build
+    // could end unseen). A failure to load is said when the first call needs it.
+    this.client().catch(() => undefined)
+  }
 
   /** A target's GitHub deployment, told of the deploy's progress by the layer that runs it. */
   track(target: TrackedTarget): { accepted: () => void; building: () => void; ended: (outcome: Outcome) => void } {

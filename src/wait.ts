@@ -122,7 +122,7 @@ function unprovable(rows: DeploymentRow[], baseline: Baseline, ticket: Ticket, q
 function describeMatch(found: Identified): string {
   const id = found.row.deploymentId
   switch (found.by) {
-    case 'marker':
+    case 'reference':
       return `Build started: deployment ${id}, matched by the reference this step put in its description.`
     case 'start time':
       return `Deployment ${id}: matched as the first deployment of this service started after this step's queue job.`

@@ -176,20 +176,20 @@ describe('identify', () => {
       const push = row('d-push', 1000)
       const later = row('d-later', 9000, running({ description: OTHER_MARKER }))
       const ticket = ticketAfter([job('job-5', -10), ourJob()])
-      expect(identify(newestFirst(OLD, push, mine, later), baseline, ticket, ourJob(activeSince(4900)))).toEqual({ row: mine, by: 'marker' })
+      expect(identify(newestFirst(OLD, push, mine, later), baseline, ticket, ourJob(activeSince(4900)))).toEqual({ row: mine, by: 'reference' })
     })
 
     it('a finished row carrying our marker is ours (a docker build keeps its description)', () => {
       const mine = row('d-mine', 5000, { status: 'error', description: MARKER })
-      expect(identify(newestFirst(OLD, row('d-push', 7000), mine), baseline, newTicket(APP, MARKER))).toEqual({ row: mine, by: 'marker' })
+      expect(identify(newestFirst(OLD, row('d-push', 7000), mine), baseline, newTicket(APP, MARKER))).toEqual({ row: mine, by: 'reference' })
     })
 
     it('the marker proves even after the view of the queue was broken, or with no queue at all', () => {
       const mine = row('d-mine', 5000, { description: MARKER })
       const broken = ticketAfter([ourJob()])
       broken.continuous = false
-      expect(identify([mine, OLD], baseline, broken)?.by).toBe('marker')
-      expect(identify([mine, OLD], {}, newTicket(APP, MARKER))?.by).toBe('marker')
+      expect(identify([mine, OLD], baseline, broken)?.by).toBe('reference')
+      expect(identify([mine, OLD], {}, newTicket(APP, MARKER))?.by).toBe('reference')
     })
   })
 
@@ -245,7 +245,7 @@ describe('identify', () => {
       const theirs = row('d-theirs', 100, running({ title: TITLE, description: OTHER_MARKER }))
       const mine = row('d-mine', 9000, running({ title: TITLE, description: MARKER }))
       expect(identify(newestFirst(OLD, theirs), baseline, ticket, ourJob())).toBeUndefined()
-      expect(identify(newestFirst(OLD, theirs, mine), baseline, ticket, ourJob(activeSince(8900)))).toEqual({ row: mine, by: 'marker' })
+      expect(identify(newestFirst(OLD, theirs, mine), baseline, ticket, ourJob(activeSince(8900)))).toEqual({ row: mine, by: 'reference' })
     })
   })
 
@@ -322,7 +322,7 @@ describe('identify', () => {
       const ticket = ticketAfter([ourJob(activeSince(100))], [job('job-1', 60_000, { description: 'Commit: after restart' })])
       expect(ticket.continuous).toBe(false)
       const rows = newestFirst(OLD, row('d-mine', 200, { status: 'cancelled', description: MARKER, title: TITLE }))
-      expect(identify(rows, baseline, ticket)?.by).toBe('marker')
+      expect(identify(rows, baseline, ticket)?.by).toBe('reference')
       expect(identify(newestFirst(OLD, row('d-1', 200)), baseline, ticket)).toBeUndefined()
     })
 

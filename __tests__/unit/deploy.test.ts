@@ -194,7 +194,7 @@ describe('runQueued', () => {
     expect(deploys()).toHaveLength(1)
     expect(deploys()[0]).toMatchObject({ method: 'POST', input: { applicationId: SERVICE, title: TITLE } })
     expect(deploys()[0].input?.description).toMatch(MARKED)
-    expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1', matchedBy: 'marker', buildMs: MINUTE })
+    expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1', matchedBy: 'reference', buildMs: MINUTE })
     expect(outcome.message).toBeUndefined()
     expect(log.infos()).toContain(`Dokploy queued the deploy (title "${TITLE}"). Following it until it ends.`)
     expect(log.infos().at(-1)).toBe('Deployment D1 ended done after 1m 00s of build.')
@@ -204,7 +204,7 @@ describe('runQueued', () => {
   it('a git build overwritten at its end is still followed (proven while it ran)', async () => {
     const { ctx, outcome } = setup({ commitTitle: 'feat: the commit' })
     await runQueued(ctx, settingsFor(), outcome)
-    expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1', matchedBy: 'marker' })
+    expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1', matchedBy: 'reference' })
   })
 
   it('a failed build: status error, its errorMessage, and the log tail', async () => {
@@ -220,7 +220,7 @@ describe('runQueued', () => {
   it('a timeout: status timeout, the row left running, and its log tail', async () => {
     const { ctx, outcome } = setup({ startAfterMs: 0, buildMs: 60 * MINUTE, deadlineMs: 2 * MINUTE })
     await runQueued(ctx, settingsFor(), outcome)
-    expect(outcome).toMatchObject({ status: 'timeout', ok: false, deploymentId: 'D1', matchedBy: 'marker' })
+    expect(outcome).toMatchObject({ status: 'timeout', ok: false, deploymentId: 'D1', matchedBy: 'reference' })
     expect(outcome.message).toContain('deployment D1 was still running')
     expect(outcome.logTail).toBe('Building…\nError: build failed')
   })
@@ -235,7 +235,7 @@ describe('runQueued', () => {
       await sleep(ms, signal)
     }
     await expect(runQueued(ctx, settingsFor(), outcome)).rejects.toThrow('runner cancelled')
-    expect(outcome).toMatchObject({ deploymentId: 'D1', matchedBy: 'marker' })
+    expect(outcome).toMatchObject({ deploymentId: 'D1', matchedBy: 'reference' })
   })
 
   describe('the answer to the deploy is lost (connection reset)', () => {
@@ -252,14 +252,14 @@ describe('runQueued', () => {
       expect(log.infos().join('\n')).not.toContain('Sending it once more')
       // it gives the job a moment to reach the queue before looking
       expect(clock.sleeps[0]).toEqual({ at: 0, ms: 2000 })
-      expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1', matchedBy: 'marker' })
+      expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1', matchedBy: 'reference' })
     })
 
     it('after Dokploy started it: its marked row is found without a queue job, and followed', async () => {
       const { ctx, outcome, deploys } = setup({ sends: ['reset-after'], startAfterMs: 0, buildMs: 1500 })
       await runQueued(ctx, settingsFor(), outcome)
       expect(deploys()).toHaveLength(1)
-      expect(outcome).toMatchObject({ status: 'done', deploymentId: 'D1', matchedBy: 'marker' })
+      expect(outcome).toMatchObject({ status: 'done', deploymentId: 'D1', matchedBy: 'reference' })
     })
 
     it('close to the deadline: the pause before looking for the job does not run past the deadline, and nothing is resent', async () => {
@@ -305,7 +305,7 @@ describe('runQueued', () => {
       expect(deploys()[1].input).toEqual(deploys()[0].input)
       expect(queue.submitted).toHaveLength(1)
       expect(log.infos()).toContain('Dokploy has no trace of it in its queue or its deployments: it never arrived. Sending it once more.')
-      expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1', matchedBy: 'marker' })
+      expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1', matchedBy: 'reference' })
     })
 
     it("a row that started before the send, by the server's Date header, does not block the resend (server clock 5 min ahead of ours)", async () => {
@@ -314,7 +314,7 @@ describe('runQueued', () => {
       const { ctx, outcome, deploys } = setup({ sends: ['reset-before', 'ok'], serverAheadMs: ahead, strays: [{ listedFrom: 1, row: pushRow(ahead - 10_000) }] })
       await runQueued(ctx, settingsFor(), outcome)
       expect(deploys()).toHaveLength(2)
-      expect(outcome).toMatchObject({ status: 'done', deploymentId: 'D1', matchedBy: 'marker' })
+      expect(outcome).toMatchObject({ status: 'done', deploymentId: 'D1', matchedBy: 'reference' })
     })
 
     it('the same row blocks the resend when the server clock agrees with ours (it started after the send)', async () => {
@@ -336,7 +336,7 @@ describe('runQueued', () => {
 
       expect(deploys()).toHaveLength(2)
       expect(log.infos()).toContain('Dokploy has no trace of it in its queue or its deployments: it never arrived. Sending it once more.')
-      expect(outcome).toMatchObject({ status: 'done', deploymentId: 'D2', matchedBy: 'marker' })
+      expect(outcome).toMatchObject({ status: 'done', deploymentId: 'D2', matchedBy: 'reference' })
     })
 
     it('before Dokploy saw it, twice: resends only once, then fails', async () => {
@@ -369,7 +369,7 @@ describe('runQueued', () => {
       await runQueued(ctx, settingsFor(), outcome)
 
       expect(deploys()).toHaveLength(1)
-      expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1', matchedBy: 'marker' })
+      expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1', matchedBy: 'reference' })
       // the queue is asked once, after the loss (its 404 is remembered); then only the rows
       expect(server.procedures().filter((p) => p === 'deployment.queueList')).toHaveLength(1)
       const afterQueue = server.procedures().slice(server.procedures().indexOf('deployment.queueList') + 1)

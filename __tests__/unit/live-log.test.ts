@@ -117,7 +117,7 @@ function setup(handlers: Record<string, Handler>, options: { deadlineMs?: number
   }
   const poller = new Poller(ctx, Date.now())
   const found: Identified = {
-    by: 'marker',
+    by: 'reference',
     row: {
       deploymentId: DEPLOYMENT,
       title: 'Deploy #42',

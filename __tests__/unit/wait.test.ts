@@ -304,7 +304,7 @@ describe('followDeployment: results', () => {
   it('done: the row that ended done, matched by its marker', async () => {
     const s = ended('done')
     const { result } = await follow(s)
-    expect(result).toMatchObject({ status: 'done', row: { deploymentId: 'D9', status: 'done' }, identified: { by: 'marker' } })
+    expect(result).toMatchObject({ status: 'done', row: { deploymentId: 'D9', status: 'done' }, identified: { by: 'reference' } })
     expect(result.detail).toBe('Deployment D9 ended done after 20s of build.')
     expect(s.log.infos()).toContain(MATCHED_BY_MARKER)
   })
@@ -314,7 +314,7 @@ describe('followDeployment: results', () => {
     const { identified } = await follow(s)
     expect(identified).toHaveLength(1)
     expect(identified[0].at).toBe(0)
-    expect(identified[0].found).toMatchObject({ by: 'marker', row: { deploymentId: 'D9', status: 'running' } })
+    expect(identified[0].found).toMatchObject({ by: 'reference', row: { deploymentId: 'D9', status: 'running' } })
     expect(s.clock.elapsed()).toBeGreaterThan(20_000)
   })
 
@@ -330,7 +330,7 @@ describe('followDeployment: results', () => {
     const s = ended('cancelled')
     const { result } = await follow(s)
     expect(result.status).toBe('cancelled')
-    expect(result.identified?.by).toBe('marker')
+    expect(result.identified?.by).toBe('reference')
     expect(result.detail).toBe('Deployment D9 ended cancelled (Dokploy cancels running deployments when it restarts).')
   })
 
@@ -345,7 +345,7 @@ describe('followDeployment: results', () => {
     const { result, identified } = await follow(s)
     expect(result.status).toBe('timeout')
     expect(result.row?.deploymentId).toBe('D9')
-    expect(result.identified?.by).toBe('marker')
+    expect(result.identified?.by).toBe('reference')
     expect(identified).toHaveLength(1)
     expect(result.detail).toContain('Still running when the step stopped waiting after 1m 00s (wait-timeout): deployment D9 was still running.')
     expect(result.detail).toContain('does not kill builds')
@@ -369,7 +369,7 @@ describe('followDeployment: results', () => {
     })
     const { result, identified } = await follow(s)
     expect(result.status).toBe('error')
-    expect(identified[0]).toMatchObject({ at: 8125, found: { by: 'marker' } })
+    expect(identified[0]).toMatchObject({ at: 8125, found: { by: 'reference' } })
     expect(s.log.infos().slice(0, 2)).toEqual(['Build started; waiting for Dokploy to create its deployment row.', MATCHED_BY_MARKER])
   })
 
@@ -397,7 +397,7 @@ describe('followDeployment: which row is ours', () => {
       ]
     })
     const { result } = await follow(s)
-    expect(result).toMatchObject({ status: 'error', row: { deploymentId: 'D9' }, identified: { by: 'marker' } })
+    expect(result).toMatchObject({ status: 'error', row: { deploymentId: 'D9' }, identified: { by: 'reference' } })
   })
 
   it("2. a push of the same service active with no row yet, ours behind it: ours is the row after the push's, and its status is reported", async () => {
@@ -445,7 +445,7 @@ describe('followDeployment: which row is ours', () => {
       ]
     })
     const { result, identified } = await follow(s)
-    expect(result).toMatchObject({ status: 'done', row: { deploymentId: 'D9' }, identified: { by: 'marker' } })
+    expect(result).toMatchObject({ status: 'done', row: { deploymentId: 'D9' }, identified: { by: 'reference' } })
     expect(identified.map((i) => i.found.row.deploymentId)).toEqual(['D9'])
   })
 
@@ -619,7 +619,7 @@ describe('followDeployment: Dokploy failing while followed', () => {
       'deployment.all': ({ at }) => (at < 40_000 ? [running(15_100), OLD] : [row('D9', 15_100, { description: MARKER }), OLD])
     })
     const { result } = await follow(s)
-    expect(result).toMatchObject({ status: 'done', identified: { by: 'marker' } })
+    expect(result).toMatchObject({ status: 'done', identified: { by: 'reference' } })
     expect(s.log.infos().filter((l) => l.startsWith('Dokploy is not answering'))).toHaveLength(1)
   })
 
@@ -666,7 +666,7 @@ describe('followDeployment without a queue listing (before v0.28.3)', () => {
     const { result } = await follow(s, { queueSupported: false })
 
     expect(result.status).toBe('done')
-    expect(result.identified).toMatchObject({ by: 'marker' })
+    expect(result.identified).toMatchObject({ by: 'reference' })
     expect(s.server.procedures()).not.toContain('deployment.queueList')
     const infos = s.log.infos()
     expect(infos.filter((l) => l === 'Waiting for the build to start (this Dokploy cannot list its queue).')).toHaveLength(1)
