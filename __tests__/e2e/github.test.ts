@@ -201,7 +201,8 @@ describe('never at the deploy\'s expense', () => {
 })
 
 describe('no duplicate of a job-level environment', () => {
-  test('the job\'s own deployment of this run is found: none is created beside it', async () => {
+  /** A deployment of this commit in production, as Actions records a job's `environment:`, linking a run. */
+  const seedJobDeployment = (state: string, logUrl: string): void => {
     github.seed({
       sha: SHA,
       ref: 'main',
@@ -209,8 +210,12 @@ describe('no duplicate of a job-level environment', () => {
       description: null,
       task: 'deploy',
       payload: {},
-      statuses: [{ state: 'in_progress', log_url: 'https://github.com/acme/shop/actions/runs/9000001/job/77', at: Date.now() }]
+      statuses: [{ state, log_url: logUrl, at: Date.now() }]
     })
+  }
+
+  test('the job\'s own deployment of this run is found: none is created beside it', async () => {
+    seedJobDeployment('in_progress', 'https://github.com/acme/shop/actions/runs/9000001/job/77')
     const result = await run({ id: emu.ids.web })
 
     expect(result.code).toBe(0)
@@ -220,15 +225,7 @@ describe('no duplicate of a job-level environment', () => {
   })
 
   test('a deployment of another run, or of this action, is no reason to skip', async () => {
-    github.seed({
-      sha: SHA,
-      ref: 'main',
-      environment: 'production',
-      description: null,
-      task: 'deploy',
-      payload: {},
-      statuses: [{ state: 'success', log_url: 'https://github.com/acme/shop/actions/runs/8000000/job/5', at: Date.now() }]
-    })
+    seedJobDeployment('success', 'https://github.com/acme/shop/actions/runs/8000000/job/5')
     const result = await run({ id: emu.ids.web })
 
     expect(result.code).toBe(0)
