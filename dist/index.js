@@ -39330,32 +39330,26 @@ class TransportError extends Error {
     }
 }
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-/** Node's codes for a certificate the client refuses; node-fetch copies them to `code`. */
-const TLS_CERT_CODES = new Set([
-    'DEPTH_ZERO_SELF_SIGNED_CERT',
-    'SELF_SIGNED_CERT_IN_CHAIN',
-    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-    'UNABLE_TO_GET_ISSUER_CERT',
-    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-    'CERT_HAS_EXPIRED',
-    'CERT_NOT_YET_VALID',
-    'CERT_UNTRUSTED',
-    'CERT_SIGNATURE_FAILURE',
-    'CERT_REVOKED',
-    'INVALID_CA',
-    'ERR_TLS_CERT_ALTNAME_INVALID'
+/** Node's codes for a certificate the client refuses (node-fetch copies them to `code`), by what the user can do about it. */
+const TLS_PROBLEMS = new Map([
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'untrusted'],
+    ['SELF_SIGNED_CERT_IN_CHAIN', 'untrusted'],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'untrusted'],
+    ['UNABLE_TO_GET_ISSUER_CERT', 'untrusted'],
+    ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'untrusted'],
+    ['CERT_UNTRUSTED', 'untrusted'],
+    ['INVALID_CA', 'untrusted'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', 'other-host'],
+    ['CERT_HAS_EXPIRED', 'expired'],
+    ['CERT_NOT_YET_VALID', 'not-yet-valid'],
+    ['CERT_SIGNATURE_FAILURE', 'rejected'],
+    ['CERT_REVOKED', 'rejected']
 ]);
 /**
  * No Dokploy answer comes near this; a body past it is a misdirected URL or a hostile proxy, and
  * the cap counts decoded bytes, so a small gzip body cannot inflate past it either.
  */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
-/** Tests lower the cap of the built action through this variable; it is not a user setting. */
-const MAX_BODY_VARIABLE = 'DOKPLOY_ACTION_MAX_BODY_BYTES';
-function maxBodyFromEnv() {
-    const value = Number(process.env[MAX_BODY_VARIABLE]);
-    return Number.isInteger(value) && value > 0 ? value : MAX_BODY_BYTES;
-}
 /** 32 MB, 512 KB, 900 bytes. */
 function formatBytes(bytes) {
     if (bytes >= 1024 * 1024)
@@ -39370,7 +39364,7 @@ function formatBytes(bytes) {
  * Redirects are never followed: a 301/302 silently turns a POST into a GET.
  */
 function createTransport(options = {}) {
-    const maxBodyBytes = options.maxBodyBytes ?? maxBodyFromEnv();
+    const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
     const http = new lib_HttpClient(USER_AGENT, [], { keepAlive: true });
     const agents = new Map();
     const agentFor = (url) => {
@@ -39428,7 +39422,7 @@ function classify(error, maxBodyBytes) {
         return new TransportError('too-large', `larger than ${formatBytes(maxBodyBytes)}`);
     const code = err.code ?? err.errno;
     const message = String(err.message ?? error);
-    if (code && TLS_CERT_CODES.has(code))
+    if (code && TLS_PROBLEMS.has(code))
         return new TransportError('tls', tlsReason(message), code);
     // node-fetch wraps a proxy's refusal as "…reason: tunneling socket could not be established…"
     if ((code && NEVER_SENT.has(code)) || message.includes('tunneling socket could not be established')) {
@@ -39444,56 +39438,45 @@ function tlsReason(message) {
         .trim();
 }
 
-;// CONCATENATED MODULE: ./src/time-scale.ts
+;// CONCATENATED MODULE: ./src/dokploy/envelope.ts
 /**
- * Test-only knob: DOKPLOY_ACTION_TIME_SCALE (a number in (0, 1]) shortens the action's own pauses and
- * windows (the first poll and its backoff, the retry backoff, the settle pause after a lost answer, the
- * lost-after window, the silence long enough to hide a restart, the live log's looks at the status and
- * its wait for a socket to close, the bounds on GitHub's answers), so the end-to-end tests can run it
- * against an emulator (and a fake GitHub) whose builds, restarts and delays are shortened by the same
- * factor. Unset, as on every runner, it is 1 and nothing changes. It never touches what the user sets
- * (wait-timeout, request-timeout, poll-interval) nor what a server asks (Retry-After).
+ * Dokploy's tRPC envelopes: `{"result":{"data":{"json": …}}}` for a value, `{"error":{"json": …}}` for an
+ * error (or a REST-style `{message, code}` from older routes and proxies). Parsing only: no wording here.
  */
-const VARIABLE = 'DOKPLOY_ACTION_TIME_SCALE';
-function scaleFromEnv() {
-    const value = Number(process.env[VARIABLE]);
-    return value > 0 && value <= 1 ? value : 1;
+function readEnvelope(text) {
+    if (text.trim() === '')
+        return { kind: 'not-json' };
+    let envelope;
+    try {
+        envelope = JSON.parse(text);
+    }
+    catch {
+        return { kind: 'not-json' };
+    }
+    const error = readError(envelope);
+    if (error)
+        return { kind: 'error', error };
+    const result = envelope?.result;
+    if (result && typeof result === 'object' && result.data && typeof result.data === 'object')
+        return { kind: 'value', value: result.data.json };
+    return { kind: 'other' };
 }
-const TIME_SCALE = scaleFromEnv();
-/** One of the action's own durations, in ms, under the test time scale. */
-const scaled = (ms) => Math.round(ms * TIME_SCALE);
-
-;// CONCATENATED MODULE: ./src/retry.ts
-
-const DEFAULT_BACKOFF = { baseMs: scaled(1000), capMs: scaled(10_000) };
-function backoffDelay(attempt, backoff = DEFAULT_BACKOFF) {
-    const ceiling = Math.min(backoff.capMs, backoff.baseMs * 2 ** attempt);
-    return Math.round((backoff.random ?? Math.random)() * ceiling);
-}
-/** Retry-After is seconds or an HTTP date; capped so a proxy cannot park the step. */
-function parseRetryAfter(header, now = Date.now(), capMs = 60_000) {
-    if (!header)
+function readError(envelope) {
+    if (!envelope || typeof envelope !== 'object')
         return undefined;
-    const seconds = Number(header);
-    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
-    return Number.isFinite(ms) ? Math.min(Math.max(0, ms), capMs) : undefined;
+    const record = envelope;
+    const inner = record.error?.json ?? (record.result ? undefined : record);
+    if (!inner || typeof inner !== 'object' || !('message' in inner))
+        return undefined;
+    const body = inner;
+    const code = typeof body.data?.code === 'string' ? body.data.code : typeof body.code === 'string' ? body.code : undefined;
+    const fieldErrors = body.data?.zodError?.fieldErrors;
+    return {
+        message: typeof body.message === 'string' ? body.message : undefined,
+        code,
+        fieldErrors: fieldErrors && typeof fieldErrors === 'object' ? fieldErrors : undefined
+    };
 }
-
-;// CONCATENATED MODULE: ./src/sleep.ts
-const sleep = (ms, signal) => new Promise((resolve, reject) => {
-    if (signal?.aborted)
-        return reject(signal.reason);
-    const timer = setTimeout(done, Math.max(0, ms));
-    function done() {
-        signal?.removeEventListener('abort', abort);
-        resolve();
-    }
-    function abort() {
-        clearTimeout(timer);
-        reject(signal?.reason);
-    }
-    signal?.addEventListener('abort', abort, { once: true });
-});
 
 ;// CONCATENATED MODULE: ./src/secrets.ts
 
@@ -39521,6 +39504,181 @@ function redact(text) {
     for (const secret of known)
         out = out.split(secret).join('***');
     return out;
+}
+
+;// CONCATENATED MODULE: ./src/dokploy/wording.ts
+
+
+
+/**
+ * Every message a failed call gets: one wording per HTTP status and per transport failure, each saying
+ * what to do. Server text in them is redacted and cut; a body is never quoted, only an HTML page's title
+ * or a short glimpse of other text.
+ */
+/** How a failure reads inside a sentence: the same words in an error and in a retry's notice. */
+function phrase(procedure, failure, status) {
+    switch (failure) {
+        case 'rate-limited':
+            return `Dokploy is rate-limiting ${procedure} (429)`;
+        case 'unavailable':
+            return `Dokploy is unavailable (503) on ${procedure}`;
+        case 'gateway':
+            return `A proxy answered ${procedure} with ${status ?? 'an error'}`;
+        case 'truncated':
+            return `Dokploy's answer to ${procedure} was cut short`;
+        case 'timeout':
+            return `Dokploy did not answer ${procedure} in time`;
+        case 'network':
+            return `The connection to Dokploy failed on ${procedure}`;
+        default:
+            return `${procedure} failed (${failure})`;
+    }
+}
+/** The DokployError for an answer that is not a value; undefined for a void mutation's empty 2xx, which is one. */
+function answerFailure(answer) {
+    const { procedure, status, envelope, header } = answer;
+    const fail = (failure, message, delivery) => new DokployError(failure, message, delivery, status, answer.retryAfterMs);
+    if (status >= 300 && status < 400) {
+        const location = header('location') ?? '(no Location header)';
+        return fail('redirect', `${answer.baseUrl} answered ${procedure} with a ${status} redirect to ${location}. Redirects are not followed (they turn a POST into a GET): set the url input to the final address, usually https://.`, 'not-processed');
+    }
+    const error = envelope.kind === 'error' ? envelope.error : undefined;
+    const quoted = error?.message ? `: "${redact(error.message).slice(0, 300)}"` : '';
+    if (status === 403 && header('cf-mitigated')) {
+        return fail('cloudflare', `Cloudflare blocked the request to ${procedure} with a bot challenge (403, cf-mitigated: ${header('cf-mitigated')}): allow GitHub's runners past bot protection for /api/*, or use a DNS-only host name for Dokploy.`, 'not-processed');
+    }
+    if (status === 429)
+        return fail('rate-limited', `${phrase(procedure, 'rate-limited')}${quoted}.`, 'not-processed');
+    if (status === 503)
+        return fail('unavailable', `${phrase(procedure, 'unavailable')}${quoted}.`, 'not-processed');
+    if (envelope.kind === 'not-json')
+        return notJson(answer, fail);
+    if (envelope.kind === 'error' || status >= 400)
+        return statusFailure(answer, error, quoted, fail);
+    return fail('bad-shape', `Dokploy's answer to ${procedure} is JSON but not a tRPC reply: is the url the Dokploy base URL (not a path inside it)?`, 'processed');
+}
+/** A body that is not JSON: a proxy's page, nothing at all, or a reply cut short. */
+function notJson(answer, fail) {
+    const { procedure, method, status, text, bytes } = answer;
+    const contentType = answer.header('content-type') ?? 'no content type';
+    if (status >= 200 && status < 300 && text.trim() === '') {
+        // some versions answer a void mutation with nothing at all; a query always has a value
+        if (method === 'POST')
+            return undefined;
+        return fail('truncated', `Dokploy answered ${procedure} with an empty body (${status}, ${contentType}).`, 'maybe-processed');
+    }
+    if (status >= 500) {
+        return fail('gateway', `${phrase(procedure, 'gateway', status)} (${contentType}, ${preview(text, redact)}) instead of Dokploy: the server or its proxy failed or timed out.`, 'maybe-processed');
+    }
+    const looksJson = /json/i.test(contentType) || /^\s*[[{]/.test(text);
+    if (looksJson && status >= 200 && status < 300)
+        return fail('truncated', `${phrase(procedure, 'truncated')} (${bytes} bytes of invalid JSON).`, 'maybe-processed');
+    return fail('not-json', `Expected JSON from Dokploy on ${procedure} but got ${status} ${contentType} (${preview(text, redact)}): something other than Dokploy answered; check the url input.`, 'not-processed');
+}
+/** Dokploy's own error (or a JSON body with an error status). */
+function statusFailure(answer, error, quoted, fail) {
+    const { procedure, status, answeredBefore } = answer;
+    const code = error?.code;
+    const ids = describeIds(answer.input);
+    if (status === 401 || code === 'UNAUTHORIZED') {
+        if (error?.message && /permission|access/i.test(error.message)) {
+            return fail('unauthorized', `Dokploy refused ${procedure}${ids} (401)${quoted}: the key's user lacks rights on this service.`, 'not-processed');
+        }
+        if (answeredBefore > 0) {
+            return fail('unauthorized', `Dokploy rejected the API key (401) on ${procedure} after ${answeredBefore} accepted request(s): most likely the key's rate limit is spent (keys created through the API allow 10 requests a day by default). Use a key without a rate limit.`, 'not-processed');
+        }
+        return fail('unauthorized', `Dokploy rejected the API key (401) on ${procedure}: check that the api-key secret is a valid, enabled, unexpired key of this Dokploy, and that its rate limit is not spent.`, 'not-processed');
+    }
+    if (status === 403 || code === 'FORBIDDEN')
+        return fail('forbidden', `Dokploy forbade ${procedure}${ids} (403)${quoted}: the key belongs to another organisation.`, 'not-processed');
+    if (status === 404 || code === 'NOT_FOUND') {
+        if (error?.message?.startsWith('No procedure found')) {
+            return fail('no-procedure', `This Dokploy has no ${procedure} (404): the server is older than this call needs; upgrade Dokploy.`, 'not-processed');
+        }
+        return fail('not-found', `Dokploy found nothing for ${procedure}${ids} (404)${quoted}: check the id, and that this key's organisation can see it.`, 'not-processed');
+    }
+    if (status === 400 || code === 'BAD_REQUEST')
+        return fail('bad-request', `Dokploy rejected ${procedure} (400): ${describeBadRequest(error)}.`, 'not-processed');
+    if (status === 405) {
+        return fail('method', `Dokploy refused the HTTP method of ${procedure} (405): a proxy may have rewritten the request; use the final https:// URL.`, 'not-processed');
+    }
+    if (status === 502 || status === 504 || status === 524)
+        return fail('gateway', `${phrase(procedure, 'gateway', status)}${quoted}.`, 'maybe-processed');
+    return fail('server-error', `Dokploy failed on ${procedure}${ids} (${status})${quoted || ' without a message'}.`, 'processed');
+}
+/** A reply that parsed but lacks the fields a caller needs: another Dokploy version. */
+const shapeFailure = (procedure, expected, status) => new DokployError('bad-shape', `Dokploy's answer to ${procedure} did not have the expected shape (${expected}): is this a Dokploy version the action supports (v0.19 or later)?`, 'processed', status);
+/** The DokployError for a request that got no HTTP answer. */
+function transportFailure(procedure, error, context) {
+    const origin = new URL(context.baseUrl).origin;
+    switch (error.reason) {
+        case 'cancelled':
+            return new DokployError('cancelled', `${procedure} was cancelled by the runner.`, 'maybe-processed');
+        case 'timeout':
+            return new DokployError('timeout', context.cutByDeadline
+                ? `wait-timeout was reached while waiting for Dokploy to answer ${procedure}.`
+                : `Dokploy did not answer ${procedure} within the request timeout (${error.message}); raise request-timeout if the server is slow.`, 'maybe-processed');
+        case 'refused':
+            return new DokployError('network', context.answeredBefore > 0
+                ? `Dokploy at ${origin} stopped answering (${error.code ?? error.message}) on ${procedure} after ${context.answeredBefore} answered request(s): it is probably restarting or was stopped.`
+                : `Could not reach Dokploy at ${origin} (${error.code ?? error.message}): check the url input and that the runner can reach the server.`, 'not-processed');
+        case 'tls':
+            // the handshake failed, so no request left the runner: nothing was done
+            return new DokployError('tls', `${certificateProblem(origin, error)} Nothing was sent to Dokploy.`, 'not-processed');
+        case 'too-large':
+            // an answer came: Dokploy did act on the request
+            return new DokployError('too-large', `Dokploy's answer to ${procedure} was ${error.message}, so the action stopped reading it: no Dokploy reply is that big; check that the url input is the Dokploy base URL and what a proxy in front of it sends.`, 'processed');
+        default:
+            return new DokployError('network', `The connection to ${origin} broke during ${procedure} (${error.code ?? error.message}).`, 'maybe-processed');
+    }
+}
+/** The certificate problem and its fix. The reason may quote names from the certificate: server text. */
+function certificateProblem(origin, error) {
+    const code = error.code ?? 'TLS';
+    // eslint-disable-next-line no-control-regex -- control characters are what is being removed
+    const reason = redact(error.message).replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/[\s:]+$/, '').slice(0, 200);
+    const certificate = `The TLS certificate of ${origin}`;
+    switch (TLS_PROBLEMS.get(code)) {
+        case 'untrusted':
+            return `${certificate} is not trusted (${code}: ${reason}): it is self-signed or issued by a private CA. Set NODE_EXTRA_CA_CERTS in the step's env to the path of that CA's certificate (PEM) on the runner, or give Dokploy a publicly trusted certificate.`;
+        case 'other-host':
+            return `${certificate} is for another host name (${code}: ${reason}): set the url input to a host name the certificate names.`;
+        case 'expired':
+            return `${certificate} has expired (${code}): renew it on the server.`;
+        case 'not-yet-valid':
+            return `${certificate} is not valid yet (${code}): check the clocks of the server and the runner.`;
+        default:
+            return `${certificate} was rejected (${code}: ${reason}).`;
+    }
+}
+function describeBadRequest(error) {
+    const fields = Object.entries(error?.fieldErrors ?? {})
+        .map(([field, problems]) => `${field}: ${Array.isArray(problems) ? problems.join(', ') : String(problems)}`)
+        .join('; ');
+    if (fields)
+        return redact(fields).slice(0, 400);
+    return error?.message ? `"${redact(error.message).slice(0, 300)}"` : 'no reason given';
+}
+/** ` for applicationId "abc"`: ids are not secret and tell the user which input to fix. */
+function describeIds(input) {
+    if (!input)
+        return '';
+    const ids = Object.entries(input).filter(([key, value]) => /Id$/.test(key) && typeof value === 'string');
+    return ids.length ? ` for ${ids.map(([key, value]) => `${key} "${value}"`).join(', ')}` : '';
+}
+
+;// CONCATENATED MODULE: ./src/retry.ts
+function backoffDelay(attempt, backoff) {
+    const ceiling = Math.min(backoff.capMs, backoff.baseMs * 2 ** attempt);
+    return Math.round((backoff.random ?? Math.random)() * ceiling);
+}
+/** Retry-After is seconds or an HTTP date; capped so a proxy cannot park the step. */
+function parseRetryAfter(header, now, capMs = 60_000) {
+    if (!header)
+        return undefined;
+    const seconds = Number(header);
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
+    return Number.isFinite(ms) ? Math.min(Math.max(0, ms), capMs) : undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/logger.ts
@@ -39596,6 +39754,105 @@ function formatDuration(ms) {
     return minutes ? `${minutes}m ${String(seconds).padStart(2, '0')}s` : `${seconds}s`;
 }
 
+;// CONCATENATED MODULE: ./src/dokploy/retries.ts
+
+
+
+
+async function withRetries(procedure, kind, policy, remainingMs, attempt) {
+    for (let n = 0;; n++) {
+        try {
+            return await attempt();
+        }
+        catch (error) {
+            if (!(error instanceof DokployError) || !isRetryable(error, kind) || n >= policy.retries)
+                throw error;
+            const delay = Math.max(error.retryAfterMs ?? 0, backoffDelay(n, policy.backoff));
+            if (remainingMs() <= delay)
+                throw error;
+            announce(procedure, error, delay, n + 1, policy);
+            await policy.sleep(delay, policy.signal);
+        }
+    }
+}
+/** A pause of 60 s with nothing printed looks like a hang: a long one is said at info level. */
+function announce(procedure, error, delayMs, retry, policy) {
+    policy.debug?.(`${procedure}: ${error.failure}, retry ${retry}/${policy.retries} in ${delayMs} ms`);
+    if (delayMs < policy.visiblePauseMs)
+        return;
+    const asked = error.retryAfterMs !== undefined && error.retryAfterMs >= delayMs;
+    policy.info?.(`${phrase(procedure, error.failure, error.status)}; waiting ${formatDuration(delayMs)}${asked ? ' as it asks' : ''} (retry ${retry}/${policy.retries}).`);
+}
+
+;// CONCATENATED MODULE: ./src/sleep.ts
+const sleep = (ms, signal) => new Promise((resolve, reject) => {
+    if (signal?.aborted)
+        return reject(signal.reason);
+    const timer = setTimeout(done, Math.max(0, ms));
+    function done() {
+        signal?.removeEventListener('abort', abort);
+        resolve();
+    }
+    function abort() {
+        clearTimeout(timer);
+        reject(signal?.reason);
+    }
+    signal?.addEventListener('abort', abort, { once: true });
+});
+
+;// CONCATENATED MODULE: ./src/clock.ts
+
+const systemClock = { now: () => Date.now(), sleep: sleep };
+
+;// CONCATENATED MODULE: ./src/timings.ts
+const TIMINGS = {
+    firstPollMs: 1000,
+    pollBackoff: 1.5,
+    heartbeatMs: 30_000,
+    lostAfterMs: 15_000,
+    lostAnswerSettleMs: 2000,
+    clockSlackMs: 2000,
+    restartMinMs: 2000,
+    retryBaseMs: 1000,
+    retryCapMs: 10_000,
+    visiblePauseMs: 3000,
+    firstEndLookMs: 1000,
+    endLookMs: 500,
+    quickEndLooks: 5,
+    endLookBackoff: 1.5,
+    quietLookMs: 30_000,
+    socketCloseGraceMs: 2000,
+    reportGraceMs: 5000,
+    githubRequestMs: 10_000,
+    githubSettleMs: 15_000,
+    githubSettleCancelledMs: 2000
+};
+/** What a time scale shortens: the pauses and windows a test must not wait out in full. Heartbeats, slack, counts and factors stay. */
+const SCALED = [
+    'firstPollMs',
+    'lostAfterMs',
+    'lostAnswerSettleMs',
+    'restartMinMs',
+    'retryBaseMs',
+    'retryCapMs',
+    'firstEndLookMs',
+    'endLookMs',
+    'quietLookMs',
+    'socketCloseGraceMs',
+    'githubRequestMs',
+    'githubSettleMs',
+    'githubSettleCancelledMs'
+];
+/** The table under a time scale in (0, 1]; 1 is the table itself. */
+function scaledTimings(scale) {
+    const timings = { ...TIMINGS };
+    if (scale === 1)
+        return timings;
+    for (const key of SCALED)
+        timings[key] = Math.round(TIMINGS[key] * scale);
+    return timings;
+}
+
 ;// CONCATENATED MODULE: ./src/dokploy/client.ts
 
 
@@ -39604,19 +39861,14 @@ function formatDuration(ms) {
 
 
 
-/** Retry pauses from this long on are said at info level; shorter ones only under debug. */
-const VISIBLE_PAUSE_MS = 3000;
-/**
- * Dokploy's tRPC API: queries are GET `?input=`, mutations POST `{"json": …}`; replies come in
- * `{"result":{"data":{"json": …}}}` or `{"error":{"json": …}}`. Response bodies never leave this
- * class: callers get what their `extract` picked, or a DokployError whose message quotes no body.
- */
+
+/** Failures that are a silence of the server, not an answer. */
 const OUTAGE = new Set(['network', 'gateway', 'unavailable', 'timeout']);
 /**
- * Dokploy takes several seconds to answer again after a restart (about 8 s measured on v0.30.2): a
- * silence shorter than this, between two answers, cannot hide one.
+ * Dokploy's tRPC API: queries are GET `?input=`, mutations POST `{"json": …}`. Response bodies never leave
+ * this class: callers get what their extractor picked, or a DokployError whose message quotes no body.
+ * Retries (retries.ts), envelopes (envelope.ts) and wording (wording.ts) are each their own module.
  */
-const RESTART_MIN_MS = scaled(2000);
 class DokployClient {
     options;
     stats = { requests: 0, outages: 0, retries: 0, bytesSent: 0, bytesReceived: 0 };
@@ -39625,105 +39877,92 @@ class DokployClient {
     lastAnswerAt;
     silentSince;
     /** The latest Date header and when it arrived, to bound the server's clock. */
+    serverClock;
     clock;
-    sleep;
+    timings;
+    policy;
     constructor(options) {
         this.options = options;
-        this.sleep = options.sleep ?? sleep;
+        this.clock = options.clock ?? systemClock;
+        this.timings = options.timings ?? TIMINGS;
+        this.policy = {
+            retries: options.retries,
+            backoff: options.backoff ?? { baseMs: this.timings.retryBaseMs, capMs: this.timings.retryCapMs },
+            sleep: async (ms, signal) => {
+                this.stats.retries++;
+                await this.clock.sleep(ms, signal);
+            },
+            signal: options.signal,
+            visiblePauseMs: this.timings.visiblePauseMs,
+            debug: options.debug,
+            info: options.info
+        };
     }
     query(procedure, input, extract, options = {}) {
         const query = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
         return this.call('query', procedure, { method: 'GET', path: `${procedure}${query}` }, extract, options, input);
     }
     mutate(procedure, input, extract, options = {}) {
-        const body = JSON.stringify({ json: input });
-        return this.call('mutation', procedure, { method: 'POST', path: procedure, body }, extract, options, input);
-    }
-    async call(kind, procedure, request, extract, options = {}, input) {
-        const { retries, backoff = DEFAULT_BACKOFF } = this.options;
-        for (let attempt = 0;; attempt++) {
-            try {
-                return await this.attempt(procedure, request, extract, options, input);
-            }
-            catch (error) {
-                if (error instanceof DokployError && OUTAGE.has(error.failure))
-                    this.silentSince ??= this.now();
-                if (!(error instanceof DokployError) || !isRetryable(error, kind) || attempt >= retries)
-                    throw error;
-                const delay = Math.max(error.retryAfterMs ?? 0, backoffDelay(attempt, backoff));
-                if (this.remainingMs(options) <= delay)
-                    throw error;
-                this.announceRetry(procedure, error, delay, attempt + 1);
-                this.stats.retries++;
-                await this.sleep(delay, this.options.signal);
-            }
-        }
+        return this.call('mutation', procedure, { method: 'POST', path: procedure, body: JSON.stringify({ json: input }) }, extract, options, input);
     }
     /**
      * A lower bound of the server's clock at our local time `localMs`, from the latest Date header (whole
      * seconds, so never ahead of the truth); undefined before any dated answer.
      */
     serverTimeAtLeast(localMs) {
-        return this.clock && this.clock.serverMs - (this.clock.receivedAt - localMs);
+        return this.serverClock && this.serverClock.serverMs - (this.serverClock.receivedAt - localMs);
+    }
+    call(kind, procedure, request, extract, options, input) {
+        return withRetries(procedure, kind, this.policy, () => this.remainingMs(options), async () => {
+            try {
+                return await this.attempt(procedure, request, extract, options, input);
+            }
+            catch (error) {
+                if (error instanceof DokployError && OUTAGE.has(error.failure))
+                    this.silentSince ??= this.clock.now();
+                throw error;
+            }
+        });
     }
     /** Dokploy answered: a silence before it long enough to hide a restart counts as an outage. */
     heard() {
-        const now = this.now();
-        if (this.silentSince !== undefined && now - (this.lastAnswerAt ?? this.silentSince) >= RESTART_MIN_MS)
+        const now = this.clock.now();
+        if (this.silentSince !== undefined && now - (this.lastAnswerAt ?? this.silentSince) >= this.timings.restartMinMs)
             this.stats.outages++;
         this.silentSince = undefined;
         this.lastAnswerAt = now;
     }
-    /** A pause of 60 s with nothing printed looks like a hang: a long one is said at info level. */
-    announceRetry(procedure, error, delayMs, retry) {
-        const { retries, debug, info } = this.options;
-        debug?.(`${procedure}: ${error.failure}, retry ${retry}/${retries} in ${delayMs} ms`);
-        if (delayMs < VISIBLE_PAUSE_MS)
-            return;
-        const asked = error.retryAfterMs !== undefined && error.retryAfterMs >= delayMs;
-        info?.(`${whatWentWrong(procedure, error)}; waiting ${formatDuration(delayMs)}${asked ? ' as it asks' : ''} (retry ${retry}/${retries}).`);
-    }
-    now() {
-        return (this.options.now ?? Date.now)();
-    }
     remainingMs(options) {
-        return this.options.deadline === undefined ? Infinity : this.options.deadline + (options.graceMs ?? 0) - Date.now();
+        return this.options.deadline === undefined ? Infinity : this.options.deadline + (options.graceMs ?? 0) - this.clock.now();
     }
     async attempt(procedure, request, extract, options, input) {
         const { baseUrl, apiKey, transport, signal, debug } = this.options;
-        const budget = Math.min(options.timeoutMs ?? this.options.requestTimeoutMs, this.remainingMs(options));
+        const bound = options.timeoutMs ?? this.options.requestTimeoutMs;
+        const budget = Math.min(bound, this.remainingMs(options));
         if (budget <= 0)
             throw new DokployError('timeout', `Gave up on ${procedure}: wait-timeout reached.`, 'not-processed');
         const headers = { 'x-api-key': apiKey, accept: 'application/json' };
         if (request.body !== undefined)
             headers['content-type'] = 'application/json';
-        const started = Date.now();
+        const started = this.clock.now();
         this.stats.requests++;
         this.stats.bytesSent += Buffer.byteLength(request.body ?? '');
         let response;
         try {
-            response = await transport({
-                method: request.method,
-                url: `${baseUrl}/api/trpc/${request.path}`,
-                headers,
-                body: request.body,
-                timeoutMs: budget,
-                signal
-            });
+            response = await transport({ method: request.method, url: `${baseUrl}/api/trpc/${request.path}`, headers, body: request.body, timeoutMs: budget, signal });
         }
         catch (error) {
             if (!(error instanceof TransportError))
                 throw error;
-            debug?.(`${request.method} ${procedure} → ${error.reason} after ${Date.now() - started} ms`);
-            const cutByDeadline = budget < (options.timeoutMs ?? this.options.requestTimeoutMs);
-            throw this.transportFailure(procedure, error, cutByDeadline);
+            debug?.(`${request.method} ${procedure} → ${error.reason} after ${this.clock.now() - started} ms`);
+            throw transportFailure(procedure, error, { baseUrl, answeredBefore: this.answered, cutByDeadline: budget < bound });
         }
         this.stats.bytesReceived += response.bytes;
         const date = Date.parse(response.header('date') ?? '');
         if (Number.isFinite(date))
-            this.clock = { serverMs: date, receivedAt: this.now() };
-        debug?.(`${request.method} ${procedure} → ${response.status} in ${Date.now() - started} ms, ${response.bytes} B`);
-        const value = this.interpret(procedure, request.method, response, input);
+            this.serverClock = { serverMs: date, receivedAt: this.clock.now() };
+        debug?.(`${request.method} ${procedure} → ${response.status} in ${this.clock.now() - started} ms, ${response.bytes} B`);
+        const value = this.valueOf(procedure, request.method, response, input);
         this.answered++;
         this.heard();
         try {
@@ -39732,204 +39971,32 @@ class DokployClient {
         catch (error) {
             if (!(error instanceof ShapeError))
                 throw error;
-            throw new DokployError('bad-shape', `Dokploy's answer to ${procedure} did not have the expected shape (${error.expected}): is this a Dokploy version the action supports (v0.19 or later)?`, 'processed', response.status);
+            throw shapeFailure(procedure, error.expected, response.status);
         }
     }
-    transportFailure(procedure, error, cutByDeadline) {
-        const origin = new URL(this.options.baseUrl).origin;
-        switch (error.reason) {
-            case 'cancelled':
-                return new DokployError('cancelled', `${procedure} was cancelled by the runner.`, 'maybe-processed');
-            case 'timeout':
-                return new DokployError('timeout', cutByDeadline
-                    ? `wait-timeout was reached while waiting for Dokploy to answer ${procedure}.`
-                    : `Dokploy did not answer ${procedure} within the request timeout (${error.message}); raise request-timeout if the server is slow.`, 'maybe-processed');
-            case 'refused':
-                // a server that answered earlier in this run is at the right address: it went away
-                return new DokployError('network', this.answered > 0
-                    ? `Dokploy at ${origin} stopped answering (${error.code ?? error.message}) on ${procedure} after ${this.answered} answered request(s): it is probably restarting or was stopped.`
-                    : `Could not reach Dokploy at ${origin} (${error.code ?? error.message}): check the url input and that the runner can reach the server.`, 'not-processed');
-            case 'tls':
-                // the handshake failed, so no request left the runner: nothing was done
-                return new DokployError('tls', `${describeCertificateProblem(origin, error)} Nothing was sent to Dokploy.`, 'not-processed');
-            case 'too-large':
-                // an answer came: Dokploy did act on the request
-                return new DokployError('too-large', `Dokploy's answer to ${procedure} was ${error.message}, so the action stopped reading it: no Dokploy reply is that big; check that the url input is the Dokploy base URL and what a proxy in front of it sends.`, 'processed');
-            default:
-                return new DokployError('network', `The connection to ${origin} broke during ${procedure} (${error.code ?? error.message}).`, 'maybe-processed');
-        }
-    }
-    /** Decodes a reply into its `json` value, or throws the matching DokployError. */
-    interpret(procedure, method, response, input) {
-        const { status, text } = response;
-        const fail = (failure, message, delivery, retryAfterMs) => new DokployError(failure, message, delivery, status, retryAfterMs);
-        if (status >= 300 && status < 400) {
-            const location = response.header('location') ?? '(no Location header)';
-            throw fail('redirect', `${this.options.baseUrl} answered ${procedure} with a ${status} redirect to ${location}. Redirects are not followed (they turn a POST into a GET): set the url input to the final address, usually https://.`, 'not-processed');
-        }
-        const retryAfterMs = parseRetryAfter(response.header('retry-after'));
-        const contentType = response.header('content-type') ?? 'no content type';
-        let envelope;
-        let parsed = false;
-        if (text.trim() !== '') {
-            try {
-                envelope = JSON.parse(text);
-                parsed = true;
-            }
-            catch {
-                // handled below, by status and content type
-            }
-        }
-        if (!parsed) {
-            const looksJson = /json/i.test(contentType) || /^\s*[[{]/.test(text);
-            if (status === 403 && response.header('cf-mitigated')) {
-                throw fail('cloudflare', `Cloudflare blocked the request to ${procedure} with a bot challenge (403, cf-mitigated: ${response.header('cf-mitigated')}): allow GitHub's runners past bot protection for /api/*, or use a DNS-only host name for Dokploy.`, 'not-processed');
-            }
-            if (status >= 200 && status < 300 && text.trim() === '') {
-                // some versions answer a void mutation with nothing at all; a query always has a value
-                if (method === 'POST')
-                    return undefined;
-                throw fail('truncated', `Dokploy answered ${procedure} with an empty body (${status}, ${contentType}).`, 'maybe-processed');
-            }
-            if (status === 429)
-                throw fail('rate-limited', `A proxy rate-limited ${procedure} (429).`, 'not-processed', retryAfterMs);
-            if (status === 503)
-                throw fail('unavailable', `Dokploy or its proxy is unavailable (503) on ${procedure}.`, 'not-processed', retryAfterMs);
-            if (status >= 500) {
-                throw fail('gateway', `A proxy answered ${procedure} with ${status} (${contentType}, ${preview(text, redact)}) instead of Dokploy: the server or its proxy failed or timed out.`, 'maybe-processed', retryAfterMs);
-            }
-            if (looksJson && status >= 200 && status < 300) {
-                throw fail('truncated', `Dokploy's answer to ${procedure} was cut short (${response.bytes} bytes of invalid JSON).`, 'maybe-processed');
-            }
-            throw fail('not-json', `Expected JSON from Dokploy on ${procedure} but got ${status} ${contentType} (${preview(text, redact)}): something other than Dokploy answered; check the url input.`, 'not-processed');
-        }
-        const error = readErrorEnvelope(envelope);
-        if (error || status >= 400)
-            return this.failWithStatus(procedure, status, error, input, retryAfterMs, response);
-        const result = envelope?.result;
-        if (result && typeof result === 'object' && result.data && typeof result.data === 'object')
-            return result.data.json;
-        throw fail('bad-shape', `Dokploy's answer to ${procedure} is JSON but not a tRPC reply: is the url the Dokploy base URL (not a path inside it)?`, 'processed');
-    }
-    failWithStatus(procedure, status, error, input, retryAfterMs, response) {
-        const code = error?.code;
-        const quoted = error?.message ? `: "${redact(error.message).slice(0, 300)}"` : '';
-        const ids = describeIds(input);
-        const fail = (failure, message, delivery) => new DokployError(failure, message, delivery, status, retryAfterMs);
-        if (status === 401 || code === 'UNAUTHORIZED') {
-            if (error?.message && /permission|access/i.test(error.message)) {
-                throw fail('unauthorized', `Dokploy refused ${procedure}${ids} (401)${quoted}: the key's user lacks rights on this service.`, 'not-processed');
-            }
-            if (this.answered > 0) {
-                throw fail('unauthorized', `Dokploy rejected the API key (401) on ${procedure} after ${this.answered} accepted request(s): most likely the key's rate limit is spent (keys created through the API allow 10 requests a day by default). Use a key without a rate limit.`, 'not-processed');
-            }
-            throw fail('unauthorized', `Dokploy rejected the API key (401) on ${procedure}: check that the api-key secret is a valid, enabled, unexpired key of this Dokploy, and that its rate limit is not spent.`, 'not-processed');
-        }
-        if (status === 403 || code === 'FORBIDDEN') {
-            if (response.header('cf-mitigated')) {
-                throw fail('cloudflare', `Cloudflare blocked the request to ${procedure} (403 challenge): allow the runner, or use a DNS-only host name.`, 'not-processed');
-            }
-            throw fail('forbidden', `Dokploy forbade ${procedure}${ids} (403)${quoted}: the key belongs to another organisation.`, 'not-processed');
-        }
-        if (status === 404 || code === 'NOT_FOUND') {
-            if (error?.message?.startsWith('No procedure found')) {
-                throw fail('no-procedure', `This Dokploy has no ${procedure} (404): the server is older than this call needs; upgrade Dokploy.`, 'not-processed');
-            }
-            throw fail('not-found', `Dokploy found nothing for ${procedure}${ids} (404)${quoted}: check the id, and that this key's organisation can see it.`, 'not-processed');
-        }
-        if (status === 400 || code === 'BAD_REQUEST') {
-            throw fail('bad-request', `Dokploy rejected ${procedure} (400): ${describeBadRequest(error)}.`, 'not-processed');
-        }
-        if (status === 405) {
-            throw fail('method', `Dokploy refused the HTTP method of ${procedure} (405): a proxy may have rewritten the request; use the final https:// URL.`, 'not-processed');
-        }
-        if (status === 429)
-            throw fail('rate-limited', `Rate-limited on ${procedure} (429).`, 'not-processed');
-        if (status === 503)
-            throw fail('unavailable', `Dokploy is unavailable (503) on ${procedure}${quoted}.`, 'not-processed');
-        if (status === 502 || status === 504 || status === 524) {
-            throw fail('gateway', `A proxy answered ${procedure} with ${status}${quoted}.`, 'maybe-processed');
-        }
-        throw fail('server-error', `Dokploy failed on ${procedure}${ids} (${status})${quoted || ' without a message'}.`, 'processed');
-    }
-}
-/** What failed, for the info line of a long retry pause. */
-function whatWentWrong(procedure, error) {
-    switch (error.failure) {
-        case 'rate-limited':
-            return `Dokploy is rate-limiting ${procedure} (429)`;
-        case 'unavailable':
-            return `Dokploy is unavailable (503) on ${procedure}`;
-        case 'gateway':
-            return `A proxy answered ${procedure} with ${error.status ?? 'an error'}`;
-        case 'truncated':
-            return `Dokploy's answer to ${procedure} was cut short`;
-        case 'timeout':
-            return `Dokploy did not answer ${procedure} in time`;
-        case 'network':
-            return `The connection to Dokploy failed on ${procedure}`;
-        default:
-            return `${procedure} failed (${error.failure})`;
-    }
-}
-const UNTRUSTED = new Set([
-    'DEPTH_ZERO_SELF_SIGNED_CERT',
-    'SELF_SIGNED_CERT_IN_CHAIN',
-    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-    'UNABLE_TO_GET_ISSUER_CERT',
-    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-    'CERT_UNTRUSTED',
-    'INVALID_CA'
-]);
-/** The certificate problem and its fix. The reason may quote names from the certificate: server text. */
-function describeCertificateProblem(origin, error) {
-    const code = error.code ?? 'TLS';
-    // eslint-disable-next-line no-control-regex -- control characters are what is being removed
-    const reason = redact(error.message).replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/[\s:]+$/, '').slice(0, 200);
-    const certificate = `The TLS certificate of ${origin}`;
-    if (UNTRUSTED.has(code)) {
-        return `${certificate} is not trusted (${code}: ${reason}): it is self-signed or issued by a private CA. Set NODE_EXTRA_CA_CERTS in the step's env to the path of that CA's certificate (PEM) on the runner, or give Dokploy a publicly trusted certificate.`;
-    }
-    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-        return `${certificate} is for another host name (${code}: ${reason}): set the url input to a host name the certificate names.`;
-    }
-    if (code === 'CERT_HAS_EXPIRED')
-        return `${certificate} has expired (${code}): renew it on the server.`;
-    if (code === 'CERT_NOT_YET_VALID')
-        return `${certificate} is not valid yet (${code}): check the clocks of the server and the runner.`;
-    return `${certificate} was rejected (${code}: ${reason}).`;
-}
-function readErrorEnvelope(envelope) {
-    if (!envelope || typeof envelope !== 'object')
+    /** The reply's `json` value, or the matching DokployError. */
+    valueOf(procedure, method, response, input) {
+        const envelope = readEnvelope(response.text);
+        const ok = response.status >= 200 && response.status < 300;
+        if (ok && envelope.kind === 'value')
+            return envelope.value;
+        const failure = answerFailure({
+            procedure,
+            method,
+            status: response.status,
+            header: response.header,
+            text: response.text,
+            bytes: response.bytes,
+            envelope,
+            input,
+            answeredBefore: this.answered,
+            baseUrl: this.options.baseUrl,
+            retryAfterMs: parseRetryAfter(response.header('retry-after'), this.clock.now())
+        });
+        if (failure)
+            throw failure;
         return undefined;
-    const record = envelope;
-    // tRPC: {"error":{"json":{message, data:{code, zodError}}}}; REST-style bodies: {message, code}
-    const inner = record.error?.json ?? (record.result ? undefined : record);
-    if (!inner || typeof inner !== 'object' || !('message' in inner))
-        return undefined;
-    const body = inner;
-    const code = typeof body.data?.code === 'string' ? body.data.code : typeof body.code === 'string' ? body.code : undefined;
-    const fieldErrors = body.data?.zodError?.fieldErrors;
-    return {
-        message: typeof body.message === 'string' ? body.message : undefined,
-        code,
-        fieldErrors: fieldErrors && typeof fieldErrors === 'object' ? fieldErrors : undefined
-    };
-}
-function describeBadRequest(error) {
-    const fields = Object.entries(error?.fieldErrors ?? {})
-        .map(([field, problems]) => `${field}: ${Array.isArray(problems) ? problems.join(', ') : String(problems)}`)
-        .join('; ');
-    if (fields)
-        return redact(fields).slice(0, 400);
-    return error?.message ? `"${redact(error.message).slice(0, 300)}"` : 'no reason given';
-}
-/** ` for applicationId "abc"`: ids are not secret and tell the user which input to fix. */
-function describeIds(input) {
-    if (!input)
-        return '';
-    const ids = Object.entries(input).filter(([key, value]) => /Id$/.test(key) && typeof value === 'string');
-    return ids.length ? ` for ${ids.map(([key, value]) => `${key} "${value}"`).join(', ')}` : '';
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/operations.ts
@@ -40465,11 +40532,13 @@ function readLogs(client, deploymentId, tail, graceMs) {
     return client.query('deployment.readLogs', { deploymentId, tail }, (value) => (typeof value === 'string' ? value : ''), { graceMs });
 }
 /**
- * `<router>.one` carries every secret of the service. Only the fields named here are kept, the
- * secret ones only when asked for, and those are masked before anything else can print them.
+ * The one reader of `<router>.one`, which carries every secret of the service: every secret in the reply
+ * is masked before anything else can print it, and only the fields named here are kept, the secret ones
+ * only when asked for.
  */
 function readService(client, spec, id, wanted = {}) {
     return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => {
+        maskAll(value);
         const row = object(value, `a ${spec.router}`);
         const environment = row.environment && typeof row.environment === 'object' ? row.environment : {};
         const details = {
@@ -40478,8 +40547,10 @@ function readService(client, spec, id, wanted = {}) {
             status: shape_text(row, spec.statusKey),
             projectId: shape_text(row, 'projectId') ?? shape_text(environment, 'projectId'),
             environmentId: shape_text(row, 'environmentId'),
+            environmentName: shape_text(environment, 'name'),
             sourceType: shape_text(row, 'sourceType'),
-            dockerImage: nullableText(row, 'dockerImage')
+            dockerImage: nullableText(row, 'dockerImage'),
+            domains: spec.domainList && Array.isArray(row.domains) ? domainsOrNone(row.domains) : undefined
         };
         if (wanted.env) {
             details.env = nullableText(row, 'env');
@@ -40488,14 +40559,11 @@ function readService(client, spec, id, wanted = {}) {
                 details.buildArgs = nullableText(row, 'buildArgs');
                 details.buildSecrets = nullableText(row, 'buildSecrets');
             }
-            for (const block of [details.env, details.buildArgs, details.buildSecrets])
-                envValues(block ?? '').forEach((v) => registerSecret(v));
         }
         if (wanted.registry && spec.router === 'application') {
             details.registryUrl = nullableText(row, 'registryUrl');
             details.username = nullableText(row, 'username');
             details.password = nullableText(row, 'password');
-            registerSecret(details.password);
         }
         return details;
     });
@@ -40528,31 +40596,6 @@ function readDomains(client, spec, id, graceMs) {
         throw new Error(`${spec.router} has no domains`);
     return client.query(spec.domainList, { [spec.idKey]: id }, domainRows, { graceMs });
 }
-/** Services whose secrets a client has already learned, with their names and domains: `.one` is read once per run. */
-const learned = new WeakMap();
-/**
- * Before server text is printed (a build log, an error message), the service's secrets must be known:
- * a build may echo its environment or a connection string. Reads `.one` once, keeps nothing but the
- * masks, the service's name (for the log's heading) and its domains (host, scheme, path).
- */
-async function learnSecrets(client, spec, id) {
-    const key = `${spec.router}:${id}`;
-    const known = learned.get(client) ?? new Map();
-    learned.set(client, known);
-    if (!known.has(key)) {
-        const service = await client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => {
-            maskAll(value);
-            if (!value || typeof value !== 'object')
-                return {};
-            const row = value;
-            return { name: shape_text(row, 'name'), domains: spec.domainList && Array.isArray(row.domains) ? domainsOrNone(row.domains) : undefined };
-        });
-        known.set(key, service);
-    }
-    return { name: known.get(key)?.name };
-}
-/** Domains already read with the service's `.one`, if it was read. */
-const knownDomains = (client, spec, id) => learned.get(client)?.get(`${spec.router}:${id}`)?.domains;
 /** Malformed domains in `.one` are left to the domain list's own read, which says what is wrong. */
 function domainsOrNone(value) {
     try {
@@ -40562,9 +40605,9 @@ function domainsOrNone(value) {
         return undefined;
     }
 }
-/** Only the status: what is followed after a database deploy whose answer was cut. */
-function readStatus(client, spec, id) {
-    return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => shape_text(object(value, `a ${spec.router}`), spec.statusKey));
+/** The service status, from a fresh read of `.one` (the same reader, so its secrets are masked too). */
+async function readStatus(client, spec, id) {
+    return (await readService(client, spec, id)).status;
 }
 /** Sends the operation. Replies vary by version (void, true, a row, {success, message}) and are not kept. */
 async function runOperation(client, call) {
@@ -40585,6 +40628,71 @@ async function runOperation(client, call) {
             throw new DokployError('server-error', `Dokploy refused ${spec.router}.${call.operation}: ${reason}.`, 'processed');
         }
     }, { timeoutMs: call.timeoutMs });
+}
+
+;// CONCATENATED MODULE: ./src/follow-row.ts
+
+
+
+/** Polling: backs off to poll-interval, with a heartbeat line every 30 s. */
+const polling = (poller) => ({
+    running: (found) => poller.say('running', `Building: deployment ${found.row.deploymentId} is running.`, 'Still building'),
+    next: () => poller.next()
+});
+/**
+ * Phase 3: follows the row the step proved its own until it is final, vanishes, or the deadline passes.
+ * Outages are ridden out until the deadline; a key that stops working leaves the outcome unknown.
+ */
+function followRow(ctx, poller, found, pace = polling(poller)) {
+    let read = false;
+    return poller.until(async () => {
+        if (read) {
+            const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
+            const row = rows.find((r) => r.deploymentId === found.row.deploymentId);
+            if (!row)
+                return { status: 'lost', identified: found, row: found.row, detail: `Deployment ${found.row.deploymentId} vanished from Dokploy's list (was it deleted?).` };
+            found = { ...found, row };
+        }
+        read = true;
+        if (found.row.status !== 'running')
+            return ended(found);
+        pace.running(found);
+        return undefined;
+    }, { pace, expired: () => timedOut(poller, found), refused: (error) => keyRanOut(error, found) });
+}
+function ended(found) {
+    const row = found.row;
+    const status = row.status === 'done' ? 'done' : row.status === 'cancelled' ? 'cancelled' : 'error';
+    const took = buildMs(row);
+    const after = took === undefined ? '' : ` after ${formatDuration(took)} of build`;
+    const restart = status === 'cancelled' ? ' (Dokploy cancels running deployments when it restarts)' : '';
+    return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${after}${restart}.` };
+}
+function timedOut(poller, found) {
+    const where = found ? `deployment ${found.row.deploymentId} was still running` : 'the build had not started';
+    return {
+        status: 'timeout',
+        row: found?.row,
+        identified: found,
+        detail: `Still running when the step stopped waiting after ${poller.elapsed()} (wait-timeout): ${where}. Dokploy may still finish it; the action does not kill builds (killBuild stops every build on the host).`
+    };
+}
+/** The key stopped working after our deploy was queued (a rate limit runs out this way): the deploy stands, its end is unknown. */
+function keyRanOut(error, found) {
+    if (!(error instanceof DokployError) || error.failure !== 'unauthorized')
+        return undefined;
+    const which = found ? `deployment ${found.row.deploymentId}` : 'the deployment';
+    return {
+        status: 'unknown',
+        row: found?.row,
+        identified: found,
+        detail: `Dokploy queued ${which}, then rejected the API key while the step followed it (most likely its rate limit ran out), so its outcome is unknown. Do not re-run this step to retry: that deploys again. Check the dashboard, and use a key without a rate limit.`
+    };
+}
+/** Build time by the server's own clock (startedAt and finishedAt, v0.22+), never mixed with ours. */
+function buildMs(row) {
+    const ms = Date.parse(row.finishedAt ?? '') - Date.parse(row.startedAt ?? row.createdAt ?? '');
+    return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/lookup.ts
@@ -40758,6 +40866,10 @@ async function placeTargets(client, targets) {
 const capitalise = (word) => word.charAt(0).toUpperCase() + word.slice(1);
 
 ;// CONCATENATED MODULE: ./src/outcome.ts
+
+
+
+
 /** Every value of the `status` output (action.yml and the README list them). */
 const STATUSES = (/* unused pure expression or super */ null && (['done', 'error', 'cancelled', 'timeout', 'lost', 'unknown', 'queued', 'idle', 'cancelled-by-runner', 'failed']));
 /**
@@ -40770,59 +40882,146 @@ class UnknownOutcome extends Error {
         this.name = 'UnknownOutcome';
     }
 }
-const newOutcome = (resource, operation, startedAt = Date.now()) => ({
+const newOutcome = (resource, operation, startedAt, asWritten) => ({
     resource,
     operation,
     status: 'failed',
     ok: false,
-    startedAt
+    startedAt,
+    ...(asWritten ? { asWritten } : {})
 });
-
-;// CONCATENATED MODULE: ./src/failure.ts
-
-
-
-
-
-
-/** What an error that ended a target (or the whole step, before any target) means for its outcome. */
-function recordFailure(outcome, error, cancelled, deadline) {
-    outcome.ok = false;
-    if (cancelled) {
-        outcome.status = 'cancelled-by-runner';
-        outcome.message = 'The job was cancelled while the action waited: the outcome is unknown (Dokploy goes on with the operation).';
+/**
+ * The one writer of a target's outcome. The phases of a step (send, identify, follow) return results and
+ * the layers above hand them here; each is recorded at once, so a failure or a cancellation that comes
+ * later still reports what was learned.
+ */
+class Recorder {
+    outcome;
+    listener;
+    constructor(outcome) {
+        this.outcome = outcome;
     }
-    else if (error instanceof UnknownOutcome) {
-        outcome.status = 'unknown';
-        outcome.message = error.message;
+    /** Who else hears of the progress (set once, before the target runs). */
+    listen(listener) {
+        this.listener = listener;
     }
-    else if (error instanceof InputError || error instanceof LookupError || error instanceof DokployError) {
-        outcome.message = error.message;
-        const pastDeadline = deadline !== undefined && Date.now() >= deadline;
-        if (error instanceof DokployError && error.failure === 'timeout' && pastDeadline) {
-            outcome.status = 'timeout';
-            // the request was still open: Dokploy was still at work, nothing says it failed
-            outcome.message = `${error.message} It was still running when the step stopped waiting; Dokploy may still finish it.`;
+    /** The target as resolved: its id, and its name and place when a lookup brought them. */
+    target(target) {
+        const { outcome } = this;
+        outcome.resourceId = target.id;
+        outcome.name = target.name;
+        this.place(target);
+    }
+    /** What the service's `.one` told, where nothing better is known. */
+    service(details) {
+        if (!details)
+            return;
+        this.outcome.name ??= details.name;
+        this.place(details);
+    }
+    /** Where the service lives, where not known yet. */
+    place(place) {
+        if (!place?.projectId)
+            return;
+        const { outcome } = this;
+        if (outcome.projectId && outcome.projectId !== place.projectId)
+            return;
+        outcome.projectId ??= place.projectId;
+        outcome.environmentId ??= place.environmentId;
+        outcome.environmentName ??= place.environmentName;
+    }
+    /** Dokploy took the operation (a deploy is queued, a database deploy is under way). */
+    accepted() {
+        this.listener?.accepted();
+    }
+    /** The step's own build runs (a database deploy: its request is open). */
+    building() {
+        this.listener?.building();
+    }
+    /** Queued with wait: false: the step's part is done. */
+    queued() {
+        this.outcome.status = 'queued';
+        this.outcome.ok = true;
+    }
+    /** The step's own deployment row is proven: recorded before anything else is awaited. */
+    identified(found) {
+        this.outcome.deploymentId = found.row.deploymentId;
+        this.outcome.matchedBy = found.by;
+        this.listener?.building();
+    }
+    /** The followed deployment's end; `tail` the end of its build log when it did not succeed. */
+    followed(result, tail) {
+        const { outcome } = this;
+        outcome.status = result.status;
+        outcome.ok = result.status === 'done';
+        if (result.row)
+            outcome.deploymentId = result.row.deploymentId;
+        outcome.buildMs = result.row && buildMs(result.row);
+        outcome.errorMessage = result.row?.errorMessage ?? undefined;
+        if (!outcome.ok)
+            outcome.message = result.detail;
+        outcome.logTail = tail;
+    }
+    /** A synchronous operation's end: the status Dokploy reports (or answered with). */
+    answered(status, ok, message) {
+        this.outcome.status = status;
+        this.outcome.ok = ok;
+        if (!ok)
+            this.outcome.message = message;
+    }
+    /** What an error that ended the target (or the step, before any target) means for its outcome. */
+    failed(error, cancelled, pastDeadline) {
+        const { outcome } = this;
+        outcome.ok = false;
+        if (cancelled) {
+            outcome.status = 'cancelled-by-runner';
+            outcome.message = 'The job was cancelled while the action waited: the outcome is unknown (Dokploy goes on with the operation).';
+        }
+        else if (error instanceof UnknownOutcome) {
+            outcome.status = 'unknown';
+            outcome.message = error.message;
+        }
+        else if (error instanceof InputError || error instanceof LookupError || error instanceof DokployError) {
+            outcome.message = error.message;
+            if (error instanceof DokployError && error.failure === 'timeout' && pastDeadline) {
+                outcome.status = 'timeout';
+                // the request was still open: Dokploy was still at work, nothing says it failed
+                outcome.message = `${error.message} It was still running when the step stopped waiting; Dokploy may still finish it.`;
+            }
+        }
+        else {
+            outcome.message = `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
         }
     }
-    else {
-        outcome.message = `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+    /**
+     * The service's secrets could not be learned, so no server text of it is shown: not its build log, not
+     * Dokploy's error text. The status stands; the message says why and where to read the log.
+     */
+    withheld(why, error) {
+        const { outcome } = this;
+        const hadLog = !!outcome.logTail || !!outcome.errorMessage;
+        outcome.logTail = undefined;
+        outcome.errorMessage = undefined;
+        if (error instanceof DokployError && error.failure === 'server-error') {
+            outcome.message = `Dokploy failed on the ${outcome.operation} of this ${outcome.resource}${error.status ? ` (HTTP ${error.status})` : ''}; its error text is not shown: ${why}. Dokploy's dashboard has it.`;
+        }
+        else if (hadLog) {
+            outcome.message = `${outcome.message ?? `Dokploy ${outcome.operation} ended ${outcome.status}.`} The build log is not shown: ${why}. Read it in Dokploy's dashboard.`;
+        }
     }
-}
-/** Statuses whose failure message or log tail quotes the server (a build log, Dokploy's errorMessage, an error text). */
-const quotesServer = (outcome, error) => !!outcome.logTail || !!outcome.errorMessage || (error instanceof DokployError && error.failure === 'server-error');
-/**
- * Server text may quote secrets the action never read (a build that prints a connection string, a 500
- * that repeats a database password): learn the service's secrets before any of it is printed.
- */
-async function learnBeforePrinting(outcome, client, error, log) {
-    if (outcome.ok || !client || !outcome.resourceId || !quotesServer(outcome, error))
-        return;
-    try {
-        await learnSecrets(client, SPECS[outcome.resource], outcome.resourceId);
+    /** The target's part of the step is over. */
+    ended(at) {
+        this.outcome.endedAt = at;
     }
-    catch (reason) {
-        log.debug(`service secrets not read: ${reason instanceof Error ? reason.message : String(reason)}`);
+    /** The links the report shows. */
+    links(dashboardUrl, url) {
+        this.outcome.dashboardUrl = dashboardUrl;
+        if (url !== undefined)
+            this.outcome.url = url;
+    }
+    /** Every listener hears the end once the outcome is complete. */
+    done() {
+        this.listener?.ended(this.outcome);
     }
 }
 
@@ -40851,7 +41050,8 @@ function dashboardUrl(baseUrl, outcome) {
 
 
 const report_seconds = (ms) => Math.round(ms / 1000);
-const tookMs = (from) => (from.endedAt ?? Date.now()) - from.startedAt;
+/** Every outcome and the step have ended by the time they are reported. */
+const tookMs = (from) => (from.endedAt ?? from.startedAt) - from.startedAt;
 const several = (step) => step.outcomes.length > 1;
 /** Several targets: done when every one succeeded, else the status of the first that did not. */
 function stepStatus(step) {
@@ -40861,7 +41061,7 @@ function stepStatus(step) {
 }
 const stepOk = (step) => step.outcomes.length > 0 && step.outcomes.every((outcome) => outcome.ok);
 /** How a status reads: a timeout is a build still running, not a failed one. */
-const phrase = (status) => (status === 'timeout' ? 'still running when the step stopped waiting' : status);
+const report_phrase = (status) => (status === 'timeout' ? 'still running when the step stopped waiting' : status);
 const icon = (ok, status) => (ok ? '✅' : status === 'timeout' ? '⏳' : '❌');
 /** The resource and operation shown: as written when the step failed before it had a target. */
 const shown = (outcome) => outcome.asWritten ?? outcome;
@@ -40921,7 +41121,7 @@ function heading(step) {
     const operation = several(step) ? step.operation : shown(first).operation;
     const labels = step.outcomes.map(labelOf).filter(Boolean);
     const who = labels.length === 0 ? '' : labels.length <= 5 ? labels.join(', ') : `${labels.length} services`;
-    return `${icon(stepOk(step), status)} Dokploy ${report_escape(operation)}${who ? ` of ${report_escape(who)}` : ''}: ${report_escape(phrase(status))}`;
+    return `${icon(stepOk(step), status)} Dokploy ${report_escape(operation)}${who ? ` of ${report_escape(who)}` : ''}: ${report_escape(report_phrase(status))}`;
 }
 function summaryHtml(step) {
     const parts = [`<h2>${heading(step)}</h2>`];
@@ -40941,7 +41141,7 @@ function oneTarget(step, outcome) {
     ];
     if (step.title)
         rows.push(['Title', escapeText(step.title)]);
-    rows.push(['Status', `<b>${report_escape(outcome.status)}</b>${outcome.status === 'timeout' ? ` (${phrase(outcome.status)})` : ''}`]);
+    rows.push(['Status', `<b>${report_escape(outcome.status)}</b>${outcome.status === 'timeout' ? ` (${report_phrase(outcome.status)})` : ''}`]);
     if (outcome.environmentName)
         rows.push(['Environment', report_escape(outcome.environmentName)]);
     if (outcome.deploymentId)
@@ -40978,7 +41178,7 @@ function severalTargets(step) {
     const table = `<table><tr>${head.map((h) => `<th align="left">${h}</th>`).join('')}</tr>${rows.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`;
     const parts = [table, `<p>${step.title ? `Title: ${escapeText(step.title)} · ` : ''}Duration: ${formatDuration(tookMs(step))}</p>`];
     for (const outcome of step.outcomes.filter((o) => !o.ok)) {
-        parts.push(`<h3>${icon(false, outcome.status)} ${report_escape(labelOf(outcome))}: ${report_escape(phrase(outcome.status))}</h3>`, ...failureParts(outcome));
+        parts.push(`<h3>${icon(false, outcome.status)} ${report_escape(labelOf(outcome))}: ${report_escape(report_phrase(outcome.status))}</h3>`, ...failureParts(outcome));
     }
     return parts;
 }
@@ -41068,7 +41268,7 @@ function failureAnnotations(step) {
         const text = outcome.errorMessage ? `${base} Dokploy says: ${outcome.errorMessage}` : base;
         // one line: server text inside an annotation cannot start a workflow command
         return {
-            title: inline(redact(`Dokploy ${operation}${label ? ` of ${label}` : ''}: ${phrase(outcome.status)}`)),
+            title: inline(redact(`Dokploy ${operation}${label ? ` of ${label}` : ''}: ${report_phrase(outcome.status)}`)),
             message: inline(redact(several(step) ? `${label}: ${text}` : text))
         };
     });
@@ -41252,194 +41452,24 @@ function rowsAheadAfter(rows, ticket, floor) {
     return count;
 }
 
-;// CONCATENATED MODULE: ./src/poller.ts
+;// CONCATENATED MODULE: ./src/identify.ts
 
 
 
-/** Polls start fast and back off to the cap; a line is printed on each change and a heartbeat every 30 s. */
-const FIRST_POLL_MS = scaled(1000);
-const BACKOFF_FACTOR = 1.5;
-const HEARTBEAT_MS = 30_000;
-/** Failures a wait rides out until its deadline: the server restarting, a proxy's bad minute, a network blip. */
-const PASSING = new Set(['network', 'gateway', 'unavailable', 'timeout', 'rate-limited', 'truncated']);
-class Poller {
-    ctx;
-    started;
-    delay = FIRST_POLL_MS;
-    lastLine;
-    lastState = '';
-    failingSince;
-    constructor(ctx, started) {
-        this.ctx = ctx;
-        this.started = started;
-        this.lastLine = started;
-    }
-    now() {
-        return (this.ctx.now ?? Date.now)();
-    }
-    elapsed() {
-        return formatDuration(this.now() - this.started);
-    }
-    /** Prints when the state changes, and otherwise at most a heartbeat every 30 s. */
-    say(state, line, heartbeat) {
-        const now = this.now();
-        if (state !== this.lastState) {
-            this.ctx.log.info(line);
-            this.lastState = state;
-            this.lastLine = now;
-        }
-        else if (now - this.lastLine >= HEARTBEAT_MS) {
-            this.ctx.log.info(`${heartbeat} (${this.elapsed()})`);
-            this.lastLine = now;
-        }
-    }
-    /** A change of state announced elsewhere (as a warning). */
-    enter(state) {
-        this.lastState = state;
-        this.lastLine = this.now();
-    }
-    expired() {
-        return this.now() >= this.ctx.deadline;
-    }
-    /** Sleeps for the next poll, never past the deadline. */
-    async pause() {
-        await this.ctx.sleep(Math.min(this.delay, Math.max(0, this.ctx.deadline - this.now())), this.ctx.signal);
-        this.delay = Math.min(this.ctx.pollCapMs, Math.round(this.delay * BACKOFF_FACTOR));
-    }
-    /**
-     * A poll failed after the client's own retries. A passing failure is ridden out until the deadline
-     * (one line when it starts); anything else is rethrown.
-     */
-    failed(error) {
-        if (!(error instanceof DokployError) || !PASSING.has(error.failure))
-            throw error;
-        if (this.failingSince === undefined) {
-            this.failingSince = this.now();
-            this.ctx.log.info(`Dokploy is not answering (${inline(error.message)}). Still following until wait-timeout.`);
-        }
-    }
-    /** A poll succeeded: say so if the previous ones had failed. */
-    answered() {
-        if (this.failingSince === undefined)
-            return;
-        this.ctx.log.info(`Dokploy answers again after ${formatDuration(this.now() - this.failingSince)}.`);
-        this.failingSince = undefined;
-    }
-}
 
-;// CONCATENATED MODULE: ./src/follow-row.ts
-
-
-
-/** Today's polling: backs off to poll-interval, with a heartbeat line every 30 s. */
-const polling = (poller) => ({
-    running: (found) => poller.say('running', `Building: deployment ${found.row.deploymentId} is running.`, 'Still building'),
-    next: () => poller.pause()
-});
 /**
- * Follows the row the step proved its own until it is final, vanishes, or the deadline passes. Outages
- * are ridden out until the deadline; a key that stops working leaves the outcome unknown.
+ * Phase 2: which deployment row is the step's own. Polls only what it needs: the queue while its job
+ * waits, then this one service's rows until one is proven its own. Ends early when the server lost the
+ * job, when a row that may be its own cannot be proven, or at the deadline.
  */
-async function followRow(ctx, poller, found, pace) {
-    for (;;) {
-        if (found.row.status !== 'running')
-            return ended(found);
-        pace.running(found);
-        // the pause ends at the deadline at the latest; no request is started past it
-        if (!poller.expired())
-            await pace.next();
-        if (poller.expired())
-            return timedOut(poller, found);
-        try {
-            const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
-            const row = rows.find((r) => r.deploymentId === found.row.deploymentId);
-            if (!row)
-                return { status: 'lost', identified: found, row: found.row, detail: `Deployment ${found.row.deploymentId} vanished from Dokploy's list (was it deleted?).` };
-            found = { ...found, row };
-            poller.answered();
-        }
-        catch (error) {
-            const unknown = keyRanOut(error, found);
-            if (unknown)
-                return unknown;
-            poller.failed(error);
-        }
-    }
-}
-function ended(found) {
-    const row = found.row;
-    const status = row.status === 'done' ? 'done' : row.status === 'cancelled' ? 'cancelled' : 'error';
-    const took = buildMs(row);
-    const after = took === undefined ? '' : ` after ${formatDuration(took)} of build`;
-    const restart = status === 'cancelled' ? ' (Dokploy cancels running deployments when it restarts)' : '';
-    return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${after}${restart}.` };
-}
-function timedOut(poller, found) {
-    const where = found ? `deployment ${found.row.deploymentId} was still running` : 'the build had not started';
-    return {
-        status: 'timeout',
-        row: found?.row,
-        identified: found,
-        detail: `Still running when the step stopped waiting after ${poller.elapsed()} (wait-timeout): ${where}. Dokploy may still finish it; the action does not kill builds (killBuild stops every build on the host).`
-    };
-}
-/** The key stopped working after our deploy was queued (a rate limit runs out this way): the deploy stands, its end is unknown. */
-function keyRanOut(error, found) {
-    if (!(error instanceof DokployError) || error.failure !== 'unauthorized')
-        return undefined;
-    const which = found ? `deployment ${found.row.deploymentId}` : 'the deployment';
-    return {
-        status: 'unknown',
-        row: found?.row,
-        identified: found,
-        detail: `Dokploy queued ${which}, then rejected the API key while the step followed it (most likely its rate limit ran out), so its outcome is unknown. Do not re-run this step to retry: that deploys again. Check the dashboard, and use a key without a rate limit.`
-    };
-}
-/** Build time by the server's own clock (startedAt and finishedAt, v0.22+), never mixed with ours. */
-function buildMs(row) {
-    const ms = Date.parse(row.finishedAt ?? '') - Date.parse(row.startedAt ?? row.createdAt ?? '');
-    return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/wait.ts
-
-
-
-
-
-
-
-/** Our job gone from the queue with no row to show for it, this long: the server lost it (restart). */
-const LOST_AFTER_MS = scaled(15_000);
-/**
- * Follows the deployment this step queued until it is final, the server loses it, or the deadline
- * passes. Polls only what it needs: the queue while our job waits, then this one service's rows.
- * Outages are ridden out until the deadline; `onIdentified` hears of our row the moment it is proven,
- * and `paceFor` may then say when to read its status again (the live log); otherwise it is polled.
- */
-async function followDeployment(ctx, baseline, ticket, queueSupported, firstQueue, onIdentified, paceFor) {
-    const poller = new Poller(ctx, (ctx.now ?? Date.now)());
-    const found = await findOwnRow(ctx, poller, baseline, ticket, queueSupported, firstQueue);
-    if ('status' in found)
-        return found;
-    onIdentified(found);
-    poller.say('running', describeMatch(found), 'Still building');
-    if (found.row.status !== 'running')
-        return ended(found);
-    const pace = (await paceFor?.(found, poller)) ?? polling(poller);
-    return followRow(ctx, poller, found, pace);
-}
-/** The correlation: the queue while our job waits, then the service's rows until one is proven ours. */
-async function findOwnRow(ctx, poller, baseline, ticket, queueSupported, firstQueue) {
+function identifyOwnRow(ctx, poller, search) {
+    const { baseline, ticket, queueSupported } = search;
+    let firstQueue = search.firstQueue;
     let missingSince;
-    for (;;) {
-        // a silence long enough to hide a restart, even one the client's retries bridged, breaks the view of the queue:
-        // a restart loses it and numbers jobs from job-1 again
+    const look = async () => {
+        // a silence long enough to hide a restart, even one the client's retries bridged, breaks the view of the
+        // queue: a restart loses it and numbers jobs from job-1 again
         const outages = ctx.client.stats.outages;
-        const noteOutages = () => {
-            if (ctx.client.stats.outages > outages)
-                ticket.continuous = false;
-        };
         try {
             const jobs = queueSupported ? (firstQueue ?? (await queueList(ctx.client))) : undefined;
             firstQueue = undefined;
@@ -41449,45 +41479,34 @@ async function findOwnRow(ctx, poller, baseline, ticket, queueSupported, firstQu
             if (job?.state === 'waiting') {
                 const ahead = jobsAhead(jobs ?? [], job);
                 poller.say(`queued:${ahead}`, `Queued: ${ahead <= 0 ? 'next to build' : `behind ${ahead} other build(s) on this server`}.`, 'Still queued');
+                return undefined;
             }
-            else {
-                const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
-                noteOutages();
-                const found = identify(rows, baseline, ticket, job);
-                if (found) {
-                    poller.answered();
-                    return found;
-                }
-                if (job) {
-                    poller.say('starting', 'Build started; waiting for Dokploy to create its deployment row.', 'Still starting');
-                }
-                else {
-                    missingSince ??= poller.now();
-                    const ended = unprovable(rows, baseline, ticket, queueSupported);
-                    if (poller.now() - missingSince >= LOST_AFTER_MS && (queueSupported || ended)) {
-                        return ended ?? lost(poller.now() - missingSince);
-                    }
-                    if (!queueSupported)
-                        poller.say('waiting', 'Waiting for the build to start (this Dokploy cannot list its queue).', 'Still waiting for the build to start');
-                }
+            const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
+            if (ctx.client.stats.outages > outages)
+                ticket.continuous = false;
+            const found = identify(rows, baseline, ticket, job);
+            if (found) {
+                poller.say('running', describeMatch(found), 'Still building');
+                return found;
             }
-            poller.answered();
-        }
-        catch (error) {
-            const unknown = keyRanOut(error, undefined);
-            if (unknown)
-                return unknown;
-            poller.failed(error);
+            if (job) {
+                poller.say('starting', 'Build started; waiting for Dokploy to create its deployment row.', 'Still starting');
+                return undefined;
+            }
+            missingSince ??= poller.now();
+            const ended = unprovable(rows, baseline, ticket, queueSupported);
+            if (poller.now() - missingSince >= ctx.timings.lostAfterMs && (queueSupported || ended))
+                return ended ?? lost(poller.now() - missingSince);
+            if (!queueSupported)
+                poller.say('waiting', 'Waiting for the build to start (this Dokploy cannot list its queue).', 'Still waiting for the build to start');
+            return undefined;
         }
         finally {
-            noteOutages();
+            if (ctx.client.stats.outages > outages)
+                ticket.continuous = false;
         }
-        // the pause ends at the deadline at the latest; no request is started past it
-        if (!poller.expired())
-            await poller.pause();
-        if (poller.expired())
-            return timedOut(poller, undefined);
-    }
+    };
+    return poller.until(look, { expired: () => timedOut(poller, undefined), refused: (error) => keyRanOut(error, undefined) });
 }
 const lost = (ms) => ({
     status: 'lost',
@@ -41524,17 +41543,111 @@ function describeMatch(found) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/poller.ts
+
+
+/** Failures a wait rides out until its deadline: the server restarting, a proxy's bad minute, a network blip. */
+const PASSING = new Set(['network', 'gateway', 'unavailable', 'timeout', 'rate-limited', 'truncated']);
+/**
+ * The one poll loop of the action, and what it prints. Polls start fast and back off to the cap; a line is
+ * printed on each change of state and a heartbeat while nothing changes.
+ */
+class Poller {
+    ctx;
+    delay;
+    lastLine;
+    lastState = '';
+    failingSince;
+    started;
+    constructor(ctx) {
+        this.ctx = ctx;
+        this.started = this.lastLine = ctx.clock.now();
+        this.delay = ctx.timings.firstPollMs;
+    }
+    now() {
+        return this.ctx.clock.now();
+    }
+    elapsed() {
+        return formatDuration(this.now() - this.started);
+    }
+    /**
+     * Looks until a look decides (returns a value), the deadline passes (`expired`), or a failure is not one
+     * to ride out (`refused` may turn it into a result; otherwise it is thrown). Between looks it waits for
+     * the pace: its own timer, or the live log's.
+     */
+    async until(look, options) {
+        for (;;) {
+            try {
+                const result = await look();
+                this.answered();
+                if (result !== undefined)
+                    return result;
+            }
+            catch (error) {
+                const result = options.refused?.(error);
+                if (result !== undefined)
+                    return result;
+                this.failed(error);
+            }
+            // the pause ends at the deadline at the latest; no request is started past it
+            if (!this.expired())
+                await (options.pace ?? this).next();
+            if (this.expired())
+                return options.expired();
+        }
+    }
+    /** Prints when the state changes, and otherwise at most a heartbeat every 30 s. */
+    say(state, line, heartbeat) {
+        const now = this.now();
+        if (state !== this.lastState) {
+            this.ctx.log.info(line);
+            this.lastState = state;
+            this.lastLine = now;
+        }
+        else if (now - this.lastLine >= this.ctx.timings.heartbeatMs) {
+            this.ctx.log.info(`${heartbeat} (${this.elapsed()})`);
+            this.lastLine = now;
+        }
+    }
+    expired() {
+        return this.now() >= this.ctx.deadline;
+    }
+    /** Sleeps for the next poll, never past the deadline. */
+    async next() {
+        await this.ctx.clock.sleep(Math.min(this.delay, Math.max(0, this.ctx.deadline - this.now())), this.ctx.signal);
+        this.delay = Math.min(this.ctx.pollCapMs, Math.round(this.delay * this.ctx.timings.pollBackoff));
+    }
+    /**
+     * A look failed after the client's own retries. A passing failure is ridden out until the deadline
+     * (one line when it starts); anything else is rethrown.
+     */
+    failed(error) {
+        if (!(error instanceof DokployError) || !PASSING.has(error.failure))
+            throw error;
+        if (this.failingSince === undefined) {
+            this.failingSince = this.now();
+            this.ctx.log.info(`Dokploy is not answering (${inline(error.message)}). Still following until wait-timeout.`);
+        }
+    }
+    /** A look succeeded: say so if the previous ones had failed. */
+    answered() {
+        if (this.failingSince === undefined)
+            return;
+        this.ctx.log.info(`Dokploy answers again after ${formatDuration(this.now() - this.failingSince)}.`);
+        this.failingSince = undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/log-tail.ts
 
 
-const LOG_TAIL_GRACE_MS = 5_000;
 /** The last lines of the build log, or undefined where the server cannot give them (before v0.29.6). */
-async function logTail(client, deploymentId, lines, log) {
+async function logTail(client, deploymentId, lines, log, graceMs) {
     if (lines <= 0)
         return undefined;
     try {
         // after a timeout the deadline has passed: the tail may still take a few seconds
-        const tail = await readLogs(client, deploymentId, lines, LOG_TAIL_GRACE_MS);
+        const tail = await readLogs(client, deploymentId, lines, graceMs);
         return tail.trimEnd() || undefined;
     }
     catch (error) {
@@ -41771,100 +41884,37 @@ class LogPrinter {
     }
 }
 
-;// CONCATENATED MODULE: ./src/live-log.ts
-
-
-
+;// CONCATENATED MODULE: ./src/log-stream.ts
 
 
 
 
 /**
- * The build log of the step's own deployment, streamed into the step as Dokploy writes it, and the pace
- * of the follower while it streams: the status is read when the log says the end may have come (one of
- * Dokploy's last lines, or the socket closing), and after 30 s of quiet in case the socket stalled. When
- * the socket cannot be opened, or drops twice, the follower polls as it does without the live log.
+ * The socket half of the live log: opens Dokploy's `/listen-deployment` for one deployment, reopens it once
+ * after a drop (without repeating lines), cuts what it sends into lines and prints them masked. What the
+ * lines mean for the follower (an end line, a drop, no stream at all) goes to its listener.
  */
-/**
- * Dokploy marks the deployment about a second after its last line (it updates the service first; longer
- * on a busy swarm, API.md §10): the status is read a second after that line, then every half second for a
- * few seconds, then less and less often.
- */
-const FIRST_END_LOOK_MS = scaled(1000);
-const END_LOOK_MS = scaled(500);
-const QUICK_END_LOOKS = 5;
-const END_BACKOFF = 1.5;
-/** With the log quiet this long the status is read anyway: a socket can stall without closing. */
-const QUIET_LOOK_MS = scaled(30_000);
-/** When the k-th look (from 0) after an end line is due, in ms after that line. */
-function endLookOffset(k) {
-    let offset = FIRST_END_LOOK_MS;
-    let step = END_LOOK_MS;
-    for (let i = 1; i <= k; i++) {
-        offset += step;
-        if (i >= QUICK_END_LOOKS - 1)
-            step *= END_BACKOFF;
-    }
-    return Math.round(offset);
-}
 /** Dokploy's own errors sent in place of the log, then the socket closes (API.md §10, listen-deployment). */
 const SERVER_ERROR = /^(tail error: |SSH error: |tail: cannot open )/;
-class LiveLog {
-    ctx;
+class LogStream {
     setup;
-    poller;
-    found;
-    tailLines;
-    state = 'streaming';
+    row;
+    printer;
+    listener;
+    current = 'streaming';
     attempt;
     reopened = false;
     /** Lines taken from the stream so far. */
     seen = 0;
-    lastDataAt;
-    lastLookAt;
-    /** When the latest line with text was one of Dokploy's last lines. */
-    endAt;
-    endLooks = 0;
-    lookNow = false;
-    wake;
-    printer;
     completeAtClose = false;
-    constructor(ctx, setup, poller, found, tailLines) {
-        this.ctx = ctx;
+    constructor(setup, row, printer, listener) {
         this.setup = setup;
-        this.poller = poller;
-        this.found = found;
-        this.tailLines = tailLines;
-        this.lastDataAt = this.lastLookAt = this.now();
-        this.printer = new LogPrinter(setup.sink, this.heading(undefined), tailLines);
+        this.row = row;
+        this.printer = printer;
+        this.listener = listener;
     }
-    /**
-     * Streams the log of the deployment the step proved its own. The service's secrets are learned first,
-     * so that no line can print one. Anything that rules the socket out makes it a polling pace, with one
-     * notice saying why.
-     */
-    static async start(ctx, setup, poller, found, tailLines) {
-        const live = new LiveLog(ctx, setup, poller, found, tailLines);
-        const proxy = proxyFor(setup.baseUrl);
-        const ruledOut = setup.sockets.unavailable() ??
-            (proxy ? `a proxy is set for ${new URL(setup.baseUrl).host} (${proxy}), and the live log cannot go through it` : undefined) ??
-            (found.row.logPath ? undefined : `Dokploy did not give deployment ${found.row.deploymentId}'s log path`);
-        if (ruledOut) {
-            live.fallBack(ruledOut);
-            return live;
-        }
-        try {
-            const { name } = await learnSecrets(ctx.client, ctx.spec, ctx.serviceId);
-            live.printer = new LogPrinter(setup.sink, live.heading(name), live.tailLines);
-        }
-        catch (error) {
-            if (ctx.signal?.aborted)
-                throw error;
-            live.fallBack(`the service's secrets could not be read first (${error instanceof Error ? error.message : String(error)}), and a build log may print them`);
-            return live;
-        }
-        live.connect();
-        return live;
+    get state() {
+        return this.current;
     }
     /** Whether the stream held the whole log up to the final status: its last lines can stand for readLogs. */
     get complete() {
@@ -41874,59 +41924,12 @@ class LiveLog {
     tail() {
         return this.completeAtClose ? this.printer.tail() : undefined;
     }
-    running(found) {
-        this.found = found;
-        this.lastLookAt = this.now();
-        if (this.state === 'polling')
-            polling(this.poller).running(found);
+    /** The printer, once the service's name is known for its heading. */
+    usePrinter(printer) {
+        this.printer = printer;
     }
-    async next() {
-        for (;;) {
-            if (this.state === 'polling')
-                return this.poller.pause();
-            if (this.lookNow) {
-                this.lookNow = false;
-                return;
-            }
-            // the status was read after the drop and the build goes on: the one reopen
-            if (this.state === 'dropped')
-                this.reopen();
-            const now = this.now();
-            const endDue = this.endAt === undefined ? Infinity : this.endAt + endLookOffset(this.endLooks);
-            const due = Math.min(endDue, Math.max(this.lastDataAt, this.lastLookAt) + QUIET_LOOK_MS);
-            if (now >= due) {
-                if (now >= endDue)
-                    this.endLooks++;
-                return;
-            }
-            const left = this.ctx.deadline - now;
-            if (left <= 0)
-                return;
-            await this.pause(Math.min(due - now, left));
-        }
-    }
-    /** Stops the stream (the deployment ended, the wait timed out or was cancelled) and ends the group. */
-    close() {
-        if (this.state === 'closed')
-            return;
-        const attempt = this.attempt;
-        if (this.state === 'streaming' && attempt?.gotData) {
-            for (const line of attempt.splitter.flush())
-                this.take(attempt, line);
-            this.completeAtClose = true;
-        }
-        this.state = 'closed';
-        this.hangUp();
-        this.printer.close();
-    }
-    heading(name) {
-        return `Build log of ${inline(redact(name ?? this.ctx.serviceId))} · deployment ${this.found.row.deploymentId}`;
-    }
-    now() {
-        return (this.ctx.now ?? Date.now)();
-    }
-    connect() {
-        const row = this.found.row;
+    connect(row = this.row) {
+        this.row = row;
         const attempt = { opened: false, gotData: false, timedOut: false, splitter: new LineSplitter(), skip: this.seen };
         this.attempt = attempt;
         attempt.timer = setTimeout(() => {
@@ -41948,11 +41951,36 @@ class LiveLog {
             this.fallBack(`the WebSocket could not be created (${error instanceof Error ? error.message : String(error)})`);
         }
     }
-    reopen() {
+    /** After a drop, while the build goes on: the one reopen. */
+    reopen(row) {
         this.reopened = true;
-        this.state = 'streaming';
+        this.current = 'streaming';
         this.setup.sink.line('[The live log dropped: reopening it once; lines already shown are not repeated.]');
-        this.connect();
+        this.connect(row);
+    }
+    /** Stops the stream (the deployment ended, the wait timed out or was cancelled) and ends the group. */
+    close() {
+        if (this.current === 'closed')
+            return;
+        const attempt = this.attempt;
+        if (this.current === 'streaming' && attempt?.gotData) {
+            for (const line of attempt.splitter.flush())
+                this.take(attempt, line);
+            this.completeAtClose = true;
+        }
+        this.current = 'closed';
+        this.hangUp();
+        this.printer.close();
+    }
+    /** No live log from here on, with one notice saying why. */
+    fallBack(why) {
+        if (this.current === 'polling' || this.current === 'closed')
+            return;
+        this.current = 'polling';
+        this.hangUp();
+        this.printer.close();
+        this.setup.sink.notice(`No live build log: ${redact(why)}. Following the deployment by polling instead.`);
+        this.listener.gone();
     }
     hangUp() {
         const attempt = this.attempt;
@@ -41963,15 +41991,15 @@ class LiveLog {
         attempt.connection?.close();
     }
     receive(attempt, text) {
-        if (attempt !== this.attempt || this.state !== 'streaming')
+        if (attempt !== this.attempt || this.current !== 'streaming')
             return;
         if (!attempt.gotData && SERVER_ERROR.test(text)) {
-            attempt.refusal = 'Dokploy could not read the deployment\'s log file';
+            attempt.refusal = "Dokploy could not read the deployment's log file";
             attempt.connection?.close();
             return;
         }
         attempt.gotData = true;
-        this.lastDataAt = this.now();
+        this.listener.data();
         for (const line of attempt.splitter.push(text))
             this.take(attempt, line);
     }
@@ -41982,19 +42010,11 @@ class LiveLog {
         }
         this.seen++;
         this.printer.print(line);
-        if (isEndLine(line.text)) {
-            this.endAt = this.now();
-            this.endLooks = 0;
-            this.kick();
-        }
-        else if (line.text.trim()) {
-            // the build went on past a line that looked like its last
-            this.endAt = undefined;
-        }
+        this.listener.line(isEndLine(line.text), line.text.trim() !== '');
     }
     closed(attempt, code, reason, error) {
         clearTimeout(attempt.timer);
-        if (attempt !== this.attempt || this.state !== 'streaming')
+        if (attempt !== this.attempt || this.current !== 'streaming')
             return;
         if (!attempt.gotData) {
             const why = this.refusal(attempt, code, reason, error);
@@ -42002,10 +42022,8 @@ class LiveLog {
         }
         if (this.reopened)
             return this.fallBack(`the log socket dropped a second time (code ${code})`);
-        // the end of the build, a restart or a proxy: read the status now, then reopen if it still runs
-        this.state = 'dropped';
-        this.lookNow = true;
-        this.kick();
+        this.current = 'dropped';
+        this.listener.dropped();
     }
     /** Why a socket ended before it sent any of the log. */
     refusal(attempt, code, reason, error) {
@@ -42020,14 +42038,153 @@ class LiveLog {
             return `Dokploy refused the log path (${code} ${inline(redact(reason)).slice(0, 100)})`;
         return `Dokploy closed the log socket without sending anything (code ${code}): it did not accept the API key there`;
     }
-    fallBack(why) {
-        if (this.state === 'polling' || this.state === 'closed')
-            return;
-        this.state = 'polling';
-        this.hangUp();
-        this.printer.close();
-        this.setup.sink.notice(`No live build log: ${redact(why)}. Following the deployment by polling instead.`);
-        this.kick();
+}
+
+;// CONCATENATED MODULE: ./src/live-log.ts
+
+
+
+
+
+
+/**
+ * The schedule half of the live log: while the build log streams (log-stream.ts), the follower reads the
+ * status when the log says the end may have come (one of Dokploy's last lines, or the socket closing),
+ * and after a long quiet in case the socket stalled. When there is no stream, it polls.
+ *
+ * Dokploy marks the deployment about a second after its last line (it updates the service first; longer on
+ * a busy swarm, API.md §10): the status is read a second after that line, then every half second for a few
+ * seconds, then less and less often.
+ */
+/** When the k-th look (from 0) after an end line is due, in ms after that line. */
+function endLookOffset(k, timings) {
+    let offset = timings.firstEndLookMs;
+    let step = timings.endLookMs;
+    for (let i = 1; i <= k; i++) {
+        offset += step;
+        if (i >= timings.quickEndLooks - 1)
+            step *= timings.endLookBackoff;
+    }
+    return Math.round(offset);
+}
+class LiveLog {
+    ctx;
+    poller;
+    found;
+    tailLines;
+    stream;
+    lastDataAt;
+    lastLookAt;
+    /** When the latest line with text was one of Dokploy's last lines. */
+    endAt;
+    endLooks = 0;
+    lookNow = false;
+    wake;
+    constructor(ctx, setup, poller, found, tailLines) {
+        this.ctx = ctx;
+        this.poller = poller;
+        this.found = found;
+        this.tailLines = tailLines;
+        this.lastDataAt = this.lastLookAt = this.now();
+        this.stream = new LogStream(setup, found.row, this.printer(setup, undefined), {
+            data: () => (this.lastDataAt = this.now()),
+            line: (end, text) => {
+                if (end) {
+                    this.endAt = this.now();
+                    this.endLooks = 0;
+                    this.kick();
+                }
+                else if (text) {
+                    // the build went on past a line that looked like its last
+                    this.endAt = undefined;
+                }
+            },
+            dropped: () => {
+                // the end of the build, a restart or a proxy: read the status now, then reopen if it still runs
+                this.lookNow = true;
+                this.kick();
+            },
+            gone: () => this.kick()
+        });
+    }
+    /**
+     * Streams the log of the deployment the step proved its own. The service's secrets are learned first
+     * (its `.one`, through `service`), so that no line can print one. Anything that rules the socket out
+     * makes it a polling pace, with one notice saying why.
+     */
+    static async start(ctx, setup, poller, found, tailLines, service) {
+        const live = new LiveLog(ctx, setup, poller, found, tailLines);
+        const proxy = proxyFor(setup.baseUrl);
+        const ruledOut = setup.sockets.unavailable() ??
+            (proxy ? `a proxy is set for ${new URL(setup.baseUrl).host} (${proxy}), and the live log cannot go through it` : undefined) ??
+            (found.row.logPath ? undefined : `Dokploy did not give deployment ${found.row.deploymentId}'s log path`);
+        if (ruledOut) {
+            live.stream.fallBack(ruledOut);
+            return live;
+        }
+        try {
+            const { name } = await service.read();
+            live.stream.usePrinter(live.printer(setup, name));
+        }
+        catch (error) {
+            if (ctx.signal?.aborted)
+                throw error;
+            live.stream.fallBack(`the service's secrets could not be read first (${error instanceof Error ? error.message : String(error)}), and a build log may print them`);
+            return live;
+        }
+        live.stream.connect();
+        return live;
+    }
+    /** Whether the stream held the whole log up to the final status. */
+    get complete() {
+        return this.stream.complete;
+    }
+    /** The last `log-lines` lines of a complete stream, masked; undefined otherwise. */
+    tail() {
+        return this.stream.tail();
+    }
+    running(found) {
+        this.found = found;
+        this.lastLookAt = this.now();
+        if (this.stream.state === 'polling')
+            polling(this.poller).running(found);
+    }
+    async next() {
+        const { timings } = this.ctx;
+        for (;;) {
+            if (this.stream.state === 'polling')
+                return this.poller.next();
+            if (this.lookNow) {
+                this.lookNow = false;
+                return;
+            }
+            // the status was read after the drop and the build goes on: the one reopen
+            if (this.stream.state === 'dropped')
+                this.stream.reopen(this.found.row);
+            const now = this.now();
+            const endDue = this.endAt === undefined ? Infinity : this.endAt + endLookOffset(this.endLooks, timings);
+            const due = Math.min(endDue, Math.max(this.lastDataAt, this.lastLookAt) + timings.quietLookMs);
+            if (now >= due) {
+                if (now >= endDue)
+                    this.endLooks++;
+                return;
+            }
+            const left = this.ctx.deadline - now;
+            if (left <= 0)
+                return;
+            await this.pause(Math.min(due - now, left));
+        }
+    }
+    /** Stops the stream and ends the group. */
+    close() {
+        this.stream.close();
+    }
+    printer(setup, name) {
+        const heading = `Build log of ${inline(redact(name ?? this.ctx.serviceId))} · deployment ${this.found.row.deploymentId}`;
+        return new LogPrinter(setup.sink, heading, this.tailLines);
+    }
+    now() {
+        return this.ctx.clock.now();
     }
     /** Sleeps until `ms` pass, the stream wakes it, or the runner cancels (which rejects). */
     async pause(ms) {
@@ -42035,7 +42192,7 @@ class LiveLog {
         this.wake = () => woken.abort();
         const signal = this.ctx.signal ? AbortSignal.any([this.ctx.signal, woken.signal]) : woken.signal;
         try {
-            await this.ctx.sleep(ms, signal);
+            await this.ctx.clock.sleep(ms, signal);
         }
         catch (error) {
             if (this.ctx.signal?.aborted || !woken.signal.aborted)
@@ -42061,78 +42218,62 @@ class LiveLog {
 
 
 
-/** Time given to a deploy whose answer was lost to reach the queue before we look for it. */
-const SETTLE_MS = scaled(2000);
-/** Slack for a proxy whose clock (its Date header) runs ahead of Dokploy's. */
-const CLOCK_SLACK_MS = 2000;
+
 /** The description sent: the user's, plus a reference no other deploy carries, so the queue job and the row can be told apart. */
 const markDescription = (description, reference = (0,external_node_crypto_.randomBytes)(4).toString('hex')) => `${description} · ref ${reference}`;
 /**
- * An application or compose deploy/redeploy: Dokploy queues it and answers at once.
- * Snapshot the rows, send it once, then follow the row it creates to the end.
+ * An application or compose deploy/redeploy: Dokploy queues it and answers at once. Its phases, each
+ * returning its result to be recorded: snapshot the rows and send the deploy once; identify the row it
+ * created; follow that row to its end (streaming its log with `log: live`).
  */
-async function runQueued(ctx, settings, outcome, onProgress) {
+async function runQueued(ctx, settings, record, service) {
     const { client, log } = ctx;
-    const marker = markDescription(settings.description);
     const baseline = {};
     if (settings.wait)
         baseline.rowIds = new Set((await listDeployments(client, ctx.spec, ctx.serviceId)).map((row) => row.deploymentId));
-    const ticket = newTicket(ctx.serviceId, marker);
-    const accepted = await sendOnce(ctx, settings, baseline, ticket);
-    onProgress?.('accepted');
+    const ticket = newTicket(ctx.serviceId, markDescription(settings.description));
+    const sent = await send(ctx, settings, baseline, ticket);
+    record.accepted();
     if (!settings.wait) {
-        outcome.status = 'queued';
-        outcome.ok = true;
+        record.queued();
         log.info(`Dokploy queued the ${settings.operation}; not waiting for it (wait: false).`);
         return;
     }
     log.info(`Dokploy queued the ${settings.operation} (title "${settings.title}"). Following it until it ends.`);
-    const jobs = accepted.jobs ?? (accepted.queueSupported === false ? undefined : await optionalQueue(client));
+    // the first look at the queue comes right after the deploy's answer: nothing else is awaited in between
+    const jobs = sent.jobs ?? (sent.queueSupported === false ? undefined : await optionalQueue(client));
     if (jobs)
         observeQueue(ticket, jobs);
-    place(outcome, ticket);
+    record.place(ticket.place);
+    const poller = new Poller(ctx);
+    const found = await identifyOwnRow(ctx, poller, { baseline, ticket, queueSupported: jobs !== undefined, firstQueue: jobs });
+    record.place(ticket.place);
+    if ('status' in found)
+        return record.followed(found);
+    record.identified(found);
     let live;
     let result;
     try {
-        result = await followDeployment(ctx, baseline, ticket, jobs !== undefined, jobs, (found) => {
-            // set at once, so a later failure or a cancellation still reports it
-            outcome.deploymentId = found.row.deploymentId;
-            outcome.matchedBy = found.by;
-            place(outcome, ticket);
-            onProgress?.('building');
-        }, async (found, poller) => {
-            if (settings.log !== 'live' || !ctx.liveLog)
-                return undefined;
-            live = await LiveLog.start(ctx, ctx.liveLog, poller, found, settings.logLines);
-            return live;
-        });
+        if (found.row.status !== 'running')
+            result = ended(found);
+        else {
+            if (settings.log === 'live' && ctx.liveLog)
+                live = await LiveLog.start(ctx, ctx.liveLog, poller, found, settings.logLines, service);
+            result = await followRow(ctx, poller, found, live);
+        }
     }
     finally {
         // ends the log's group before anything else is printed, whatever ended the wait
         live?.close();
     }
-    place(outcome, ticket);
-    outcome.status = result.status;
-    outcome.ok = result.status === 'done';
-    outcome.deploymentId = result.row?.deploymentId ?? outcome.deploymentId;
-    outcome.buildMs = result.row && buildMs(result.row);
-    outcome.errorMessage = result.row?.errorMessage ?? undefined;
-    if (!outcome.ok) {
-        outcome.message = result.detail;
-        // a stream that held the whole log already has its tail: no readLogs
-        if (result.row && settings.log !== 'none')
-            outcome.logTail = live?.tail() ?? (await logTail(client, result.row.deploymentId, settings.logLines, log));
-    }
-    else {
+    if (result.status === 'done') {
+        record.followed(result);
         log.info(result.detail);
-    }
-}
-/** A service given by id: our queue job's dashboard link tells where it lives, without reading its secrets. */
-function place(outcome, ticket) {
-    if (!ticket.place || outcome.projectId)
         return;
-    outcome.projectId = ticket.place.projectId;
-    outcome.environmentId = ticket.place.environmentId;
+    }
+    // a stream that held the whole log already has its tail: no readLogs
+    const tail = result.row && settings.log !== 'none' ? (live?.tail() ?? (await logTail(client, result.row.deploymentId, settings.logLines, log, ctx.timings.reportGraceMs))) : undefined;
+    record.followed(result, tail);
 }
 async function optionalQueue(client) {
     try {
@@ -42149,9 +42290,9 @@ async function optionalQueue(client) {
  * before anything else: follow it when its reference shows up, resend only when the queue and the rows
  * prove it never arrived, and otherwise stop with `unknown` rather than risk a second deployment.
  */
-async function sendOnce(ctx, settings, baseline, ticket) {
-    const { client, log } = ctx;
-    const now = ctx.now ?? Date.now;
+async function send(ctx, settings, baseline, ticket) {
+    const { client, log, timings } = ctx;
+    const now = ctx.clock.now;
     const call = {
         resource: ctx.spec.router,
         operation: settings.operation,
@@ -42170,12 +42311,12 @@ async function sendOnce(ctx, settings, baseline, ticket) {
             throw error;
         log.warning(`${inline(error.message)} Checking whether Dokploy queued it before sending anything again.`);
     }
-    await ctx.sleep(Math.min(SETTLE_MS, Math.max(0, ctx.deadline - now())), ctx.signal);
+    await ctx.clock.sleep(Math.min(timings.lostAnswerSettleMs, Math.max(0, ctx.deadline - now())), ctx.signal);
     const jobs = await optionalQueue(client);
     const rows = await listDeployments(client, ctx.spec, ctx.serviceId);
     // no row of ours can have started before the deploy left: bound that moment by the server's own clock
     const sentBy = client.serverTimeAtLeast(sentAt);
-    ticket.floor = sentBy === undefined ? undefined : sentBy - CLOCK_SLACK_MS;
+    ticket.floor = sentBy === undefined ? undefined : sentBy - timings.clockSlackMs;
     const job = jobs && observeQueue(ticket, jobs);
     if (job || rows.some((row) => row.description === ticket.marker)) {
         log.info('Dokploy did receive it: following that deployment, not sending it again.');
@@ -42199,29 +42340,20 @@ async function sendOnce(ctx, settings, baseline, ticket) {
 
 /**
  * A database deploy whose answer was cut while Dokploy went on with it (a proxy's 524, a timeout):
- * the service status tells the end. Followed while it is `running`; only the status is read.
+ * the service status tells the end. Followed while it is `running`.
  */
-async function followStatus(ctx, expected) {
-    const poller = new Poller(ctx, (ctx.now ?? Date.now)());
-    for (;;) {
-        let status;
-        try {
-            status = (await readStatus(ctx.client, ctx.spec, ctx.serviceId)) ?? 'unknown';
-            poller.answered();
+function followStatus(ctx, expected) {
+    const poller = new Poller(ctx);
+    const what = ctx.spec.router;
+    return poller.until(async () => {
+        const status = (await readStatus(ctx.client, ctx.spec, ctx.serviceId)) ?? 'unknown';
+        if (status === 'running') {
+            poller.say('running', `Dokploy is still working on the ${what} (status running).`, 'Still running');
+            return undefined;
         }
-        catch (error) {
-            poller.failed(error);
-        }
-        if (status !== undefined && status !== 'running') {
-            const ok = status === expected;
-            return { ok, status, detail: ok ? `Dokploy reports ${ctx.spec.router} status ${status}.` : `Dokploy reports ${ctx.spec.router} status ${status}, expected ${expected}.` };
-        }
-        if (status)
-            poller.say('running', `Dokploy is still working on the ${ctx.spec.router} (status running).`, 'Still running');
-        await poller.pause();
-        if (poller.expired())
-            return { ok: false, status: 'timeout', detail: `The ${ctx.spec.router} was still deploying when the step stopped waiting after ${poller.elapsed()} (wait-timeout).` };
-    }
+        const ok = status === expected;
+        return { ok, status, detail: ok ? `Dokploy reports ${what} status ${status}.` : `Dokploy reports ${what} status ${status}, expected ${expected}.` };
+    }, { expired: () => ({ ok: false, status: 'timeout', detail: `The ${what} was still deploying when the step stopped waiting after ${poller.elapsed()} (wait-timeout).` }) });
 }
 
 ;// CONCATENATED MODULE: ./src/execute.ts
@@ -42233,80 +42365,62 @@ async function followStatus(ctx, expected) {
 
 
 
-/** target → changes → operation → result, recorded in `outcome` as it goes. */
-async function execute(settings, target, context, outcome) {
+/** One target: changes → operation → result, each recorded as it comes. */
+async function execute(settings, target, context, record, service) {
     const spec = SPECS[target.resource];
     const mode = spec.operations[settings.operation];
     if (!mode)
         throw new Error(`${target.resource} has no ${settings.operation}`);
     const { client, log } = context;
-    Object.assign(outcome, {
-        resourceId: target.id,
-        name: target.name,
-        projectId: target.projectId,
-        environmentId: target.environmentId,
-        environmentName: target.environmentName
-    });
-    let appName = target.appName;
-    const serviceId = target.id;
-    const ctx = { ...context, spec, serviceId };
+    record.target(target);
+    const ctx = { ...context, spec, serviceId: target.id };
     // .one carries every secret of the service: read it only when something needs it
-    const needsDetails = settings.env !== undefined || settings.image !== undefined || (needsAppName(settings.operation) && !appName);
-    let details = {};
-    if (needsDetails) {
-        details = await readService(client, spec, serviceId, { env: settings.env !== undefined, registry: settings.image !== undefined });
-        outcome.name ??= details.name;
-        outcome.projectId ??= details.projectId;
-        outcome.environmentId ??= details.environmentId;
-        appName ??= details.appName;
-    }
-    if (settings.env)
-        await applyEnv(client, target.resource, serviceId, details, settings.env, log);
-    if (settings.image)
-        await applyImage(client, serviceId, details, settings.image, log);
+    const needsDetails = settings.env !== undefined || settings.image !== undefined || (needsAppName(settings.operation) && !target.appName);
+    const details = needsDetails ? await service.read() : undefined;
+    record.service(details);
+    if (settings.env && details)
+        await applyEnv(client, target.resource, target.id, details, settings.env, log);
+    if (settings.image && details)
+        await applyImage(client, target.id, details, settings.image, log);
     if (mode === 'queued')
-        return runQueued(ctx, settings, outcome, context.onProgress);
+        return runQueued(ctx, settings, record, service);
     const label = `${spec.router}.${settings.operation}`;
     const expected = statusAfter(settings.operation);
     const call = {
         resource: target.resource,
         operation: settings.operation,
-        id: serviceId,
+        id: target.id,
         mode,
-        appName,
+        appName: target.appName ?? details?.appName,
         // a database deploy answers when it is done: it gets the wait bound, not the request bound
-        timeoutMs: mode === 'sync-long' ? Math.max(settings.requestTimeoutMs, context.deadline - Date.now()) : undefined
+        timeoutMs: mode === 'sync-long' ? Math.max(settings.requestTimeoutMs, context.deadline - context.clock.now()) : undefined
     };
-    let answered;
     // a database deploy builds while its request is open
     if (mode === 'sync-long') {
-        context.onProgress?.('accepted');
-        context.onProgress?.('building');
+        record.accepted();
+        record.building();
     }
+    let answered;
     try {
         answered = await sendSync(ctx, call, settings.retries);
     }
     catch (error) {
         // Dokploy ran it and it failed (a 500): the operation's outcome is an error, not an unknown
         if (error instanceof DokployError && error.failure === 'server-error')
-            outcome.status = 'error';
+            record.answered('error', false, error.message);
         throw error;
     }
     if (answered === 'answered') {
-        outcome.status = expected;
-        outcome.ok = true;
+        record.answered(expected, true);
         // Dokploy's stop logs a failure to scale the service down and answers 200 all the same (API.md §10)
         const caveat = settings.operation === 'stop' ? ' (Dokploy does not report a stop that failed: it answers success all the same)' : '';
         log.info(`${label}: Dokploy accepted it; the ${target.resource} is now ${expected}${caveat}.`);
         return;
     }
     const followed = await followStatus(ctx, expected);
-    outcome.status = followed.status;
-    outcome.ok = followed.ok;
+    record.answered(followed.status, followed.ok, `${label}: ${followed.detail}`);
     if (followed.ok)
         log.info(`${label}: ${followed.detail}`);
-    else
-        outcome.message = `${label}: ${followed.detail}`;
 }
 /**
  * Sends a synchronous operation until Dokploy answers it. Start, stop and reload are idempotent, and a
@@ -42336,8 +42450,12 @@ async function sendSync(ctx, call, retries) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/service-url.ts
+;// CONCATENATED MODULE: ./src/failure.ts
 
+/** Whether a target's failure report quotes the server (a build log, Dokploy's errorMessage, an error text). */
+const quotesServer = (outcome, error) => !!outcome.logTail || !!outcome.errorMessage || (error instanceof DokployError && error.failure === 'server-error');
+
+;// CONCATENATED MODULE: ./src/service-url.ts
 /** A host name as a URL carries it: no scheme, path, credentials, query or white space. */
 const HOST = /^[^\s/\\?#@]+$/;
 /**
@@ -42364,9 +42482,21 @@ function serviceUrl(domains) {
     const path = raw === '' || raw === '/' ? '' : new URL(raw.startsWith('/') ? raw : `/${raw}`, origin).pathname;
     return `${origin.origin}${path}`;
 }
-/** The service's domains (host, scheme, path; no secret), from its `.one` when that was read already, and its URL. */
-async function readServiceUrl(client, spec, id, graceMs) {
-    return serviceUrl(knownDomains(client, spec, id) ?? (await readDomains(client, spec, id, graceMs)));
+
+;// CONCATENATED MODULE: ./src/service.ts
+
+/** `learned` hears of the read once it succeeded (the outcome takes the service's name and place from it). */
+function serviceSource(client, spec, id, wanted, learned) {
+    let reading;
+    let details;
+    return {
+        read: () => (reading ??= readService(client, spec, id, wanted).then((read) => {
+            details = read;
+            learned?.(read);
+            return read;
+        })),
+        known: () => details
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/targets.ts
@@ -42380,14 +42510,8 @@ async function readServiceUrl(client, spec, id, graceMs) {
 
 
 
-/**
- * The layer above `execute`: resolves every target before anything is sent, then runs them all at once
- * (each triggered at once and followed to its end by the single-target `execute`; Dokploy's queue builds
- * them one after the other), and completes each outcome for the report. One target's failure never stops
- * the others. A single target takes exactly the single-target path.
- */
-/** Time past wait-timeout given to the reads that complete a report (domains, where a service lives). */
-const REPORT_GRACE_MS = 5_000;
+
+
 /** Ids need no request; names cost one project.all (plus environment.byProjectId for database names), however many. */
 async function resolveTargets(client, settings, log) {
     const { target, resource } = settings;
@@ -42406,86 +42530,89 @@ async function resolveTargets(client, settings, log) {
 }
 /** What went wrong, without the server's words: its message could quote a secret the step never read. */
 const failureOf = (error) => error instanceof DokployError ? `${error.failure}${error.status ? `, HTTP ${error.status}` : ''}` : 'unexpected error';
-/** Runs `make` once, on first use, and hands every caller the same promise. */
-function once(make) {
-    let promise;
-    return () => (promise ??= make());
-}
 async function runTargets(settings, targets, context) {
-    const { client, baseUrl, github, signal } = context;
+    const { client, baseUrl, github, signal, clock } = context;
     const several = targets.length > 1;
-    const unplaced = targets.filter((target) => !target.projectId);
-    // where services given by id live: for the dashboard link and the GitHub environment, never at a deploy's expense
-    const placed = once(async () => {
-        if (!unplaced.length)
-            return;
-        try {
-            await placeTargets(client, unplaced);
-        }
-        catch (error) {
-            context.log.debug(`where the services live was not read (${failureOf(error)})`);
-        }
-    });
     const runs = await Promise.all(targets.map(async (target) => {
-        const outcome = newOutcome(target.resource, settings.operation);
         const label = serviceLabel(target.name, target.id);
         const log = several ? prefixed(context.log, label) : context.log;
-        const spec = SPECS[target.resource];
-        const url = once(async () => {
-            if (!spec.domainList)
-                return undefined;
-            try {
-                return await readServiceUrl(client, spec, target.id, REPORT_GRACE_MS);
-            }
-            catch (error) {
-                log.info(`The service's domains could not be read (${failureOf(error)}): the url output stays empty.`);
-                return undefined;
-            }
-        });
+        const record = new Recorder(newOutcome(target.resource, settings.operation, clock.now()));
         const tracked = github?.track({
             label,
             resource: target.resource,
-            environment: async () => {
-                await placed();
-                return settings.github?.environment ?? target.environmentName ?? 'production';
-            },
-            links: async () => ({ environmentUrl: await url(), logUrl: dashboardUrl(baseUrl, { ...outcome, ...targets_placeOf(target, outcome) }) })
+            // a service given by id: where it lives comes from its own .one, never from every project's
+            environment: async () => settings.github?.environment ?? target.environmentName ?? (await placeOf(run))?.environmentName ?? 'production',
+            links: async () => ({ environmentUrl: await urlOf(run), logUrl: dashboardUrl(baseUrl, record.outcome) })
         });
-        const onProgress = tracked && ((progress) => (progress === 'accepted' ? tracked.accepted() : tracked.building()));
-        const run = { target, outcome, log, url, tracked };
+        record.listen(tracked);
+        const spec = SPECS[target.resource];
+        const service = serviceSource(client, spec, target.id, { env: settings.env !== undefined, registry: settings.image !== undefined }, (details) => record.place(details));
+        const run = { target, record, log, service };
         try {
             const liveLog = several && context.liveLog ? { ...context.liveLog, sink: prefixedSink(context.liveLog.sink, label) } : context.liveLog;
-            await execute(settings, target, { ...context, log, onProgress, liveLog }, outcome);
+            await execute(settings, target, { ...context, log, liveLog }, record, service);
         }
         catch (error) {
             run.failure = error;
-            recordFailure(outcome, error, signal?.aborted ?? false, context.deadline);
+            record.failed(error, signal?.aborted ?? false, clock.now() >= context.deadline);
         }
-        outcome.endedAt = Date.now();
+        record.ended(clock.now());
         return run;
     }));
     const cancelled = signal?.aborted ?? false;
-    // a run by id that read nothing telling where the service lives: one project.all for every such target
-    if (!cancelled && runs.some(({ outcome }) => !outcome.projectId && outcome.status !== 'failed'))
-        await placed();
-    for (const { target, outcome, log, failure, url, tracked } of runs) {
-        Object.assign(outcome, targets_placeOf(target, outcome));
-        outcome.name ??= target.name;
-        if (!cancelled && wantsUrl(settings, outcome))
-            outcome.url = await url();
-        outcome.dashboardUrl = dashboardUrl(baseUrl, outcome);
+    for (const run of runs) {
+        const { record } = run;
+        const url = !cancelled && wantsUrl(settings, record.outcome) ? await urlOf(run) : undefined;
         if (!cancelled)
-            await learnBeforePrinting(outcome, client, failure, log);
-        tracked?.ended(outcome);
+            await learnBeforePrinting(run);
+        record.links(dashboardUrl(baseUrl, record.outcome), url);
+        record.done();
     }
-    return runs.map((run) => run.outcome);
+    return runs.map((run) => run.record.outcome);
+    /** The service's `.one`, for where it lives; a failure leaves it unknown (the report goes without the link). */
+    async function placeOf(run) {
+        try {
+            return await run.service.read();
+        }
+        catch (error) {
+            run.log.debug(`where the service lives was not read (${failureOf(error)})`);
+            return undefined;
+        }
+    }
+    /**
+     * The public URL: from the domains of the service's `.one` when the run has read it already, else from its
+     * domain list (which says nothing secret: `.one`, which does, is not read for a URL).
+     */
+    async function urlOf(run) {
+        const spec = SPECS[run.target.resource];
+        if (!spec.domainList)
+            return undefined;
+        try {
+            const domains = run.service.known()?.domains ?? (await readDomains(client, spec, run.target.id, context.timings.reportGraceMs));
+            return serviceUrl(domains);
+        }
+        catch (error) {
+            run.log.info(`The service's domains could not be read (${failureOf(error)}): the url output stays empty.`);
+            return undefined;
+        }
+    }
+    /**
+     * Server text may quote secrets the action never read (a build that prints a connection string, a 500
+     * that repeats a database password): the service's secrets are learned before any of it is printed, and
+     * when they cannot be, none of it is.
+     */
+    async function learnBeforePrinting(run) {
+        const { record } = run;
+        if (record.outcome.ok || !quotesServer(record.outcome, run.failure))
+            return;
+        try {
+            await run.service.read();
+        }
+        catch (error) {
+            record.withheld(`the service's secrets could not be read first (${failureOf(error)}), and it may quote them`, run.failure);
+        }
+    }
 }
-/** The target's place, where the outcome does not know it yet. */
-const targets_placeOf = (target, outcome) => ({
-    projectId: outcome.projectId ?? target.projectId,
-    environmentId: outcome.environmentId ?? target.environmentId,
-    environmentName: outcome.environmentName ?? target.environmentName
-});
 /** The URL is read after a followed deploy, and for a GitHub deployment; never when nothing reached Dokploy. */
 function wantsUrl(settings, outcome) {
     if (!SPECS[outcome.resource].domainList || outcome.status === 'failed')
@@ -42498,12 +42625,6 @@ function wantsUrl(settings, outcome) {
 
 
 
-
-/** Each GitHub request gets this long; the step's end waits for the queue at most `settle`'s bound. */
-const REQUEST_TIMEOUT_MS = scaled(10_000);
-/** The bound of `settle` at the end of the step; shorter once the job is cancelled (the runner waits 7.5 s). */
-const github_deployment_SETTLE_MS = scaled(15_000);
-const SETTLE_CANCELLED_MS = scaled(2_000);
 /** Our deployments carry this key in their payload, so they are never taken for the job's own. */
 const PAYLOAD_KEY = 'dokploy-action';
 const github_deployment_DESCRIPTION_LIMIT = 140;
@@ -42620,7 +42741,7 @@ class GitHubDeployments {
         return { owner, repo };
     }
     request() {
-        return { signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), this.abort.signal]) };
+        return { signal: AbortSignal.any([AbortSignal.timeout(this.run.requestTimeoutMs), this.abort.signal]) };
     }
     /**
      * A job with `environment:` gets a GitHub deployment from Actions itself; a second one for the same
@@ -42702,7 +42823,6 @@ class GitHubDeployments {
 
 
 
-
 /** Secrets from inputs are masked before anything else reads, validates or prints them. */
 function maskSecretInputs(get) {
     registerSecret(get(Input.apiKey).trim(), true);
@@ -42722,20 +42842,16 @@ function onCancel(controller) {
         process.off('SIGTERM', handler);
     };
 }
-/** The outcome of a step that fails before it has a target: resource and operation as the user wrote them. */
-function provisionalOutcome(get, startedAt) {
+/** The outcome of a step that fails before it has a target: resource and operation as the user wrote them (or as read). */
+function provisionalOutcome(resource, operation, startedAt) {
     const pick = (value, allowed, fallback) => allowed.includes(value) ? value : fallback;
-    const resource = get(Input.resource).trim() || 'application';
-    const operation = get(Input.operation).trim() || 'deploy';
-    return {
-        ...newOutcome(pick(resource, RESOURCES, 'application'), pick(operation, OPERATIONS, 'deploy'), startedAt),
-        // a value the user typed: one line, masked, not too long
-        asWritten: { resource: clipped(resource), operation: clipped(operation) }
-    };
+    // a value the user typed: one line, masked, not too long
+    const asWritten = { resource: clipped(resource), operation: clipped(operation) };
+    return newOutcome(pick(resource, RESOURCES, 'application'), pick(operation, OPERATIONS, 'deploy'), startedAt, asWritten);
 }
 const clipped = (value) => inline(redact(value)).slice(0, 60);
 /** The GitHub deployments of this step, when asked for and the runner says which repository and commit. */
-function githubDeployments(settings, log, env = process.env) {
+function githubDeployments(settings, log, timings, env = process.env) {
     if (!settings.github)
         return undefined;
     const repository = env.GITHUB_REPOSITORY ?? '';
@@ -42744,7 +42860,7 @@ function githubDeployments(settings, log, env = process.env) {
         log.warning('github-deployment: GITHUB_REPOSITORY or GITHUB_SHA is not set (is this a GitHub Actions run?): no GitHub deployment is recorded.', 'GitHub deployment');
         return undefined;
     }
-    return new GitHubDeployments({ token: settings.github.token, repository, sha, runId: env.GITHUB_RUN_ID, title: settings.title }, log);
+    return new GitHubDeployments({ token: settings.github.token, repository, sha, runId: env.GITHUB_RUN_ID, title: settings.title, requestTimeoutMs: timings.githubRequestMs }, log);
 }
 async function report(step, log, client) {
     const unwritten = await writeRunnerFiles(step);
@@ -42764,17 +42880,17 @@ function fail(message, title) {
     process.exitCode = ExitCode.Failure;
     error(message, { title });
 }
-/** A log socket whose close Dokploy (or a proxy) never answers would keep Node, and the step, running. */
-const SOCKET_CLOSE_GRACE_MS = scaled(2000);
 /** inputs → settings → targets → execute each → report; the one place a failure becomes the step's verdict. */
-async function run(get = (name) => getInput(name)) {
-    const startedAt = Date.now();
+async function run(get = (name) => getInput(name), options = {}) {
+    const clock = options.clock ?? systemClock;
+    const timings = options.timings ?? TIMINGS;
+    const startedAt = clock.now();
     const controller = new AbortController();
     const release = onCancel(controller);
-    const transport = createTransport();
-    const sockets = webSockets(globalWebSocket());
+    const transport = createTransport({ maxBodyBytes: options.maxBodyBytes });
+    const sockets = options.sockets ?? webSockets(globalWebSocket());
     const log = actionsLog;
-    const provisional = provisionalOutcome(get, startedAt);
+    let provisional = provisionalOutcome(get(Input.resource).trim() || 'application', get(Input.operation).trim() || 'deploy', startedAt);
     const step = { outcomes: [], resource: provisional.asWritten?.resource ?? '', operation: provisional.asWritten?.operation ?? '', startedAt };
     let client;
     let deadline;
@@ -42783,9 +42899,8 @@ async function run(get = (name) => getInput(name)) {
         maskSecretInputs(get);
         const settings = readSettings(get);
         settings.warnings.forEach((warning) => log.warning(warning));
-        provisional.operation = settings.operation;
-        provisional.asWritten = { resource: settings.resource, operation: settings.operation };
-        provisional.dashboardUrl = dashboardUrl(settings.baseUrl, provisional);
+        provisional = provisionalOutcome(settings.resource, settings.operation, startedAt);
+        new Recorder(provisional).links(dashboardUrl(settings.baseUrl, provisional));
         step.operation = settings.operation;
         step.resource = settings.resource;
         // Dokploy keeps the title of a queued deploy (an application's or a compose stack's)
@@ -42800,37 +42915,53 @@ async function run(get = (name) => getInput(name)) {
             transport: transport.send,
             deadline,
             signal: controller.signal,
+            clock,
+            timings,
             debug: log.debug,
             info: log.info
         });
         const targets = await resolveTargets(client, settings, log);
-        github = githubDeployments(settings, log);
+        github = githubDeployments(settings, log, timings);
         const liveLog = { baseUrl: settings.baseUrl, apiKey: settings.apiKey, openTimeoutMs: settings.requestTimeoutMs, sockets, sink: actionsSink };
-        const context = { client, log, sleep: sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs, baseUrl: settings.baseUrl, github, liveLog };
+        const context = { client, log, clock, timings, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs, baseUrl: settings.baseUrl, github, liveLog };
         step.outcomes = await runTargets(settings, targets, context);
     }
     catch (error) {
-        recordFailure(provisional, error, controller.signal.aborted, deadline);
+        new Recorder(provisional).failed(error, controller.signal.aborted, deadline !== undefined && clock.now() >= deadline);
         step.outcomes = [provisional];
     }
     finally {
-        step.endedAt = Date.now();
+        step.endedAt = clock.now();
         if (step.outcomes.length === 0)
             step.outcomes = [provisional];
         // the GitHub statuses go out beside the deploy; at the end they get a short wait, shorter when cancelled
-        await github?.settle(controller.signal.aborted ? SETTLE_CANCELLED_MS : github_deployment_SETTLE_MS);
+        await github?.settle(controller.signal.aborted ? timings.githubSettleCancelledMs : timings.githubSettleMs);
         await report(step, log, client);
         transport.close();
         release();
     }
-    if (!(await sockets.settled(SOCKET_CLOSE_GRACE_MS))) {
+    // a log socket whose close Dokploy (or a proxy) never answers would keep Node, and the step, running
+    if (!(await sockets.settled(timings.socketCloseGraceMs))) {
         // everything is written: only the unanswered close of the log socket is left
         log.debug('The live log socket did not close: ending the step without it.');
         process.exit();
     }
 }
 
+;// CONCATENATED MODULE: ./src/test-knobs.ts
+
+function readTestKnobs(env) {
+    const scale = Number(env.DOKPLOY_ACTION_TIME_SCALE);
+    const maxBody = Number(env.DOKPLOY_ACTION_MAX_BODY_BYTES);
+    return {
+        timings: scaledTimings(scale > 0 && scale <= 1 ? scale : 1),
+        maxBodyBytes: Number.isInteger(maxBody) && maxBody > 0 ? maxBody : undefined
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/index.ts
 
-void run();
+
+
+void run((name) => getInput(name), readTestKnobs(process.env));
 

@@ -3,97 +3,70 @@ import type { DokployClient } from './dokploy/client.js'
 import { DokployError } from './dokploy/errors.js'
 import { listDeployments, queueList, runOperation, type QueueJob } from './dokploy/api.js'
 import type { Settings } from './inputs.js'
-import { UnknownOutcome, type Outcome } from './outcome.js'
+import { UnknownOutcome, type Recorder } from './outcome.js'
 import { newTicket, observeQueue, possibleRows, type Baseline, type Ticket } from './correlate.js'
-import { buildMs, followDeployment, type WaitContext } from './wait.js'
+import { identifyOwnRow } from './identify.js'
+import { ended, followRow, type WaitResult } from './follow-row.js'
+import { Poller, type WaitContext } from './poller.js'
 import { logTail } from './log-tail.js'
 import { LiveLog } from './live-log.js'
 import { inline } from './logger.js'
-import { scaled } from './time-scale.js'
-
-/** Time given to a deploy whose answer was lost to reach the queue before we look for it. */
-const SETTLE_MS = scaled(2000)
-/** Slack for a proxy whose clock (its Date header) runs ahead of Dokploy's. */
-const CLOCK_SLACK_MS = 2000
-
-/** Moments of a deploy the layer above hears of (it records them as GitHub deployment statuses). */
-export type Progress = 'accepted' | 'building'
+import type { ServiceSource } from './service.js'
 
 /** The description sent: the user's, plus a reference no other deploy carries, so the queue job and the row can be told apart. */
 export const markDescription = (description: string, reference = randomBytes(4).toString('hex')): string =>
   `${description} · ref ${reference}`
 
 /**
- * An application or compose deploy/redeploy: Dokploy queues it and answers at once.
- * Snapshot the rows, send it once, then follow the row it creates to the end.
+ * An application or compose deploy/redeploy: Dokploy queues it and answers at once. Its phases, each
+ * returning its result to be recorded: snapshot the rows and send the deploy once; identify the row it
+ * created; follow that row to its end (streaming its log with `log: live`).
  */
-export async function runQueued(ctx: WaitContext, settings: Settings, outcome: Outcome, onProgress?: (progress: Progress) => void): Promise<void> {
+export async function runQueued(ctx: WaitContext, settings: Settings, record: Recorder, service: ServiceSource): Promise<void> {
   const { client, log } = ctx
-  const marker = markDescription(settings.description)
   const baseline: Baseline = {}
   if (settings.wait) baseline.rowIds = new Set((await listDeployments(client, ctx.spec, ctx.serviceId)).map((row) => row.deploymentId))
 
-  const ticket = newTicket(ctx.serviceId, marker)
-  const accepted = await sendOnce(ctx, settings, baseline, ticket)
-  onProgress?.('accepted')
+  const ticket = newTicket(ctx.serviceId, markDescription(settings.description))
+  const sent = await send(ctx, settings, baseline, ticket)
+  record.accepted()
   if (!settings.wait) {
-    outcome.status = 'queued'
-    outcome.ok = true
+    record.queued()
     log.info(`Dokploy queued the ${settings.operation}; not waiting for it (wait: false).`)
     return
   }
   log.info(`Dokploy queued the ${settings.operation} (title "${settings.title}"). Following it until it ends.`)
 
-  const jobs = accepted.jobs ?? (accepted.queueSupported === false ? undefined : await optionalQueue(client))
+  // the first look at the queue comes right after the deploy's answer: nothing else is awaited in between
+  const jobs = sent.jobs ?? (sent.queueSupported === false ? undefined : await optionalQueue(client))
   if (jobs) observeQueue(ticket, jobs)
-  place(outcome, ticket)
+  record.place(ticket.place)
+  const poller = new Poller(ctx)
+  const found = await identifyOwnRow(ctx, poller, { baseline, ticket, queueSupported: jobs !== undefined, firstQueue: jobs })
+  record.place(ticket.place)
+  if ('status' in found) return record.followed(found)
+  record.identified(found)
+
   let live: LiveLog | undefined
-  let result
+  let result: WaitResult
   try {
-    result = await followDeployment(
-      ctx,
-      baseline,
-      ticket,
-      jobs !== undefined,
-      jobs,
-      (found) => {
-        // set at once, so a later failure or a cancellation still reports it
-        outcome.deploymentId = found.row.deploymentId
-        outcome.matchedBy = found.by
-        place(outcome, ticket)
-        onProgress?.('building')
-      },
-      async (found, poller) => {
-        if (settings.log !== 'live' || !ctx.liveLog) return undefined
-        live = await LiveLog.start(ctx, ctx.liveLog, poller, found, settings.logLines)
-        return live
-      }
-    )
+    if (found.row.status !== 'running') result = ended(found)
+    else {
+      if (settings.log === 'live' && ctx.liveLog) live = await LiveLog.start(ctx, ctx.liveLog, poller, found, settings.logLines, service)
+      result = await followRow(ctx, poller, found, live)
+    }
   } finally {
     // ends the log's group before anything else is printed, whatever ended the wait
     live?.close()
   }
-  place(outcome, ticket)
-
-  outcome.status = result.status
-  outcome.ok = result.status === 'done'
-  outcome.deploymentId = result.row?.deploymentId ?? outcome.deploymentId
-  outcome.buildMs = result.row && buildMs(result.row)
-  outcome.errorMessage = result.row?.errorMessage ?? undefined
-  if (!outcome.ok) {
-    outcome.message = result.detail
-    // a stream that held the whole log already has its tail: no readLogs
-    if (result.row && settings.log !== 'none') outcome.logTail = live?.tail() ?? (await logTail(client, result.row.deploymentId, settings.logLines, log))
-  } else {
+  if (result.status === 'done') {
+    record.followed(result)
     log.info(result.detail)
+    return
   }
-}
-
-/** A service given by id: our queue job's dashboard link tells where it lives, without reading its secrets. */
-function place(outcome: Outcome, ticket: Ticket): void {
-  if (!ticket.place || outcome.projectId) return
-  outcome.projectId = ticket.place.projectId
-  outcome.environmentId = ticket.place.environmentId
+  // a stream that held the whole log already has its tail: no readLogs
+  const tail = result.row && settings.log !== 'none' ? (live?.tail() ?? (await logTail(client, result.row.deploymentId, settings.logLines, log, ctx.timings.reportGraceMs))) : undefined
+  record.followed(result, tail)
 }
 
 async function optionalQueue(client: DokployClient): Promise<QueueJob[] | undefined> {
@@ -110,14 +83,9 @@ async function optionalQueue(client: DokployClient): Promise<QueueJob[] | undefi
  * before anything else: follow it when its reference shows up, resend only when the queue and the rows
  * prove it never arrived, and otherwise stop with `unknown` rather than risk a second deployment.
  */
-async function sendOnce(
-  ctx: WaitContext,
-  settings: Settings,
-  baseline: Baseline,
-  ticket: Ticket
-): Promise<{ jobs?: QueueJob[]; queueSupported?: boolean }> {
-  const { client, log } = ctx
-  const now = ctx.now ?? Date.now
+async function send(ctx: WaitContext, settings: Settings, baseline: Baseline, ticket: Ticket): Promise<{ jobs?: QueueJob[]; queueSupported?: boolean }> {
+  const { client, log, timings } = ctx
+  const now = ctx.clock.now
   const call = {
     resource: ctx.spec.router,
     operation: settings.operation,
@@ -134,12 +102,12 @@ async function sendOnce(
     if (!(error instanceof DokployError) || error.delivery !== 'maybe-processed' || error.failure === 'cancelled') throw error
     log.warning(`${inline(error.message)} Checking whether Dokploy queued it before sending anything again.`)
   }
-  await ctx.sleep(Math.min(SETTLE_MS, Math.max(0, ctx.deadline - now())), ctx.signal)
+  await ctx.clock.sleep(Math.min(timings.lostAnswerSettleMs, Math.max(0, ctx.deadline - now())), ctx.signal)
   const jobs = await optionalQueue(client)
   const rows = await listDeployments(client, ctx.spec, ctx.serviceId)
   // no row of ours can have started before the deploy left: bound that moment by the server's own clock
   const sentBy = client.serverTimeAtLeast(sentAt)
-  ticket.floor = sentBy === undefined ? undefined : sentBy - CLOCK_SLACK_MS
+  ticket.floor = sentBy === undefined ? undefined : sentBy - timings.clockSlackMs
   const job = jobs && observeQueue(ticket, jobs)
   if (job || rows.some((row) => row.description === ticket.marker)) {
     log.info('Dokploy did receive it: following that deployment, not sending it again.')

@@ -1,88 +1,71 @@
 import { DokployError } from './dokploy/errors.js'
-import { readService, readStatus, runOperation, type OperationCall, type ServiceDetails } from './dokploy/api.js'
+import { readStatus, runOperation, type OperationCall } from './dokploy/api.js'
 import { SPECS, needsAppName, statusAfter } from './operations.js'
 import type { Settings } from './inputs.js'
-import { UnknownOutcome, type Outcome } from './outcome.js'
+import { UnknownOutcome, type Recorder } from './outcome.js'
 import type { Target } from './target.js'
 import { applyEnv, applyImage } from './rollout.js'
-import { runQueued, type Progress } from './deploy.js'
+import { runQueued } from './deploy.js'
 import { followStatus } from './follow-status.js'
 import type { WaitContext } from './poller.js'
 import { inline } from './logger.js'
+import type { ServiceSource } from './service.js'
 
-export type RunContext = Omit<WaitContext, 'spec' | 'serviceId'> & { onProgress?: (progress: Progress) => void }
+export type RunContext = Omit<WaitContext, 'spec' | 'serviceId'>
 
-/** target → changes → operation → result, recorded in `outcome` as it goes. */
-export async function execute(settings: Settings, target: Target, context: RunContext, outcome: Outcome): Promise<void> {
+/** One target: changes → operation → result, each recorded as it comes. */
+export async function execute(settings: Settings, target: Target, context: RunContext, record: Recorder, service: ServiceSource): Promise<void> {
   const spec = SPECS[target.resource]
   const mode = spec.operations[settings.operation]
   if (!mode) throw new Error(`${target.resource} has no ${settings.operation}`)
   const { client, log } = context
-
-  Object.assign(outcome, {
-    resourceId: target.id,
-    name: target.name,
-    projectId: target.projectId,
-    environmentId: target.environmentId,
-    environmentName: target.environmentName
-  })
-  let appName = target.appName
-  const serviceId = target.id
-  const ctx: WaitContext = { ...context, spec, serviceId }
+  record.target(target)
+  const ctx: WaitContext = { ...context, spec, serviceId: target.id }
 
   // .one carries every secret of the service: read it only when something needs it
-  const needsDetails = settings.env !== undefined || settings.image !== undefined || (needsAppName(settings.operation) && !appName)
-  let details: ServiceDetails = {}
-  if (needsDetails) {
-    details = await readService(client, spec, serviceId, { env: settings.env !== undefined, registry: settings.image !== undefined })
-    outcome.name ??= details.name
-    outcome.projectId ??= details.projectId
-    outcome.environmentId ??= details.environmentId
-    appName ??= details.appName
-  }
+  const needsDetails = settings.env !== undefined || settings.image !== undefined || (needsAppName(settings.operation) && !target.appName)
+  const details = needsDetails ? await service.read() : undefined
+  record.service(details)
 
-  if (settings.env) await applyEnv(client, target.resource, serviceId, details, settings.env, log)
-  if (settings.image) await applyImage(client, serviceId, details, settings.image, log)
+  if (settings.env && details) await applyEnv(client, target.resource, target.id, details, settings.env, log)
+  if (settings.image && details) await applyImage(client, target.id, details, settings.image, log)
 
-  if (mode === 'queued') return runQueued(ctx, settings, outcome, context.onProgress)
+  if (mode === 'queued') return runQueued(ctx, settings, record, service)
 
   const label = `${spec.router}.${settings.operation}`
   const expected = statusAfter(settings.operation)
   const call: OperationCall = {
     resource: target.resource,
     operation: settings.operation,
-    id: serviceId,
+    id: target.id,
     mode,
-    appName,
+    appName: target.appName ?? details?.appName,
     // a database deploy answers when it is done: it gets the wait bound, not the request bound
-    timeoutMs: mode === 'sync-long' ? Math.max(settings.requestTimeoutMs, context.deadline - Date.now()) : undefined
+    timeoutMs: mode === 'sync-long' ? Math.max(settings.requestTimeoutMs, context.deadline - context.clock.now()) : undefined
   }
-  let answered: 'answered' | 'running'
   // a database deploy builds while its request is open
   if (mode === 'sync-long') {
-    context.onProgress?.('accepted')
-    context.onProgress?.('building')
+    record.accepted()
+    record.building()
   }
+  let answered: 'answered' | 'running'
   try {
     answered = await sendSync(ctx, call, settings.retries)
   } catch (error) {
     // Dokploy ran it and it failed (a 500): the operation's outcome is an error, not an unknown
-    if (error instanceof DokployError && error.failure === 'server-error') outcome.status = 'error'
+    if (error instanceof DokployError && error.failure === 'server-error') record.answered('error', false, error.message)
     throw error
   }
   if (answered === 'answered') {
-    outcome.status = expected
-    outcome.ok = true
+    record.answered(expected, true)
     // Dokploy's stop logs a failure to scale the service down and answers 200 all the same (API.md §10)
     const caveat = settings.operation === 'stop' ? ' (Dokploy does not report a stop that failed: it answers success all the same)' : ''
     log.info(`${label}: Dokploy accepted it; the ${target.resource} is now ${expected}${caveat}.`)
     return
   }
   const followed = await followStatus(ctx, expected)
-  outcome.status = followed.status
-  outcome.ok = followed.ok
+  record.answered(followed.status, followed.ok, `${label}: ${followed.detail}`)
   if (followed.ok) log.info(`${label}: ${followed.detail}`)
-  else outcome.message = `${label}: ${followed.detail}`
 }
 
 /**

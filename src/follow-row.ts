@@ -2,10 +2,11 @@ import { DokployError } from './dokploy/errors.js'
 import { listDeployments, type DeploymentRow } from './dokploy/api.js'
 import type { Identified } from './correlate.js'
 import { formatDuration } from './logger.js'
-import type { Poller, WaitContext } from './poller.js'
+import type { Pace, Poller, WaitContext } from './poller.js'
 
 export type FinalStatus = 'done' | 'error' | 'cancelled' | 'timeout' | 'lost' | 'unknown'
 
+/** What following a deployment came to. */
 export interface WaitResult {
   status: FinalStatus
   row?: DeploymentRow
@@ -14,46 +15,39 @@ export interface WaitResult {
   detail: string
 }
 
-/**
- * When to read the status of the step's own deployment again: on a timer (polling), or when the live
- * build log says the end may have come. The status itself always comes from the API.
- */
-export interface Pace {
-  /** The deployment was read and is still running. */
+/** The pace of a follow, and what it says while the row runs (polling prints a line; the live log shows the build). */
+export interface FollowPace extends Pace {
+  /** The row was read and is still running. */
   running: (found: Identified) => void
-  /** Resolves when the status is worth reading again, never past the deadline; rejects on cancellation. */
-  next: () => Promise<void>
 }
 
-/** Today's polling: backs off to poll-interval, with a heartbeat line every 30 s. */
-export const polling = (poller: Poller): Pace => ({
+/** Polling: backs off to poll-interval, with a heartbeat line every 30 s. */
+export const polling = (poller: Poller): FollowPace => ({
   running: (found) => poller.say('running', `Building: deployment ${found.row.deploymentId} is running.`, 'Still building'),
-  next: () => poller.pause()
+  next: () => poller.next()
 })
 
 /**
- * Follows the row the step proved its own until it is final, vanishes, or the deadline passes. Outages
- * are ridden out until the deadline; a key that stops working leaves the outcome unknown.
+ * Phase 3: follows the row the step proved its own until it is final, vanishes, or the deadline passes.
+ * Outages are ridden out until the deadline; a key that stops working leaves the outcome unknown.
  */
-export async function followRow(ctx: WaitContext, poller: Poller, found: Identified, pace: Pace): Promise<WaitResult> {
-  for (;;) {
-    if (found.row.status !== 'running') return ended(found)
-    pace.running(found)
-    // the pause ends at the deadline at the latest; no request is started past it
-    if (!poller.expired()) await pace.next()
-    if (poller.expired()) return timedOut(poller, found)
-    try {
-      const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId)
-      const row = rows.find((r) => r.deploymentId === found.row.deploymentId)
-      if (!row) return { status: 'lost', identified: found, row: found.row, detail: `Deployment ${found.row.deploymentId} vanished from Dokploy's list (was it deleted?).` }
-      found = { ...found, row }
-      poller.answered()
-    } catch (error) {
-      const unknown = keyRanOut(error, found)
-      if (unknown) return unknown
-      poller.failed(error)
-    }
-  }
+export function followRow(ctx: WaitContext, poller: Poller, found: Identified, pace: FollowPace = polling(poller)): Promise<WaitResult> {
+  let read = false
+  return poller.until<WaitResult>(
+    async () => {
+      if (read) {
+        const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId)
+        const row = rows.find((r) => r.deploymentId === found.row.deploymentId)
+        if (!row) return { status: 'lost', identified: found, row: found.row, detail: `Deployment ${found.row.deploymentId} vanished from Dokploy's list (was it deleted?).` }
+        found = { ...found, row }
+      }
+      read = true
+      if (found.row.status !== 'running') return ended(found)
+      pace.running(found)
+      return undefined
+    },
+    { pace, expired: () => timedOut(poller, found), refused: (error) => keyRanOut(error, found) }
+  )
 }
 
 export function ended(found: Identified): WaitResult {

@@ -3,7 +3,6 @@ import type { Outcome } from './outcome.js'
 import { inline, type Log } from './logger.js'
 import { redact } from './secrets.js'
 import { clip } from './title.js'
-import { scaled } from './time-scale.js'
 
 /**
  * GitHub deployments that show a deploy's real outcome (github-deployment: true). One per target:
@@ -22,6 +21,8 @@ export interface GitHubRun {
   runId?: string
   /** The deployment's description: the deploy's title (commit and run). */
   title: string
+  /** How long each GitHub request may take. */
+  requestTimeoutMs: number
 }
 
 export interface StatusLinks {
@@ -41,11 +42,6 @@ export interface TrackedTarget {
 
 type State = 'in_progress' | 'success' | 'failure' | 'error'
 
-/** Each GitHub request gets this long; the step's end waits for the queue at most `settle`'s bound. */
-const REQUEST_TIMEOUT_MS = scaled(10_000)
-/** The bound of `settle` at the end of the step; shorter once the job is cancelled (the runner waits 7.5 s). */
-export const SETTLE_MS = scaled(15_000)
-export const SETTLE_CANCELLED_MS = scaled(2_000)
 /** Our deployments carry this key in their payload, so they are never taken for the job's own. */
 const PAYLOAD_KEY = 'dokploy-action'
 const DESCRIPTION_LIMIT = 140
@@ -165,7 +161,7 @@ export class GitHubDeployments {
   }
 
   private request(): { signal: AbortSignal } {
-    return { signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), this.abort.signal]) }
+    return { signal: AbortSignal.any([AbortSignal.timeout(this.run.requestTimeoutMs), this.abort.signal]) }
   }
 
   /**

@@ -4,16 +4,15 @@ import { DokployClient } from './dokploy/client.js'
 import { createTransport } from './dokploy/transport.js'
 import { readSettings, type GetInput, type Settings } from './inputs.js'
 import { envInputValues } from './env.js'
-import { recordFailure } from './failure.js'
-import { newOutcome, type Outcome } from './outcome.js'
+import { newOutcome, Recorder, type Outcome } from './outcome.js'
 import { dashboardUrl, failureAnnotations, printFailureDetails, writeRunnerFiles, type StepReport } from './report.js'
 import { resolveTargets, runTargets } from './targets.js'
-import { GitHubDeployments, SETTLE_CANCELLED_MS, SETTLE_MS } from './github-deployment.js'
+import { GitHubDeployments } from './github-deployment.js'
 import { actionsLog, actionsSink, inline, type Log } from './logger.js'
-import { globalWebSocket, webSockets } from './dokploy/log-socket.js'
+import { globalWebSocket, webSockets, type LogSockets } from './dokploy/log-socket.js'
 import { redact, registerSecret } from './secrets.js'
-import { sleep } from './sleep.js'
-import { scaled } from './time-scale.js'
+import { systemClock, type Clock } from './clock.js'
+import { TIMINGS, type Timings } from './timings.js'
 import { kindsOf, RESOURCES, OPERATIONS, SPECS, type Operation, type Resource } from './operations.js'
 
 /** Secrets from inputs are masked before anything else reads, validates or prints them. */
@@ -36,23 +35,19 @@ function onCancel(controller: AbortController): () => void {
   }
 }
 
-/** The outcome of a step that fails before it has a target: resource and operation as the user wrote them. */
-function provisionalOutcome(get: GetInput, startedAt: number): Outcome {
+/** The outcome of a step that fails before it has a target: resource and operation as the user wrote them (or as read). */
+function provisionalOutcome(resource: string, operation: string, startedAt: number): Outcome {
   const pick = <T extends string>(value: string, allowed: readonly T[], fallback: T): T =>
     (allowed as readonly string[]).includes(value) ? (value as T) : fallback
-  const resource = get(Input.resource).trim() || 'application'
-  const operation = get(Input.operation).trim() || 'deploy'
-  return {
-    ...newOutcome(pick<Resource>(resource, RESOURCES, 'application'), pick<Operation>(operation, OPERATIONS, 'deploy'), startedAt),
-    // a value the user typed: one line, masked, not too long
-    asWritten: { resource: clipped(resource), operation: clipped(operation) }
-  }
+  // a value the user typed: one line, masked, not too long
+  const asWritten = { resource: clipped(resource), operation: clipped(operation) }
+  return newOutcome(pick<Resource>(resource, RESOURCES, 'application'), pick<Operation>(operation, OPERATIONS, 'deploy'), startedAt, asWritten)
 }
 
 const clipped = (value: string): string => inline(redact(value)).slice(0, 60)
 
 /** The GitHub deployments of this step, when asked for and the runner says which repository and commit. */
-function githubDeployments(settings: Settings, log: Log, env: NodeJS.ProcessEnv = process.env): GitHubDeployments | undefined {
+function githubDeployments(settings: Settings, log: Log, timings: Timings, env: NodeJS.ProcessEnv = process.env): GitHubDeployments | undefined {
   if (!settings.github) return undefined
   const repository = env.GITHUB_REPOSITORY ?? ''
   const sha = env.GITHUB_SHA ?? ''
@@ -60,7 +55,7 @@ function githubDeployments(settings: Settings, log: Log, env: NodeJS.ProcessEnv 
     log.warning('github-deployment: GITHUB_REPOSITORY or GITHUB_SHA is not set (is this a GitHub Actions run?): no GitHub deployment is recorded.', 'GitHub deployment')
     return undefined
   }
-  return new GitHubDeployments({ token: settings.github.token, repository, sha, runId: env.GITHUB_RUN_ID, title: settings.title }, log)
+  return new GitHubDeployments({ token: settings.github.token, repository, sha, runId: env.GITHUB_RUN_ID, title: settings.title, requestTimeoutMs: timings.githubRequestMs }, log)
 }
 
 async function report(step: StepReport, log: Log, client: DokployClient | undefined): Promise<void> {
@@ -81,18 +76,27 @@ function fail(message: string, title: string): void {
   core.error(message, { title })
 }
 
-/** A log socket whose close Dokploy (or a proxy) never answers would keep Node, and the step, running. */
-const SOCKET_CLOSE_GRACE_MS = scaled(2000)
+/** What a run is given besides its inputs: its clock and timings, and what the tests replace. */
+export interface RunOptions {
+  clock?: Clock
+  timings?: Timings
+  /** Largest reply body accepted (the tests lower it). */
+  maxBodyBytes?: number
+  /** The log sockets (Node's WebSocket unless given). */
+  sockets?: LogSockets
+}
 
 /** inputs → settings → targets → execute each → report; the one place a failure becomes the step's verdict. */
-export async function run(get: GetInput = (name) => core.getInput(name)): Promise<void> {
-  const startedAt = Date.now()
+export async function run(get: GetInput = (name) => core.getInput(name), options: RunOptions = {}): Promise<void> {
+  const clock = options.clock ?? systemClock
+  const timings = options.timings ?? TIMINGS
+  const startedAt = clock.now()
   const controller = new AbortController()
   const release = onCancel(controller)
-  const transport = createTransport()
-  const sockets = webSockets(globalWebSocket())
+  const transport = createTransport({ maxBodyBytes: options.maxBodyBytes })
+  const sockets = options.sockets ?? webSockets(globalWebSocket())
   const log = actionsLog
-  const provisional = provisionalOutcome(get, startedAt)
+  let provisional = provisionalOutcome(get(Input.resource).trim() || 'application', get(Input.operation).trim() || 'deploy', startedAt)
   const step: StepReport = { outcomes: [], resource: provisional.asWritten?.resource ?? '', operation: provisional.asWritten?.operation ?? '', startedAt }
   let client: DokployClient | undefined
   let deadline: number | undefined
@@ -101,9 +105,8 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
     maskSecretInputs(get)
     const settings = readSettings(get)
     settings.warnings.forEach((warning) => log.warning(warning))
-    provisional.operation = settings.operation
-    provisional.asWritten = { resource: settings.resource, operation: settings.operation }
-    provisional.dashboardUrl = dashboardUrl(settings.baseUrl, provisional)
+    provisional = provisionalOutcome(settings.resource, settings.operation, startedAt)
+    new Recorder(provisional).links(dashboardUrl(settings.baseUrl, provisional))
     step.operation = settings.operation
     step.resource = settings.resource
     // Dokploy keeps the title of a queued deploy (an application's or a compose stack's)
@@ -117,27 +120,30 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
       transport: transport.send,
       deadline,
       signal: controller.signal,
+      clock,
+      timings,
       debug: log.debug,
       info: log.info
     })
     const targets = await resolveTargets(client, settings, log)
-    github = githubDeployments(settings, log)
+    github = githubDeployments(settings, log, timings)
     const liveLog = { baseUrl: settings.baseUrl, apiKey: settings.apiKey, openTimeoutMs: settings.requestTimeoutMs, sockets, sink: actionsSink }
-    const context = { client, log, sleep, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs, baseUrl: settings.baseUrl, github, liveLog }
+    const context = { client, log, clock, timings, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs, baseUrl: settings.baseUrl, github, liveLog }
     step.outcomes = await runTargets(settings, targets, context)
   } catch (error) {
-    recordFailure(provisional, error, controller.signal.aborted, deadline)
+    new Recorder(provisional).failed(error, controller.signal.aborted, deadline !== undefined && clock.now() >= deadline)
     step.outcomes = [provisional]
   } finally {
-    step.endedAt = Date.now()
+    step.endedAt = clock.now()
     if (step.outcomes.length === 0) step.outcomes = [provisional]
     // the GitHub statuses go out beside the deploy; at the end they get a short wait, shorter when cancelled
-    await github?.settle(controller.signal.aborted ? SETTLE_CANCELLED_MS : SETTLE_MS)
+    await github?.settle(controller.signal.aborted ? timings.githubSettleCancelledMs : timings.githubSettleMs)
     await report(step, log, client)
     transport.close()
     release()
   }
-  if (!(await sockets.settled(SOCKET_CLOSE_GRACE_MS))) {
+  // a log socket whose close Dokploy (or a proxy) never answers would keep Node, and the step, running
+  if (!(await sockets.settled(timings.socketCloseGraceMs))) {
     // everything is written: only the unanswered close of the log socket is left
     log.debug('The live log socket did not close: ending the step without it.')
     process.exit()

@@ -1,6 +1,13 @@
 import type { Operation, Resource } from './operations.js'
+import type { ServiceDetails } from './dokploy/api.js'
+import { DokployError } from './dokploy/errors.js'
+import type { Identified } from './correlate.js'
+import { buildMs, type WaitResult } from './follow-row.js'
+import { InputError } from './inputs.js'
+import { LookupError } from './lookup.js'
+import type { Target } from './target.js'
 
-/** What the run learned, filled in as it goes, so a failure or a cancellation still reports it. */
+/** What the run learned of one target, filled in as it goes, so a failure or a cancellation still reports it. */
 export interface Outcome {
   resource: Resource
   operation: Operation
@@ -43,10 +50,162 @@ export class UnknownOutcome extends Error {
   }
 }
 
-export const newOutcome = (resource: Resource, operation: Operation, startedAt = Date.now()): Outcome => ({
+export const newOutcome = (resource: Resource, operation: Operation, startedAt: number, asWritten?: Outcome['asWritten']): Outcome => ({
   resource,
   operation,
   status: 'failed',
   ok: false,
-  startedAt
+  startedAt,
+  ...(asWritten ? { asWritten } : {})
 })
+
+/** Who hears of a target's progress besides its outcome (the GitHub deployment). */
+export interface ProgressListener {
+  accepted: () => void
+  building: () => void
+  ended: (outcome: Outcome) => void
+}
+
+/** Where a service lives. */
+export interface Place {
+  projectId?: string
+  environmentId?: string
+  environmentName?: string
+}
+
+/**
+ * The one writer of a target's outcome. The phases of a step (send, identify, follow) return results and
+ * the layers above hand them here; each is recorded at once, so a failure or a cancellation that comes
+ * later still reports what was learned.
+ */
+export class Recorder {
+  private listener?: ProgressListener
+
+  constructor(readonly outcome: Outcome) {}
+
+  /** Who else hears of the progress (set once, before the target runs). */
+  listen(listener: ProgressListener | undefined): void {
+    this.listener = listener
+  }
+
+  /** The target as resolved: its id, and its name and place when a lookup brought them. */
+  target(target: Target): void {
+    const { outcome } = this
+    outcome.resourceId = target.id
+    outcome.name = target.name
+    this.place(target)
+  }
+
+  /** What the service's `.one` told, where nothing better is known. */
+  service(details: ServiceDetails | undefined): void {
+    if (!details) return
+    this.outcome.name ??= details.name
+    this.place(details)
+  }
+
+  /** Where the service lives, where not known yet. */
+  place(place: Place | undefined): void {
+    if (!place?.projectId) return
+    const { outcome } = this
+    if (outcome.projectId && outcome.projectId !== place.projectId) return
+    outcome.projectId ??= place.projectId
+    outcome.environmentId ??= place.environmentId
+    outcome.environmentName ??= place.environmentName
+  }
+
+  /** Dokploy took the operation (a deploy is queued, a database deploy is under way). */
+  accepted(): void {
+    this.listener?.accepted()
+  }
+
+  /** The step's own build runs (a database deploy: its request is open). */
+  building(): void {
+    this.listener?.building()
+  }
+
+  /** Queued with wait: false: the step's part is done. */
+  queued(): void {
+    this.outcome.status = 'queued'
+    this.outcome.ok = true
+  }
+
+  /** The step's own deployment row is proven: recorded before anything else is awaited. */
+  identified(found: Identified): void {
+    this.outcome.deploymentId = found.row.deploymentId
+    this.outcome.matchedBy = found.by
+    this.listener?.building()
+  }
+
+  /** The followed deployment's end; `tail` the end of its build log when it did not succeed. */
+  followed(result: WaitResult, tail?: string): void {
+    const { outcome } = this
+    outcome.status = result.status
+    outcome.ok = result.status === 'done'
+    if (result.row) outcome.deploymentId = result.row.deploymentId
+    outcome.buildMs = result.row && buildMs(result.row)
+    outcome.errorMessage = result.row?.errorMessage ?? undefined
+    if (!outcome.ok) outcome.message = result.detail
+    outcome.logTail = tail
+  }
+
+  /** A synchronous operation's end: the status Dokploy reports (or answered with). */
+  answered(status: string, ok: boolean, message?: string): void {
+    this.outcome.status = status
+    this.outcome.ok = ok
+    if (!ok) this.outcome.message = message
+  }
+
+  /** What an error that ended the target (or the step, before any target) means for its outcome. */
+  failed(error: unknown, cancelled: boolean, pastDeadline: boolean): void {
+    const { outcome } = this
+    outcome.ok = false
+    if (cancelled) {
+      outcome.status = 'cancelled-by-runner'
+      outcome.message = 'The job was cancelled while the action waited: the outcome is unknown (Dokploy goes on with the operation).'
+    } else if (error instanceof UnknownOutcome) {
+      outcome.status = 'unknown'
+      outcome.message = error.message
+    } else if (error instanceof InputError || error instanceof LookupError || error instanceof DokployError) {
+      outcome.message = error.message
+      if (error instanceof DokployError && error.failure === 'timeout' && pastDeadline) {
+        outcome.status = 'timeout'
+        // the request was still open: Dokploy was still at work, nothing says it failed
+        outcome.message = `${error.message} It was still running when the step stopped waiting; Dokploy may still finish it.`
+      }
+    } else {
+      outcome.message = `Unexpected error: ${error instanceof Error ? error.message : String(error)}`
+    }
+  }
+
+  /**
+   * The service's secrets could not be learned, so no server text of it is shown: not its build log, not
+   * Dokploy's error text. The status stands; the message says why and where to read the log.
+   */
+  withheld(why: string, error: unknown): void {
+    const { outcome } = this
+    const hadLog = !!outcome.logTail || !!outcome.errorMessage
+    outcome.logTail = undefined
+    outcome.errorMessage = undefined
+    if (error instanceof DokployError && error.failure === 'server-error') {
+      outcome.message = `Dokploy failed on the ${outcome.operation} of this ${outcome.resource}${error.status ? ` (HTTP ${error.status})` : ''}; its error text is not shown: ${why}. Dokploy's dashboard has it.`
+    } else if (hadLog) {
+      outcome.message = `${outcome.message ?? `Dokploy ${outcome.operation} ended ${outcome.status}.`} The build log is not shown: ${why}. Read it in Dokploy's dashboard.`
+    }
+  }
+
+  /** The target's part of the step is over. */
+  ended(at: number): void {
+    this.outcome.endedAt = at
+  }
+
+  /** The links the report shows. */
+  links(dashboardUrl: string, url?: string): void {
+    this.outcome.dashboardUrl = dashboardUrl
+    if (url !== undefined) this.outcome.url = url
+  }
+
+  /** Every listener hears the end once the outcome is complete. */
+  done(): void {
+    this.listener?.ended(this.outcome)
+  }
+}

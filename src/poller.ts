@@ -2,15 +2,11 @@ import type { DokployClient } from './dokploy/client.js'
 import { DokployError } from './dokploy/errors.js'
 import type { ResourceSpec } from './operations.js'
 import { formatDuration, inline, type Log } from './logger.js'
-import type { Sleep } from './sleep.js'
+import type { Clock } from './clock.js'
+import type { Timings } from './timings.js'
 import type { LiveLogSetup } from './dokploy/log-socket.js'
-import { scaled } from './time-scale.js'
 
-/** Polls start fast and back off to the cap; a line is printed on each change and a heartbeat every 30 s. */
-export const FIRST_POLL_MS = scaled(1000)
-const BACKOFF_FACTOR = 1.5
-const HEARTBEAT_MS = 30_000
-
+/** What following one service needs: the client, the service, the bounds, the log, the clock and the timings. */
 export interface WaitContext {
   client: DokployClient
   spec: ResourceSpec
@@ -18,32 +14,66 @@ export interface WaitContext {
   deadline: number
   pollCapMs: number
   log: Log
-  sleep: Sleep
+  clock: Clock
+  timings: Timings
   signal?: AbortSignal
-  now?: () => number
   /** Where a deploy's build log can be streamed from (with `log: live`). */
   liveLog?: LiveLogSetup
+}
+
+/** When a poll loop looks again: on a timer (polling), or when the live build log says the end may have come. */
+export interface Pace {
+  /** Resolves when the status is worth reading again, never past the deadline; rejects on cancellation. */
+  next: () => Promise<void>
 }
 
 /** Failures a wait rides out until its deadline: the server restarting, a proxy's bad minute, a network blip. */
 const PASSING: ReadonlySet<string> = new Set(['network', 'gateway', 'unavailable', 'timeout', 'rate-limited', 'truncated'])
 
-export class Poller {
-  private delay = FIRST_POLL_MS
+/**
+ * The one poll loop of the action, and what it prints. Polls start fast and back off to the cap; a line is
+ * printed on each change of state and a heartbeat while nothing changes.
+ */
+export class Poller implements Pace {
+  private delay: number
   private lastLine: number
   private lastState = ''
   private failingSince?: number
+  private readonly started: number
 
-  constructor(private readonly ctx: WaitContext, private readonly started: number) {
-    this.lastLine = started
+  constructor(private readonly ctx: WaitContext) {
+    this.started = this.lastLine = ctx.clock.now()
+    this.delay = ctx.timings.firstPollMs
   }
 
   now(): number {
-    return (this.ctx.now ?? Date.now)()
+    return this.ctx.clock.now()
   }
 
   elapsed(): string {
     return formatDuration(this.now() - this.started)
+  }
+
+  /**
+   * Looks until a look decides (returns a value), the deadline passes (`expired`), or a failure is not one
+   * to ride out (`refused` may turn it into a result; otherwise it is thrown). Between looks it waits for
+   * the pace: its own timer, or the live log's.
+   */
+  async until<T>(look: () => Promise<T | undefined>, options: { expired: () => T; pace?: Pace; refused?: (error: unknown) => T | undefined }): Promise<T> {
+    for (;;) {
+      try {
+        const result = await look()
+        this.answered()
+        if (result !== undefined) return result
+      } catch (error) {
+        const result = options.refused?.(error)
+        if (result !== undefined) return result
+        this.failed(error)
+      }
+      // the pause ends at the deadline at the latest; no request is started past it
+      if (!this.expired()) await (options.pace ?? this).next()
+      if (this.expired()) return options.expired()
+    }
   }
 
   /** Prints when the state changes, and otherwise at most a heartbeat every 30 s. */
@@ -53,16 +83,10 @@ export class Poller {
       this.ctx.log.info(line)
       this.lastState = state
       this.lastLine = now
-    } else if (now - this.lastLine >= HEARTBEAT_MS) {
+    } else if (now - this.lastLine >= this.ctx.timings.heartbeatMs) {
       this.ctx.log.info(`${heartbeat} (${this.elapsed()})`)
       this.lastLine = now
     }
-  }
-
-  /** A change of state announced elsewhere (as a warning). */
-  enter(state: string): void {
-    this.lastState = state
-    this.lastLine = this.now()
   }
 
   expired(): boolean {
@@ -70,16 +94,16 @@ export class Poller {
   }
 
   /** Sleeps for the next poll, never past the deadline. */
-  async pause(): Promise<void> {
-    await this.ctx.sleep(Math.min(this.delay, Math.max(0, this.ctx.deadline - this.now())), this.ctx.signal)
-    this.delay = Math.min(this.ctx.pollCapMs, Math.round(this.delay * BACKOFF_FACTOR))
+  async next(): Promise<void> {
+    await this.ctx.clock.sleep(Math.min(this.delay, Math.max(0, this.ctx.deadline - this.now())), this.ctx.signal)
+    this.delay = Math.min(this.ctx.pollCapMs, Math.round(this.delay * this.ctx.timings.pollBackoff))
   }
 
   /**
-   * A poll failed after the client's own retries. A passing failure is ridden out until the deadline
+   * A look failed after the client's own retries. A passing failure is ridden out until the deadline
    * (one line when it starts); anything else is rethrown.
    */
-  failed(error: unknown): void {
+  private failed(error: unknown): void {
     if (!(error instanceof DokployError) || !PASSING.has(error.failure)) throw error
     if (this.failingSince === undefined) {
       this.failingSince = this.now()
@@ -87,8 +111,8 @@ export class Poller {
     }
   }
 
-  /** A poll succeeded: say so if the previous ones had failed. */
-  answered(): void {
+  /** A look succeeded: say so if the previous ones had failed. */
+  private answered(): void {
     if (this.failingSince === undefined) return
     this.ctx.log.info(`Dokploy answers again after ${formatDuration(this.now() - this.failingSince)}.`)
     this.failingSince = undefined

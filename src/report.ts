@@ -22,7 +22,8 @@ export interface StepReport {
 }
 
 const seconds = (ms: number): number => Math.round(ms / 1000)
-const tookMs = (from: { startedAt: number; endedAt?: number }): number => (from.endedAt ?? Date.now()) - from.startedAt
+/** Every outcome and the step have ended by the time they are reported. */
+const tookMs = (from: { startedAt: number; endedAt?: number }): number => (from.endedAt ?? from.startedAt) - from.startedAt
 const several = (step: StepReport): boolean => step.outcomes.length > 1
 
 /** Several targets: done when every one succeeded, else the status of the first that did not. */

@@ -1,5 +1,3 @@
-import { scaled } from './time-scale.js'
-
 /** Capped, full-jitter exponential backoff (the delay for attempt n is random in [0, min(cap, base·2ⁿ)]). */
 export interface Backoff {
   baseMs: number
@@ -7,15 +5,13 @@ export interface Backoff {
   random?: () => number
 }
 
-export const DEFAULT_BACKOFF: Backoff = { baseMs: scaled(1000), capMs: scaled(10_000) }
-
-export function backoffDelay(attempt: number, backoff: Backoff = DEFAULT_BACKOFF): number {
+export function backoffDelay(attempt: number, backoff: Backoff): number {
   const ceiling = Math.min(backoff.capMs, backoff.baseMs * 2 ** attempt)
   return Math.round((backoff.random ?? Math.random)() * ceiling)
 }
 
 /** Retry-After is seconds or an HTTP date; capped so a proxy cannot park the step. */
-export function parseRetryAfter(header: string | null, now = Date.now(), capMs = 60_000): number | undefined {
+export function parseRetryAfter(header: string | null, now: number, capMs = 60_000): number | undefined {
   if (!header) return undefined
   const seconds = Number(header)
   const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now

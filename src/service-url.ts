@@ -1,6 +1,4 @@
-import type { DokployClient } from './dokploy/client.js'
-import { knownDomains, readDomains, type DomainRow } from './dokploy/api.js'
-import type { ResourceSpec } from './operations.js'
+import type { DomainRow } from './dokploy/api.js'
 
 /** A host name as a URL carries it: no scheme, path, credentials, query or white space. */
 const HOST = /^[^\s/\\?#@]+$/
@@ -25,9 +23,4 @@ export function serviceUrl(domains: DomainRow[]): string | undefined {
   // the URL parser encodes what a path may not hold; a query or fragment in it is not part of the path
   const path = raw === '' || raw === '/' ? '' : new URL(raw.startsWith('/') ? raw : `/${raw}`, origin).pathname
   return `${origin.origin}${path}`
-}
-
-/** The service's domains (host, scheme, path; no secret), from its `.one` when that was read already, and its URL. */
-export async function readServiceUrl(client: DokployClient, spec: ResourceSpec, id: string, graceMs?: number): Promise<string | undefined> {
-  return serviceUrl(knownDomains(client, spec, id) ?? (await readDomains(client, spec, id, graceMs)))
 }

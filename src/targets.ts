@@ -1,13 +1,15 @@
 import type { DokployClient } from './dokploy/client.js'
 import { DokployError } from './dokploy/errors.js'
+import { readDomains } from './dokploy/api.js'
 import type { Settings } from './inputs.js'
-import { locateAll, placeTargets } from './lookup.js'
+import { locateAll } from './lookup.js'
 import { SPECS } from './operations.js'
-import { newOutcome, type Outcome } from './outcome.js'
+import { newOutcome, Recorder, type Outcome } from './outcome.js'
 import { execute, type RunContext } from './execute.js'
-import { learnBeforePrinting, recordFailure } from './failure.js'
+import { quotesServer } from './failure.js'
 import { dashboardUrl } from './dashboard.js'
-import { readServiceUrl } from './service-url.js'
+import { serviceUrl } from './service-url.js'
+import { serviceSource, type ServiceSource } from './service.js'
 import type { GitHubDeployments } from './github-deployment.js'
 import { inline, prefixed, prefixedSink, type Log } from './logger.js'
 import { serviceLabel, type Target } from './target.js'
@@ -18,9 +20,6 @@ import { serviceLabel, type Target } from './target.js'
  * them one after the other), and completes each outcome for the report. One target's failure never stops
  * the others. A single target takes exactly the single-target path.
  */
-
-/** Time past wait-timeout given to the reads that complete a report (domains, where a service lives). */
-const REPORT_GRACE_MS = 5_000
 
 export interface TargetsContext extends RunContext {
   baseUrl: string
@@ -47,93 +46,97 @@ export async function resolveTargets(client: DokployClient, settings: Settings, 
 const failureOf = (error: unknown): string =>
   error instanceof DokployError ? `${error.failure}${error.status ? `, HTTP ${error.status}` : ''}` : 'unexpected error'
 
-/** Runs `make` once, on first use, and hands every caller the same promise. */
-function once<T>(make: () => Promise<T>): () => Promise<T> {
-  let promise: Promise<T> | undefined
-  return () => (promise ??= make())
-}
-
 interface Run {
   target: Target
-  outcome: Outcome
+  record: Recorder
   log: Log
+  service: ServiceSource
   failure?: unknown
-  url: () => Promise<string | undefined>
-  tracked?: ReturnType<GitHubDeployments['track']>
 }
 
 export async function runTargets(settings: Settings, targets: Target[], context: TargetsContext): Promise<Outcome[]> {
-  const { client, baseUrl, github, signal } = context
+  const { client, baseUrl, github, signal, clock } = context
   const several = targets.length > 1
-  const unplaced = targets.filter((target) => !target.projectId)
-  // where services given by id live: for the dashboard link and the GitHub environment, never at a deploy's expense
-  const placed = once(async () => {
-    if (!unplaced.length) return
-    try {
-      await placeTargets(client, unplaced)
-    } catch (error) {
-      context.log.debug(`where the services live was not read (${failureOf(error)})`)
-    }
-  })
 
   const runs = await Promise.all(
     targets.map(async (target): Promise<Run> => {
-      const outcome = newOutcome(target.resource, settings.operation)
       const label = serviceLabel(target.name, target.id)
       const log = several ? prefixed(context.log, label) : context.log
-      const spec = SPECS[target.resource]
-      const url = once(async () => {
-        if (!spec.domainList) return undefined
-        try {
-          return await readServiceUrl(client, spec, target.id, REPORT_GRACE_MS)
-        } catch (error) {
-          log.info(`The service's domains could not be read (${failureOf(error)}): the url output stays empty.`)
-          return undefined
-        }
-      })
+      const record = new Recorder(newOutcome(target.resource, settings.operation, clock.now()))
       const tracked = github?.track({
         label,
         resource: target.resource,
-        environment: async () => {
-          await placed()
-          return settings.github?.environment ?? target.environmentName ?? 'production'
-        },
-        links: async () => ({ environmentUrl: await url(), logUrl: dashboardUrl(baseUrl, { ...outcome, ...placeOf(target, outcome) }) })
+        // a service given by id: where it lives comes from its own .one, never from every project's
+        environment: async () => settings.github?.environment ?? target.environmentName ?? (await placeOf(run))?.environmentName ?? 'production',
+        links: async () => ({ environmentUrl: await urlOf(run), logUrl: dashboardUrl(baseUrl, record.outcome) })
       })
-      const onProgress = tracked && ((progress: 'accepted' | 'building') => (progress === 'accepted' ? tracked.accepted() : tracked.building()))
-      const run: Run = { target, outcome, log, url, tracked }
+      record.listen(tracked)
+      const spec = SPECS[target.resource]
+      const service = serviceSource(client, spec, target.id, { env: settings.env !== undefined, registry: settings.image !== undefined }, (details) => record.place(details))
+      const run: Run = { target, record, log, service }
       try {
         const liveLog = several && context.liveLog ? { ...context.liveLog, sink: prefixedSink(context.liveLog.sink, label) } : context.liveLog
-        await execute(settings, target, { ...context, log, onProgress, liveLog }, outcome)
+        await execute(settings, target, { ...context, log, liveLog }, record, service)
       } catch (error) {
         run.failure = error
-        recordFailure(outcome, error, signal?.aborted ?? false, context.deadline)
+        record.failed(error, signal?.aborted ?? false, clock.now() >= context.deadline)
       }
-      outcome.endedAt = Date.now()
+      record.ended(clock.now())
       return run
     })
   )
 
   const cancelled = signal?.aborted ?? false
-  // a run by id that read nothing telling where the service lives: one project.all for every such target
-  if (!cancelled && runs.some(({ outcome }) => !outcome.projectId && outcome.status !== 'failed')) await placed()
-  for (const { target, outcome, log, failure, url, tracked } of runs) {
-    Object.assign(outcome, placeOf(target, outcome))
-    outcome.name ??= target.name
-    if (!cancelled && wantsUrl(settings, outcome)) outcome.url = await url()
-    outcome.dashboardUrl = dashboardUrl(baseUrl, outcome)
-    if (!cancelled) await learnBeforePrinting(outcome, client, failure, log)
-    tracked?.ended(outcome)
+  for (const run of runs) {
+    const { record } = run
+    const url = !cancelled && wantsUrl(settings, record.outcome) ? await urlOf(run) : undefined
+    if (!cancelled) await learnBeforePrinting(run)
+    record.links(dashboardUrl(baseUrl, record.outcome), url)
+    record.done()
   }
-  return runs.map((run) => run.outcome)
-}
+  return runs.map((run) => run.record.outcome)
 
-/** The target's place, where the outcome does not know it yet. */
-const placeOf = (target: Target, outcome: Outcome): Partial<Outcome> => ({
-  projectId: outcome.projectId ?? target.projectId,
-  environmentId: outcome.environmentId ?? target.environmentId,
-  environmentName: outcome.environmentName ?? target.environmentName
-})
+  /** The service's `.one`, for where it lives; a failure leaves it unknown (the report goes without the link). */
+  async function placeOf(run: Run): Promise<{ environmentName?: string } | undefined> {
+    try {
+      return await run.service.read()
+    } catch (error) {
+      run.log.debug(`where the service lives was not read (${failureOf(error)})`)
+      return undefined
+    }
+  }
+
+  /**
+   * The public URL: from the domains of the service's `.one` when the run has read it already, else from its
+   * domain list (which says nothing secret: `.one`, which does, is not read for a URL).
+   */
+  async function urlOf(run: Run): Promise<string | undefined> {
+    const spec = SPECS[run.target.resource]
+    if (!spec.domainList) return undefined
+    try {
+      const domains = run.service.known()?.domains ?? (await readDomains(client, spec, run.target.id, context.timings.reportGraceMs))
+      return serviceUrl(domains)
+    } catch (error) {
+      run.log.info(`The service's domains could not be read (${failureOf(error)}): the url output stays empty.`)
+      return undefined
+    }
+  }
+
+  /**
+   * Server text may quote secrets the action never read (a build that prints a connection string, a 500
+   * that repeats a database password): the service's secrets are learned before any of it is printed, and
+   * when they cannot be, none of it is.
+   */
+  async function learnBeforePrinting(run: Run): Promise<void> {
+    const { record } = run
+    if (record.outcome.ok || !quotesServer(record.outcome, run.failure)) return
+    try {
+      await run.service.read()
+    } catch (error) {
+      record.withheld(`the service's secrets could not be read first (${failureOf(error)}), and it may quote them`, run.failure)
+    }
+  }
+}
 
 /** The URL is read after a followed deploy, and for a GitHub deployment; never when nothing reached Dokploy. */
 function wantsUrl(settings: Settings, outcome: Outcome): boolean {

@@ -255,17 +255,17 @@ describe('requests per run', () => {
     expect(count).toBeLessThanOrEqual(8)
   })
 
-  test('a deploy by id with wait: false is the deploy, then one project.all for the dashboard link', async () => {
+  test('a deploy by id with wait: false is the deploy alone: no project.all, the dashboard link is the projects page', async () => {
     const run = await runAction(deployInputs({ wait: 'false' }))
     expect(run.code).toBe(0)
-    expect(emu.requests.map((r) => r.procedure)).toEqual(['application.deploy', 'project.all'])
-    expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/project/${emu.ids.shop}/environment/${emu.ids.prod}/services/application/${emu.ids.web}`)
+    expect(emu.requests.map((r) => r.procedure)).toEqual(['application.deploy'])
+    expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/projects`)
   })
 
-  test('a synchronous stop by id is one request, then one project.all for the dashboard link', async () => {
+  test('a synchronous stop by id is one request: no project.all, the dashboard link is the projects page', async () => {
     const run = await runAction(deployInputs({ operation: 'stop' }))
     expect(run.code).toBe(0)
-    expect(emu.requests.map((r) => r.procedure)).toEqual(['application.stop', 'project.all'])
-    expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/project/${emu.ids.shop}/environment/${emu.ids.prod}/services/application/${emu.ids.web}`)
+    expect(emu.requests.map((r) => r.procedure)).toEqual(['application.stop'])
+    expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/projects`)
   })
 })

@@ -111,7 +111,7 @@ describe('a deploy recorded as a GitHub deployment', () => {
     expect(github.deployments).toEqual([])
   })
 
-  test('by id, a database: the environment comes from project.all, the status link is the service page', async () => {
+  test('by id, a database: the environment comes from the service\'s own .one (never project.all), the status link is the service page', async () => {
     const result = await run({ resource: 'postgres', id: emu.ids.postgresStaging })
 
     expect(result.code).toBe(0)
@@ -120,7 +120,8 @@ describe('a deploy recorded as a GitHub deployment', () => {
     const final = github.deployments[0].statuses[1]
     expect(final.environment_url).toBe('')
     expect(final.log_url).toBe(`${emu.url}/dashboard/project/${emu.ids.shop}/environment/${emu.ids.staging}/services/postgres/${emu.ids.postgresStaging}`)
-    expect(emu.requests.filter((r) => r.procedure === 'project.all')).toHaveLength(1)
+    expect(emu.requests.filter((r) => r.procedure === 'project.all')).toHaveLength(0)
+    expect(emu.requests.filter((r) => r.procedure === 'postgres.one')).toHaveLength(1)
   })
 
   test('a Dokploy without environments (v0.24): the GitHub environment is production', async () => {

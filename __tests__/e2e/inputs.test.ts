@@ -79,7 +79,7 @@ describe('warnings', () => {
     const run = await runAction({ ...valid(), operation: 'stop', env: '# FEATURE_FLAG=on\n', 'env-strategy': 'merge' })
     expect(run.code).toBe(0)
     expect(warnings(run)).toEqual(['Dokploy: env holds only comments and blank lines: no variable is set.'])
-    // the stop, then where the service lives for the dashboard link
-    expect(sentSince(from)).toEqual(['application.stop', 'project.all'])
+    // the stop alone: a run by id never reads every project for a link
+    expect(sentSince(from)).toEqual(['application.stop'])
   })
 })

@@ -241,13 +241,13 @@ describe('the three shapes of project.all', () => {
     expect(sent('environment.byProjectId')).toHaveLength(0)
   })
 
-  test('with an id there is no lookup before the operation; one project.all after it finds the dashboard link', async () => {
+  test('with an id there is no lookup at all: the operation alone, and the dashboard link is the projects page', async () => {
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'postgres', id: emu.ids.postgres, operation: 'stop' })
 
     expect(run.code).toBe(0)
     expect(run.outputs['resource-id']).toBe(emu.ids.postgres)
-    expect(procedures()).toEqual(['postgres.stop', 'project.all'])
-    expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/project/${emu.ids.shop}/environment/${emu.ids.prod}/services/postgres/${emu.ids.postgres}`)
+    expect(procedures()).toEqual(['postgres.stop'])
+    expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/projects`)
   })
 })
 

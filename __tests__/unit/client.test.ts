@@ -55,9 +55,7 @@ function client(transport: (request: RawRequest) => Promise<RawResponse>, retrie
     requestTimeoutMs: 30_000,
     retries,
     transport,
-    sleep: async (ms) => {
-      delays.push(ms)
-    },
+    clock: { now: () => Date.now(), sleep: async (ms: number) => void delays.push(ms) },
     backoff: { baseMs: 1000, capMs: 10_000, random: () => 0 }
   })
   return { c, delays }
@@ -428,9 +426,7 @@ describe('retries', () => {
       requestTimeoutMs: 1000,
       retries: 3,
       transport,
-      sleep: async (ms) => {
-        delays.push(ms)
-      },
+      clock: { now: () => Date.now(), sleep: async (ms: number) => void delays.push(ms) },
       backoff: { baseMs: 100, capMs: 1000, random: () => 1 }
     })
     await c.query('project.all', undefined, anything)
@@ -446,7 +442,7 @@ describe('retries', () => {
       retries: 3,
       transport,
       deadline: Date.now() + 5000,
-      sleep: async () => undefined,
+      clock: { now: () => Date.now(), sleep: async () => undefined },
       backoff: { baseMs: 1, capMs: 1, random: () => 0 }
     })
     expect((await failure(c.query('project.all', undefined, anything))).failure).toBe('unavailable')
@@ -584,7 +580,7 @@ describe('long retry pauses are said at info level', () => {
       requestTimeoutMs: 30_000,
       retries: 3,
       transport,
-      sleep: async () => undefined,
+      clock: { now: () => Date.now(), sleep: async () => undefined },
       backoff: { baseMs: 1000, capMs: 10_000, random: () => 0 },
       info: (line) => infos.push(line),
       debug: (line) => debugs.push(line)
@@ -615,7 +611,7 @@ describe('long retry pauses are said at info level', () => {
       requestTimeoutMs: 30_000,
       retries: 2,
       transport,
-      sleep: async () => undefined,
+      clock: { now: () => Date.now(), sleep: async () => undefined },
       backoff: { baseMs: 4000, capMs: 10_000, random: () => 1 },
       info: (line) => infos.push(line)
     })
@@ -726,7 +722,8 @@ describe('connection refused', () => {
 
 describe('outages: silences long enough to hide a restart', () => {
   it('counts a silence between two answers only from RESTART_MIN_MS on, retried or not', async () => {
-    const { RESTART_MIN_MS } = await import('../../src/dokploy/client.js')
+    const { TIMINGS } = await import('../../src/timings.js')
+    const RESTART_MIN_MS = TIMINGS.restartMinMs
     let now = 1_000_000
     const clock = jest.spyOn(Date, 'now').mockImplementation(() => now)
     const later = (ms: number, answer: RawResponse) => (): RawResponse => {

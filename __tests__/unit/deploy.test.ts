@@ -22,7 +22,12 @@ const { DokployClient } = await import('../../src/dokploy/client.js')
 const { DokployError } = await import('../../src/dokploy/errors.js')
 const { TransportError } = await import('../../src/dokploy/transport.js')
 const { SPECS } = await import('../../src/operations.js')
-const { newOutcome, UnknownOutcome } = await import('../../src/outcome.js')
+const { newOutcome, Recorder, UnknownOutcome } = await import('../../src/outcome.js')
+const { serviceSource } = await import('../../src/service.js')
+const { TIMINGS } = await import('../../src/timings.js')
+
+/** The service's `.one`, read at most once, as the layer above hands it. */
+const serviceOf = (ctx: WaitContext) => serviceSource(ctx.client, ctx.spec, ctx.serviceId, {})
 const { runQueued, markDescription } = await import('../../src/deploy.js')
 
 const TITLE = '1a2b3c4 · Deploy #42'
@@ -122,8 +127,7 @@ function setup(
     requestTimeoutMs: 30_000,
     retries: 2,
     transport: server.transport,
-    sleep: async (ms) => void clientSleeps.push(ms),
-    now: clock.now
+    clock: { now: clock.now, sleep: async (ms: number) => void clientSleeps.push(ms) }
   })
   const log = recordingLog(clock)
   const ctx: WaitContext = {
@@ -133,8 +137,8 @@ function setup(
     deadline: clock.now() + (options.deadlineMs ?? 30 * MINUTE),
     pollCapMs: 10_000,
     log,
-    sleep: clock.sleep,
-    now: clock.now
+    clock: { now: clock.now, sleep: clock.sleep },
+    timings: TIMINGS
   }
   const outcome = newOutcome('application', 'deploy', clock.now())
   const deploys = () => server.calls.filter((c) => c.procedure === 'application.deploy')
@@ -188,7 +192,7 @@ describe('markDescription', () => {
 describe('runQueued', () => {
   it('lists the rows (no queue snapshot), deploys once with the title and the marked description, and follows its row to done', async () => {
     const { ctx, server, outcome, log, deploys } = setup({ startAfterMs: 20_000, buildMs: MINUTE })
-    await runQueued(ctx, settingsFor(), outcome)
+    await runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx))
 
     expect(server.procedures().slice(0, 3)).toEqual(['deployment.all', 'application.deploy', 'deployment.queueList'])
     expect(deploys()).toHaveLength(1)
@@ -203,13 +207,13 @@ describe('runQueued', () => {
 
   it('a git build overwritten at its end is still followed (proven while it ran)', async () => {
     const { ctx, outcome } = setup({ commitTitle: 'feat: the commit' })
-    await runQueued(ctx, settingsFor(), outcome)
+    await runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx))
     expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1', matchedBy: 'reference' })
   })
 
   it('a failed build: status error, its errorMessage, and the log tail', async () => {
     const { ctx, outcome, server } = setup({ result: 'error' })
-    await runQueued(ctx, settingsFor(), outcome)
+    await runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx))
 
     expect(outcome).toMatchObject({ status: 'error', ok: false, deploymentId: 'D1', errorMessage: 'Error: build failed\nexit code 1' })
     expect(outcome.message).toBe('Deployment D1 ended error after 1m 00s of build.')
@@ -219,7 +223,7 @@ describe('runQueued', () => {
 
   it('a timeout: status timeout, the row left running, and its log tail', async () => {
     const { ctx, outcome } = setup({ startAfterMs: 0, buildMs: 60 * MINUTE, deadlineMs: 2 * MINUTE })
-    await runQueued(ctx, settingsFor(), outcome)
+    await runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx))
     expect(outcome).toMatchObject({ status: 'timeout', ok: false, deploymentId: 'D1', matchedBy: 'reference' })
     expect(outcome.message).toContain('deployment D1 was still running')
     expect(outcome.logTail).toBe('Building…\nError: build failed')
@@ -229,19 +233,19 @@ describe('runQueued', () => {
     const { ctx, outcome } = setup({ startAfterMs: 0, buildMs: 10 * MINUTE })
     const controller = new AbortController()
     ctx.signal = controller.signal
-    const sleep = ctx.sleep
-    ctx.sleep = async (ms, signal) => {
+    const sleep = ctx.clock.sleep
+    ctx.clock = { now: ctx.clock.now, sleep: async (ms, signal) => {
       if (outcome.deploymentId) controller.abort(new Error('runner cancelled'))
       await sleep(ms, signal)
-    }
-    await expect(runQueued(ctx, settingsFor(), outcome)).rejects.toThrow('runner cancelled')
+    } }
+    await expect(runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx))).rejects.toThrow('runner cancelled')
     expect(outcome).toMatchObject({ deploymentId: 'D1', matchedBy: 'reference' })
   })
 
   describe('the answer to the deploy is lost (connection reset)', () => {
     it('after Dokploy queued it: finds the marked job, does not resend, and follows it', async () => {
       const { ctx, outcome, log, deploys, clock, clientSleeps } = setup({ sends: ['reset-after'] })
-      await runQueued(ctx, settingsFor(), outcome)
+      await runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx))
 
       expect(deploys()).toHaveLength(1)
       expect(clientSleeps).toEqual([])
@@ -257,7 +261,7 @@ describe('runQueued', () => {
 
     it('after Dokploy started it: its marked row is found without a queue job, and followed', async () => {
       const { ctx, outcome, deploys } = setup({ sends: ['reset-after'], startAfterMs: 0, buildMs: 1500 })
-      await runQueued(ctx, settingsFor(), outcome)
+      await runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx))
       expect(deploys()).toHaveLength(1)
       expect(outcome).toMatchObject({ status: 'done', deploymentId: 'D1', matchedBy: 'reference' })
     })
@@ -265,7 +269,7 @@ describe('runQueued', () => {
     it('close to the deadline: the pause before looking for the job does not run past the deadline, and nothing is resent', async () => {
       // the deploy call itself used up the time: its answer is lost 1 s before wait-timeout
       const { ctx, outcome, deploys, clock } = setup({ sends: ['reset-after'], deadlineMs: 1000 })
-      await runQueued(ctx, settingsFor(), outcome).catch(() => undefined)
+      await runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx)).catch(() => undefined)
 
       expect(deploys()).toHaveLength(1)
       expect(clock.sleeps.length).toBeGreaterThan(0)
@@ -275,7 +279,7 @@ describe('runQueued', () => {
     it('a finished row without the marker, started after the send (by the Date header): unknown, not resent', async () => {
       // a fast git build: queued, built and overwritten by its commit before the step looked
       const { ctx, outcome, deploys, queue, log } = setup({ sends: ['reset-after'], startAfterMs: 0, buildMs: 1000, commitTitle: 'feat: the commit' })
-      const error = await unknownOutcome(runQueued(ctx, settingsFor(), outcome))
+      const error = await unknownOutcome(runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx)))
 
       expect(deploys()).toHaveLength(1)
       expect(queue.submitted).toHaveLength(1)
@@ -287,19 +291,19 @@ describe('runQueued', () => {
 
     it("before Dokploy saw it, while a push's row started after the send ended overwritten: unknown, not resent", async () => {
       const { ctx, outcome, deploys } = setup({ sends: ['reset-before', 'ok'], strays: [{ listedFrom: 1, row: pushRow(500) }] })
-      await unknownOutcome(runQueued(ctx, settingsFor(), outcome))
+      await unknownOutcome(runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx)))
       expect(deploys()).toHaveLength(1)
     })
 
     it('the slack: a row started less than 2 s before the send (by the Date header) still blocks the resend', async () => {
       const { ctx, outcome, deploys } = setup({ sends: ['reset-before', 'ok'], strays: [{ listedFrom: 1, row: pushRow(-1500) }] })
-      await unknownOutcome(runQueued(ctx, settingsFor(), outcome))
+      await unknownOutcome(runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx)))
       expect(deploys()).toHaveLength(1)
     })
 
     it('before Dokploy saw it, with a queue listing: resends exactly once, and follows the resent one', async () => {
       const { ctx, outcome, log, deploys, queue } = setup({ sends: ['reset-before', 'ok'] })
-      await runQueued(ctx, settingsFor(), outcome)
+      await runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx))
 
       expect(deploys()).toHaveLength(2)
       expect(deploys()[1].input).toEqual(deploys()[0].input)
@@ -312,27 +316,27 @@ describe('runQueued', () => {
       // by our clock the push's row would start after the send; by the server's (its Date header) it started 10 s before
       const ahead = 5 * MINUTE
       const { ctx, outcome, deploys } = setup({ sends: ['reset-before', 'ok'], serverAheadMs: ahead, strays: [{ listedFrom: 1, row: pushRow(ahead - 10_000) }] })
-      await runQueued(ctx, settingsFor(), outcome)
+      await runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx))
       expect(deploys()).toHaveLength(2)
       expect(outcome).toMatchObject({ status: 'done', deploymentId: 'D1', matchedBy: 'reference' })
     })
 
     it('the same row blocks the resend when the server clock agrees with ours (it started after the send)', async () => {
       const { ctx, outcome, deploys } = setup({ sends: ['reset-before', 'ok'], strays: [{ listedFrom: 1, row: pushRow(5 * MINUTE - 10_000) }] })
-      await unknownOutcome(runQueued(ctx, settingsFor(), outcome))
+      await unknownOutcome(runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx)))
       expect(deploys()).toHaveLength(1)
     })
 
     it('without a Date header every new finished row blocks the resend', async () => {
       const { ctx, outcome, deploys } = setup({ sends: ['reset-before', 'ok'], serverAheadMs: null, strays: [{ listedFrom: 1, row: pushRow(-60_000) }] })
-      await unknownOutcome(runQueued(ctx, settingsFor(), outcome))
+      await unknownOutcome(runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx)))
       expect(deploys()).toHaveLength(1)
     })
 
     it('3. before Dokploy saw it, while another step\'s job with the same title waits in the queue: that one is not taken for ours', async () => {
       const { ctx, outcome, log, deploys, queue } = setup({ sends: ['reset-before', 'ok'] })
       queue.submit(TITLE, markDescription(DESCRIPTION, 'ffee0011')) // another step of the same run, queued just before
-      await runQueued(ctx, settingsFor(), outcome)
+      await runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx))
 
       expect(deploys()).toHaveLength(2)
       expect(log.infos()).toContain('Dokploy has no trace of it in its queue or its deployments: it never arrived. Sending it once more.')
@@ -341,7 +345,7 @@ describe('runQueued', () => {
 
     it('before Dokploy saw it, twice: resends only once, then fails', async () => {
       const { ctx, outcome, deploys } = setup({ sends: ['reset-before', 'reset-before', 'ok'] })
-      const error = await rejection(runQueued(ctx, settingsFor(), outcome))
+      const error = await rejection(runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx)))
 
       expect(error.failure).toBe('network')
       expect(deploys()).toHaveLength(2)
@@ -353,7 +357,7 @@ describe('runQueued', () => {
       ['after Dokploy queued it behind another build', 'reset-after' as const]
     ])('%s, on a Dokploy without a queue listing: unknown, not resent, and says why', async (_, send) => {
       const { ctx, outcome, deploys, server } = setup({ sends: [send], queueSupported: false, startAfterMs: 5 * MINUTE })
-      const error = await unknownOutcome(runQueued(ctx, settingsFor(), outcome))
+      const error = await unknownOutcome(runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx)))
 
       expect(deploys()).toHaveLength(1)
       expect(error.message).toBe(
@@ -366,7 +370,7 @@ describe('runQueued', () => {
 
     it('after Dokploy started it, on a Dokploy without a queue listing: its marked row shows it arrived, so it is followed', async () => {
       const { ctx, outcome, deploys, server } = setup({ sends: ['reset-after'], queueSupported: false, startAfterMs: 0 })
-      await runQueued(ctx, settingsFor(), outcome)
+      await runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx))
 
       expect(deploys()).toHaveLength(1)
       expect(outcome).toMatchObject({ status: 'done', ok: true, deploymentId: 'D1', matchedBy: 'reference' })
@@ -380,7 +384,7 @@ describe('runQueued', () => {
   describe('a failed deploy call that Dokploy cannot have acted on, or a cancellation, is not looked for', () => {
     it('connection refused: the client sends it again at once (it never left), without the lost-answer check', async () => {
       const { ctx, outcome, log, deploys, clock, clientSleeps } = setup({ sends: ['refused', 'ok'] })
-      await runQueued(ctx, settingsFor(), outcome)
+      await runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx))
 
       expect(deploys()).toHaveLength(2)
       expect(clientSleeps).toHaveLength(1)
@@ -394,7 +398,7 @@ describe('runQueued', () => {
       ['a runner cancellation', 'cancelled' as const, 'cancelled']
     ])('%s: fails at once, with nothing resent and nothing looked up', async (_, send, failure) => {
       const { ctx, outcome, log, server } = setup({ sends: [send] })
-      const error = await rejection(runQueued(ctx, settingsFor(), outcome))
+      const error = await rejection(runQueued(ctx, settingsFor(), new Recorder(outcome), serviceOf(ctx)))
 
       expect(error.failure).toBe(failure)
       expect(server.procedures()).toEqual(['deployment.all', 'application.deploy'])
@@ -405,7 +409,7 @@ describe('runQueued', () => {
   describe('wait: false', () => {
     it('deploys and reports queued, asking nothing before or after the deploy', async () => {
       const { ctx, outcome, server, log, clock } = setup()
-      await runQueued(ctx, settingsFor({ wait: false }), outcome)
+      await runQueued(ctx, settingsFor({ wait: false }), new Recorder(outcome), serviceOf(ctx))
 
       expect(server.procedures()).toEqual(['application.deploy'])
       expect(server.calls[0].input?.description).toMatch(MARKED)
@@ -417,7 +421,7 @@ describe('runQueued', () => {
 
     it('a lost answer is checked for, not resent, when the queue shows the marked job', async () => {
       const { ctx, outcome, server, deploys } = setup({ sends: ['reset-after'] })
-      await runQueued(ctx, settingsFor({ wait: false }), outcome)
+      await runQueued(ctx, settingsFor({ wait: false }), new Recorder(outcome), serviceOf(ctx))
 
       expect(server.procedures()).toEqual(['application.deploy', 'deployment.queueList', 'deployment.all'])
       expect(deploys()).toHaveLength(1)
@@ -426,7 +430,7 @@ describe('runQueued', () => {
 
     it('nothing anywhere: rows that started before the send (by the Date header) do not block; resent exactly once', async () => {
       const { ctx, outcome, deploys, queue } = setup({ sends: ['reset-before', 'ok'], strays: [{ listedFrom: 0, row: pushRow(-30_000) }] })
-      await runQueued(ctx, settingsFor({ wait: false }), outcome)
+      await runQueued(ctx, settingsFor({ wait: false }), new Recorder(outcome), serviceOf(ctx))
       expect(deploys()).toHaveLength(2)
       expect(queue.submitted).toHaveLength(1)
       expect(outcome).toMatchObject({ status: 'queued', ok: true })
@@ -434,7 +438,7 @@ describe('runQueued', () => {
 
     it('a finished row without the marker started after the send: unknown, not resent', async () => {
       const { ctx, outcome, deploys } = setup({ sends: ['reset-after'], startAfterMs: 0, buildMs: 1000, commitTitle: 'feat: the commit' })
-      const error = await unknownOutcome(runQueued(ctx, settingsFor({ wait: false }), outcome))
+      const error = await unknownOutcome(runQueued(ctx, settingsFor({ wait: false }), new Recorder(outcome), serviceOf(ctx)))
       expect(deploys()).toHaveLength(1)
       expect(error.message).toContain('deployment(s) D1 ended since')
       expect(error.message).not.toContain('OLD1')
@@ -443,7 +447,7 @@ describe('runQueued', () => {
 
     it('no queue listing: unknown, not resent', async () => {
       const { ctx, outcome, deploys } = setup({ sends: ['reset-before', 'ok'], queueSupported: false })
-      await unknownOutcome(runQueued(ctx, settingsFor({ wait: false }), outcome))
+      await unknownOutcome(runQueued(ctx, settingsFor({ wait: false }), new Recorder(outcome), serviceOf(ctx)))
       expect(deploys()).toHaveLength(1)
     })
   })

@@ -12,7 +12,13 @@ const { TransportError } = await import('../../src/dokploy/transport.js')
 const { SPECS } = await import('../../src/operations.js')
 const { Poller } = await import('../../src/poller.js')
 const { followRow } = await import('../../src/follow-row.js')
-const { LiveLog, QUIET_LOOK_MS, endLookOffset } = await import('../../src/live-log.js')
+const { LiveLog, endLookOffset } = await import('../../src/live-log.js')
+const { serviceSource } = await import('../../src/service.js')
+const { TIMINGS } = await import('../../src/timings.js')
+const QUIET_LOOK_MS = TIMINGS.quietLookMs
+
+/** The service's `.one`, read at most once, as the layer above hands it. */
+const serviceOf = (ctx: WaitContext) => serviceSource(ctx.client, ctx.spec, ctx.serviceId, {})
 const { webSockets } = await import('../../src/dokploy/log-socket.js')
 const { sleep } = await import('../../src/sleep.js')
 
@@ -104,9 +110,9 @@ function setup(handlers: Record<string, Handler>, options: { deadlineMs?: number
     deadline: EPOCH + (options.deadlineMs ?? 3_600_000),
     pollCapMs: 10_000,
     log,
-    sleep,
+    clock: { now: () => Date.now(), sleep },
+    timings: TIMINGS,
     signal: options.signal,
-    now: () => Date.now(),
     liveLog: {
       baseUrl: 'https://dokploy.example.com',
       apiKey: 'key-1',
@@ -115,7 +121,7 @@ function setup(handlers: Record<string, Handler>, options: { deadlineMs?: number
       sink
     }
   }
-  const poller = new Poller(ctx, Date.now())
+  const poller = new Poller(ctx)
   const found: Identified = {
     by: 'reference',
     row: {
@@ -133,7 +139,7 @@ function setup(handlers: Record<string, Handler>, options: { deadlineMs?: number
   }
   /** Starts the live log and follows the row with it; resolves with the result and the live log. */
   const follow = async () => {
-    const live = await LiveLog.start(ctx, ctx.liveLog!, poller, found, 5)
+    const live = await LiveLog.start(ctx, ctx.liveLog!, poller, found, 5, serviceOf(ctx))
     try {
       return { result: await followRow(ctx, poller, found, live), live }
     } finally {
@@ -392,7 +398,7 @@ describe('falling back to polling, with one notice', () => {
 
     process.env.NO_PROXY = 'dokploy.example.com'
     const direct = setup(dokploy(() => Infinity))
-    const live = await LiveLog.start(direct.ctx, direct.ctx.liveLog!, new Poller(direct.ctx, Date.now()), direct.found, 5)
+    const live = await LiveLog.start(direct.ctx, direct.ctx.liveLog!, new Poller(direct.ctx), direct.found, 5, serviceOf(direct.ctx))
     live.close()
     expect(FakeSocket.all).toHaveLength(1)
   })
@@ -430,7 +436,7 @@ describe('falling back to polling, with one notice', () => {
 
   it('a runtime with no WebSocket', async () => {
     const s = setup(dokploy(() => 3000))
-    const live = await LiveLog.start(s.ctx, { ...s.ctx.liveLog!, sockets: webSockets(undefined) }, new Poller(s.ctx, Date.now()), s.found, 5)
+    const live = await LiveLog.start(s.ctx, { ...s.ctx.liveLog!, sockets: webSockets(undefined) }, new Poller(s.ctx), s.found, 5, serviceOf(s.ctx))
     live.close()
     expect(s.server.procedures()).toEqual([])
     expect(notices(s)[0]).toMatch(/^::notice::No live build log: this Node \(v[\d.]+\) has no WebSocket\./)
@@ -439,6 +445,6 @@ describe('falling back to polling, with one notice', () => {
 
 describe('endLookOffset', () => {
   it('reads 1 s after the line, every 0.5 s up to 3 s, then less and less often', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 7].map(endLookOffset)).toEqual([1000, 1500, 2000, 2500, 3000, 3750, 4875, 6563])
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map((k) => endLookOffset(k, TIMINGS))).toEqual([1000, 1500, 2000, 2500, 3000, 3750, 4875, 6563])
   })
 })

@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
-import { backoffDelay, DEFAULT_BACKOFF, parseRetryAfter } from '../../src/retry.js'
+import { backoffDelay, parseRetryAfter } from '../../src/retry.js'
+
+const STANDARD = { baseMs: 1000, capMs: 10_000 }
 
 describe('backoffDelay', () => {
   it('doubles the ceiling with each attempt (full jitter: random · ceiling)', () => {
@@ -9,7 +11,7 @@ describe('backoffDelay', () => {
 
   it('never exceeds the cap', () => {
     expect(backoffDelay(20, { baseMs: 1000, capMs: 10_000, random: () => 1 })).toBe(10_000)
-    expect(backoffDelay(5, { ...DEFAULT_BACKOFF, random: () => 1 })).toBe(DEFAULT_BACKOFF.capMs)
+    expect(backoffDelay(5, { ...STANDARD, random: () => 1 })).toBe(STANDARD.capMs)
   })
 
   it('scales by the random factor and rounds to whole milliseconds', () => {
@@ -20,7 +22,7 @@ describe('backoffDelay', () => {
 
   it('uses Math.random by default and stays within [0, ceiling]', () => {
     for (let i = 0; i < 50; i++) {
-      const delay = backoffDelay(2)
+      const delay = backoffDelay(2, STANDARD)
       expect(delay).toBeGreaterThanOrEqual(0)
       expect(delay).toBeLessThanOrEqual(4000)
     }

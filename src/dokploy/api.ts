@@ -101,29 +101,34 @@ export interface ServiceDetails {
   status?: string
   projectId?: string
   environmentId?: string
+  environmentName?: string
   sourceType?: string
+  dockerImage?: string | null
+  /** Host, scheme and path of each domain (applications and compose); undefined when `.one` had none readable. */
+  domains?: DomainRow[]
   env?: string | null
   buildArgs?: string | null
   buildSecrets?: string | null
   createEnvFile?: boolean
-  dockerImage?: string | null
   registryUrl?: string | null
   username?: string | null
   password?: string | null
 }
 
-/** Which secret-bearing parts of `.one` a caller needs kept. */
+/** Which secret-bearing parts of `.one` a caller needs kept (every secret in it is masked either way). */
 export interface DetailsWanted {
   env?: boolean
   registry?: boolean
 }
 
 /**
- * `<router>.one` carries every secret of the service. Only the fields named here are kept, the
- * secret ones only when asked for, and those are masked before anything else can print them.
+ * The one reader of `<router>.one`, which carries every secret of the service: every secret in the reply
+ * is masked before anything else can print it, and only the fields named here are kept, the secret ones
+ * only when asked for.
  */
 export function readService(client: DokployClient, spec: ResourceSpec, id: string, wanted: DetailsWanted = {}): Promise<ServiceDetails> {
   return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => {
+    maskAll(value)
     const row = object(value, `a ${spec.router}`)
     const environment = row.environment && typeof row.environment === 'object' ? (row.environment as Json) : {}
     const details: ServiceDetails = {
@@ -132,8 +137,10 @@ export function readService(client: DokployClient, spec: ResourceSpec, id: strin
       status: text(row, spec.statusKey),
       projectId: text(row, 'projectId') ?? text(environment, 'projectId'),
       environmentId: text(row, 'environmentId'),
+      environmentName: text(environment, 'name'),
       sourceType: text(row, 'sourceType'),
-      dockerImage: nullableText(row, 'dockerImage')
+      dockerImage: nullableText(row, 'dockerImage'),
+      domains: spec.domainList && Array.isArray(row.domains) ? domainsOrNone(row.domains) : undefined
     }
     if (wanted.env) {
       details.env = nullableText(row, 'env')
@@ -142,13 +149,11 @@ export function readService(client: DokployClient, spec: ResourceSpec, id: strin
         details.buildArgs = nullableText(row, 'buildArgs')
         details.buildSecrets = nullableText(row, 'buildSecrets')
       }
-      for (const block of [details.env, details.buildArgs, details.buildSecrets]) envValues(block ?? '').forEach((v) => registerSecret(v))
     }
     if (wanted.registry && spec.router === 'application') {
       details.registryUrl = nullableText(row, 'registryUrl')
       details.username = nullableText(row, 'username')
       details.password = nullableText(row, 'password')
-      registerSecret(details.password)
     }
     return details
   })
@@ -188,40 +193,6 @@ export function readDomains(client: DokployClient, spec: ResourceSpec, id: strin
   return client.query(spec.domainList, { [spec.idKey]: id }, domainRows, { graceMs })
 }
 
-interface Learned {
-  name?: string
-  /** An application's or compose's `.one` holds its domains too: the `url` output needs no other read. */
-  domains?: DomainRow[]
-}
-
-/** Services whose secrets a client has already learned, with their names and domains: `.one` is read once per run. */
-const learned = new WeakMap<DokployClient, Map<string, Learned>>()
-
-/**
- * Before server text is printed (a build log, an error message), the service's secrets must be known:
- * a build may echo its environment or a connection string. Reads `.one` once, keeps nothing but the
- * masks, the service's name (for the log's heading) and its domains (host, scheme, path).
- */
-export async function learnSecrets(client: DokployClient, spec: ResourceSpec, id: string): Promise<{ name?: string }> {
-  const key = `${spec.router}:${id}`
-  const known = learned.get(client) ?? new Map<string, Learned>()
-  learned.set(client, known)
-  if (!known.has(key)) {
-    const service = await client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value): Learned => {
-      maskAll(value)
-      if (!value || typeof value !== 'object') return {}
-      const row = value as Json
-      return { name: text(row, 'name'), domains: spec.domainList && Array.isArray(row.domains) ? domainsOrNone(row.domains) : undefined }
-    })
-    known.set(key, service)
-  }
-  return { name: known.get(key)?.name }
-}
-
-/** Domains already read with the service's `.one`, if it was read. */
-export const knownDomains = (client: DokployClient, spec: ResourceSpec, id: string): DomainRow[] | undefined =>
-  learned.get(client)?.get(`${spec.router}:${id}`)?.domains
-
 /** Malformed domains in `.one` are left to the domain list's own read, which says what is wrong. */
 function domainsOrNone(value: unknown): DomainRow[] | undefined {
   try {
@@ -231,9 +202,9 @@ function domainsOrNone(value: unknown): DomainRow[] | undefined {
   }
 }
 
-/** Only the status: what is followed after a database deploy whose answer was cut. */
-export function readStatus(client: DokployClient, spec: ResourceSpec, id: string): Promise<string | undefined> {
-  return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => text(object(value, `a ${spec.router}`), spec.statusKey))
+/** The service status, from a fresh read of `.one` (the same reader, so its secrets are masked too). */
+export async function readStatus(client: DokployClient, spec: ResourceSpec, id: string): Promise<string | undefined> {
+  return (await readService(client, spec, id)).status
 }
 
 export interface OperationCall {

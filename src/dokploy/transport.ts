@@ -41,20 +41,20 @@ export class TransportError extends Error {
 
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
 
-/** Node's codes for a certificate the client refuses; node-fetch copies them to `code`. */
-export const TLS_CERT_CODES: ReadonlySet<string> = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_REVOKED',
-  'INVALID_CA',
-  'ERR_TLS_CERT_ALTNAME_INVALID'
+/** Node's codes for a certificate the client refuses (node-fetch copies them to `code`), by what the user can do about it. */
+export const TLS_PROBLEMS: ReadonlyMap<string, 'untrusted' | 'other-host' | 'expired' | 'not-yet-valid' | 'rejected'> = new Map([
+  ['DEPTH_ZERO_SELF_SIGNED_CERT', 'untrusted'],
+  ['SELF_SIGNED_CERT_IN_CHAIN', 'untrusted'],
+  ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'untrusted'],
+  ['UNABLE_TO_GET_ISSUER_CERT', 'untrusted'],
+  ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'untrusted'],
+  ['CERT_UNTRUSTED', 'untrusted'],
+  ['INVALID_CA', 'untrusted'],
+  ['ERR_TLS_CERT_ALTNAME_INVALID', 'other-host'],
+  ['CERT_HAS_EXPIRED', 'expired'],
+  ['CERT_NOT_YET_VALID', 'not-yet-valid'],
+  ['CERT_SIGNATURE_FAILURE', 'rejected'],
+  ['CERT_REVOKED', 'rejected']
 ])
 
 /**
@@ -62,14 +62,6 @@ export const TLS_CERT_CODES: ReadonlySet<string> = new Set([
  * the cap counts decoded bytes, so a small gzip body cannot inflate past it either.
  */
 export const MAX_BODY_BYTES = 32 * 1024 * 1024
-
-/** Tests lower the cap of the built action through this variable; it is not a user setting. */
-const MAX_BODY_VARIABLE = 'DOKPLOY_ACTION_MAX_BODY_BYTES'
-
-function maxBodyFromEnv(): number {
-  const value = Number(process.env[MAX_BODY_VARIABLE])
-  return Number.isInteger(value) && value > 0 ? value : MAX_BODY_BYTES
-}
 
 /** 32 MB, 512 KB, 900 bytes. */
 export function formatBytes(bytes: number): string {
@@ -89,7 +81,7 @@ export interface TransportOptions {
  * Redirects are never followed: a 301/302 silently turns a POST into a GET.
  */
 export function createTransport(options: TransportOptions = {}): { send: Transport; close: () => void } {
-  const maxBodyBytes = options.maxBodyBytes ?? maxBodyFromEnv()
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES
   const http = new HttpClient(USER_AGENT, [], { keepAlive: true })
   const agents = new Map<string, Agent>()
   const agentFor = (url: string): Agent => {
@@ -145,7 +137,7 @@ export function classify(error: unknown, maxBodyBytes: number): TransportError {
   if (err.type === 'max-size') return new TransportError('too-large', `larger than ${formatBytes(maxBodyBytes)}`)
   const code = err.code ?? err.errno
   const message = String(err.message ?? error)
-  if (code && TLS_CERT_CODES.has(code)) return new TransportError('tls', tlsReason(message), code)
+  if (code && TLS_PROBLEMS.has(code)) return new TransportError('tls', tlsReason(message), code)
   // node-fetch wraps a proxy's refusal as "…reason: tunneling socket could not be established…"
   if ((code && NEVER_SENT.has(code)) || message.includes('tunneling socket could not be established')) {
     return new TransportError('refused', message, code)

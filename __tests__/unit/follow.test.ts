@@ -28,10 +28,14 @@ const { DokployClient } = await import('../../src/dokploy/client.js')
 const { DokployError } = await import('../../src/dokploy/errors.js')
 const { TransportError } = await import('../../src/dokploy/transport.js')
 const { SPECS } = await import('../../src/operations.js')
-const { followDeployment, LOST_AFTER_MS } = await import('../../src/wait.js')
+const { identifyOwnRow } = await import('../../src/identify.js')
+const { ended, followRow } = await import('../../src/follow-row.js')
 const { followStatus } = await import('../../src/follow-status.js')
 const { logTail } = await import('../../src/log-tail.js')
-const { FIRST_POLL_MS } = await import('../../src/poller.js')
+const { Poller } = await import('../../src/poller.js')
+const { TIMINGS } = await import('../../src/timings.js')
+const FIRST_POLL_MS = TIMINGS.firstPollMs
+const LOST_AFTER_MS = TIMINGS.lostAfterMs
 const { newTicket } = await import('../../src/correlate.js')
 const { formatDuration } = await import('../../src/logger.js')
 
@@ -47,7 +51,7 @@ const MINUTE = 60_000
 function setup(handlers: Record<string, Handler>, options: { deadlineMs?: number; capMs?: number; spec?: ResourceSpec; serviceId?: string } = {}) {
   const clock = fakeClock()
   const server = fakeServer(clock, handlers)
-  const client = new DokployClient({ baseUrl: 'https://dokploy.example.com', apiKey: 'k', requestTimeoutMs: 30_000, retries: 0, transport: server.transport, now: clock.now })
+  const client = new DokployClient({ baseUrl: 'https://dokploy.example.com', apiKey: 'k', requestTimeoutMs: 30_000, retries: 0, transport: server.transport, clock: { now: clock.now, sleep: clock.sleep } })
   const log = recordingLog(clock)
   const ctx: WaitContext = {
     client,
@@ -56,8 +60,8 @@ function setup(handlers: Record<string, Handler>, options: { deadlineMs?: number
     deadline: clock.now() + (options.deadlineMs ?? 60 * MINUTE),
     pollCapMs: options.capMs ?? 10_000,
     log,
-    sleep: clock.sleep,
-    now: clock.now
+    clock: { now: clock.now, sleep: clock.sleep },
+    timings: TIMINGS
   }
   return { clock, server, log, ctx, client }
 }
@@ -106,15 +110,18 @@ const refused = (): never => {
   throw new TransportError('refused', 'connect ECONNREFUSED 10.0.0.5:443', 'ECONNREFUSED')
 }
 
-/** Follows with a recording onIdentified: each call with the fake time it came at. */
+/** Identifies the step's own row, then follows it by polling; records each identification with the fake time it came at. */
 async function follow(
   s: ReturnType<typeof setup>,
   options: { queueSupported?: boolean; firstQueue?: QueueJob[]; ticket?: Ticket; baseline?: Baseline } = {}
 ) {
   const identified: { at: number; found: Identified }[] = []
-  const result = await followDeployment(s.ctx, options.baseline ?? baseline(), options.ticket ?? ticket(), options.queueSupported ?? true, options.firstQueue, (found) =>
-    identified.push({ at: s.clock.elapsed(), found })
-  )
+  const poller = new Poller(s.ctx)
+  const search = { baseline: options.baseline ?? baseline(), ticket: options.ticket ?? ticket(), queueSupported: options.queueSupported ?? true, firstQueue: options.firstQueue }
+  const found = await identifyOwnRow(s.ctx, poller, search)
+  if ('status' in found) return { result: found, identified }
+  identified.push({ at: s.clock.elapsed(), found })
+  const result = found.row.status === 'running' ? await followRow(s.ctx, poller, found) : ended(found)
   return { result, identified }
 }
 
@@ -137,7 +144,7 @@ const forever: Record<string, Handler> = {
 /** Poll times with the default cap: 0, 1 s, 2.5 s, 4.75 s, 8.125 s, 13.188 s, 20.783 s, 30.783 s, 40.783 s, … */
 const MATCHED_BY_MARKER = 'Build started: deployment D9, matched by the reference this step put in its description.'
 
-describe('followDeployment: poll timing', () => {
+describe('following a deployment: poll timing', () => {
   it('polls after 1 s, then 1.5× longer each time up to the cap, and the last sleep ends exactly at the deadline', async () => {
     const s = setup(forever, { deadlineMs: MINUTE, capMs: 10_000 })
     const { result } = await follow(s)
@@ -177,7 +184,7 @@ describe('followDeployment: poll timing', () => {
   })
 })
 
-describe('followDeployment: what it prints and what it asks', () => {
+describe('following a deployment: what it prints and what it asks', () => {
   /**
    * Our job waits behind two builds of other services (45 s), then one (25 s), is next (20 s), builds
    * for 5 minutes from 90 s, and ends done at 390 s.
@@ -289,7 +296,7 @@ describe('followDeployment: what it prints and what it asks', () => {
   })
 })
 
-describe('followDeployment: results', () => {
+describe('following a deployment: results', () => {
   const ended = (status: 'done' | 'error' | 'cancelled', errorMessage?: string) =>
     setup({
       'deployment.queueList': ({ at }) => (at < 20_000 ? [queueEntry(ours('active'))] : []),
@@ -385,7 +392,7 @@ describe('followDeployment: results', () => {
   })
 })
 
-describe('followDeployment: which row is ours', () => {
+describe('following a deployment: which row is ours', () => {
   it('1. the marker: our row, running then finished, among other new rows of the service', async () => {
     const s = setup({
       'deployment.queueList': ({ at }) => (at < 20_000 ? [queueEntry(ours('active', { processedOn: 3000 }))] : []),
@@ -498,7 +505,7 @@ describe('followDeployment: which row is ours', () => {
   })
 })
 
-describe('followDeployment: lost or unknown', () => {
+describe('following a deployment: lost or unknown', () => {
   it('7. lost: our job left the queue and no row appeared for LOST_AFTER_MS', async () => {
     const s = setup({
       'deployment.queueList': ({ at }) => (at < 5000 ? [queueEntry(ours('waiting'))] : []),
@@ -588,7 +595,7 @@ describe('followDeployment: lost or unknown', () => {
   })
 })
 
-describe('followDeployment: Dokploy failing while followed', () => {
+describe('following a deployment: Dokploy failing while followed', () => {
   it('8. several refused and HTML 502 polls do not end the wait; one line when it starts failing, one when it answers again', async () => {
     const s = setup({
       'deployment.queueList': () => [queueEntry(ours('active'))],
@@ -655,7 +662,7 @@ describe('followDeployment: Dokploy failing while followed', () => {
   })
 })
 
-describe('followDeployment without a queue listing (before v0.28.3)', () => {
+describe('following a deployment without a queue listing (before v0.28.3)', () => {
   const noQueue = (rows: Handler): Record<string, Handler> => ({
     'deployment.queueList': () => new Raw(noProcedure('deployment.queueList')),
     'deployment.all': rows
@@ -740,30 +747,30 @@ describe('logTail', () => {
 
   it('returns the tail without trailing blank lines, asking for the number of lines wanted', async () => {
     const { client, server, log } = withLogs(() => 'step 1\nstep 2\nERROR: failed\n\n')
-    expect(await logTail(client, 'D9', 50, log)).toBe('step 1\nstep 2\nERROR: failed')
+    expect(await logTail(client, 'D9', 50, log, 5000)).toBe('step 1\nstep 2\nERROR: failed')
     expect(server.calls).toEqual([expect.objectContaining({ procedure: 'deployment.readLogs', method: 'GET', input: { deploymentId: 'D9', tail: 50 } })])
   })
 
   it('returns undefined for an empty log', async () => {
     const { client, log } = withLogs(() => '  \n')
-    expect(await logTail(client, 'D9', 50, log)).toBeUndefined()
+    expect(await logTail(client, 'D9', 50, log, 5000)).toBeUndefined()
   })
 
   it('asks nothing when log-lines is 0', async () => {
     const { client, server, log } = withLogs(() => 'x')
-    expect(await logTail(client, 'D9', 0, log)).toBeUndefined()
+    expect(await logTail(client, 'D9', 0, log, 5000)).toBeUndefined()
     expect(server.calls).toEqual([])
   })
 
   it('says the server cannot return build logs on a 404 "No procedure found" (before v0.29.6)', async () => {
     const { client, log } = withLogs(() => new Raw(noProcedure('deployment.readLogs')))
-    expect(await logTail(client, 'D9', 50, log)).toBeUndefined()
+    expect(await logTail(client, 'D9', 50, log, 5000)).toBeUndefined()
     expect(log.infos()).toEqual(['This Dokploy cannot return build logs (deployment.readLogs needs v0.29.6): see the dashboard.'])
   })
 
   it('logs any other failure and returns undefined', async () => {
     const { client, log } = withLogs(() => new Raw(trpcError(404, 'NOT_FOUND', 'Deployment not found')))
-    expect(await logTail(client, 'D9', 50, log)).toBeUndefined()
+    expect(await logTail(client, 'D9', 50, log, 5000)).toBeUndefined()
     expect(log.infos()).toHaveLength(1)
     expect(log.infos()[0]).toMatch(/^Could not read the build log: Dokploy found nothing for deployment\.readLogs/)
   })
@@ -772,7 +779,7 @@ describe('logTail', () => {
     const { client, log } = withLogs(() => {
       throw new TransportError('cancelled', 'cancelled by the runner')
     })
-    await expect(logTail(client, 'D9', 50, log)).rejects.toBeInstanceOf(DokployError)
+    await expect(logTail(client, 'D9', 50, log, 5000)).rejects.toBeInstanceOf(DokployError)
     expect(log.lines).toEqual([])
   })
 })
