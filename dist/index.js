@@ -37163,6 +37163,8 @@ function preview(text, redact) {
         .trim();
     return clean ? `"${clean}${!title && whole.length > 120 ? '…' : ''}"` : 'an empty body';
 }
+/** What went wrong, in our words alone: a server's message could quote a secret the step has not learned. */
+const failureKind = (error) => error instanceof DokployError ? `${error.failure}${error.status ? `, HTTP ${error.status}` : ''}` : 'unexpected error';
 
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
@@ -42047,6 +42049,7 @@ class LogStream {
 
 
 
+
 /**
  * The schedule half of the live log: while the build log streams (log-stream.ts), the follower reads the
  * status when the log says the end may have come (one of Dokploy's last lines, or the socket closing),
@@ -42129,7 +42132,7 @@ class LiveLog {
         catch (error) {
             if (ctx.signal?.aborted)
                 throw error;
-            live.stream.fallBack(`the service's secrets could not be read first (${error instanceof Error ? error.message : String(error)}), and a build log may print them`);
+            live.stream.fallBack(`the service's secrets could not be read first (${failureKind(error)}), and a build log may print them`);
             return live;
         }
         live.stream.connect();
@@ -42528,8 +42531,6 @@ async function resolveTargets(client, settings, log) {
     }
     return found;
 }
-/** What went wrong, without the server's words: its message could quote a secret the step never read. */
-const failureOf = (error) => error instanceof DokployError ? `${error.failure}${error.status ? `, HTTP ${error.status}` : ''}` : 'unexpected error';
 async function runTargets(settings, targets, context) {
     const { client, baseUrl, github, signal, clock } = context;
     const several = targets.length > 1;
@@ -42575,7 +42576,7 @@ async function runTargets(settings, targets, context) {
             return await run.service.read();
         }
         catch (error) {
-            run.log.debug(`where the service lives was not read (${failureOf(error)})`);
+            run.log.debug(`where the service lives was not read (${failureKind(error)})`);
             return undefined;
         }
     }
@@ -42592,7 +42593,7 @@ async function runTargets(settings, targets, context) {
             return serviceUrl(domains);
         }
         catch (error) {
-            run.log.info(`The service's domains could not be read (${failureOf(error)}): the url output stays empty.`);
+            run.log.info(`The service's domains could not be read (${failureKind(error)}): the url output stays empty.`);
             return undefined;
         }
     }
@@ -42609,7 +42610,7 @@ async function runTargets(settings, targets, context) {
             await run.service.read();
         }
         catch (error) {
-            record.withheld(`the service's secrets could not be read first (${failureOf(error)}), and it may quote them`, run.failure);
+            record.withheld(`the service's secrets could not be read first (${failureKind(error)}), and it may quote them`, run.failure);
         }
     }
 }

@@ -1,4 +1,5 @@
 import type { LiveLogSetup } from './dokploy/log-socket.js'
+import { failureKind } from './dokploy/errors.js'
 import { proxyFor } from './dokploy/log-socket.js'
 import type { Identified } from './correlate.js'
 import { polling, type FollowPace } from './follow-row.js'
@@ -91,7 +92,7 @@ export class LiveLog implements FollowPace {
       live.stream.usePrinter(live.printer(setup, name))
     } catch (error) {
       if (ctx.signal?.aborted) throw error
-      live.stream.fallBack(`the service's secrets could not be read first (${error instanceof Error ? error.message : String(error)}), and a build log may print them`)
+      live.stream.fallBack(`the service's secrets could not be read first (${failureKind(error)}), and a build log may print them`)
       return live
     }
     live.stream.connect()

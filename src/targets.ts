@@ -1,5 +1,5 @@
 import type { DokployClient } from './dokploy/client.js'
-import { DokployError } from './dokploy/errors.js'
+import { failureKind } from './dokploy/errors.js'
 import { readDomains } from './dokploy/api.js'
 import type { Settings } from './inputs.js'
 import { locateAll } from './lookup.js'
@@ -41,10 +41,6 @@ export async function resolveTargets(client: DokployClient, settings: Settings, 
   }
   return found
 }
-
-/** What went wrong, without the server's words: its message could quote a secret the step never read. */
-const failureOf = (error: unknown): string =>
-  error instanceof DokployError ? `${error.failure}${error.status ? `, HTTP ${error.status}` : ''}` : 'unexpected error'
 
 interface Run {
   target: Target
@@ -101,7 +97,7 @@ export async function runTargets(settings: Settings, targets: Target[], context:
     try {
       return await run.service.read()
     } catch (error) {
-      run.log.debug(`where the service lives was not read (${failureOf(error)})`)
+      run.log.debug(`where the service lives was not read (${failureKind(error)})`)
       return undefined
     }
   }
@@ -117,7 +113,7 @@ export async function runTargets(settings: Settings, targets: Target[], context:
       const domains = run.service.known()?.domains ?? (await readDomains(client, spec, run.target.id, context.timings.reportGraceMs))
       return serviceUrl(domains)
     } catch (error) {
-      run.log.info(`The service's domains could not be read (${failureOf(error)}): the url output stays empty.`)
+      run.log.info(`The service's domains could not be read (${failureKind(error)}): the url output stays empty.`)
       return undefined
     }
   }
@@ -133,7 +129,7 @@ export async function runTargets(settings: Settings, targets: Target[], context:
     try {
       await run.service.read()
     } catch (error) {
-      record.withheld(`the service's secrets could not be read first (${failureOf(error)}), and it may quote them`, run.failure)
+      record.withheld(`the service's secrets could not be read first (${failureKind(error)}), and it may quote them`, run.failure)
     }
   }
 }

@@ -80,3 +80,7 @@ export function preview(text: string, redact: (s: string) => string): string {
     .trim()
   return clean ? `"${clean}${!title && whole.length > 120 ? '…' : ''}"` : 'an empty body'
 }
+
+/** What went wrong, in our words alone: a server's message could quote a secret the step has not learned. */
+export const failureKind = (error: unknown): string =>
+  error instanceof DokployError ? `${error.failure}${error.status ? `, HTTP ${error.status}` : ''}` : 'unexpected error'
