@@ -37077,6 +37077,7 @@ const Input = {
     name: 'name',
     operation: 'operation',
     wait: 'wait',
+    cancelQueued: 'cancel-queued',
     waitTimeout: 'wait-timeout',
     requestTimeout: 'request-timeout',
     pollInterval: 'poll-interval',
@@ -39824,6 +39825,7 @@ const TIMINGS = {
     endLookBackoff: 1.5,
     quietLookMs: 30_000,
     socketCloseGraceMs: 2000,
+    takeBackMs: 3000,
     reportGraceMs: 5000,
     githubRequestMs: 10_000,
     githubSettleMs: 15_000,
@@ -39841,6 +39843,7 @@ const SCALED = [
     'endLookMs',
     'quietLookMs',
     'socketCloseGraceMs',
+    'takeBackMs',
     'githubRequestMs',
     'githubSettleMs',
     'githubSettleCancelledMs'
@@ -39873,7 +39876,7 @@ const OUTAGE = new Set(['network', 'gateway', 'unavailable', 'timeout']);
  */
 class DokployClient {
     options;
-    stats = { requests: 0, outages: 0, retries: 0, bytesSent: 0, bytesReceived: 0 };
+    stats;
     answered = 0;
     /** When Dokploy last answered, and when the silence after it began (an outage failure), if it has. */
     lastAnswerAt;
@@ -39883,8 +39886,9 @@ class DokployClient {
     clock;
     timings;
     policy;
-    constructor(options) {
+    constructor(options, stats) {
         this.options = options;
+        this.stats = stats ?? { requests: 0, outages: 0, retries: 0, bytesSent: 0, bytesReceived: 0 };
         this.clock = options.clock ?? systemClock;
         this.timings = options.timings ?? TIMINGS;
         this.policy = {
@@ -39906,6 +39910,13 @@ class DokployClient {
     }
     mutate(procedure, input, extract, options = {}) {
         return this.call('mutation', procedure, { method: 'POST', path: procedure, body: JSON.stringify({ json: input }) }, extract, options, input);
+    }
+    /**
+     * The step's last requests after the runner cancelled it or wait-timeout passed (taking its queued deploy
+     * back): not aborted by the runner's signal, bounded by their own deadline, counted in the same stats.
+     */
+    detached(deadline) {
+        return new DokployClient({ ...this.options, signal: undefined, deadline, retries: 0 }, this.stats);
     }
     /**
      * A lower bound of the server's clock at our local time `localMs`, from the latest Date header (whole
@@ -40313,6 +40324,7 @@ function readSettings(get, env = process.env) {
         operation,
         target,
         wait,
+        cancelQueued: inputs_boolean(get, Input.cancelQueued, true),
         waitTimeoutMs: seconds(get, Input.waitTimeout, 600, 1, 6 * 3600),
         requestTimeoutMs: seconds(get, Input.requestTimeout, 30, 1, 3600),
         pollIntervalMs: seconds(get, Input.pollInterval, 10, 1, 300),
@@ -40528,6 +40540,13 @@ function queueList(client) {
             ...placeOf(job)
         };
     }));
+}
+/**
+ * Removes every waiting job of the service from Dokploy's queue (its previews' too), leaving active ones
+ * (`<router>.cleanQueues`): there is no way to remove one job by its id.
+ */
+async function cleanQueues(client, spec, id) {
+    await client.mutate(`${spec.router}.cleanQueues`, { [spec.idKey]: id }, () => undefined);
 }
 /** The last lines of a deployment's build log (v0.29.6+). */
 function readLogs(client, deploymentId, tail, graceMs) {
@@ -40961,8 +40980,13 @@ class Recorder {
         outcome.buildMs = result.row && buildMs(result.row);
         outcome.errorMessage = result.row?.errorMessage ?? undefined;
         if (!outcome.ok)
-            outcome.message = result.detail;
+            outcome.message = withNote(result.detail, outcome.queueNote);
         outcome.logTail = tail;
+    }
+    /** What the step did about its queued deploy when `cause` ended its wait (one sentence, added to the message). */
+    tookBack(cause, takeBack) {
+        this.outcome.queueNote = `When ${cause}, ${takeBack.says}.`;
+        this.outcome.takenBack = takeBack.removed;
     }
     /** A synchronous operation's end: the status Dokploy reports (or answered with). */
     answered(status, ok, message) {
@@ -40977,7 +41001,9 @@ class Recorder {
         outcome.ok = false;
         if (cancelled) {
             outcome.status = 'cancelled-by-runner';
-            outcome.message = 'The job was cancelled while the action waited: the outcome is unknown (Dokploy goes on with the operation).';
+            outcome.message = outcome.takenBack
+                ? withNote('The job was cancelled while the action waited: nothing of this step is left to build.', outcome.queueNote)
+                : withNote('The job was cancelled while the action waited: the outcome is unknown (Dokploy goes on with the operation).', outcome.queueNote);
         }
         else if (error instanceof UnknownOutcome) {
             outcome.status = 'unknown';
@@ -41026,6 +41052,7 @@ class Recorder {
         this.listener?.ended(this.outcome);
     }
 }
+const withNote = (message, note) => (note ? `${message} ${note}` : message);
 
 ;// CONCATENATED MODULE: ./src/target.ts
 /** How the log and the summary name a service: its name, or its id when the name is unknown. */
@@ -42210,7 +42237,60 @@ class LiveLog {
     }
 }
 
+;// CONCATENATED MODULE: ./src/take-back.ts
+
+
+
+
+
+/**
+ * The step was cancelled, or wait-timeout passed, while its own deploy still waited in Dokploy's queue: it
+ * takes that deploy back, so a superseded run does not build and ship an older commit. Dokploy can only
+ * remove every waiting job of a service at once (`cleanQueues`, previews included), so it is called only when
+ * the queue shows that every waiting job of the service is the step's own (by its reference); a running build
+ * cannot be stopped on a self-hosted server. One queue read, the clean, one read to check: all within
+ * `takeBackMs`, on a client the runner's cancellation does not abort.
+ */
+async function takeBack(ctx, ticket) {
+    const says = await attempt(ctx, ticket);
+    return { removed: says === REMOVED, says };
+}
+/** A build already under way when the step stopped: nothing to take back. */
+const ALREADY_STARTED = { removed: false, says: 'its build had already started; Dokploy cannot stop a running build' };
+async function attempt(ctx, ticket) {
+    const client = ctx.client.detached(ctx.clock.now() + ctx.timings.takeBackMs);
+    try {
+        const jobs = await queueList(client);
+        const ours = mine(jobs, ticket);
+        if (!ours)
+            return ticket.startedOn !== undefined ? STARTED : "its deploy was no longer in Dokploy's queue: nothing to remove";
+        if (ours.state !== 'waiting')
+            return STARTED;
+        const others = jobs.filter((job) => job.serviceId === ticket.serviceId && job.state === 'waiting' && job !== ours);
+        if (others.length)
+            return `the step left the queue: other deploys of this service were waiting (${others.map(describe).join(', ')}), and Dokploy can only remove them all at once`;
+        await cleanQueues(client, ctx.spec, ticket.serviceId);
+        const after = mine(await queueList(client), ticket);
+        if (!after)
+            return REMOVED;
+        return after.state === 'waiting' ? 'its queued deploy could not be removed: Dokploy still lists it as waiting' : STARTED;
+    }
+    catch (error) {
+        if (error instanceof DokployError && error.failure === 'no-procedure') {
+            return 'its queued deploy could not be removed: this Dokploy cannot list its queue (before v0.28.3), so the step cannot prove which waiting deploy is its own';
+        }
+        // our words, and Dokploy's only after redaction on one line: a permission error names what is missing
+        return `its queued deploy could not be removed: ${error instanceof DokployError ? clip(inline(redact(error.message)), 300) : failureKind(error)}`;
+    }
+}
+const STARTED = ALREADY_STARTED.says;
+const REMOVED = "the step removed its queued deploy from Dokploy's queue";
+const mine = (jobs, ticket) => jobs.find((job) => job.serviceId === ticket.serviceId && job.description === ticket.marker);
+/** Another waiting deploy, by its title (server text: redacted, on one line, short). */
+const describe = (job) => `"${clip(inline(redact(job.title ?? job.id)), 80)}"`;
+
 ;// CONCATENATED MODULE: ./src/deploy.ts
+
 
 
 
@@ -42249,10 +42329,27 @@ async function runQueued(ctx, settings, record, service) {
         observeQueue(ticket, jobs);
     record.place(ticket.place);
     const poller = new Poller(ctx);
-    const found = await identifyOwnRow(ctx, poller, { baseline, ticket, queueSupported: jobs !== undefined, firstQueue: jobs });
+    const cancelled = () => settings.cancelQueued && (ctx.signal?.aborted ?? false);
+    let found;
+    try {
+        found = await identifyOwnRow(ctx, poller, { baseline, ticket, queueSupported: jobs !== undefined, firstQueue: jobs });
+    }
+    catch (error) {
+        // the runner cancelled the step before its build started: take the deploy back out of the queue
+        if (cancelled())
+            record.tookBack('the runner cancelled the job', await takeBack(ctx, ticket));
+        throw error;
+    }
     record.place(ticket.place);
-    if ('status' in found)
+    if ('status' in found) {
+        if (found.status === 'timeout' && settings.cancelQueued) {
+            const taken = await takeBack(ctx, ticket);
+            record.tookBack('wait-timeout ended', taken);
+            if (taken.removed)
+                found = { ...found, detail: `Still queued when the step stopped waiting after ${poller.elapsed()} (wait-timeout): the build had not started.` };
+        }
         return record.followed(found);
+    }
     record.identified(found);
     let live;
     let result;
@@ -42265,10 +42362,17 @@ async function runQueued(ctx, settings, record, service) {
             result = await followRow(ctx, poller, found, live);
         }
     }
+    catch (error) {
+        if (cancelled())
+            record.tookBack('the runner cancelled the job', ALREADY_STARTED);
+        throw error;
+    }
     finally {
         // ends the log's group before anything else is printed, whatever ended the wait
         live?.close();
     }
+    if (result.status === 'timeout' && settings.cancelQueued)
+        record.tookBack('wait-timeout ended', ALREADY_STARTED);
     if (result.status === 'done') {
         record.followed(result);
         log.info(result.detail);
@@ -42637,7 +42741,7 @@ function stateOf(outcome) {
         return 'failure';
     return 'error';
 }
-function describe(outcome) {
+function github_deployment_describe(outcome) {
     const text = outcome.status === 'done'
         ? `Dokploy ${outcome.operation} done`
         : outcome.status === 'timeout'
@@ -42699,7 +42803,7 @@ class GitHubDeployments {
                 const autoInactive = state === 'success' && !this.succeeded.has(environment);
                 if (state === 'success')
                     this.succeeded.add(environment);
-                await this.status(octokit, id, state, describe(outcome), await target.links(), autoInactive);
+                await this.status(octokit, id, state, github_deployment_describe(outcome), await target.links(), autoInactive);
             })
         };
     }

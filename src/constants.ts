@@ -9,6 +9,7 @@ export const Input = {
   name: 'name',
   operation: 'operation',
   wait: 'wait',
+  cancelQueued: 'cancel-queued',
   waitTimeout: 'wait-timeout',
   requestTimeout: 'request-timeout',
   pollInterval: 'poll-interval',

@@ -12,6 +12,7 @@ import { logTail } from './log-tail.js'
 import { LiveLog } from './live-log.js'
 import { inline } from './logger.js'
 import type { ServiceSource } from './service.js'
+import { ALREADY_STARTED, takeBack } from './take-back.js'
 
 /** The description sent: the user's, plus a reference no other deploy carries, so the queue job and the row can be told apart. */
 export const markDescription = (description: string, reference = randomBytes(4).toString('hex')): string =>
@@ -42,9 +43,24 @@ export async function runQueued(ctx: WaitContext, settings: Settings, record: Re
   if (jobs) observeQueue(ticket, jobs)
   record.place(ticket.place)
   const poller = new Poller(ctx)
-  const found = await identifyOwnRow(ctx, poller, { baseline, ticket, queueSupported: jobs !== undefined, firstQueue: jobs })
+  const cancelled = (): boolean => settings.cancelQueued && (ctx.signal?.aborted ?? false)
+  let found
+  try {
+    found = await identifyOwnRow(ctx, poller, { baseline, ticket, queueSupported: jobs !== undefined, firstQueue: jobs })
+  } catch (error) {
+    // the runner cancelled the step before its build started: take the deploy back out of the queue
+    if (cancelled()) record.tookBack('the runner cancelled the job', await takeBack(ctx, ticket))
+    throw error
+  }
   record.place(ticket.place)
-  if ('status' in found) return record.followed(found)
+  if ('status' in found) {
+    if (found.status === 'timeout' && settings.cancelQueued) {
+      const taken = await takeBack(ctx, ticket)
+      record.tookBack('wait-timeout ended', taken)
+      if (taken.removed) found = { ...found, detail: `Still queued when the step stopped waiting after ${poller.elapsed()} (wait-timeout): the build had not started.` }
+    }
+    return record.followed(found)
+  }
   record.identified(found)
 
   let live: LiveLog | undefined
@@ -55,10 +71,14 @@ export async function runQueued(ctx: WaitContext, settings: Settings, record: Re
       if (settings.log === 'live' && ctx.liveLog) live = await LiveLog.start(ctx, ctx.liveLog, poller, found, settings.logLines, service)
       result = await followRow(ctx, poller, found, live)
     }
+  } catch (error) {
+    if (cancelled()) record.tookBack('the runner cancelled the job', ALREADY_STARTED)
+    throw error
   } finally {
     // ends the log's group before anything else is printed, whatever ended the wait
     live?.close()
   }
+  if (result.status === 'timeout' && settings.cancelQueued) record.tookBack('wait-timeout ended', ALREADY_STARTED)
   if (result.status === 'done') {
     record.followed(result)
     log.info(result.detail)

@@ -13,6 +13,8 @@ export interface Settings {
   /** Several ids, or several names (`*`: every service of the kind) in a project. */
   target: { ids: string[] } | { project: string; environment?: string; names: string[] | '*' }
   wait: boolean
+  /** Take the step's own deploy back out of Dokploy's queue when the step is cancelled or times out before it builds. */
+  cancelQueued: boolean
   waitTimeoutMs: number
   requestTimeoutMs: number
   pollIntervalMs: number
@@ -140,6 +142,7 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
     operation,
     target,
     wait,
+    cancelQueued: boolean(get, Input.cancelQueued, true),
     waitTimeoutMs: seconds(get, Input.waitTimeout, 600, 1, 6 * 3600),
     requestTimeoutMs: seconds(get, Input.requestTimeout, 30, 1, 3600),
     pollIntervalMs: seconds(get, Input.pollInterval, 10, 1, 300),

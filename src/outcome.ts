@@ -5,6 +5,7 @@ import type { Identified } from './correlate.js'
 import { buildMs, type WaitResult } from './follow-row.js'
 import { InputError } from './inputs.js'
 import { LookupError } from './lookup.js'
+import type { TakeBack } from './take-back.js'
 import type { Target } from './target.js'
 
 /** What the run learned of one target, filled in as it goes, so a failure or a cancellation still reports it. */
@@ -29,6 +30,10 @@ export interface Outcome {
   /** Dokploy's own errorMessage for a failed deployment. */
   errorMessage?: string
   logTail?: string
+  /** What became of the step's queued deploy when the step was cancelled or timed out (cancel-queued). */
+  queueNote?: string
+  /** That deploy was taken back out of Dokploy's queue: nothing of the step is left to build. */
+  takenBack?: boolean
   dashboardUrl?: string
   /** The service's public URL, when it has a domain and it was read. */
   url?: string
@@ -144,8 +149,14 @@ export class Recorder {
     if (result.row) outcome.deploymentId = result.row.deploymentId
     outcome.buildMs = result.row && buildMs(result.row)
     outcome.errorMessage = result.row?.errorMessage ?? undefined
-    if (!outcome.ok) outcome.message = result.detail
+    if (!outcome.ok) outcome.message = withNote(result.detail, outcome.queueNote)
     outcome.logTail = tail
+  }
+
+  /** What the step did about its queued deploy when `cause` ended its wait (one sentence, added to the message). */
+  tookBack(cause: string, takeBack: TakeBack): void {
+    this.outcome.queueNote = `When ${cause}, ${takeBack.says}.`
+    this.outcome.takenBack = takeBack.removed
   }
 
   /** A synchronous operation's end: the status Dokploy reports (or answered with). */
@@ -161,7 +172,9 @@ export class Recorder {
     outcome.ok = false
     if (cancelled) {
       outcome.status = 'cancelled-by-runner'
-      outcome.message = 'The job was cancelled while the action waited: the outcome is unknown (Dokploy goes on with the operation).'
+      outcome.message = outcome.takenBack
+        ? withNote('The job was cancelled while the action waited: nothing of this step is left to build.', outcome.queueNote)
+        : withNote('The job was cancelled while the action waited: the outcome is unknown (Dokploy goes on with the operation).', outcome.queueNote)
     } else if (error instanceof UnknownOutcome) {
       outcome.status = 'unknown'
       outcome.message = error.message
@@ -209,3 +222,5 @@ export class Recorder {
     this.listener?.ended(this.outcome)
   }
 }
+
+const withNote = (message: string, note: string | undefined): string => (note ? `${message} ${note}` : message)

@@ -30,6 +30,11 @@ export interface Timings {
   quietLookMs: number
   /** A log socket whose close is never answered would keep the step running. */
   socketCloseGraceMs: number
+  /**
+   * The whole take-back of a queued deploy (a queue read, the clean, a check), when the runner cancels the
+   * step: the runner kills it 7.5 s after SIGINT, and the outputs and summary must be written before that.
+   */
+  takeBackMs: number
   /** Past wait-timeout, for the reads that complete a report: the log tail, the domains. */
   reportGraceMs: number
   /** GitHub's answers: one request, and the wait for the last statuses at the end of the step. */
@@ -55,6 +60,7 @@ export const TIMINGS: Readonly<Timings> = {
   endLookBackoff: 1.5,
   quietLookMs: 30_000,
   socketCloseGraceMs: 2000,
+  takeBackMs: 3000,
   reportGraceMs: 5000,
   githubRequestMs: 10_000,
   githubSettleMs: 15_000,
@@ -73,6 +79,7 @@ const SCALED: readonly (keyof Timings)[] = [
   'endLookMs',
   'quietLookMs',
   'socketCloseGraceMs',
+  'takeBackMs',
   'githubRequestMs',
   'githubSettleMs',
   'githubSettleCancelledMs'

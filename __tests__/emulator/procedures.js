@@ -27,7 +27,7 @@ import { serviceRow, oneView, projectAll, projectOne, environmentOne, environmen
  * @property {Timers} timers
  * @property {() => string} getVersion
  * @property {(serviceId: string) => {durationMs: number, fail?: string}} dbBehaviour
- * @property {(counter: 'deployCalls'|'redeployCalls'|'rebuildCalls'|'killBuildCalls', serviceId: string) => void} count
+ * @property {(counter: 'deployCalls'|'redeployCalls'|'rebuildCalls'|'killBuildCalls'|'cleanQueuesCalls', serviceId: string) => void} count
  */
 
 /**
@@ -113,6 +113,13 @@ export function createProcedures(ctx) {
     return undefined
   })
   mutation('application.cancelDeployment', cloudOnly)
+  // every waiting job of the application (its previews' too), never an active one; no way to remove one job
+  mutation('application.cleanQueues', (input) => {
+    need('application', input)
+    ctx.count('cleanQueuesCalls', input.applicationId)
+    queue.removeWaiting(input.applicationId)
+    return undefined
+  })
 
   // --- compose --------------------------------------------------------------------------------------------
   query('compose.one', (input) => oneView(state, 'compose', need('compose', input), ctx.getVersion()))
@@ -152,6 +159,12 @@ export function createProcedures(ctx) {
     return undefined
   })
   mutation('compose.cancelDeployment', cloudOnly)
+  mutation('compose.cleanQueues', (input) => {
+    need('compose', input)
+    ctx.count('cleanQueuesCalls', input.composeId)
+    queue.removeWaiting(input.composeId)
+    return { success: true, message: 'Queues cleaned successfully' }
+  })
 
   // search (v0.28.3+): case-insensitive substring match; this emulator's key user "created" every service.
   for (const kind of /** @type {const} */ (['application', 'compose'])) {

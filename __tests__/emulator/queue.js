@@ -441,6 +441,17 @@ export class BuildQueue {
   }
 
   /**
+   * cleanQueues: every waiting job of the service leaves the queue (Dokploy's removeWaiting); active ones stay.
+   * @param {string} serviceId
+   * @returns {number} how many were removed
+   */
+  removeWaiting(serviceId) {
+    const removed = this.jobs.filter((job) => job.serviceId === serviceId && !this.active.has(job))
+    this.jobs = this.jobs.filter((job) => !removed.includes(job))
+    return removed.length
+  }
+
+  /**
    * killBuild is host-wide: it interrupts whatever build of that kind is running.
    * @param {'application'|'compose'} kind
    * @returns {boolean} whether a build was killed

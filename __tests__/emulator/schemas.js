@@ -71,6 +71,7 @@ export const SCHEMAS = {
   'application.stop': byId('applicationId'),
   'application.killBuild': byId('applicationId'),
   'application.cancelDeployment': byId('applicationId'),
+  'application.cleanQueues': byId('applicationId'),
   'application.reload': { appName, applicationId: str },
   'application.saveEnvironment': {
     applicationId: str,
@@ -134,6 +135,7 @@ export const SCHEMAS = {
   'compose.stop': byId('composeId'),
   'compose.killBuild': byId('composeId'),
   'compose.cancelDeployment': byId('composeId'),
+  'compose.cleanQueues': byId('composeId'),
   'compose.saveEnvironment': { composeId: str, env: nstr, createEnvFile: opt(bool) },
   'compose.update': {
     composeId: str,

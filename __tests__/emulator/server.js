@@ -83,6 +83,7 @@ export function setDefaultTimeScale(scale) {
  * @property {Record<string, number>} redeployCalls processed `redeploy` calls by service id
  * @property {Record<string, number>} rebuildCalls processed DB `rebuild` calls (destructive) by service id
  * @property {Record<string, number>} killBuildCalls processed `killBuild` calls by service id
+ * @property {Record<string, number>} cleanQueuesCalls processed `cleanQueues` calls by service id
  * @property {number} rest requests to the REST API
  * @property {number} unauthorized 401 answers
  * @property {number} faults requests hit by an injected fault
@@ -218,6 +219,7 @@ export async function startEmulator(options = {}) {
     redeployCalls: /** @type {Record<string, number>} */ ({}),
     rebuildCalls: /** @type {Record<string, number>} */ ({}),
     killBuildCalls: /** @type {Record<string, number>} */ ({}),
+    cleanQueuesCalls: /** @type {Record<string, number>} */ ({}),
     rest: 0,
     unauthorized: 0,
     faults: 0
@@ -688,6 +690,7 @@ export async function startEmulator(options = {}) {
       redeployCalls: { ...counters.redeployCalls },
       rebuildCalls: { ...counters.rebuildCalls },
       killBuildCalls: { ...counters.killBuildCalls },
+      cleanQueuesCalls: { ...counters.cleanQueuesCalls },
       rest: counters.rest,
       unauthorized: counters.unauthorized,
       faults: counters.faults

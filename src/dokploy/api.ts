@@ -90,6 +90,14 @@ export function queueList(client: DokployClient): Promise<QueueJob[]> {
   )
 }
 
+/**
+ * Removes every waiting job of the service from Dokploy's queue (its previews' too), leaving active ones
+ * (`<router>.cleanQueues`): there is no way to remove one job by its id.
+ */
+export async function cleanQueues(client: DokployClient, spec: ResourceSpec, id: string): Promise<void> {
+  await client.mutate(`${spec.router}.cleanQueues`, { [spec.idKey]: id }, () => undefined)
+}
+
 /** The last lines of a deployment's build log (v0.29.6+). */
 export function readLogs(client: DokployClient, deploymentId: string, tail: number, graceMs?: number): Promise<string> {
   return client.query('deployment.readLogs', { deploymentId, tail }, (value) => (typeof value === 'string' ? value : ''), { graceMs })

@@ -58,7 +58,7 @@ interface Request {
  * Retries (retries.ts), envelopes (envelope.ts) and wording (wording.ts) are each their own module.
  */
 export class DokployClient {
-  readonly stats: ClientStats = { requests: 0, outages: 0, retries: 0, bytesSent: 0, bytesReceived: 0 }
+  readonly stats: ClientStats
   private answered = 0
   /** When Dokploy last answered, and when the silence after it began (an outage failure), if it has. */
   private lastAnswerAt?: number
@@ -69,7 +69,11 @@ export class DokployClient {
   private readonly timings: Timings
   private readonly policy: RetryPolicy
 
-  constructor(private readonly options: ClientOptions) {
+  constructor(
+    private readonly options: ClientOptions,
+    stats?: ClientStats
+  ) {
+    this.stats = stats ?? { requests: 0, outages: 0, retries: 0, bytesSent: 0, bytesReceived: 0 }
     this.clock = options.clock ?? systemClock
     this.timings = options.timings ?? TIMINGS
     this.policy = {
@@ -93,6 +97,14 @@ export class DokployClient {
 
   mutate<T>(procedure: string, input: object, extract: Extractor<T>, options: CallOptions = {}): Promise<T> {
     return this.call('mutation', procedure, { method: 'POST', path: procedure, body: JSON.stringify({ json: input }) }, extract, options, input)
+  }
+
+  /**
+   * The step's last requests after the runner cancelled it or wait-timeout passed (taking its queued deploy
+   * back): not aborted by the runner's signal, bounded by their own deadline, counted in the same stats.
+   */
+  detached(deadline: number): DokployClient {
+    return new DokployClient({ ...this.options, signal: undefined, deadline, retries: 0 }, this.stats)
   }
 
   /**

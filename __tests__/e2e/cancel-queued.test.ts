@@ -1,0 +1,132 @@
+import { afterEach, beforeEach, describe, expect } from '@jest/globals'
+import { startEmulator } from '../emulator/server.js'
+import { errorLine, runAction, testWithSignals, type ActionRun, type RunOptions } from './harness.js'
+
+/**
+ * Issue 19: a step cancelled by the runner (SIGINT, as `concurrency: cancel-in-progress` does), or whose
+ * wait-timeout ends, while its own deploy still waits in Dokploy's queue takes that deploy back: only when
+ * every waiting job of the service is its own, since Dokploy's cleanQueues removes them all at once.
+ */
+let emu: Awaited<ReturnType<typeof startEmulator>>
+beforeEach(async () => {
+  emu = await startEmulator({ buildMs: 1500 })
+  // another service's build holds Dokploy's only build slot: what the step queues waits behind it
+  emu.setBuild(emu.ids.stack, { hang: true })
+  emu.webhookDeploy(emu.ids.stack)
+})
+afterEach(() => emu.close())
+
+const inputs = (extra: Record<string, string> = {}): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, ...extra })
+const waiting = (serviceId: string) => emu.queueList().filter((job) => Object.values(job.data).includes(serviceId) && job.state === 'waiting')
+const cleans = (serviceId: string): number => emu.stats().cleanQueuesCalls[serviceId] ?? 0
+const stackStillBuilds = (): void => {
+  expect(emu.queueList().find((job) => job.data.composeId === emu.ids.stack)?.state).toBe('active')
+}
+
+/** Runs the step and cancels it (SIGINT) once it prints a line matching `when`; resolves with the run and how long it took from the signal to the exit. */
+async function cancelled(extra: Record<string, string>, when: RegExp, options: RunOptions = {}): Promise<{ run: ActionRun; afterSignalMs: number }> {
+  let signalAt = 0
+  const run = await runAction(inputs(extra), {
+    killAfterMs: 20_000,
+    ...options,
+    onStdout: (chunk, child) => {
+      if (!signalAt && when.test(chunk)) {
+        signalAt = Date.now()
+        child.kill('SIGINT')
+      }
+    }
+  })
+  expect(signalAt).toBeGreaterThan(0)
+  return { run, afterSignalMs: Date.now() - signalAt }
+}
+
+describe('the runner cancels the step while its deploy waits', () => {
+  testWithSignals('behind another service’s build: its job is removed, the other build carries on', async () => {
+    const { run, afterSignalMs } = await cancelled({}, /Queued: behind 1 other build/)
+
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('cancelled-by-runner')
+    expect(cleans(emu.ids.web)).toBe(1)
+    expect(waiting(emu.ids.web)).toEqual([])
+    stackStillBuilds()
+    expect(errorLine(run)).toContain("When the runner cancelled the job, the step removed its queued deploy from Dokploy's queue.")
+    expect(run.summary).toContain('removed its queued deploy from Dokploy&#39;s queue')
+    // the take-back and the report fit well inside the runner's 7.5 s grace (generous: the machine may be busy)
+    expect(afterSignalMs).toBeLessThan(7500)
+  })
+
+  testWithSignals('together with a push deploy of the same service: nothing is removed, and the push is named', async () => {
+    emu.webhookDeploy(emu.ids.web, { title: 'feat: checkout v2' })
+    const { run } = await cancelled({}, /Queued: behind 2 other build/)
+
+    expect(run.outputs.status).toBe('cancelled-by-runner')
+    expect(cleans(emu.ids.web)).toBe(0)
+    // the push and the step's own job are both still waiting
+    expect(waiting(emu.ids.web)).toHaveLength(2)
+    expect(errorLine(run)).toContain('When the runner cancelled the job, the step left the queue: other deploys of this service were waiting ("feat: checkout v2")')
+  })
+
+  testWithSignals('its build already running: nothing is removed, and the message says so', async () => {
+    emu.setBuild(emu.ids.web, { hang: true })
+    const { run } = await runAlone()
+    expect(run.outputs.status).toBe('cancelled-by-runner')
+    expect(cleans(emu.ids.web)).toBe(0)
+    expect(errorLine(run)).toContain('When the runner cancelled the job, its build had already started; Dokploy cannot stop a running build.')
+  })
+
+  testWithSignals('a key without the permission: a clear message, and the step still ends within the grace period', async () => {
+    const body = JSON.stringify({ error: { json: { message: 'unauthorized to access resource "deployment"', code: -32001, data: { code: 'UNAUTHORIZED', httpStatus: 401, path: 'application.cleanQueues' } } } })
+    emu.inject({ procedure: 'application.cleanQueues', kind: 'status', status: 401, body })
+    const { run, afterSignalMs } = await cancelled({}, /Queued: behind 1 other build/)
+
+    expect(run.outputs.status).toBe('cancelled-by-runner')
+    expect(waiting(emu.ids.web)).toHaveLength(1)
+    expect(errorLine(run)).toContain('When the runner cancelled the job, its queued deploy could not be removed: Dokploy refused application.cleanQueues')
+    expect(errorLine(run)).toContain("the key's user lacks rights on this service")
+    expect(afterSignalMs).toBeLessThan(7500)
+  })
+
+  testWithSignals('cancel-queued: false: nothing is removed', async () => {
+    const { run } = await cancelled({ 'cancel-queued': 'false' }, /Queued: behind 1 other build/)
+    expect(run.outputs.status).toBe('cancelled-by-runner')
+    expect(cleans(emu.ids.web)).toBe(0)
+    expect(waiting(emu.ids.web)).toHaveLength(1)
+    expect(errorLine(run)).not.toContain('When the runner cancelled the job')
+  })
+
+  testWithSignals('several targets: each is taken back on its own', async () => {
+    const { run } = await cancelled({ id: `${emu.ids.web}\n${emu.ids.api}` }, /\[[^\]]+\] Queued: behind 2 other build/)
+    expect(run.outputs.status).toBe('cancelled-by-runner')
+    expect(cleans(emu.ids.web)).toBe(1)
+    expect(cleans(emu.ids.api)).toBe(1)
+    expect(waiting(emu.ids.web)).toEqual([])
+    expect(waiting(emu.ids.api)).toEqual([])
+    stackStillBuilds()
+  })
+})
+
+describe('wait-timeout ends while its deploy waits', () => {
+  test('its job is removed; the status stays timeout, and the message does not claim Dokploy may still build it', async () => {
+    const run = await runAction(inputs({ 'wait-timeout': '3' }))
+
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('timeout')
+    expect(cleans(emu.ids.web)).toBe(1)
+    expect(waiting(emu.ids.web)).toEqual([])
+    stackStillBuilds()
+    expect(errorLine(run)).toMatch(/^Still queued when the step stopped waiting after \d+s \(wait-timeout\): the build had not started\. When wait-timeout ended, the step removed its queued deploy from Dokploy's queue\.$/)
+  })
+
+  test('cancel-queued: false leaves it queued', async () => {
+    const run = await runAction(inputs({ 'wait-timeout': '3', 'cancel-queued': 'false' }))
+    expect(run.outputs.status).toBe('timeout')
+    expect(cleans(emu.ids.web)).toBe(0)
+    expect(waiting(emu.ids.web)).toHaveLength(1)
+  })
+})
+
+/** The slot is free (the stack's build is not in the way) and the step's own build runs when it is cancelled. */
+async function runAlone(): Promise<{ run: ActionRun; afterSignalMs: number }> {
+  await emu.restart()
+  return cancelled({}, /Build started: deployment/)
+}
