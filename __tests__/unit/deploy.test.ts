@@ -57,6 +57,7 @@ const settingsFor = (extra: Partial<Settings> = {}): Settings => ({
   operation: 'deploy',
   target: { ids: [SERVICE] },
   wait: true,
+  cancelQueued: true,
   waitTimeoutMs: 30 * MINUTE,
   requestTimeoutMs: 30_000,
   pollIntervalMs: 10_000,
