@@ -37094,7 +37094,9 @@ const Input = {
     envStrategy: 'env-strategy',
     githubDeployment: 'github-deployment',
     githubToken: 'github-token',
-    githubEnvironment: 'github-environment'
+    githubEnvironment: 'github-environment',
+    commit: 'commit',
+    commitStatus: 'commit-status'
 };
 const Output = {
     status: 'status',
@@ -40018,7 +40020,7 @@ class DokployClient {
  * Databases have no redeploy, and their `rebuild` deletes volumes, so it is never listed.
  */
 const RESOURCES = ['application', 'compose', 'postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'libsql'];
-const OPERATIONS = ['deploy', 'redeploy', 'start', 'stop', 'reload'];
+const OPERATIONS = ['deploy', 'redeploy', 'start', 'stop', 'reload', 'follow'];
 /** Every database kind: what `resource: database` stands for. */
 const DATABASES = ['postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'libsql'];
 /** The resource input: one kind, or `database` for every database kind at once. */
@@ -40042,7 +40044,7 @@ const SPECS = {
         dashboardType: 'application',
         deploymentList: 'deployment.all',
         domainList: 'domain.byApplicationId',
-        operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync', reload: 'sync' }
+        operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync', reload: 'sync', follow: 'follow' }
     },
     compose: {
         router: 'compose',
@@ -40052,7 +40054,7 @@ const SPECS = {
         dashboardType: 'compose',
         deploymentList: 'deployment.allByCompose',
         domainList: 'domain.byComposeId',
-        operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync' }
+        operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync', follow: 'follow' }
     },
     postgres: database('postgres', 'postgresId'),
     mysql: database('mysql', 'mysqlId'),
@@ -40067,6 +40069,8 @@ const operationsOf = (input) => OPERATIONS.filter((op) => kindsOf(input).every((
 const statusAfter = (operation) => (operation === 'stop' ? 'idle' : 'done');
 /** Operations that call for the stored appName (it has a random suffix, so it must be read). */
 const needsAppName = (operation) => operation === 'reload';
+/** Operations whose end is a deployment row the step follows: its own deploy, or one Dokploy started for a commit. */
+const followsRow = (mode) => mode === 'queued' || mode === 'follow';
 
 ;// CONCATENATED MODULE: ./src/env.ts
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
@@ -40315,7 +40319,14 @@ function readSettings(get, env = process.env) {
         throw bad(Input.dockerImage, image.dockerImage, `only used with operation deploy, not ${operation}`);
     const envSetting = readEnv(get, operation, warnings);
     const wait = inputs_boolean(get, Input.wait, true);
+    if (operation === 'follow') {
+        if (!wait)
+            throw bad(Input.wait, 'false', 'operation follow follows a deployment to its end: it needs wait: true');
+        if (envSetting)
+            throw bad(Input.env, '***', 'operation follow sends nothing to Dokploy: env is applied by deploy or redeploy');
+    }
     const github = readGithub(get, operation, wait);
+    const commit = readCommit(get, env, operation === 'follow' || github?.statuses === true);
     const run = defaultRunInfo(env);
     const settings = {
         baseUrl,
@@ -40335,6 +40346,7 @@ function readSettings(get, env = process.env) {
         description: clip(get(Input.description).trim() || run.description, DESCRIPTION_LIMIT),
         image,
         env: envSetting,
+        commit,
         github,
         warnings
     };
@@ -40384,30 +40396,50 @@ function refuseRepeats(input, values) {
     if (repeated !== undefined)
         throw bad(input, repeated, 'each service once: this one is given twice');
 }
-/** The GitHub deployment mirrors a deploy's outcome: there must be a deploy, and the step must wait for its end. */
+/**
+ * The GitHub deployment mirrors a deploy's outcome: there must be a deploy (or a followed one), and the step
+ * must wait for its end. A commit status can be posted for any operation.
+ */
 function readGithub(get, operation, wait) {
-    const enabled = inputs_boolean(get, Input.githubDeployment, false);
+    const deployments = inputs_boolean(get, Input.githubDeployment, false);
+    const statuses = inputs_boolean(get, Input.commitStatus, false);
     const environment = get(Input.githubEnvironment).trim();
-    if (!enabled) {
+    if (!deployments) {
         // github-token always holds the runner's token (its default), so only the environment is stray
         if (environment)
             throw bad(Input.githubEnvironment, environment, `only used with ${Input.githubDeployment}: true`);
-        return undefined;
+        if (!statuses)
+            return undefined;
     }
-    if (operation !== 'deploy' && operation !== 'redeploy') {
-        throw bad(Input.githubDeployment, 'true', `records a deploy, so it needs operation deploy or redeploy, not ${operation}`);
+    if (deployments && operation !== 'deploy' && operation !== 'redeploy' && operation !== 'follow') {
+        throw bad(Input.githubDeployment, 'true', `records a deploy, so it needs operation deploy, redeploy or follow, not ${operation}`);
     }
-    if (!wait)
+    if (deployments && !wait)
         throw bad(Input.githubDeployment, 'true', 'reports the outcome of the deploy, so it needs wait: true');
     const token = get(Input.githubToken).trim();
+    const which = deployments ? `${Input.githubDeployment}: true pass a token with deployments: write` : `${Input.commitStatus}: true pass a token with statuses: write`;
     if (token === '')
-        throw new InputError(`Input "${Input.githubToken}" is empty: with ${Input.githubDeployment}: true pass a token with deployments: write (the default is \${{ github.token }}).`);
+        throw new InputError(`Input "${Input.githubToken}" is empty: with ${which} (the default is \${{ github.token }}).`);
     if (/\s/.test(token) || hasControlCharacter(token))
         throw new InputError(`Input "${Input.githubToken}" contains white space or a control character: pass the token alone.`);
     // GitHub environment names: up to 255 characters on one line
     if (environment.length > 255 || hasControlCharacter(environment))
         throw bad(Input.githubEnvironment, environment, 'expected a GitHub environment name (up to 255 characters, one line)');
-    return { token, environment: environment || undefined };
+    return { token, environment: environment || undefined, deployments, statuses };
+}
+/** A whole commit SHA (40 hex digits): Dokploy writes whole SHAs, and a prefix could name a neighbour's commit. */
+function readCommit(get, env, needed) {
+    const given = get(Input.commit).trim();
+    if (!needed) {
+        if (given)
+            throw bad(Input.commit, given, `only used with operation follow or ${Input.commitStatus}: true`);
+        return undefined;
+    }
+    const commit = given || (env.GITHUB_SHA ?? '').trim();
+    if (!/^[0-9a-f]{40}$/i.test(commit)) {
+        throw bad(Input.commit, commit, given ? 'expected a whole commit SHA (40 hex digits), never a prefix' : 'expected a whole commit SHA (40 hex digits); outside GitHub Actions GITHUB_SHA is not set, so give commit');
+    }
+    return commit.toLowerCase();
 }
 /** Operations that leave the running containers' environment as it was. */
 const KEEPS_RUNNING_ENV = ['start', 'stop', 'reload'];
@@ -40570,6 +40602,7 @@ function readService(client, spec, id, wanted = {}) {
             environmentId: shape_text(row, 'environmentId'),
             environmentName: shape_text(environment, 'name'),
             sourceType: shape_text(row, 'sourceType'),
+            autoDeploy: typeof row.autoDeploy === 'boolean' ? row.autoDeploy : undefined,
             dockerImage: nullableText(row, 'dockerImage'),
             domains: spec.domainList && Array.isArray(row.domains) ? domainsOrNone(row.domains) : undefined
         };
@@ -40892,7 +40925,7 @@ const capitalise = (word) => word.charAt(0).toUpperCase() + word.slice(1);
 
 
 /** Every value of the `status` output (action.yml and the README list them). */
-const STATUSES = (/* unused pure expression or super */ null && (['done', 'error', 'cancelled', 'timeout', 'lost', 'unknown', 'queued', 'idle', 'cancelled-by-runner', 'failed']));
+const STATUSES = (/* unused pure expression or super */ null && (['done', 'error', 'cancelled', 'timeout', 'lost', 'unknown', 'not-found', 'queued', 'idle', 'cancelled-by-runner', 'failed']));
 /**
  * Dokploy may have acted on the request, and nothing the step can read proves whether or how: status
  * `unknown`. Re-running the step would repeat the operation, so the message says what to check instead.
@@ -42351,6 +42384,16 @@ async function runQueued(ctx, settings, record, service) {
         return record.followed(found);
     }
     record.identified(found);
+    await followToEnd(ctx, settings, record, service, poller, found, { takesBack: settings.cancelQueued });
+}
+/**
+ * Phase 3, for the step's own deployment and for one Dokploy started itself (operation follow): follows
+ * the proven row to its end, streaming its log with `log: live`, and records the result with the tail of
+ * its log when it did not succeed. `takesBack`: the step's own queued deploy, which it would have taken
+ * back had it not started.
+ */
+async function followToEnd(ctx, settings, record, service, poller, found, options) {
+    const { client, log } = ctx;
     let live;
     let result;
     try {
@@ -42363,7 +42406,7 @@ async function runQueued(ctx, settings, record, service) {
         }
     }
     catch (error) {
-        if (cancelled())
+        if (options.takesBack && ctx.signal?.aborted)
             record.tookBack('the runner cancelled the job', ALREADY_STARTED);
         throw error;
     }
@@ -42371,16 +42414,17 @@ async function runQueued(ctx, settings, record, service) {
         // ends the log's group before anything else is printed, whatever ended the wait
         live?.close();
     }
-    if (result.status === 'timeout' && settings.cancelQueued)
+    if (result.status === 'timeout' && options.takesBack)
         record.tookBack('wait-timeout ended', ALREADY_STARTED);
     if (result.status === 'done') {
         record.followed(result);
         log.info(result.detail);
-        return;
+        return result;
     }
     // a stream that held the whole log already has its tail: no readLogs
     const tail = result.row && settings.log !== 'none' ? (live?.tail() ?? (await logTail(client, result.row.deploymentId, settings.logLines, log, ctx.timings.reportGraceMs))) : undefined;
     record.followed(result, tail);
+    return result;
 }
 async function optionalQueue(client) {
     try {
@@ -42442,6 +42486,83 @@ async function send(ctx, settings, baseline, ticket) {
     return { queueSupported: true };
 }
 
+;// CONCATENATED MODULE: ./src/follow-commit.ts
+
+
+
+
+
+/**
+ * operation follow: nothing is sent. Dokploy deploys on a push by itself (its GitHub App or a webhook): it
+ * queues a job described `Hash: <sha>`, whose row keeps that description while it builds, and a git build
+ * ends by replacing it with `Commit: <sha of what it built>` (the branch head when the build cloned it).
+ * The step finds the deployment of its commit by those whole SHAs, never by a prefix, waits for it to
+ * appear up to wait-timeout, and follows it exactly as it follows its own.
+ */
+async function followCommit(ctx, settings, record, service) {
+    const sha = settings.commit;
+    const queued = `Hash: ${sha}`;
+    const built = `Commit: ${sha}`;
+    const poller = new Poller(ctx);
+    const ticket = newTicket(ctx.serviceId, queued);
+    ctx.log.info(`Following the deployment Dokploy starts for commit ${sha}; nothing is sent to Dokploy.`);
+    // read first (it is read for the live log anyway): its secrets are learned before anything of it is printed,
+    // and whether it deploys on a push at all explains a deployment that never appears
+    const details = await service.read().catch(() => undefined);
+    let queueSupported = true;
+    const appeared = await poller.until(async () => {
+        const jobs = queueSupported ? await optionalQueue(ctx.client) : undefined;
+        queueSupported = jobs !== undefined;
+        const job = jobs && observeQueue(ticket, jobs);
+        const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
+        // the job queued for this commit first: an older push's build may have cloned this commit as the branch
+        // head, and its row then says `Commit: <this sha>` too
+        const own = newest(rows.filter((r) => r.description === queued));
+        if (own)
+            return { row: own, by: 'reference' };
+        if (job && jobs)
+            return jobs;
+        const builtIt = newest(rows.filter((r) => r.description === built));
+        if (builtIt)
+            return { row: builtIt, by: 'reference' };
+        poller.say('absent', `No deployment of commit ${sha.slice(0, 7)} in Dokploy yet: waiting for it to appear.`, 'Still waiting for it');
+        return undefined;
+    }, { expired: () => 'not-found' });
+    if (appeared === 'not-found')
+        return record.followed({ status: 'not-found', detail: notFound(poller, sha, details) });
+    record.place(ticket.place);
+    record.accepted();
+    let found;
+    if ('row' in appeared) {
+        ctx.log.info(`Deployment ${appeared.row.deploymentId} is Dokploy's deployment of commit ${sha.slice(0, 7)} (${appeared.row.status}).`);
+        found = appeared;
+    }
+    else {
+        const identified = await identifyOwnRow(ctx, poller, { baseline: {}, ticket, queueSupported: true, firstQueue: appeared });
+        record.place(ticket.place);
+        if ('status' in identified)
+            return record.followed(identified);
+        found = identified;
+    }
+    record.identified(found);
+    const result = await followToEnd(ctx, settings, record, service, poller, found, { takesBack: false });
+    const head = /^Commit: ([0-9a-f]{40})$/.exec(result.row?.description ?? '')?.[1];
+    if (head && head !== sha) {
+        ctx.log.info(`The deploy queued for commit ${sha.slice(0, 7)} built commit ${head.slice(0, 7)}: a git build clones the branch head when it starts, and a newer push had landed. Its outcome is what commit ${sha.slice(0, 7)} got.`);
+    }
+}
+/** The newest of some rows (by start). */
+const newest = (rows) => [...rows].sort((a, b) => Date.parse(b.startedAt ?? b.createdAt ?? '') - Date.parse(a.startedAt ?? a.createdAt ?? ''))[0];
+/** Why no deployment appeared: most often the service does not deploy on a push at all. */
+function notFound(poller, sha, details) {
+    const base = `No deployment of commit ${sha} appeared in Dokploy within ${poller.elapsed()} (wait-timeout).`;
+    if (details?.autoDeploy === false)
+        return `${base} The service has auto-deploy off, so Dokploy deploys it only when asked: turn auto-deploy on in its settings, or deploy it from the workflow (operation deploy).`;
+    if (details?.autoDeploy === true)
+        return `${base} The service has auto-deploy on: check that Dokploy's GitHub App or webhook is set up for this repository and branch, and that the push touched the service's watch paths.`;
+    return `${base} Whether the service deploys on a push (auto-deploy) could not be read.`;
+}
+
 ;// CONCATENATED MODULE: ./src/follow-status.ts
 
 
@@ -42472,6 +42593,7 @@ function followStatus(ctx, expected) {
 
 
 
+
 /** One target: changes → operation → result, each recorded as it comes. */
 async function execute(settings, target, context, record, service) {
     const spec = SPECS[target.resource];
@@ -42491,6 +42613,8 @@ async function execute(settings, target, context, record, service) {
         await applyImage(client, target.id, details, settings.image, log);
     if (mode === 'queued')
         return runQueued(ctx, settings, record, service);
+    if (mode === 'follow')
+        return followCommit(ctx, settings, record, service);
     const label = `${spec.router}.${settings.operation}`;
     const expected = statusAfter(settings.operation);
     const call = {
@@ -42638,6 +42762,9 @@ async function resolveTargets(client, settings, log) {
 async function runTargets(settings, targets, context) {
     const { client, baseUrl, github, signal, clock } = context;
     const several = targets.length > 1;
+    const labels = targets.map((target) => serviceLabel(target.name, target.id));
+    /** The commit status's context: the service's name, with its environment when two targets share the name. */
+    const contextOf = (target, label) => labels.filter((other) => other === label).length > 1 && target.environmentName ? `dokploy/${target.environmentName}/${label}` : `dokploy/${label}`;
     const runs = await Promise.all(targets.map(async (target) => {
         const label = serviceLabel(target.name, target.id);
         const log = several ? prefixed(context.log, label) : context.log;
@@ -42645,6 +42772,7 @@ async function runTargets(settings, targets, context) {
         const tracked = github?.track({
             label,
             resource: target.resource,
+            context: contextOf(target, label),
             // a service given by id: where it lives comes from its own .one, never from every project's
             environment: async () => settings.github?.environment ?? target.environmentName ?? (await placeOf(run))?.environmentName ?? 'production',
             links: async () => ({ environmentUrl: await urlOf(run), logUrl: dashboardUrl(baseUrl, record.outcome) })
@@ -42722,8 +42850,7 @@ async function runTargets(settings, targets, context) {
 function wantsUrl(settings, outcome) {
     if (!SPECS[outcome.resource].domainList || outcome.status === 'failed')
         return false;
-    const queued = SPECS[outcome.resource].operations[settings.operation] === 'queued';
-    return settings.github !== undefined || (queued && settings.wait);
+    return settings.github?.deployments === true || (followsRow(SPECS[outcome.resource].operations[settings.operation]) && settings.wait);
 }
 
 ;// CONCATENATED MODULE: ./src/github-deployment.ts
@@ -42750,11 +42877,11 @@ function github_deployment_describe(outcome) {
     return clip(text, github_deployment_DESCRIPTION_LIMIT);
 }
 /** What to tell the user about a failed GitHub call; the token is never part of it. */
-function explain(error) {
+function explain(error, permission) {
     const status = error?.status;
     const message = redact(inline(error instanceof Error ? error.message : String(error))).slice(0, 200);
     if (status === 403 || status === 401)
-        return `GitHub refused it (${status}: ${message}): give the token deployments: write (permissions: deployments: write), or check its rate limit`;
+        return `GitHub refused it (${status}: ${message}): give the token ${permission} (permissions: ${permission}), or check its rate limit`;
     if (status === 404)
         return `GitHub answered 404 (${message}): this repository or server has no deployments API for the token`;
     if (status === 429)
@@ -42784,27 +42911,45 @@ class GitHubDeployments {
     track(target) {
         let id;
         let environment;
+        const { deployments, statuses } = this.run;
+        // the commit shows the check as pending from the step's start: branch protection waits for its end
+        if (statuses)
+            this.enqueue(async (octokit) => this.commitStatus(octokit, target, 'pending', 'Dokploy: following the deployment'));
         return {
-            accepted: () => this.enqueue(async (octokit) => {
-                environment = await target.environment();
-                if (await this.ownedByJob(octokit, environment))
+            accepted: () => {
+                if (!deployments)
                     return;
-                id = await this.create(octokit, environment, target);
-            }),
-            building: () => this.enqueue(async (octokit) => {
-                if (id !== undefined)
-                    await this.status(octokit, id, 'in_progress', 'Dokploy is building it', await target.links());
-            }),
-            ended: (outcome) => this.enqueue(async (octokit) => {
-                if (id === undefined || environment === undefined)
+                this.enqueue(async (octokit) => {
+                    environment = await target.environment();
+                    if (await this.ownedByJob(octokit, environment))
+                        return;
+                    id = await this.create(octokit, environment, target);
+                });
+            },
+            building: () => {
+                if (!deployments)
                     return;
-                const state = stateOf(outcome);
-                // the first success of this step makes the earlier deployments inactive, as GitHub does; its siblings stay
-                const autoInactive = state === 'success' && !this.succeeded.has(environment);
-                if (state === 'success')
-                    this.succeeded.add(environment);
-                await this.status(octokit, id, state, github_deployment_describe(outcome), await target.links(), autoInactive);
-            })
+                this.enqueue(async (octokit) => {
+                    if (id !== undefined)
+                        await this.status(octokit, id, 'in_progress', 'Dokploy is building it', await target.links());
+                });
+            },
+            ended: (outcome) => {
+                if (statuses)
+                    this.enqueue(async (octokit) => this.commitStatus(octokit, target, stateOf(outcome), github_deployment_describe(outcome)));
+                if (!deployments)
+                    return;
+                this.enqueue(async (octokit) => {
+                    if (id === undefined || environment === undefined)
+                        return;
+                    const state = stateOf(outcome);
+                    // the first success of this step makes the earlier deployments inactive, as GitHub does; its siblings stay
+                    const autoInactive = state === 'success' && !this.succeeded.has(environment);
+                    if (state === 'success')
+                        this.succeeded.add(environment);
+                    await this.status(octokit, id, state, github_deployment_describe(outcome), await target.links(), autoInactive);
+                });
+            }
         };
     }
     /** Waits for the calls still queued, at most `ms`; what is left then is abandoned (and said once). */
@@ -42826,7 +42971,10 @@ class GitHubDeployments {
                 await task(await this.client());
             }
             catch (error) {
-                this.warnOnce(`The GitHub deployment could not be recorded: ${explain(error)}. The Dokploy deploy is not affected.`);
+                const { deployments, statuses } = this.run;
+                const what = deployments ? (statuses ? 'The GitHub deployment and commit status' : 'The GitHub deployment') : 'The commit status';
+                const permission = [deployments ? 'deployments: write' : '', statuses ? 'statuses: write' : ''].filter(Boolean).join(', ');
+                this.warnOnce(`${what} could not be recorded: ${explain(error, permission)}. The Dokploy deploy is not affected.`);
             }
         });
     }
@@ -42834,7 +42982,7 @@ class GitHubDeployments {
         if (this.stopped)
             return;
         this.stopped = true;
-        this.log.warning(message, 'GitHub deployment');
+        this.log.warning(message, this.run.deployments ? 'GitHub deployment' : 'GitHub commit status');
     }
     /** @actions/github is loaded only here, so a step without github-deployment never pays for it. */
     client() {
@@ -42896,6 +43044,18 @@ class GitHubDeployments {
         if (!('id' in data))
             throw new Error(`GitHub did not create the deployment (${inline(String(data.message ?? 'no reason given'))})`);
         return data.id;
+    }
+    /** A commit status for the step's commit, linking the Dokploy deployment (the log-url). */
+    async commitStatus(octokit, target, state, description) {
+        await octokit.rest.repos.createCommitStatus({
+            ...this.repo,
+            sha: this.run.sha,
+            state,
+            context: target.context,
+            description: clip(description, github_deployment_DESCRIPTION_LIMIT),
+            target_url: (await target.links()).logUrl ?? '',
+            request: this.request()
+        });
     }
     async status(octokit, id, state, description, links, autoInactive = false) {
         await octokit.rest.repos.createDeploymentStatus({
@@ -42960,12 +43120,15 @@ function githubDeployments(settings, log, timings, env = process.env) {
     if (!settings.github)
         return undefined;
     const repository = env.GITHUB_REPOSITORY ?? '';
-    const sha = env.GITHUB_SHA ?? '';
+    const sha = settings.commit ?? env.GITHUB_SHA ?? '';
+    const { deployments, statuses } = settings.github;
     if (!/^[\w.-]+\/[\w.-]+$/.test(repository) || !/^[0-9a-f]{40}$/i.test(sha)) {
-        log.warning('github-deployment: GITHUB_REPOSITORY or GITHUB_SHA is not set (is this a GitHub Actions run?): no GitHub deployment is recorded.', 'GitHub deployment');
+        const what = deployments ? 'github-deployment: GITHUB_REPOSITORY or GITHUB_SHA is not set (is this a GitHub Actions run?): no GitHub deployment is recorded.' : 'commit-status: GITHUB_REPOSITORY is not set (is this a GitHub Actions run?): no commit status is posted.';
+        log.warning(what, deployments ? 'GitHub deployment' : 'GitHub commit status');
         return undefined;
     }
-    return new GitHubDeployments({ token: settings.github.token, repository, sha, runId: env.GITHUB_RUN_ID, title: settings.title, requestTimeoutMs: timings.githubRequestMs }, log);
+    const run = { token: settings.github.token, repository, sha, runId: env.GITHUB_RUN_ID, title: settings.title, requestTimeoutMs: timings.githubRequestMs, deployments, statuses };
+    return new GitHubDeployments(run, log);
 }
 async function report(step, log, client) {
     const unwritten = await writeRunnerFiles(step);

@@ -26,7 +26,9 @@ export const Input = {
   envStrategy: 'env-strategy',
   githubDeployment: 'github-deployment',
   githubToken: 'github-token',
-  githubEnvironment: 'github-environment'
+  githubEnvironment: 'github-environment',
+  commit: 'commit',
+  commitStatus: 'commit-status'
 } as const
 
 export const Output = {

@@ -4,7 +4,7 @@ import { DokployError } from './dokploy/errors.js'
 import { listDeployments, queueList, runOperation, type QueueJob } from './dokploy/api.js'
 import type { Settings } from './inputs.js'
 import { UnknownOutcome, type Recorder } from './outcome.js'
-import { newTicket, observeQueue, possibleRows, type Baseline, type Ticket } from './correlate.js'
+import { newTicket, observeQueue, possibleRows, type Baseline, type Identified, type Ticket } from './correlate.js'
 import { identifyOwnRow } from './identify.js'
 import { ended, followRow, type WaitResult } from './follow-row.js'
 import { Poller, type WaitContext } from './poller.js'
@@ -62,7 +62,25 @@ export async function runQueued(ctx: WaitContext, settings: Settings, record: Re
     return record.followed(found)
   }
   record.identified(found)
+  await followToEnd(ctx, settings, record, service, poller, found, { takesBack: settings.cancelQueued })
+}
 
+/**
+ * Phase 3, for the step's own deployment and for one Dokploy started itself (operation follow): follows
+ * the proven row to its end, streaming its log with `log: live`, and records the result with the tail of
+ * its log when it did not succeed. `takesBack`: the step's own queued deploy, which it would have taken
+ * back had it not started.
+ */
+export async function followToEnd(
+  ctx: WaitContext,
+  settings: Settings,
+  record: Recorder,
+  service: ServiceSource,
+  poller: Poller,
+  found: Identified,
+  options: { takesBack: boolean }
+): Promise<WaitResult> {
+  const { client, log } = ctx
   let live: LiveLog | undefined
   let result: WaitResult
   try {
@@ -72,24 +90,25 @@ export async function runQueued(ctx: WaitContext, settings: Settings, record: Re
       result = await followRow(ctx, poller, found, live)
     }
   } catch (error) {
-    if (cancelled()) record.tookBack('the runner cancelled the job', ALREADY_STARTED)
+    if (options.takesBack && ctx.signal?.aborted) record.tookBack('the runner cancelled the job', ALREADY_STARTED)
     throw error
   } finally {
     // ends the log's group before anything else is printed, whatever ended the wait
     live?.close()
   }
-  if (result.status === 'timeout' && settings.cancelQueued) record.tookBack('wait-timeout ended', ALREADY_STARTED)
+  if (result.status === 'timeout' && options.takesBack) record.tookBack('wait-timeout ended', ALREADY_STARTED)
   if (result.status === 'done') {
     record.followed(result)
     log.info(result.detail)
-    return
+    return result
   }
   // a stream that held the whole log already has its tail: no readLogs
   const tail = result.row && settings.log !== 'none' ? (live?.tail() ?? (await logTail(client, result.row.deploymentId, settings.logLines, log, ctx.timings.reportGraceMs))) : undefined
   record.followed(result, tail)
+  return result
 }
 
-async function optionalQueue(client: DokployClient): Promise<QueueJob[] | undefined> {
+export async function optionalQueue(client: DokployClient): Promise<QueueJob[] | undefined> {
   try {
     return await queueList(client)
   } catch (error) {

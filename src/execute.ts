@@ -6,6 +6,7 @@ import { UnknownOutcome, type Recorder } from './outcome.js'
 import type { Target } from './target.js'
 import { applyEnv, applyImage } from './rollout.js'
 import { runQueued } from './deploy.js'
+import { followCommit } from './follow-commit.js'
 import { followStatus } from './follow-status.js'
 import type { WaitContext } from './poller.js'
 import { inline } from './logger.js'
@@ -31,6 +32,7 @@ export async function execute(settings: Settings, target: Target, context: RunCo
   if (settings.image && details) await applyImage(client, target.id, details, settings.image, log)
 
   if (mode === 'queued') return runQueued(ctx, settings, record, service)
+  if (mode === 'follow') return followCommit(ctx, settings, record, service)
 
   const label = `${spec.router}.${settings.operation}`
   const expected = statusAfter(settings.operation)

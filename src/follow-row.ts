@@ -4,7 +4,7 @@ import type { Identified } from './correlate.js'
 import { formatDuration } from './logger.js'
 import type { Pace, Poller, WaitContext } from './poller.js'
 
-export type FinalStatus = 'done' | 'error' | 'cancelled' | 'timeout' | 'lost' | 'unknown'
+export type FinalStatus = 'done' | 'error' | 'cancelled' | 'timeout' | 'lost' | 'unknown' | 'not-found'
 
 /** What following a deployment came to. */
 export interface WaitResult {

@@ -23,6 +23,10 @@ export interface GitHubRun {
   title: string
   /** How long each GitHub request may take. */
   requestTimeoutMs: number
+  /** Record GitHub deployments (github-deployment: true). */
+  deployments: boolean
+  /** Post commit statuses (commit-status: true). */
+  statuses: boolean
 }
 
 export interface StatusLinks {
@@ -38,6 +42,8 @@ export interface TrackedTarget {
   /** The GitHub environment: known once the target is placed. */
   environment: () => Promise<string>
   links: () => Promise<StatusLinks>
+  /** The commit status's context: `dokploy/<name>`, with the environment when two targets share a name. */
+  context: string
 }
 
 type State = 'in_progress' | 'success' | 'failure' | 'error'
@@ -64,10 +70,10 @@ function describe(outcome: Outcome): string {
 }
 
 /** What to tell the user about a failed GitHub call; the token is never part of it. */
-function explain(error: unknown): string {
+function explain(error: unknown, permission: string): string {
   const status = (error as { status?: unknown })?.status
   const message = redact(inline(error instanceof Error ? error.message : String(error))).slice(0, 200)
-  if (status === 403 || status === 401) return `GitHub refused it (${status}: ${message}): give the token deployments: write (permissions: deployments: write), or check its rate limit`
+  if (status === 403 || status === 401) return `GitHub refused it (${status}: ${message}): give the token ${permission} (permissions: ${permission}), or check its rate limit`
   if (status === 404) return `GitHub answered 404 (${message}): this repository or server has no deployments API for the token`
   if (status === 429) return `GitHub rate-limited it (429)`
   return message
@@ -97,18 +103,27 @@ export class GitHubDeployments {
   track(target: TrackedTarget): { accepted: () => void; building: () => void; ended: (outcome: Outcome) => void } {
     let id: number | undefined
     let environment: string | undefined
+    const { deployments, statuses } = this.run
+    // the commit shows the check as pending from the step's start: branch protection waits for its end
+    if (statuses) this.enqueue(async (octokit) => this.commitStatus(octokit, target, 'pending', 'Dokploy: following the deployment'))
     return {
-      accepted: () =>
+      accepted: () => {
+        if (!deployments) return
         this.enqueue(async (octokit) => {
           environment = await target.environment()
           if (await this.ownedByJob(octokit, environment)) return
           id = await this.create(octokit, environment, target)
-        }),
-      building: () =>
+        })
+      },
+      building: () => {
+        if (!deployments) return
         this.enqueue(async (octokit) => {
           if (id !== undefined) await this.status(octokit, id, 'in_progress', 'Dokploy is building it', await target.links())
-        }),
-      ended: (outcome) =>
+        })
+      },
+      ended: (outcome) => {
+        if (statuses) this.enqueue(async (octokit) => this.commitStatus(octokit, target, stateOf(outcome), describe(outcome)))
+        if (!deployments) return
         this.enqueue(async (octokit) => {
           if (id === undefined || environment === undefined) return
           const state = stateOf(outcome)
@@ -117,6 +132,7 @@ export class GitHubDeployments {
           if (state === 'success') this.succeeded.add(environment)
           await this.status(octokit, id, state, describe(outcome), await target.links(), autoInactive)
         })
+      }
     }
   }
 
@@ -138,7 +154,10 @@ export class GitHubDeployments {
       try {
         await task(await this.client())
       } catch (error) {
-        this.warnOnce(`The GitHub deployment could not be recorded: ${explain(error)}. The Dokploy deploy is not affected.`)
+        const { deployments, statuses } = this.run
+        const what = deployments ? (statuses ? 'The GitHub deployment and commit status' : 'The GitHub deployment') : 'The commit status'
+        const permission = [deployments ? 'deployments: write' : '', statuses ? 'statuses: write' : ''].filter(Boolean).join(', ')
+        this.warnOnce(`${what} could not be recorded: ${explain(error, permission)}. The Dokploy deploy is not affected.`)
       }
     })
   }
@@ -146,7 +165,7 @@ export class GitHubDeployments {
   private warnOnce(message: string): void {
     if (this.stopped) return
     this.stopped = true
-    this.log.warning(message, 'GitHub deployment')
+    this.log.warning(message, this.run.deployments ? 'GitHub deployment' : 'GitHub commit status')
   }
 
   /** @actions/github is loaded only here, so a step without github-deployment never pays for it. */
@@ -213,6 +232,19 @@ export class GitHubDeployments {
     })
     if (!('id' in data)) throw new Error(`GitHub did not create the deployment (${inline(String(data.message ?? 'no reason given'))})`)
     return data.id
+  }
+
+  /** A commit status for the step's commit, linking the Dokploy deployment (the log-url). */
+  private async commitStatus(octokit: Octokit, target: TrackedTarget, state: 'pending' | Exclude<State, 'in_progress'>, description: string): Promise<void> {
+    await octokit.rest.repos.createCommitStatus({
+      ...this.repo,
+      sha: this.run.sha,
+      state,
+      context: target.context,
+      description: clip(description, DESCRIPTION_LIMIT),
+      target_url: (await target.links()).logUrl ?? '',
+      request: this.request()
+    })
   }
 
   private async status(octokit: Octokit, id: number, state: State, description: string, links: StatusLinks, autoInactive = false): Promise<void> {

@@ -26,8 +26,10 @@ export interface Settings {
   description: string
   image?: { dockerImage: string; registryUrl?: string; username?: string; password?: string }
   env?: { entries: EnvEntry[]; strategy: EnvStrategy }
-  /** Set with github-deployment: true. */
-  github?: { token: string; environment?: string }
+  /** The commit a `follow` looks for, and whose commit status is posted: GITHUB_SHA unless `commit` says. */
+  commit?: string
+  /** Set with github-deployment: true or commit-status: true. */
+  github?: { token: string; environment?: string; deployments: boolean; statuses: boolean }
   warnings: string[]
 }
 
@@ -132,7 +134,12 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
 
   const envSetting = readEnv(get, operation, warnings)
   const wait = boolean(get, Input.wait, true)
+  if (operation === 'follow') {
+    if (!wait) throw bad(Input.wait, 'false', 'operation follow follows a deployment to its end: it needs wait: true')
+    if (envSetting) throw bad(Input.env, '***', 'operation follow sends nothing to Dokploy: env is applied by deploy or redeploy')
+  }
   const github = readGithub(get, operation, wait)
+  const commit = readCommit(get, env, operation === 'follow' || github?.statuses === true)
 
   const run = defaultRunInfo(env)
   const settings: Settings = {
@@ -153,6 +160,7 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
     description: clip(get(Input.description).trim() || run.description, DESCRIPTION_LIMIT),
     image,
     env: envSetting,
+    commit,
     github,
     warnings
   }
@@ -199,25 +207,44 @@ function refuseRepeats(input: string, values: string[]): void {
   if (repeated !== undefined) throw bad(input, repeated, 'each service once: this one is given twice')
 }
 
-/** The GitHub deployment mirrors a deploy's outcome: there must be a deploy, and the step must wait for its end. */
+/**
+ * The GitHub deployment mirrors a deploy's outcome: there must be a deploy (or a followed one), and the step
+ * must wait for its end. A commit status can be posted for any operation.
+ */
 function readGithub(get: GetInput, operation: Operation, wait: boolean): Settings['github'] {
-  const enabled = boolean(get, Input.githubDeployment, false)
+  const deployments = boolean(get, Input.githubDeployment, false)
+  const statuses = boolean(get, Input.commitStatus, false)
   const environment = get(Input.githubEnvironment).trim()
-  if (!enabled) {
+  if (!deployments) {
     // github-token always holds the runner's token (its default), so only the environment is stray
     if (environment) throw bad(Input.githubEnvironment, environment, `only used with ${Input.githubDeployment}: true`)
-    return undefined
+    if (!statuses) return undefined
   }
-  if (operation !== 'deploy' && operation !== 'redeploy') {
-    throw bad(Input.githubDeployment, 'true', `records a deploy, so it needs operation deploy or redeploy, not ${operation}`)
+  if (deployments && operation !== 'deploy' && operation !== 'redeploy' && operation !== 'follow') {
+    throw bad(Input.githubDeployment, 'true', `records a deploy, so it needs operation deploy, redeploy or follow, not ${operation}`)
   }
-  if (!wait) throw bad(Input.githubDeployment, 'true', 'reports the outcome of the deploy, so it needs wait: true')
+  if (deployments && !wait) throw bad(Input.githubDeployment, 'true', 'reports the outcome of the deploy, so it needs wait: true')
   const token = get(Input.githubToken).trim()
-  if (token === '') throw new InputError(`Input "${Input.githubToken}" is empty: with ${Input.githubDeployment}: true pass a token with deployments: write (the default is \${{ github.token }}).`)
+  const which = deployments ? `${Input.githubDeployment}: true pass a token with deployments: write` : `${Input.commitStatus}: true pass a token with statuses: write`
+  if (token === '') throw new InputError(`Input "${Input.githubToken}" is empty: with ${which} (the default is \${{ github.token }}).`)
   if (/\s/.test(token) || hasControlCharacter(token)) throw new InputError(`Input "${Input.githubToken}" contains white space or a control character: pass the token alone.`)
   // GitHub environment names: up to 255 characters on one line
   if (environment.length > 255 || hasControlCharacter(environment)) throw bad(Input.githubEnvironment, environment, 'expected a GitHub environment name (up to 255 characters, one line)')
-  return { token, environment: environment || undefined }
+  return { token, environment: environment || undefined, deployments, statuses }
+}
+
+/** A whole commit SHA (40 hex digits): Dokploy writes whole SHAs, and a prefix could name a neighbour's commit. */
+function readCommit(get: GetInput, env: NodeJS.ProcessEnv, needed: boolean): string | undefined {
+  const given = get(Input.commit).trim()
+  if (!needed) {
+    if (given) throw bad(Input.commit, given, `only used with operation follow or ${Input.commitStatus}: true`)
+    return undefined
+  }
+  const commit = given || (env.GITHUB_SHA ?? '').trim()
+  if (!/^[0-9a-f]{40}$/i.test(commit)) {
+    throw bad(Input.commit, commit, given ? 'expected a whole commit SHA (40 hex digits), never a prefix' : 'expected a whole commit SHA (40 hex digits); outside GitHub Actions GITHUB_SHA is not set, so give commit')
+  }
+  return commit.toLowerCase()
 }
 
 /** Operations that leave the running containers' environment as it was. */

@@ -50,12 +50,15 @@ const clipped = (value: string): string => inline(redact(value)).slice(0, 60)
 function githubDeployments(settings: Settings, log: Log, timings: Timings, env: NodeJS.ProcessEnv = process.env): GitHubDeployments | undefined {
   if (!settings.github) return undefined
   const repository = env.GITHUB_REPOSITORY ?? ''
-  const sha = env.GITHUB_SHA ?? ''
+  const sha = settings.commit ?? env.GITHUB_SHA ?? ''
+  const { deployments, statuses } = settings.github
   if (!/^[\w.-]+\/[\w.-]+$/.test(repository) || !/^[0-9a-f]{40}$/i.test(sha)) {
-    log.warning('github-deployment: GITHUB_REPOSITORY or GITHUB_SHA is not set (is this a GitHub Actions run?): no GitHub deployment is recorded.', 'GitHub deployment')
+    const what = deployments ? 'github-deployment: GITHUB_REPOSITORY or GITHUB_SHA is not set (is this a GitHub Actions run?): no GitHub deployment is recorded.' : 'commit-status: GITHUB_REPOSITORY is not set (is this a GitHub Actions run?): no commit status is posted.'
+    log.warning(what, deployments ? 'GitHub deployment' : 'GitHub commit status')
     return undefined
   }
-  return new GitHubDeployments({ token: settings.github.token, repository, sha, runId: env.GITHUB_RUN_ID, title: settings.title, requestTimeoutMs: timings.githubRequestMs }, log)
+  const run = { token: settings.github.token, repository, sha, runId: env.GITHUB_RUN_ID, title: settings.title, requestTimeoutMs: timings.githubRequestMs, deployments, statuses }
+  return new GitHubDeployments(run, log)
 }
 
 async function report(step: StepReport, log: Log, client: DokployClient | undefined): Promise<void> {

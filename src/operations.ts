@@ -3,7 +3,7 @@
  * Databases have no redeploy, and their `rebuild` deletes volumes, so it is never listed.
  */
 export const RESOURCES = ['application', 'compose', 'postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'libsql'] as const
-export const OPERATIONS = ['deploy', 'redeploy', 'start', 'stop', 'reload'] as const
+export const OPERATIONS = ['deploy', 'redeploy', 'start', 'stop', 'reload', 'follow'] as const
 
 export type Resource = (typeof RESOURCES)[number]
 export type Operation = (typeof OPERATIONS)[number]
@@ -22,8 +22,9 @@ export const kindsOf = (input: ResourceInput): readonly Resource[] => (input ===
  * queued: Dokploy enqueues a build and answers at once; the deployment row is followed.
  * sync: the HTTP answer is the result.
  * sync-long: synchronous but may take minutes (database deploy): gets the wait bound, not the request bound.
+ * follow: nothing is sent; the deployment Dokploy started itself for a commit (a push) is found and followed.
  */
-export type Mode = 'queued' | 'sync' | 'sync-long'
+export type Mode = 'queued' | 'sync' | 'sync-long' | 'follow'
 
 export interface ResourceSpec {
   router: Resource
@@ -58,7 +59,7 @@ export const SPECS: Record<Resource, ResourceSpec> = {
     dashboardType: 'application',
     deploymentList: 'deployment.all',
     domainList: 'domain.byApplicationId',
-    operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync', reload: 'sync' }
+    operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync', reload: 'sync', follow: 'follow' }
   },
   compose: {
     router: 'compose',
@@ -68,7 +69,7 @@ export const SPECS: Record<Resource, ResourceSpec> = {
     dashboardType: 'compose',
     deploymentList: 'deployment.allByCompose',
     domainList: 'domain.byComposeId',
-    operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync' }
+    operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync', follow: 'follow' }
   },
   postgres: database('postgres', 'postgresId'),
   mysql: database('mysql', 'mysqlId'),
@@ -87,3 +88,6 @@ export const statusAfter = (operation: Operation): 'done' | 'idle' => (operation
 
 /** Operations that call for the stored appName (it has a random suffix, so it must be read). */
 export const needsAppName = (operation: Operation): boolean => operation === 'reload'
+
+/** Operations whose end is a deployment row the step follows: its own deploy, or one Dokploy started for a commit. */
+export const followsRow = (mode: Mode | undefined): boolean => mode === 'queued' || mode === 'follow'

@@ -42,7 +42,7 @@ export interface Outcome {
 }
 
 /** Every value of the `status` output (action.yml and the README list them). */
-export const STATUSES = ['done', 'error', 'cancelled', 'timeout', 'lost', 'unknown', 'queued', 'idle', 'cancelled-by-runner', 'failed'] as const
+export const STATUSES = ['done', 'error', 'cancelled', 'timeout', 'lost', 'unknown', 'not-found', 'queued', 'idle', 'cancelled-by-runner', 'failed'] as const
 
 /**
  * Dokploy may have acted on the request, and nothing the step can read proves whether or how: status

@@ -3,7 +3,7 @@ import { failureKind } from './dokploy/errors.js'
 import { readDomains } from './dokploy/api.js'
 import type { Settings } from './inputs.js'
 import { locateAll } from './lookup.js'
-import { SPECS } from './operations.js'
+import { SPECS, followsRow } from './operations.js'
 import { newOutcome, Recorder, type Outcome } from './outcome.js'
 import { execute, type RunContext } from './execute.js'
 import { quotesServer } from './failure.js'
@@ -53,6 +53,10 @@ interface Run {
 export async function runTargets(settings: Settings, targets: Target[], context: TargetsContext): Promise<Outcome[]> {
   const { client, baseUrl, github, signal, clock } = context
   const several = targets.length > 1
+  const labels = targets.map((target) => serviceLabel(target.name, target.id))
+  /** The commit status's context: the service's name, with its environment when two targets share the name. */
+  const contextOf = (target: Target, label: string): string =>
+    labels.filter((other) => other === label).length > 1 && target.environmentName ? `dokploy/${target.environmentName}/${label}` : `dokploy/${label}`
 
   const runs = await Promise.all(
     targets.map(async (target): Promise<Run> => {
@@ -62,6 +66,7 @@ export async function runTargets(settings: Settings, targets: Target[], context:
       const tracked = github?.track({
         label,
         resource: target.resource,
+        context: contextOf(target, label),
         // a service given by id: where it lives comes from its own .one, never from every project's
         environment: async () => settings.github?.environment ?? target.environmentName ?? (await placeOf(run))?.environmentName ?? 'production',
         links: async () => ({ environmentUrl: await urlOf(run), logUrl: dashboardUrl(baseUrl, record.outcome) })
@@ -137,6 +142,5 @@ export async function runTargets(settings: Settings, targets: Target[], context:
 /** The URL is read after a followed deploy, and for a GitHub deployment; never when nothing reached Dokploy. */
 function wantsUrl(settings: Settings, outcome: Outcome): boolean {
   if (!SPECS[outcome.resource].domainList || outcome.status === 'failed') return false
-  const queued = SPECS[outcome.resource].operations[settings.operation] === 'queued'
-  return settings.github !== undefined || (queued && settings.wait)
+  return settings.github?.deployments === true || (followsRow(SPECS[outcome.resource].operations[settings.operation]) && settings.wait)
 }

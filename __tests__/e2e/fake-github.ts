@@ -36,6 +36,16 @@ export interface FakeRequest {
   at: number
 }
 
+/** A commit status, as `POST /repos/{owner}/{repo}/statuses/{sha}` records it. */
+export interface FakeCommitStatus {
+  sha: string
+  state: string
+  context: string
+  description?: string
+  target_url?: string
+  at: number
+}
+
 /** slow: every answer comes `slowMs` late. */
 export type Mode = 'ok' | 'forbidden' | 'hang' | 'slow'
 
@@ -43,6 +53,7 @@ export interface FakeGitHub {
   url: string
   requests: FakeRequest[]
   deployments: FakeDeployment[]
+  commitStatuses: FakeCommitStatus[]
   setMode: (mode: Mode, slowMs?: number) => void
   /** A deployment not made by the action (say, by a job's `environment:`), with its statuses. */
   seed: (deployment: Omit<FakeDeployment, 'id'>) => FakeDeployment
@@ -61,6 +72,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   let nextId = 1000
   const requests: FakeRequest[] = []
   const deployments: FakeDeployment[] = []
+  const commitStatuses: FakeCommitStatus[] = []
   const hanging = new Set<http.ServerResponse>()
 
   const server = http.createServer((req, res) => {
@@ -81,6 +93,12 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       }
       const list = /^\/repos\/([^/]+)\/([^/]+)\/deployments$/.exec(url.pathname)
       const statuses = /^\/repos\/([^/]+)\/([^/]+)\/deployments\/(\d+)\/statuses$/.exec(url.pathname)
+      const commit = /^\/repos\/([^/]+)\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(url.pathname)
+      if (commit && req.method === 'POST') {
+        const status: FakeCommitStatus = { ...(body as Omit<FakeCommitStatus, 'at' | 'sha'>), sha: commit[3], at: Date.now() }
+        commitStatuses.push(status)
+        return json(res, 201, { id: nextId++, ...status })
+      }
       if (list && req.method === 'POST') {
         const deployment: FakeDeployment = {
           id: nextId++,
@@ -123,6 +141,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     url: `http://127.0.0.1:${port}`,
     requests,
     deployments,
+    commitStatuses,
     setMode: (next, ms = 0) => {
       mode = next
       slowMs = ms

@@ -237,7 +237,7 @@ describe('no duplicate of a job-level environment', () => {
 
 describe('inputs', () => {
   test.each([
-    [{ operation: 'stop' }, 'needs operation deploy or redeploy, not stop'],
+    [{ operation: 'stop' }, 'needs operation deploy, redeploy or follow, not stop'],
     [{ wait: 'false' }, 'needs wait: true'],
     [{ 'github-token': '' }, 'Input "github-token" is empty'],
     [{ 'github-deployment': 'false', 'github-environment': 'prod' }, '"github-environment" is "prod": only used with github-deployment: true']

@@ -106,7 +106,7 @@ export function setDefaultTimeScale(scale) {
  * @property {() => Promise<void>} close
  * @property {(version: string) => void} setVersion
  * @property {(serviceId: string, behaviour: Partial<import('./queue.js').BuildBehaviour>) => void} setBuild replaces the service's build behaviour; omitted fields take the defaults
- * @property {(serviceId: string, opts?: {title?: string, description?: string}) => string} webhookDeploy returns the job id
+ * @property {(serviceId: string, opts?: {title?: string, description?: string, sha?: string}) => string} webhookDeploy a push: Dokploy's webhook queues a job titled with the commit message and described `Hash: <sha>` (the push's commit, which becomes the branch head); returns the job id
  * @property {(opts?: {downMs?: number, down?: 'refuse'|'proxy-502'}) => Promise<void>} restart the server restarts: running rows cancelled, queue lost, job ids from job-1; for downMs it refuses connections (or a proxy answers 502); resolves when it is back
  * @property {(hook: Hook) => Hook} hook
  * @property {(rule: import('./faults.js').FaultRule) => import('./faults.js').FaultRule} inject
@@ -717,9 +717,10 @@ export async function startEmulator(options = {}) {
       const { kind } = mustExist(serviceId)
       if (kind !== 'application' && kind !== 'compose') throw new Error(`webhookDeploy: ${serviceId} is a ${kind}`)
       // A push brings a new head commit; the run is titled with its message, like Dokploy's webhook does.
-      const commit = queue.newCommit()
+      const fresh = queue.newCommit()
+      const commit = opts.sha ? { ...fresh, hash: opts.sha } : fresh
       queue.heads.set(serviceId, commit)
-      return queue.enqueue({ kind, serviceId, title: opts.title ?? commit.message, description: opts.description ?? `Commit: ${commit.hash}` }).id
+      return queue.enqueue({ kind, serviceId, title: opts.title ?? commit.message, description: opts.description ?? `Hash: ${commit.hash}` }).id
     },
     restart: async ({ downMs = 0, down: how = 'refuse' } = {}) => {
       queue.restart()

@@ -533,13 +533,25 @@ describe('github-deployment', () => {
   })
 
   it('on: the token, and the environment when given', () => {
-    expect(read({ 'github-deployment': 'true', 'github-token': ' ghs_x ' }).github).toEqual({ token: 'ghs_x', environment: undefined })
-    expect(read({ 'github-deployment': 'yes', 'github-token': 'ghs_x', 'github-environment': 'prod eu' }).github).toEqual({ token: 'ghs_x', environment: 'prod eu' })
+    expect(read({ 'github-deployment': 'true', 'github-token': ' ghs_x ' }).github).toEqual({ token: 'ghs_x', environment: undefined, deployments: true, statuses: false })
+    expect(read({ 'github-deployment': 'yes', 'github-token': 'ghs_x', 'github-environment': 'prod eu' }).github).toEqual({ token: 'ghs_x', environment: 'prod eu', deployments: true, statuses: false })
   })
 
   it('records a deploy followed to its end', () => {
-    expect(inputError(() => read({ 'github-deployment': 'true', 'github-token': 't', operation: 'reload' }))).toContain('needs operation deploy or redeploy, not reload')
+    expect(inputError(() => read({ 'github-deployment': 'true', 'github-token': 't', operation: 'reload' }))).toContain('needs operation deploy, redeploy or follow, not reload')
     expect(inputError(() => read({ 'github-deployment': 'true', 'github-token': 't', wait: 'false' }))).toContain('needs wait: true')
+  })
+
+  it('commit-status alone: the token and the run\'s commit, for any operation', () => {
+    const settings = readSettings((name) => ({ url: 'https://d.example.com', 'api-key': 'k', id: 'A1', operation: 'stop', 'commit-status': 'true', 'github-token': 'ghs_x' })[name] ?? '', { GITHUB_SHA: 'ABCDEF0123456789abcdef0123456789ABCDEF01' })
+    expect(settings.github).toEqual({ token: 'ghs_x', environment: undefined, deployments: false, statuses: true })
+    expect(settings.commit).toBe('abcdef0123456789abcdef0123456789abcdef01')
+  })
+
+  it('commit: a whole SHA, only where it is used', () => {
+    expect(inputError(() => read({ operation: 'follow', commit: 'abc1234' }))).toContain('never a prefix')
+    expect(inputError(() => read({ commit: 'abcdef0123456789abcdef0123456789abcdef01' }))).toContain('only used with operation follow or commit-status: true')
+    expect(inputError(() => read({ operation: 'follow', wait: 'false', commit: 'abcdef0123456789abcdef0123456789abcdef01' }))).toContain('needs wait: true')
   })
 
   it('needs a token of one line, never echoed', () => {

@@ -111,6 +111,8 @@ export interface ServiceDetails {
   environmentId?: string
   environmentName?: string
   sourceType?: string
+  /** Whether Dokploy deploys the service on a push by itself. */
+  autoDeploy?: boolean
   dockerImage?: string | null
   /** Host, scheme and path of each domain (applications and compose); undefined when `.one` had none readable. */
   domains?: DomainRow[]
@@ -147,6 +149,7 @@ export function readService(client: DokployClient, spec: ResourceSpec, id: strin
       environmentId: text(row, 'environmentId'),
       environmentName: text(environment, 'name'),
       sourceType: text(row, 'sourceType'),
+      autoDeploy: typeof row.autoDeploy === 'boolean' ? row.autoDeploy : undefined,
       dockerImage: nullableText(row, 'dockerImage'),
       domains: spec.domainList && Array.isArray(row.domains) ? domainsOrNone(row.domains) : undefined
     }

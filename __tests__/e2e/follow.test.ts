@@ -1,0 +1,162 @@
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { startEmulator } from '../emulator/server.js'
+import { startFakeGitHub, type FakeGitHub } from './fake-github.js'
+import { annotations, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
+
+/**
+ * Issue 20: operation follow sends nothing. Dokploy deploys on a push by itself (the emulator's
+ * webhookDeploy: a job titled with the commit message and described `Hash: <sha>`, whose git build ends by
+ * writing `Commit: <sha of the branch head>`); the step finds the deployment of its commit by whole SHAs and
+ * follows it like its own. commit-status posts the outcome as a commit status (a local fake of GitHub's API).
+ */
+let emu: Awaited<ReturnType<typeof startEmulator>>
+let github: FakeGitHub
+beforeEach(async () => {
+  emu = await startEmulator({ buildMs: 3000 })
+  github = await startFakeGitHub()
+})
+afterEach(async () => {
+  await emu.close()
+  await github.close()
+})
+
+/** The run's commit in the harness (GITHUB_SHA). */
+const SHA = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d'
+const OTHER = '9f8e7d6c5b4a39281706f5e4d3c2b1a098765432'
+const TOKEN = 'ghs_fakeToken0123456789abcdefABCDEF'
+const inputs = (extra: Record<string, string> = {}): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, operation: 'follow', ...extra })
+const follow = (extra: Record<string, string> = {}): Promise<ActionRun> => runAction(inputs(extra), { env: { GITHUB_API_URL: github.url } })
+const rowOf = (run: ActionRun) => emu.deployments.find((d) => d.deploymentId === run.outputs['deployment-id'])
+/** A push of `sha` lands once the step has looked for its deployment twice: it appears while the step waits. */
+const pushWhileWaiting = (sha: string, serviceId = emu.ids.web): void =>
+  void emu.hook({ procedure: 'deployment.all', when: 'after', skip: 1, run: () => void emu.webhookDeploy(serviceId, { sha }) })
+
+describe('operation follow', () => {
+  test('a push deploy followed to done, with the live log; nothing is sent to Dokploy', async () => {
+    pushWhileWaiting(SHA)
+    const run = await follow()
+
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('done')
+    const row = rowOf(run)
+    expect(row?.status).toBe('done')
+    expect(row?.description).toBe(`Commit: ${SHA}`)
+    expect(emu.stats().deployCalls[emu.ids.web]).toBeUndefined()
+    expect(emu.requests.filter((r) => r.method === 'POST')).toEqual([])
+    expect(visibleLog(run)).toContain(`No deployment of commit ${SHA.slice(0, 7)} in Dokploy yet: waiting for it to appear.`)
+    expect(run.stdout).toMatch(/^::group::Build log of web · deployment /m)
+    expect(run.stdout).toContain('Docker Deployed: ✅')
+  })
+
+  test('a push deploy followed to error: the step fails, with the log', async () => {
+    emu.setBuild(emu.ids.web, { durationMs: 3000, fail: 'npm ERR! the tests failed' })
+    pushWhileWaiting(SHA)
+    const run = await follow()
+
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('error')
+    expect(rowOf(run)?.status).toBe('error')
+    expect(run.stdout).toContain('npm ERR! the tests failed')
+  })
+
+  test('a deploy that never appears: not-found, saying the service deploys on a push', async () => {
+    const run = await follow({ 'wait-timeout': '3' })
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('not-found')
+    expect(errorLine(run)).toMatch(new RegExp(`^No deployment of commit ${SHA} appeared in Dokploy within \\d+s \\(wait-timeout\\)\\. The service has auto-deploy on:`))
+  })
+
+  test('a service with auto-deploy off: not-found says so', async () => {
+    const run = await follow({ id: emu.ids.api, 'wait-timeout': '2' })
+    expect(run.outputs.status).toBe('not-found')
+    expect(errorLine(run)).toContain('The service has auto-deploy off, so Dokploy deploys it only when asked')
+  })
+
+  test('two pushes in a row, followed by two steps: each gets its own commit’s deployment, never its neighbour’s', async () => {
+    emu.webhookDeploy(emu.ids.web, { sha: OTHER })
+    emu.webhookDeploy(emu.ids.web, { sha: SHA })
+    const [first, second] = await Promise.all([follow({ commit: OTHER }), follow()])
+
+    expect(first.outputs.status).toBe('done')
+    expect(second.outputs.status).toBe('done')
+    expect(first.outputs['deployment-id']).not.toBe(second.outputs['deployment-id'])
+    const jobsRows = emu.deployments.filter((d) => d.applicationId === emu.ids.web)
+    expect(jobsRows).toHaveLength(2)
+    // the older push's job built the branch head, the newer commit: the step says so
+    expect(visibleLog(first)).toContain(`The deploy queued for commit ${OTHER.slice(0, 7)} built commit ${SHA.slice(0, 7)}`)
+    expect(rowOf(second)?.description).toBe(`Commit: ${SHA}`)
+  })
+
+  test('a push already finished and overwritten when the step started: its row is found by the commit', async () => {
+    emu.setBuild(emu.ids.web, { durationMs: 200 })
+    emu.webhookDeploy(emu.ids.web, { sha: SHA })
+    await waitUntil(() => emu.queueList().length === 0 && emu.deployments.some((d) => d.description === `Commit: ${SHA}`))
+    const run = await follow()
+
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('done')
+    expect(rowOf(run)?.description).toBe(`Commit: ${SHA}`)
+  })
+
+  test('a prefix is refused before any request', async () => {
+    const run = await follow({ commit: SHA.slice(0, 12) })
+    expect(run.code).toBe(1)
+    expect(emu.requests).toHaveLength(0)
+    expect(errorLine(run)).toBe(`Input "commit" is "${SHA.slice(0, 12)}": expected a whole commit SHA (40 hex digits), never a prefix.`)
+  })
+})
+
+describe('commit-status', () => {
+  const withStatus = (extra: Record<string, string> = {}) => follow({ 'commit-status': 'true', 'github-token': TOKEN, ...extra })
+
+  test('pending while following, then success, linking the Dokploy deployment', async () => {
+    pushWhileWaiting(SHA)
+    const run = await withStatus()
+
+    expect(run.outputs.status).toBe('done')
+    expect(github.commitStatuses.map((s) => [s.sha, s.context, s.state])).toEqual([
+      [SHA, 'dokploy/app-web', 'pending'],
+      [SHA, 'dokploy/app-web', 'success']
+    ])
+    expect(github.commitStatuses[1].target_url).toBe(run.outputs['log-url'])
+    expect(JSON.stringify(github.commitStatuses)).not.toContain(TOKEN)
+  })
+
+  test('pending, then failure for a build that failed', async () => {
+    emu.setBuild(emu.ids.web, { durationMs: 3000, fail: 'npm ERR! the tests failed' })
+    pushWhileWaiting(SHA)
+    const run = await withStatus()
+    expect(run.outputs.status).toBe('error')
+    expect(github.commitStatuses.map((s) => s.state)).toEqual(['pending', 'failure'])
+  })
+
+  test('GitHub answering 403: one warning, and the Dokploy outcome stands', async () => {
+    github.setMode('forbidden')
+    pushWhileWaiting(SHA)
+    const run = await withStatus()
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('done')
+    const warnings = annotations(run, 'warning')
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0].message).toContain('statuses: write')
+  })
+
+  test('several targets: one status per service, each with its own context', async () => {
+    pushWhileWaiting(SHA)
+    pushWhileWaiting(SHA, emu.ids.api)
+    const run = await runAction(
+      { url: emu.url, 'api-key': emu.apiKey, project: 'shop', environment: 'production', name: 'web, api', operation: 'follow', 'commit-status': 'true', 'github-token': TOKEN },
+      { env: { GITHUB_API_URL: github.url } }
+    )
+    expect(run.outputs.status).toBe('done')
+    const byContext = (context: string) => github.commitStatuses.filter((s) => s.context === context).map((s) => s.state)
+    expect(byContext('dokploy/web')).toEqual(['pending', 'success'])
+    expect(byContext('dokploy/api')).toEqual(['pending', 'success'])
+    expect(github.commitStatuses).toHaveLength(4)
+  })
+})
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 25))
+  expect(condition()).toBe(true)
+}

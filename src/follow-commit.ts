@@ -1,0 +1,81 @@
+import { listDeployments, type DeploymentRow, type QueueJob, type ServiceDetails } from './dokploy/api.js'
+import { newTicket, observeQueue, type Identified } from './correlate.js'
+import { followToEnd, optionalQueue } from './deploy.js'
+import { identifyOwnRow } from './identify.js'
+import type { Settings } from './inputs.js'
+import type { Recorder } from './outcome.js'
+import { Poller, type WaitContext } from './poller.js'
+import type { ServiceSource } from './service.js'
+
+/**
+ * operation follow: nothing is sent. Dokploy deploys on a push by itself (its GitHub App or a webhook): it
+ * queues a job described `Hash: <sha>`, whose row keeps that description while it builds, and a git build
+ * ends by replacing it with `Commit: <sha of what it built>` (the branch head when the build cloned it).
+ * The step finds the deployment of its commit by those whole SHAs, never by a prefix, waits for it to
+ * appear up to wait-timeout, and follows it exactly as it follows its own.
+ */
+export async function followCommit(ctx: WaitContext, settings: Settings, record: Recorder, service: ServiceSource): Promise<void> {
+  const sha = settings.commit as string
+  const queued = `Hash: ${sha}`
+  const built = `Commit: ${sha}`
+  const poller = new Poller(ctx)
+  const ticket = newTicket(ctx.serviceId, queued)
+  ctx.log.info(`Following the deployment Dokploy starts for commit ${sha}; nothing is sent to Dokploy.`)
+  // read first (it is read for the live log anyway): its secrets are learned before anything of it is printed,
+  // and whether it deploys on a push at all explains a deployment that never appears
+  const details = await service.read().catch(() => undefined)
+
+  let queueSupported = true
+  const appeared = await poller.until<Identified | QueueJob[] | 'not-found'>(
+    async () => {
+      const jobs = queueSupported ? await optionalQueue(ctx.client) : undefined
+      queueSupported = jobs !== undefined
+      const job = jobs && observeQueue(ticket, jobs)
+      const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId)
+      // the job queued for this commit first: an older push's build may have cloned this commit as the branch
+      // head, and its row then says `Commit: <this sha>` too
+      const own = newest(rows.filter((r) => r.description === queued))
+      if (own) return { row: own, by: 'reference' }
+      if (job && jobs) return jobs
+      const builtIt = newest(rows.filter((r) => r.description === built))
+      if (builtIt) return { row: builtIt, by: 'reference' }
+      poller.say('absent', `No deployment of commit ${sha.slice(0, 7)} in Dokploy yet: waiting for it to appear.`, 'Still waiting for it')
+      return undefined
+    },
+    { expired: () => 'not-found' }
+  )
+  if (appeared === 'not-found') return record.followed({ status: 'not-found', detail: notFound(poller, sha, details) })
+  record.place(ticket.place)
+  record.accepted()
+
+  let found: Identified
+  if ('row' in appeared) {
+    ctx.log.info(`Deployment ${appeared.row.deploymentId} is Dokploy's deployment of commit ${sha.slice(0, 7)} (${appeared.row.status}).`)
+    found = appeared
+  } else {
+    const identified = await identifyOwnRow(ctx, poller, { baseline: {}, ticket, queueSupported: true, firstQueue: appeared })
+    record.place(ticket.place)
+    if ('status' in identified) return record.followed(identified)
+    found = identified
+  }
+  record.identified(found)
+  const result = await followToEnd(ctx, settings, record, service, poller, found, { takesBack: false })
+  const head = /^Commit: ([0-9a-f]{40})$/.exec(result.row?.description ?? '')?.[1]
+  if (head && head !== sha) {
+    ctx.log.info(
+      `The deploy queued for commit ${sha.slice(0, 7)} built commit ${head.slice(0, 7)}: a git build clones the branch head when it starts, and a newer push had landed. Its outcome is what commit ${sha.slice(0, 7)} got.`
+    )
+  }
+}
+
+/** The newest of some rows (by start). */
+const newest = (rows: DeploymentRow[]): DeploymentRow | undefined =>
+  [...rows].sort((a, b) => Date.parse(b.startedAt ?? b.createdAt ?? '') - Date.parse(a.startedAt ?? a.createdAt ?? ''))[0]
+
+/** Why no deployment appeared: most often the service does not deploy on a push at all. */
+function notFound(poller: Poller, sha: string, details: ServiceDetails | undefined): string {
+  const base = `No deployment of commit ${sha} appeared in Dokploy within ${poller.elapsed()} (wait-timeout).`
+  if (details?.autoDeploy === false) return `${base} The service has auto-deploy off, so Dokploy deploys it only when asked: turn auto-deploy on in its settings, or deploy it from the workflow (operation deploy).`
+  if (details?.autoDeploy === true) return `${base} The service has auto-deploy on: check that Dokploy's GitHub App or webhook is set up for this repository and branch, and that the push touched the service's watch paths.`
+  return `${base} Whether the service deploys on a push (auto-deploy) could not be read.`
+}
