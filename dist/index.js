@@ -33239,6 +33239,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -33491,7 +33498,7 @@ const File = _File
 
 /***/ }),
 
-/***/ 9802:
+/***/ 2243:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33502,8 +33509,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: Blob, blobFrom, blobFromSync, default, fileFrom, fileFromSync
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: ./node_modules/node-domexception/index.js
@@ -33520,7 +33527,7 @@ var fetch_blob = __nccwpck_require__(6327);
 
 
 
-const { stat } = external_node_fs_namespaceObject.promises
+const { stat } = external_node_fs_.promises
 
 /**
  * @param {string} path filepath on the disk
@@ -33600,7 +33607,7 @@ class BlobDataItem {
     if (mtimeMs > this.lastModified) {
       throw new node_domexception('The requested file could not be read, typically due to permission problems that have occurred after a reference to a file was acquired.', 'NotReadableError')
     }
-    yield * (0,external_node_fs_namespaceObject.createReadStream)(this.#path, {
+    yield * (0,external_node_fs_.createReadStream)(this.#path, {
       start: this.#start,
       end: this.#start + this.size - 1
     })
@@ -37096,6 +37103,7 @@ const Input = {
     githubToken: 'github-token',
     githubEnvironment: 'github-environment',
     commit: 'commit',
+    pullRequest: 'pull-request',
     commitStatus: 'commit-status'
 };
 const Output = {
@@ -38900,8 +38908,8 @@ class AbortError extends FetchBaseError {
 	}
 }
 
-// EXTERNAL MODULE: ./node_modules/fetch-blob/from.js + 2 modules
-var from = __nccwpck_require__(9802);
+// EXTERNAL MODULE: ./node_modules/fetch-blob/from.js + 1 modules
+var from = __nccwpck_require__(2243);
 ;// CONCATENATED MODULE: ./node_modules/node-fetch/src/index.js
 /**
  * Index.js
@@ -40014,6 +40022,8 @@ class DokployClient {
     }
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/operations.ts
 /**
  * What Dokploy offers for each resource (API.md §3): one table read by one dispatcher.
@@ -40219,6 +40229,7 @@ const clip = (text, limit) => (text.length <= limit ? text : `${text.slice(0, li
 
 
 
+
 const LOG_MODES = ['live', 'tail', 'none'];
 class InputError extends Error {
     constructor(message) {
@@ -40326,7 +40337,8 @@ function readSettings(get, env = process.env) {
             throw bad(Input.env, '***', 'operation follow sends nothing to Dokploy: env is applied by deploy or redeploy');
     }
     const github = readGithub(get, operation, wait);
-    const commit = readCommit(get, env, operation === 'follow' || github?.statuses === true);
+    const pullRequest = readPullRequest(get, env, operation, resource);
+    const commit = readCommit(get, env, operation === 'follow' || github?.statuses === true, pullRequest);
     const run = defaultRunInfo(env);
     const settings = {
         baseUrl,
@@ -40347,6 +40359,7 @@ function readSettings(get, env = process.env) {
         image,
         env: envSetting,
         commit,
+        pullRequest: pullRequest?.number,
         github,
         warnings
     };
@@ -40427,19 +40440,59 @@ function readGithub(get, operation, wait) {
         throw bad(Input.githubEnvironment, environment, 'expected a GitHub environment name (up to 255 characters, one line)');
     return { token, environment: environment || undefined, deployments, statuses };
 }
-/** A whole commit SHA (40 hex digits): Dokploy writes whole SHAs, and a prefix could name a neighbour's commit. */
-function readCommit(get, env, needed) {
+/**
+ * A whole commit SHA (40 hex digits): Dokploy writes whole SHAs, and a prefix could name a neighbour's
+ * commit. A pull request's preview is deployed from its head commit, which a pull_request run's GITHUB_SHA
+ * is not (that is the merge commit): it comes from the event.
+ */
+function readCommit(get, env, needed, pullRequest) {
     const given = get(Input.commit).trim();
     if (!needed) {
         if (given)
             throw bad(Input.commit, given, `only used with operation follow or ${Input.commitStatus}: true`);
         return undefined;
     }
-    const commit = given || (env.GITHUB_SHA ?? '').trim();
+    const fallback = pullRequest ? pullRequest.headSha : (env.GITHUB_SHA ?? '').trim();
+    const commit = given || fallback || '';
     if (!/^[0-9a-f]{40}$/i.test(commit)) {
-        throw bad(Input.commit, commit, given ? 'expected a whole commit SHA (40 hex digits), never a prefix' : 'expected a whole commit SHA (40 hex digits); outside GitHub Actions GITHUB_SHA is not set, so give commit');
+        const missing = pullRequest
+            ? `expected the pull request's head commit (40 hex digits); this run's event does not name it, so give commit`
+            : 'expected a whole commit SHA (40 hex digits); outside GitHub Actions GITHUB_SHA is not set, so give commit';
+        throw bad(Input.commit, commit, given ? 'expected a whole commit SHA (40 hex digits), never a prefix' : missing);
     }
     return commit.toLowerCase();
+}
+/** The pull request whose preview a follow follows: the input, else the pull_request event's own. */
+function readPullRequest(get, env, operation, resource) {
+    const given = get(Input.pullRequest).trim();
+    const event = pullRequestEvent(env);
+    if (operation !== 'follow') {
+        if (given)
+            throw bad(Input.pullRequest, given, 'only used with operation follow (a pull request\'s preview deployment)');
+        return undefined;
+    }
+    if (!given)
+        return event && resource === 'application' ? event : undefined;
+    if (!/^[1-9]\d{0,9}$/.test(given))
+        throw bad(Input.pullRequest, given, 'expected a pull request number, such as 42');
+    if (resource !== 'application')
+        throw bad(Input.pullRequest, given, `only applications have preview deployments, not ${resource}`);
+    const number = Number(given);
+    return { number, headSha: event?.number === number ? event.headSha : undefined };
+}
+/** A pull_request (or pull_request_target) run's pull request, from the event file the runner writes. */
+function pullRequestEvent(env) {
+    if (env.GITHUB_EVENT_NAME !== 'pull_request' && env.GITHUB_EVENT_NAME !== 'pull_request_target')
+        return undefined;
+    try {
+        const event = JSON.parse((0,external_node_fs_.readFileSync)(env.GITHUB_EVENT_PATH ?? '', 'utf8'));
+        const number = event.pull_request?.number;
+        const sha = event.pull_request?.head?.sha;
+        return typeof number === 'number' ? { number, headSha: typeof sha === 'string' ? sha : undefined } : undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
 /** Operations that leave the running containers' environment as it was. */
 const KEEPS_RUNNING_ENV = ['start', 'stop', 'reload'];
@@ -40555,6 +40608,22 @@ function listDeployments(client, spec, id) {
     if (!spec.deploymentList)
         throw new Error(`${spec.router} has no deployment rows`);
     return client.query(spec.deploymentList, { [spec.idKey]: id }, (value) => array(value, 'deployments').map(toRow));
+}
+/** The application's previews (`previewDeployment.all`): ids, numbers and domains only; their rows are read on their own. */
+function listPreviews(client, applicationId) {
+    return client.query('previewDeployment.all', { applicationId }, (value) => array(value, 'preview deployments').map((entry) => {
+        const row = object(entry, 'a preview deployment');
+        const domain = row.domain && typeof row.domain === 'object' ? domainsOrNone([row.domain])?.[0] : undefined;
+        return {
+            previewDeploymentId: requiredText(row, 'previewDeploymentId', 'a preview deployment'),
+            pullRequestNumber: Number(shape_text(row, 'pullRequestNumber') ?? NaN),
+            domain
+        };
+    }));
+}
+/** A preview's deployment rows, newest first (`deployment.allByType`). */
+function previewRows(client, previewDeploymentId) {
+    return client.query('deployment.allByType', { id: previewDeploymentId, type: 'previewDeployment' }, (value) => array(value, 'deployments').map(toRow));
 }
 /** The build queue of the whole server (v0.28.3+), in queue order. */
 function queueList(client) {
@@ -40684,6 +40753,104 @@ async function runOperation(client, call) {
     }, { timeoutMs: call.timeoutMs });
 }
 
+;// CONCATENATED MODULE: ./src/poller.ts
+
+
+
+/** The deployment rows the step follows: the service's, or a preview's. */
+const rowsOf = (ctx) => ctx.rows?.() ?? listDeployments(ctx.client, ctx.spec, ctx.serviceId);
+/** Failures a wait rides out until its deadline: the server restarting, a proxy's bad minute, a network blip. */
+const PASSING = new Set(['network', 'gateway', 'unavailable', 'timeout', 'rate-limited', 'truncated']);
+/**
+ * The one poll loop of the action, and what it prints. Polls start fast and back off to the cap; a line is
+ * printed on each change of state and a heartbeat while nothing changes.
+ */
+class Poller {
+    ctx;
+    delay;
+    lastLine;
+    lastState = '';
+    failingSince;
+    started;
+    constructor(ctx) {
+        this.ctx = ctx;
+        this.started = this.lastLine = ctx.clock.now();
+        this.delay = ctx.timings.firstPollMs;
+    }
+    now() {
+        return this.ctx.clock.now();
+    }
+    elapsed() {
+        return formatDuration(this.now() - this.started);
+    }
+    /**
+     * Looks until a look decides (returns a value), the deadline passes (`expired`), or a failure is not one
+     * to ride out (`refused` may turn it into a result; otherwise it is thrown). Between looks it waits for
+     * the pace: its own timer, or the live log's.
+     */
+    async until(look, options) {
+        for (;;) {
+            try {
+                const result = await look();
+                this.answered();
+                if (result !== undefined)
+                    return result;
+            }
+            catch (error) {
+                const result = options.refused?.(error);
+                if (result !== undefined)
+                    return result;
+                this.failed(error);
+            }
+            // the pause ends at the deadline at the latest; no request is started past it
+            if (!this.expired())
+                await (options.pace ?? this).next();
+            if (this.expired())
+                return options.expired();
+        }
+    }
+    /** Prints when the state changes, and otherwise at most a heartbeat every 30 s. */
+    say(state, line, heartbeat) {
+        const now = this.now();
+        if (state !== this.lastState) {
+            this.ctx.log.info(line);
+            this.lastState = state;
+            this.lastLine = now;
+        }
+        else if (now - this.lastLine >= this.ctx.timings.heartbeatMs) {
+            this.ctx.log.info(`${heartbeat} (${this.elapsed()})`);
+            this.lastLine = now;
+        }
+    }
+    expired() {
+        return this.now() >= this.ctx.deadline;
+    }
+    /** Sleeps for the next poll, never past the deadline. */
+    async next() {
+        await this.ctx.clock.sleep(Math.min(this.delay, Math.max(0, this.ctx.deadline - this.now())), this.ctx.signal);
+        this.delay = Math.min(this.ctx.pollCapMs, Math.round(this.delay * this.ctx.timings.pollBackoff));
+    }
+    /**
+     * A look failed after the client's own retries. A passing failure is ridden out until the deadline
+     * (one line when it starts); anything else is rethrown.
+     */
+    failed(error) {
+        if (!(error instanceof DokployError) || !PASSING.has(error.failure))
+            throw error;
+        if (this.failingSince === undefined) {
+            this.failingSince = this.now();
+            this.ctx.log.info(`Dokploy is not answering (${inline(error.message)}). Still following until wait-timeout.`);
+        }
+    }
+    /** A look succeeded: say so if the previous ones had failed. */
+    answered() {
+        if (this.failingSince === undefined)
+            return;
+        this.ctx.log.info(`Dokploy answers again after ${formatDuration(this.now() - this.failingSince)}.`);
+        this.failingSince = undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/follow-row.ts
 
 
@@ -40701,7 +40868,7 @@ function followRow(ctx, poller, found, pace = polling(poller)) {
     let read = false;
     return poller.until(async () => {
         if (read) {
-            const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
+            const rows = await rowsOf(ctx);
             const row = rows.find((r) => r.deploymentId === found.row.deploymentId);
             if (!row)
                 return { status: 'lost', identified: found, row: found.row, detail: `Deployment ${found.row.deploymentId} vanished from Dokploy's list (was it deleted?).` };
@@ -41073,6 +41240,11 @@ class Recorder {
     /** The target's part of the step is over. */
     ended(at) {
         this.outcome.endedAt = at;
+    }
+    /** The URL the deployment is served at, when the step knows it better than the service's domains (a preview's). */
+    served(url) {
+        if (url)
+            this.outcome.url = url;
     }
     /** The links the report shows. */
     links(dashboardUrl, url) {
@@ -41519,6 +41691,7 @@ function rowsAheadAfter(rows, ticket, floor) {
 
 
 
+
 /**
  * Phase 2: which deployment row is the step's own. Polls only what it needs: the queue while its job
  * waits, then this one service's rows until one is proven its own. Ends early when the server lost the
@@ -41543,7 +41716,7 @@ function identifyOwnRow(ctx, poller, search) {
                 poller.say(`queued:${ahead}`, `Queued: ${ahead <= 0 ? 'next to build' : `behind ${ahead} other build(s) on this server`}.`, 'Still queued');
                 return undefined;
             }
-            const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
+            const rows = await rowsOf(ctx);
             if (ctx.client.stats.outages > outages)
                 ticket.continuous = false;
             const found = identify(rows, baseline, ticket, job);
@@ -41602,101 +41775,6 @@ function describeMatch(found) {
             return `Deployment ${id}: matched as the first deployment of this service started after this step's queue job.`;
         default:
             return `Deployment ${id}: matched by its place among this service's builds queued with this step's job.`;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/poller.ts
-
-
-/** Failures a wait rides out until its deadline: the server restarting, a proxy's bad minute, a network blip. */
-const PASSING = new Set(['network', 'gateway', 'unavailable', 'timeout', 'rate-limited', 'truncated']);
-/**
- * The one poll loop of the action, and what it prints. Polls start fast and back off to the cap; a line is
- * printed on each change of state and a heartbeat while nothing changes.
- */
-class Poller {
-    ctx;
-    delay;
-    lastLine;
-    lastState = '';
-    failingSince;
-    started;
-    constructor(ctx) {
-        this.ctx = ctx;
-        this.started = this.lastLine = ctx.clock.now();
-        this.delay = ctx.timings.firstPollMs;
-    }
-    now() {
-        return this.ctx.clock.now();
-    }
-    elapsed() {
-        return formatDuration(this.now() - this.started);
-    }
-    /**
-     * Looks until a look decides (returns a value), the deadline passes (`expired`), or a failure is not one
-     * to ride out (`refused` may turn it into a result; otherwise it is thrown). Between looks it waits for
-     * the pace: its own timer, or the live log's.
-     */
-    async until(look, options) {
-        for (;;) {
-            try {
-                const result = await look();
-                this.answered();
-                if (result !== undefined)
-                    return result;
-            }
-            catch (error) {
-                const result = options.refused?.(error);
-                if (result !== undefined)
-                    return result;
-                this.failed(error);
-            }
-            // the pause ends at the deadline at the latest; no request is started past it
-            if (!this.expired())
-                await (options.pace ?? this).next();
-            if (this.expired())
-                return options.expired();
-        }
-    }
-    /** Prints when the state changes, and otherwise at most a heartbeat every 30 s. */
-    say(state, line, heartbeat) {
-        const now = this.now();
-        if (state !== this.lastState) {
-            this.ctx.log.info(line);
-            this.lastState = state;
-            this.lastLine = now;
-        }
-        else if (now - this.lastLine >= this.ctx.timings.heartbeatMs) {
-            this.ctx.log.info(`${heartbeat} (${this.elapsed()})`);
-            this.lastLine = now;
-        }
-    }
-    expired() {
-        return this.now() >= this.ctx.deadline;
-    }
-    /** Sleeps for the next poll, never past the deadline. */
-    async next() {
-        await this.ctx.clock.sleep(Math.min(this.delay, Math.max(0, this.ctx.deadline - this.now())), this.ctx.signal);
-        this.delay = Math.min(this.ctx.pollCapMs, Math.round(this.delay * this.ctx.timings.pollBackoff));
-    }
-    /**
-     * A look failed after the client's own retries. A passing failure is ridden out until the deadline
-     * (one line when it starts); anything else is rethrown.
-     */
-    failed(error) {
-        if (!(error instanceof DokployError) || !PASSING.has(error.failure))
-            throw error;
-        if (this.failingSince === undefined) {
-            this.failingSince = this.now();
-            this.ctx.log.info(`Dokploy is not answering (${inline(error.message)}). Still following until wait-timeout.`);
-        }
-    }
-    /** A look succeeded: say so if the previous ones had failed. */
-    answered() {
-        if (this.failingSince === undefined)
-            return;
-        this.ctx.log.info(`Dokploy answers again after ${formatDuration(this.now() - this.failingSince)}.`);
-        this.failingSince = undefined;
     }
 }
 
@@ -42486,7 +42564,36 @@ async function send(ctx, settings, baseline, ticket) {
     return { queueSupported: true };
 }
 
+;// CONCATENATED MODULE: ./src/service-url.ts
+/** A host name as a URL carries it: no scheme, path, credentials, query or white space. */
+const HOST = /^[^\s/\\?#@]+$/;
+/**
+ * The public URL of an application or compose service (the `url` output): its first https domain, else
+ * its first domain, as `scheme://host` plus its path. Disabled domains are not served and are skipped;
+ * a host that is not a host name (server text) gives no URL rather than a wrong one.
+ */
+function serviceUrl(domains) {
+    const served = domains.filter((domain) => domain.enabled);
+    const chosen = served.find((domain) => domain.https) ?? served[0];
+    if (!chosen || !HOST.test(chosen.host))
+        return undefined;
+    let origin;
+    try {
+        origin = new URL(`${chosen.https ? 'https' : 'http'}://${chosen.host}`);
+    }
+    catch {
+        return undefined;
+    }
+    if (origin.pathname !== '/' || origin.search || origin.hash)
+        return undefined;
+    const raw = chosen.path?.trim() ?? '';
+    // the URL parser encodes what a path may not hold; a query or fragment in it is not part of the path
+    const path = raw === '' || raw === '/' ? '' : new URL(raw.startsWith('/') ? raw : `/${raw}`, origin).pathname;
+    return `${origin.origin}${path}`;
+}
+
 ;// CONCATENATED MODULE: ./src/follow-commit.ts
+
 
 
 
@@ -42499,22 +42606,37 @@ async function send(ctx, settings, baseline, ticket) {
  * The step finds the deployment of its commit by those whole SHAs, never by a prefix, waits for it to
  * appear up to wait-timeout, and follows it exactly as it follows its own.
  */
-async function followCommit(ctx, settings, record, service) {
+async function followCommit(context, settings, record, service) {
     const sha = settings.commit;
     const queued = `Hash: ${sha}`;
     const built = `Commit: ${sha}`;
+    // a pull request's preview has rows of its own, once Dokploy's GitHub App has created it
+    const pr = settings.pullRequest;
+    let preview;
+    const ctx = { ...context };
     const poller = new Poller(ctx);
     const ticket = newTicket(ctx.serviceId, queued);
-    ctx.log.info(`Following the deployment Dokploy starts for commit ${sha}; nothing is sent to Dokploy.`);
+    ctx.log.info(`Following the deployment Dokploy starts for ${pr === undefined ? '' : `the preview of pull request #${pr}, `}commit ${sha}; nothing is sent to Dokploy.`);
     // read first (it is read for the live log anyway): its secrets are learned before anything of it is printed,
     // and whether it deploys on a push at all explains a deployment that never appears
     const details = await service.read().catch(() => undefined);
     let queueSupported = true;
     const appeared = await poller.until(async () => {
+        if (pr !== undefined && !preview) {
+            preview = (await listPreviews(ctx.client, ctx.serviceId)).find((p) => p.pullRequestNumber === pr);
+            if (!preview) {
+                poller.say('no-preview', `No preview deployment of pull request #${pr} in Dokploy yet: waiting for it to appear.`, 'Still waiting for it');
+                return undefined;
+            }
+            const id = preview.previewDeploymentId;
+            ctx.rows = () => previewRows(ctx.client, id);
+            if (preview.domain)
+                record.served(serviceUrl([preview.domain]));
+        }
         const jobs = queueSupported ? await optionalQueue(ctx.client) : undefined;
         queueSupported = jobs !== undefined;
         const job = jobs && observeQueue(ticket, jobs);
-        const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId);
+        const rows = await rowsOf(ctx);
         // the job queued for this commit first: an older push's build may have cloned this commit as the branch
         // head, and its row then says `Commit: <this sha>` too
         const own = newest(rows.filter((r) => r.description === queued));
@@ -42529,7 +42651,7 @@ async function followCommit(ctx, settings, record, service) {
         return undefined;
     }, { expired: () => 'not-found' });
     if (appeared === 'not-found')
-        return record.followed({ status: 'not-found', detail: notFound(poller, sha, details) });
+        return record.followed({ status: 'not-found', detail: notFound(poller, sha, details, pr, preview) });
     record.place(ticket.place);
     record.accepted();
     let found;
@@ -42554,7 +42676,10 @@ async function followCommit(ctx, settings, record, service) {
 /** The newest of some rows (by start). */
 const newest = (rows) => [...rows].sort((a, b) => Date.parse(b.startedAt ?? b.createdAt ?? '') - Date.parse(a.startedAt ?? a.createdAt ?? ''))[0];
 /** Why no deployment appeared: most often the service does not deploy on a push at all. */
-function notFound(poller, sha, details) {
+function notFound(poller, sha, details, pr, preview) {
+    if (pr !== undefined && !preview) {
+        return `No preview deployment of pull request #${pr} appeared in Dokploy within ${poller.elapsed()} (wait-timeout): Dokploy's GitHub App creates one when a pull request opens, if the application has preview deployments on.`;
+    }
     const base = `No deployment of commit ${sha} appeared in Dokploy within ${poller.elapsed()} (wait-timeout).`;
     if (details?.autoDeploy === false)
         return `${base} The service has auto-deploy off, so Dokploy deploys it only when asked: turn auto-deploy on in its settings, or deploy it from the workflow (operation deploy).`;
@@ -42686,34 +42811,6 @@ async function sendSync(ctx, call, retries) {
 /** Whether a target's failure report quotes the server (a build log, Dokploy's errorMessage, an error text). */
 const quotesServer = (outcome, error) => !!outcome.logTail || !!outcome.errorMessage || (error instanceof DokployError && error.failure === 'server-error');
 
-;// CONCATENATED MODULE: ./src/service-url.ts
-/** A host name as a URL carries it: no scheme, path, credentials, query or white space. */
-const HOST = /^[^\s/\\?#@]+$/;
-/**
- * The public URL of an application or compose service (the `url` output): its first https domain, else
- * its first domain, as `scheme://host` plus its path. Disabled domains are not served and are skipped;
- * a host that is not a host name (server text) gives no URL rather than a wrong one.
- */
-function serviceUrl(domains) {
-    const served = domains.filter((domain) => domain.enabled);
-    const chosen = served.find((domain) => domain.https) ?? served[0];
-    if (!chosen || !HOST.test(chosen.host))
-        return undefined;
-    let origin;
-    try {
-        origin = new URL(`${chosen.https ? 'https' : 'http'}://${chosen.host}`);
-    }
-    catch {
-        return undefined;
-    }
-    if (origin.pathname !== '/' || origin.search || origin.hash)
-        return undefined;
-    const raw = chosen.path?.trim() ?? '';
-    // the URL parser encodes what a path may not hold; a query or fragment in it is not part of the path
-    const path = raw === '' || raw === '/' ? '' : new URL(raw.startsWith('/') ? raw : `/${raw}`, origin).pathname;
-    return `${origin.origin}${path}`;
-}
-
 ;// CONCATENATED MODULE: ./src/service.ts
 
 /** `learned` hears of the read once it succeeded (the outcome takes the service's name and place from it). */
@@ -42775,7 +42872,7 @@ async function runTargets(settings, targets, context) {
             context: contextOf(target, label),
             // a service given by id: where it lives comes from its own .one, never from every project's
             environment: async () => settings.github?.environment ?? target.environmentName ?? (await placeOf(run))?.environmentName ?? 'production',
-            links: async () => ({ environmentUrl: await urlOf(run), logUrl: dashboardUrl(baseUrl, record.outcome) })
+            links: async () => ({ environmentUrl: record.outcome.url ?? (await urlOf(run)), logUrl: dashboardUrl(baseUrl, record.outcome) })
         });
         record.listen(tracked);
         const spec = SPECS[target.resource];
@@ -42795,7 +42892,7 @@ async function runTargets(settings, targets, context) {
     const cancelled = signal?.aborted ?? false;
     for (const run of runs) {
         const { record } = run;
-        const url = !cancelled && wantsUrl(settings, record.outcome) ? await urlOf(run) : undefined;
+        const url = record.outcome.url ?? (!cancelled && wantsUrl(settings, record.outcome) ? await urlOf(run) : undefined);
         if (!cancelled)
             await learnBeforePrinting(run);
         record.links(dashboardUrl(baseUrl, record.outcome), url);

@@ -28,6 +28,7 @@ export const Input = {
   githubToken: 'github-token',
   githubEnvironment: 'github-environment',
   commit: 'commit',
+  pullRequest: 'pull-request',
   commitStatus: 'commit-status'
 } as const
 

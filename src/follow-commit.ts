@@ -1,10 +1,11 @@
-import { listDeployments, type DeploymentRow, type QueueJob, type ServiceDetails } from './dokploy/api.js'
+import { listPreviews, previewRows, type DeploymentRow, type PreviewDeployment, type QueueJob, type ServiceDetails } from './dokploy/api.js'
 import { newTicket, observeQueue, type Identified } from './correlate.js'
 import { followToEnd, optionalQueue } from './deploy.js'
 import { identifyOwnRow } from './identify.js'
 import type { Settings } from './inputs.js'
 import type { Recorder } from './outcome.js'
-import { Poller, type WaitContext } from './poller.js'
+import { Poller, rowsOf, type WaitContext } from './poller.js'
+import { serviceUrl } from './service-url.js'
 import type { ServiceSource } from './service.js'
 
 /**
@@ -14,13 +15,17 @@ import type { ServiceSource } from './service.js'
  * The step finds the deployment of its commit by those whole SHAs, never by a prefix, waits for it to
  * appear up to wait-timeout, and follows it exactly as it follows its own.
  */
-export async function followCommit(ctx: WaitContext, settings: Settings, record: Recorder, service: ServiceSource): Promise<void> {
+export async function followCommit(context: WaitContext, settings: Settings, record: Recorder, service: ServiceSource): Promise<void> {
   const sha = settings.commit as string
   const queued = `Hash: ${sha}`
   const built = `Commit: ${sha}`
+  // a pull request's preview has rows of its own, once Dokploy's GitHub App has created it
+  const pr = settings.pullRequest
+  let preview: PreviewDeployment | undefined
+  const ctx: WaitContext = { ...context }
   const poller = new Poller(ctx)
   const ticket = newTicket(ctx.serviceId, queued)
-  ctx.log.info(`Following the deployment Dokploy starts for commit ${sha}; nothing is sent to Dokploy.`)
+  ctx.log.info(`Following the deployment Dokploy starts for ${pr === undefined ? '' : `the preview of pull request #${pr}, `}commit ${sha}; nothing is sent to Dokploy.`)
   // read first (it is read for the live log anyway): its secrets are learned before anything of it is printed,
   // and whether it deploys on a push at all explains a deployment that never appears
   const details = await service.read().catch(() => undefined)
@@ -28,10 +33,20 @@ export async function followCommit(ctx: WaitContext, settings: Settings, record:
   let queueSupported = true
   const appeared = await poller.until<Identified | QueueJob[] | 'not-found'>(
     async () => {
+      if (pr !== undefined && !preview) {
+        preview = (await listPreviews(ctx.client, ctx.serviceId)).find((p) => p.pullRequestNumber === pr)
+        if (!preview) {
+          poller.say('no-preview', `No preview deployment of pull request #${pr} in Dokploy yet: waiting for it to appear.`, 'Still waiting for it')
+          return undefined
+        }
+        const id = preview.previewDeploymentId
+        ctx.rows = () => previewRows(ctx.client, id)
+        if (preview.domain) record.served(serviceUrl([preview.domain]))
+      }
       const jobs = queueSupported ? await optionalQueue(ctx.client) : undefined
       queueSupported = jobs !== undefined
       const job = jobs && observeQueue(ticket, jobs)
-      const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId)
+      const rows = await rowsOf(ctx)
       // the job queued for this commit first: an older push's build may have cloned this commit as the branch
       // head, and its row then says `Commit: <this sha>` too
       const own = newest(rows.filter((r) => r.description === queued))
@@ -44,7 +59,7 @@ export async function followCommit(ctx: WaitContext, settings: Settings, record:
     },
     { expired: () => 'not-found' }
   )
-  if (appeared === 'not-found') return record.followed({ status: 'not-found', detail: notFound(poller, sha, details) })
+  if (appeared === 'not-found') return record.followed({ status: 'not-found', detail: notFound(poller, sha, details, pr, preview) })
   record.place(ticket.place)
   record.accepted()
 
@@ -73,7 +88,10 @@ const newest = (rows: DeploymentRow[]): DeploymentRow | undefined =>
   [...rows].sort((a, b) => Date.parse(b.startedAt ?? b.createdAt ?? '') - Date.parse(a.startedAt ?? a.createdAt ?? ''))[0]
 
 /** Why no deployment appeared: most often the service does not deploy on a push at all. */
-function notFound(poller: Poller, sha: string, details: ServiceDetails | undefined): string {
+function notFound(poller: Poller, sha: string, details: ServiceDetails | undefined, pr: number | undefined, preview: PreviewDeployment | undefined): string {
+  if (pr !== undefined && !preview) {
+    return `No preview deployment of pull request #${pr} appeared in Dokploy within ${poller.elapsed()} (wait-timeout): Dokploy's GitHub App creates one when a pull request opens, if the application has preview deployments on.`
+  }
   const base = `No deployment of commit ${sha} appeared in Dokploy within ${poller.elapsed()} (wait-timeout).`
   if (details?.autoDeploy === false) return `${base} The service has auto-deploy off, so Dokploy deploys it only when asked: turn auto-deploy on in its settings, or deploy it from the workflow (operation deploy).`
   if (details?.autoDeploy === true) return `${base} The service has auto-deploy on: check that Dokploy's GitHub App or webhook is set up for this repository and branch, and that the push touched the service's watch paths.`

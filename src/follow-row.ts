@@ -1,8 +1,8 @@
 import { DokployError } from './dokploy/errors.js'
-import { listDeployments, type DeploymentRow } from './dokploy/api.js'
+import type { DeploymentRow } from './dokploy/api.js'
 import type { Identified } from './correlate.js'
 import { formatDuration } from './logger.js'
-import type { Pace, Poller, WaitContext } from './poller.js'
+import { rowsOf, type Pace, type Poller, type WaitContext } from './poller.js'
 
 export type FinalStatus = 'done' | 'error' | 'cancelled' | 'timeout' | 'lost' | 'unknown' | 'not-found'
 
@@ -36,7 +36,7 @@ export function followRow(ctx: WaitContext, poller: Poller, found: Identified, p
   return poller.until<WaitResult>(
     async () => {
       if (read) {
-        const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId)
+        const rows = await rowsOf(ctx)
         const row = rows.find((r) => r.deploymentId === found.row.deploymentId)
         if (!row) return { status: 'lost', identified: found, row: found.row, detail: `Deployment ${found.row.deploymentId} vanished from Dokploy's list (was it deleted?).` }
         found = { ...found, row }

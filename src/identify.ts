@@ -1,7 +1,7 @@
-import { listDeployments, queueList, type DeploymentRow, type QueueJob } from './dokploy/api.js'
+import { queueList, type DeploymentRow, type QueueJob } from './dokploy/api.js'
 import { identify, jobsAhead, observeQueue, possibleRows, type Baseline, type Identified, type Ticket } from './correlate.js'
 import { formatDuration } from './logger.js'
-import type { Poller, WaitContext } from './poller.js'
+import { rowsOf, type Poller, type WaitContext } from './poller.js'
 import { keyRanOut, timedOut, type WaitResult } from './follow-row.js'
 
 /** What the step knows when it starts looking for its own deployment. */
@@ -38,7 +38,7 @@ export function identifyOwnRow(ctx: WaitContext, poller: Poller, search: Search)
         poller.say(`queued:${ahead}`, `Queued: ${ahead <= 0 ? 'next to build' : `behind ${ahead} other build(s) on this server`}.`, 'Still queued')
         return undefined
       }
-      const rows = await listDeployments(ctx.client, ctx.spec, ctx.serviceId)
+      const rows = await rowsOf(ctx)
       if (ctx.client.stats.outages > outages) ticket.continuous = false
       const found = identify(rows, baseline, ticket, job)
       if (found) {

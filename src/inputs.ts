@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { Input } from './constants.js'
 import { OPERATIONS, RESOURCE_INPUTS, operationsOf, type Operation, type ResourceInput } from './operations.js'
 import { parseEnvInput, type EnvEntry, type EnvStrategy } from './env.js'
@@ -28,6 +29,8 @@ export interface Settings {
   env?: { entries: EnvEntry[]; strategy: EnvStrategy }
   /** The commit a `follow` looks for, and whose commit status is posted: GITHUB_SHA unless `commit` says. */
   commit?: string
+  /** operation follow of a pull request's preview deployment (its head commit is `commit`). */
+  pullRequest?: number
   /** Set with github-deployment: true or commit-status: true. */
   github?: { token: string; environment?: string; deployments: boolean; statuses: boolean }
   warnings: string[]
@@ -139,7 +142,8 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
     if (envSetting) throw bad(Input.env, '***', 'operation follow sends nothing to Dokploy: env is applied by deploy or redeploy')
   }
   const github = readGithub(get, operation, wait)
-  const commit = readCommit(get, env, operation === 'follow' || github?.statuses === true)
+  const pullRequest = readPullRequest(get, env, operation, resource)
+  const commit = readCommit(get, env, operation === 'follow' || github?.statuses === true, pullRequest)
 
   const run = defaultRunInfo(env)
   const settings: Settings = {
@@ -161,6 +165,7 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
     image,
     env: envSetting,
     commit,
+    pullRequest: pullRequest?.number,
     github,
     warnings
   }
@@ -233,18 +238,60 @@ function readGithub(get: GetInput, operation: Operation, wait: boolean): Setting
   return { token, environment: environment || undefined, deployments, statuses }
 }
 
-/** A whole commit SHA (40 hex digits): Dokploy writes whole SHAs, and a prefix could name a neighbour's commit. */
-function readCommit(get: GetInput, env: NodeJS.ProcessEnv, needed: boolean): string | undefined {
+/**
+ * A whole commit SHA (40 hex digits): Dokploy writes whole SHAs, and a prefix could name a neighbour's
+ * commit. A pull request's preview is deployed from its head commit, which a pull_request run's GITHUB_SHA
+ * is not (that is the merge commit): it comes from the event.
+ */
+function readCommit(get: GetInput, env: NodeJS.ProcessEnv, needed: boolean, pullRequest: PullRequest | undefined): string | undefined {
   const given = get(Input.commit).trim()
   if (!needed) {
     if (given) throw bad(Input.commit, given, `only used with operation follow or ${Input.commitStatus}: true`)
     return undefined
   }
-  const commit = given || (env.GITHUB_SHA ?? '').trim()
+  const fallback = pullRequest ? pullRequest.headSha : (env.GITHUB_SHA ?? '').trim()
+  const commit = given || fallback || ''
   if (!/^[0-9a-f]{40}$/i.test(commit)) {
-    throw bad(Input.commit, commit, given ? 'expected a whole commit SHA (40 hex digits), never a prefix' : 'expected a whole commit SHA (40 hex digits); outside GitHub Actions GITHUB_SHA is not set, so give commit')
+    const missing = pullRequest
+      ? `expected the pull request's head commit (40 hex digits); this run's event does not name it, so give commit`
+      : 'expected a whole commit SHA (40 hex digits); outside GitHub Actions GITHUB_SHA is not set, so give commit'
+    throw bad(Input.commit, commit, given ? 'expected a whole commit SHA (40 hex digits), never a prefix' : missing)
   }
   return commit.toLowerCase()
+}
+
+interface PullRequest {
+  number: number
+  /** From the event, when it is this pull request's. */
+  headSha?: string
+}
+
+/** The pull request whose preview a follow follows: the input, else the pull_request event's own. */
+function readPullRequest(get: GetInput, env: NodeJS.ProcessEnv, operation: Operation, resource: ResourceInput): PullRequest | undefined {
+  const given = get(Input.pullRequest).trim()
+  const event = pullRequestEvent(env)
+  if (operation !== 'follow') {
+    if (given) throw bad(Input.pullRequest, given, 'only used with operation follow (a pull request\'s preview deployment)')
+    return undefined
+  }
+  if (!given) return event && resource === 'application' ? event : undefined
+  if (!/^[1-9]\d{0,9}$/.test(given)) throw bad(Input.pullRequest, given, 'expected a pull request number, such as 42')
+  if (resource !== 'application') throw bad(Input.pullRequest, given, `only applications have preview deployments, not ${resource}`)
+  const number = Number(given)
+  return { number, headSha: event?.number === number ? event.headSha : undefined }
+}
+
+/** A pull_request (or pull_request_target) run's pull request, from the event file the runner writes. */
+function pullRequestEvent(env: NodeJS.ProcessEnv): PullRequest | undefined {
+  if (env.GITHUB_EVENT_NAME !== 'pull_request' && env.GITHUB_EVENT_NAME !== 'pull_request_target') return undefined
+  try {
+    const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH ?? '', 'utf8')) as { pull_request?: { number?: unknown; head?: { sha?: unknown } } }
+    const number = event.pull_request?.number
+    const sha = event.pull_request?.head?.sha
+    return typeof number === 'number' ? { number, headSha: typeof sha === 'string' ? sha : undefined } : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** Operations that leave the running containers' environment as it was. */

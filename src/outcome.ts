@@ -211,6 +211,11 @@ export class Recorder {
     this.outcome.endedAt = at
   }
 
+  /** The URL the deployment is served at, when the step knows it better than the service's domains (a preview's). */
+  served(url: string | undefined): void {
+    if (url) this.outcome.url = url
+  }
+
   /** The links the report shows. */
   links(dashboardUrl: string, url?: string): void {
     this.outcome.dashboardUrl = dashboardUrl

@@ -5,6 +5,7 @@ import { formatDuration, inline, type Log } from './logger.js'
 import type { Clock } from './clock.js'
 import type { Timings } from './timings.js'
 import type { LiveLogSetup } from './dokploy/log-socket.js'
+import { listDeployments, type DeploymentRow } from './dokploy/api.js'
 
 /** What following one service needs: the client, the service, the bounds, the log, the clock and the timings. */
 export interface WaitContext {
@@ -19,7 +20,12 @@ export interface WaitContext {
   signal?: AbortSignal
   /** Where a deploy's build log can be streamed from (with `log: live`). */
   liveLog?: LiveLogSetup
+  /** The rows followed, when they are not the service's own (a pull request's preview). */
+  rows?: () => Promise<DeploymentRow[]>
 }
+
+/** The deployment rows the step follows: the service's, or a preview's. */
+export const rowsOf = (ctx: WaitContext): Promise<DeploymentRow[]> => ctx.rows?.() ?? listDeployments(ctx.client, ctx.spec, ctx.serviceId)
 
 /** When a poll loop looks again: on a timer (polling), or when the live build log says the end may have come. */
 export interface Pace {

@@ -69,7 +69,7 @@ export async function runTargets(settings: Settings, targets: Target[], context:
         context: contextOf(target, label),
         // a service given by id: where it lives comes from its own .one, never from every project's
         environment: async () => settings.github?.environment ?? target.environmentName ?? (await placeOf(run))?.environmentName ?? 'production',
-        links: async () => ({ environmentUrl: await urlOf(run), logUrl: dashboardUrl(baseUrl, record.outcome) })
+        links: async () => ({ environmentUrl: record.outcome.url ?? (await urlOf(run)), logUrl: dashboardUrl(baseUrl, record.outcome) })
       })
       record.listen(tracked)
       const spec = SPECS[target.resource]
@@ -90,7 +90,7 @@ export async function runTargets(settings: Settings, targets: Target[], context:
   const cancelled = signal?.aborted ?? false
   for (const run of runs) {
     const { record } = run
-    const url = !cancelled && wantsUrl(settings, record.outcome) ? await urlOf(run) : undefined
+    const url = record.outcome.url ?? (!cancelled && wantsUrl(settings, record.outcome) ? await urlOf(run) : undefined)
     if (!cancelled) await learnBeforePrinting(run)
     record.links(dashboardUrl(baseUrl, record.outcome), url)
     record.done()

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import { startEmulator } from '../emulator/server.js'
 import { startFakeGitHub, type FakeGitHub } from './fake-github.js'
@@ -160,3 +163,39 @@ async function waitUntil(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 400 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 25))
   expect(condition()).toBe(true)
 }
+
+describe('previews of pull requests', () => {
+  const HEAD = 'c0ffee0123456789abcdef0123456789abcdef01'
+
+  test('followed by pull-request number: the preview’s own row, and its URL', async () => {
+    emu.hook({ procedure: 'previewDeployment.all', when: 'after', skip: 1, run: () => void emu.previewDeploy(emu.ids.web, { pr: 7, sha: HEAD }) })
+    const run = await follow({ 'pull-request': '7', commit: HEAD })
+
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('done')
+    expect(run.outputs.url).toBe('https://preview-7.shop.example.com')
+    const row = rowOf(run)
+    expect(row?.previewDeploymentId).toMatch(/^prev-/)
+    expect(row?.description).toBe(`Hash: ${HEAD}`)
+    expect(visibleLog(run)).toContain('No preview deployment of pull request #7 in Dokploy yet: waiting for it to appear.')
+    expect(emu.requests.filter((r) => r.method === 'POST')).toEqual([])
+  })
+
+  test('in a pull_request run: the run’s pull request at its head commit, not the merge commit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'event-'))
+    const eventPath = join(dir, 'event.json')
+    writeFileSync(eventPath, JSON.stringify({ pull_request: { number: 12, head: { sha: HEAD } } }))
+    emu.previewDeploy(emu.ids.web, { pr: 12, sha: HEAD })
+    const run = await runAction(inputs(), { env: { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: eventPath } })
+
+    expect(run.outputs.status).toBe('done')
+    expect(run.outputs.url).toBe('https://preview-12.shop.example.com')
+    expect(rowOf(run)?.description).toBe(`Hash: ${HEAD}`)
+  })
+
+  test('a pull request without a preview: not-found, saying what creates one', async () => {
+    const run = await follow({ 'pull-request': '99', commit: HEAD, 'wait-timeout': '2' })
+    expect(run.outputs.status).toBe('not-found')
+    expect(errorLine(run)).toContain('No preview deployment of pull request #99 appeared in Dokploy')
+  })
+})

@@ -24,6 +24,7 @@ import { serviceRow, oneView, projectAll, projectOne, environmentOne, environmen
  * @typedef {object} ProcedureContext
  * @property {State} state
  * @property {BuildQueue} queue
+ * @property {Record<string, any>[]} previews pull-request previews of applications
  * @property {Timers} timers
  * @property {() => string} getVersion
  * @property {(serviceId: string) => {durationMs: number, fail?: string}} dbBehaviour
@@ -256,6 +257,19 @@ export function createProcedures(ctx) {
   // Owners skip existence checks: an unknown id is just an empty list.
   query('deployment.all', (input) => queue.rowsFor('application', input.applicationId).map((r) => deploymentView(r, ctx.getVersion())))
   query('deployment.allByCompose', (input) => queue.rowsFor('compose', input.composeId).map((r) => deploymentView(r, ctx.getVersion())))
+  query('deployment.allByType', (input) => {
+    const rows =
+      input.type === 'previewDeployment' ? queue.rowsForPreview(input.id) : input.type === 'application' || input.type === 'compose' ? queue.rowsFor(input.type, input.id) : []
+    return rows.map((r) => deploymentView(r, ctx.getVersion()))
+  })
+  // previews of an application, newest first, each with its domain and its rows (findPreviewDeploymentsByApplicationId)
+  query('previewDeployment.all', (input) => {
+    need('application', input)
+    return [...ctx.previews]
+      .filter((p) => p.applicationId === input.applicationId)
+      .reverse()
+      .map((p) => ({ ...p, deployments: queue.rowsForPreview(p.previewDeploymentId).map((r) => deploymentView(r, ctx.getVersion())) }))
+  })
   query('deployment.queueList', () => queue.queueList(), { since: 'v0.28.3' })
   query(
     'deployment.readLogs',

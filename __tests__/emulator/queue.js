@@ -153,7 +153,8 @@ export class BuildQueue {
 
   /**
    * Enqueue a build and start it at once if the builder is free.
-   * @param {{kind: Kind, serviceId: string, title?: string, description?: string, type?: 'deploy'|'redeploy'}} req
+   * @param {{kind: Kind, serviceId: string, title?: string, description?: string, type?: 'deploy'|'redeploy', previewDeploymentId?: string}} req
+   *   previewDeploymentId: a pull request's preview of the application (its job carries the applicationId too)
    * @returns {QueueEntry}
    */
   enqueue(req) {
@@ -169,7 +170,8 @@ export class BuildQueue {
         titleLog: req.title || 'Manual deployment',
         descriptionLog: req.description ?? '',
         type: req.type ?? 'deploy',
-        applicationType: req.kind,
+        applicationType: req.previewDeploymentId ? 'application-preview' : req.kind,
+        ...(req.previewDeploymentId ? { previewDeploymentId: req.previewDeploymentId } : {}),
         server: false
       },
       timestamp: now,
@@ -181,7 +183,7 @@ export class BuildQueue {
         : { href: null, label: '—' }
     }
     const delay = this.buildFor(req.serviceId).delayStartMs ?? 0
-    this.jobs.push({ entry, kind: req.kind, serviceId: req.serviceId, readyAt: now + this.timers.real(delay), timers: [] })
+    this.jobs.push({ entry, kind: req.kind, serviceId: req.serviceId, previewDeploymentId: req.previewDeploymentId, readyAt: now + this.timers.real(delay), timers: [] })
     this.pump()
     return entry
   }
@@ -237,11 +239,12 @@ export class BuildQueue {
       logPath: `/etc/dokploy/logs/${service.appName}/${service.appName}-${iso.replace(/[:.]/g, '-')}.log`,
       pid: null,
       errorMessage: null,
-      applicationId: job.kind === 'application' ? job.serviceId : null,
+      // a preview's row belongs to the preview alone (Dokploy's createDeploymentPreview)
+      applicationId: job.kind === 'application' && !job.previewDeploymentId ? job.serviceId : null,
       composeId: job.kind === 'compose' ? job.serviceId : null,
       serverId: service.serverId ?? null,
-      isPreviewDeployment: false,
-      previewDeploymentId: null,
+      isPreviewDeployment: !!job.previewDeploymentId,
+      previewDeploymentId: job.previewDeploymentId ?? null,
       createdAt: iso,
       startedAt: iso,
       finishedAt: null,
@@ -255,7 +258,7 @@ export class BuildQueue {
     this.deployments.push(row)
     if (b.createError !== undefined) return this.failCreation(job, service, b.createError)
     const logs = this.startLines(job, service)
-    this.meta.set(row.deploymentId, { seq: n, kind: job.kind, serviceId: job.serviceId, logs, dropped: false })
+    this.meta.set(row.deploymentId, { seq: n, kind: job.kind, serviceId: job.serviceId, previewDeploymentId: job.previewDeploymentId, logs, dropped: false })
     this.capRows(job.kind, job.serviceId)
 
     // Progress lines every durationMs/5, then the end (never, when hanging).
@@ -338,8 +341,9 @@ export class BuildQueue {
     const overwrite = (/** @type {Row|undefined} */ service) => {
       // Git sources (v0.25.7+): the title becomes the commit message and the description its hash; docker
       // images keep theirs, and so does every build on older servers.
+      // a preview's row keeps its `Hash: <sha>` description: only a service's own git build is overwritten
       const isGit = job.kind === 'application' ? service?.sourceType !== 'docker' : service?.sourceType !== 'raw'
-      if (service && isGit && atLeast(this.getVersion(), 'v0.25.7')) {
+      if (service && isGit && !job.previewDeploymentId && atLeast(this.getVersion(), 'v0.25.7')) {
         const head = this.headCommit(job.serviceId)
         row.title = head.message
         row.description = `Commit: ${head.hash}`
@@ -373,7 +377,7 @@ export class BuildQueue {
     return this.deployments
       .filter((r) => {
         const m = this.meta.get(r.deploymentId)
-        return m && m.kind === kind && m.serviceId === serviceId && !m.dropped
+        return m && m.kind === kind && m.serviceId === serviceId && !m.previewDeploymentId && !m.dropped
       })
       .sort(
         (a, b) =>
@@ -433,6 +437,13 @@ export class BuildQueue {
    */
   settledAt(deploymentId) {
     return this.meta.get(deploymentId)?.settledAt
+  }
+
+  /** A preview's rows, newest first. @param {string} previewDeploymentId @returns {DeploymentRow[]} */
+  rowsForPreview(previewDeploymentId) {
+    return this.deployments
+      .filter((r) => r.previewDeploymentId === previewDeploymentId && !this.meta.get(r.deploymentId)?.dropped)
+      .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))
   }
 
   /** Newest first, as Dokploy sorts it (by enqueue time, descending). @returns {QueueEntry[]} */

@@ -160,6 +160,8 @@ export const SCHEMAS = {
 
   'deployment.all': byId('applicationId'),
   'deployment.allByCompose': byId('composeId'),
+  'deployment.allByType': { id, type: { type: 'enum', values: ['application', 'compose', 'server', 'schedule', 'previewDeployment', 'backup', 'volumeBackup'] } },
+  'previewDeployment.all': byId('applicationId'),
   'deployment.readLogs': {
     deploymentId: id,
     tail: { type: 'integer', min: 1, max: 10000, default: 100, optional: true }

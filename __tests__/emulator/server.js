@@ -107,6 +107,7 @@ export function setDefaultTimeScale(scale) {
  * @property {(version: string) => void} setVersion
  * @property {(serviceId: string, behaviour: Partial<import('./queue.js').BuildBehaviour>) => void} setBuild replaces the service's build behaviour; omitted fields take the defaults
  * @property {(serviceId: string, opts?: {title?: string, description?: string, sha?: string}) => string} webhookDeploy a push: Dokploy's webhook queues a job titled with the commit message and described `Hash: <sha>` (the push's commit, which becomes the branch head); returns the job id
+ * @property {(applicationId: string, opts: {pr: number, sha: string, host?: string}) => string} previewDeploy the GitHub App's pull_request webhook: creates the pull request's preview (with its domain) once, then queues "Preview Deployment" described `Hash: <head sha>`; returns the job id
  * @property {(opts?: {downMs?: number, down?: 'refuse'|'proxy-502'}) => Promise<void>} restart the server restarts: running rows cancelled, queue lost, job ids from job-1; for downMs it refuses connections (or a proxy answers 502); resolves when it is back
  * @property {(hook: Hook) => Hook} hook
  * @property {(rule: import('./faults.js').FaultRule) => import('./faults.js').FaultRule} inject
@@ -225,9 +226,12 @@ export async function startEmulator(options = {}) {
     faults: 0
   }
 
+  /** Pull-request previews of applications, as Dokploy's GitHub App creates them (newest last). @type {Record<string, any>[]} */
+  const previews = []
   const procedures = createProcedures({
     state,
     queue,
+    previews,
     timers,
     getVersion: () => version,
     dbBehaviour: (id) => ({ durationMs: options.dbMs ?? 100, ...dbBehaviour.get(id) }),
@@ -712,6 +716,32 @@ export async function startEmulator(options = {}) {
     setBuild: (serviceId, behaviour) => {
       mustExist(serviceId)
       queue.setBuild(serviceId, behaviour)
+    },
+    previewDeploy: (applicationId, { pr, sha, host }) => {
+      const app = state.find('application', applicationId)
+      if (!app) throw new Error(`previewDeploy: ${applicationId} is not an application`)
+      let preview = previews.find((p) => p.applicationId === applicationId && p.pullRequestNumber === String(pr))
+      if (!preview) {
+        const previewDeploymentId = `prev-${previews.length + 1}-${pr}`
+        preview = {
+          previewDeploymentId,
+          applicationId,
+          appName: `preview-${app.appName}-${previewDeploymentId.slice(-4)}`,
+          branch: `feature-${pr}`,
+          pullRequestId: String(9000 + pr),
+          pullRequestNumber: String(pr),
+          pullRequestURL: `https://github.com/acme/shop/pull/${pr}`,
+          pullRequestTitle: `PR #${pr}`,
+          pullRequestCommentId: null,
+          previewStatus: 'idle',
+          createdAt: new Date().toISOString(),
+          domainId: `dom-prev-${pr}`,
+          domain: { domainId: `dom-prev-${pr}`, host: host ?? `preview-${pr}.shop.example.com`, https: true, path: '/', port: 3000, certificateType: 'letsencrypt' }
+        }
+        previews.push(preview)
+      }
+      // the GitHub App's pull_request webhook: "Preview Deployment", described by the head commit
+      return queue.enqueue({ kind: 'application', serviceId: applicationId, title: 'Preview Deployment', description: `Hash: ${sha}`, previewDeploymentId: preview.previewDeploymentId }).id
     },
     webhookDeploy: (serviceId, opts = {}) => {
       const { kind } = mustExist(serviceId)

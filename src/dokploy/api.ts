@@ -70,6 +70,33 @@ export function listDeployments(client: DokployClient, spec: ResourceSpec, id: s
   return client.query(spec.deploymentList, { [spec.idKey]: id }, (value) => array(value, 'deployments').map(toRow))
 }
 
+/** A pull request's preview deployment of an application: its id, its number and its domain. */
+export interface PreviewDeployment {
+  previewDeploymentId: string
+  pullRequestNumber: number
+  domain?: DomainRow
+}
+
+/** The application's previews (`previewDeployment.all`): ids, numbers and domains only; their rows are read on their own. */
+export function listPreviews(client: DokployClient, applicationId: string): Promise<PreviewDeployment[]> {
+  return client.query('previewDeployment.all', { applicationId }, (value) =>
+    array(value, 'preview deployments').map((entry) => {
+      const row = object(entry, 'a preview deployment')
+      const domain = row.domain && typeof row.domain === 'object' ? domainsOrNone([row.domain])?.[0] : undefined
+      return {
+        previewDeploymentId: requiredText(row, 'previewDeploymentId', 'a preview deployment'),
+        pullRequestNumber: Number(text(row, 'pullRequestNumber') ?? NaN),
+        domain
+      }
+    })
+  )
+}
+
+/** A preview's deployment rows, newest first (`deployment.allByType`). */
+export function previewRows(client: DokployClient, previewDeploymentId: string): Promise<DeploymentRow[]> {
+  return client.query('deployment.allByType', { id: previewDeploymentId, type: 'previewDeployment' }, (value) => array(value, 'deployments').map(toRow))
+}
+
 /** The build queue of the whole server (v0.28.3+), in queue order. */
 export function queueList(client: DokployClient): Promise<QueueJob[]> {
   return client.query('deployment.queueList', undefined, (value) =>
