@@ -3,7 +3,6 @@ import { Input } from './constants.js'
 import { DokployClient } from './dokploy/client.js'
 import { createTransport } from './dokploy/transport.js'
 import { readSettings, type GetInput, type Settings } from './inputs.js'
-import { envInputValues } from './env.js'
 import { recordFailure } from './failure.js'
 import { newOutcome, type Outcome } from './outcome.js'
 import { dashboardUrl, failureAnnotations, printFailureDetails, writeRunnerFiles, type StepReport } from './report.js'
@@ -11,7 +10,7 @@ import { resolveTargets, runTargets } from './targets.js'
 import { GitHubDeployments, SETTLE_CANCELLED_MS, SETTLE_MS } from './github-deployment.js'
 import { actionsLog, actionsSink, inline, type Log } from './logger.js'
 import { globalWebSocket, webSockets } from './dokploy/log-socket.js'
-import { redact, registerSecret } from './secrets.js'
+import { learnEnvText, redact, registerSecret } from './secrets.js'
 import { sleep } from './sleep.js'
 import { scaled } from './time-scale.js'
 import { kindsOf, RESOURCES, OPERATIONS, SPECS, type Operation, type Resource } from './operations.js'
@@ -21,8 +20,7 @@ function maskSecretInputs(get: GetInput): void {
   registerSecret(get(Input.apiKey).trim(), true)
   registerSecret(get(Input.githubToken).trim(), true)
   registerSecret(get(Input.registryPassword).trim())
-  // a multi-line value whole: registerSecret masks each of its lines
-  for (const value of envInputValues(get(Input.env))) registerSecret(value)
+  learnEnvText(get(Input.env))
 }
 
 /** The runner sends SIGINT on cancellation and kills the step 7.5 s later: stop at once and report. */

@@ -2,8 +2,7 @@ import type { DokployClient } from './client.js'
 import { array, nullableText, object, requiredText, text, type Json } from './shape.js'
 import { DokployError } from './errors.js'
 import { SPECS, type Mode, type Operation, type Resource, type ResourceSpec } from '../operations.js'
-import { redact, registerSecret } from '../secrets.js'
-import { envValues } from '../env.js'
+import { learnSecretsOf, redact } from '../secrets.js'
 
 /** Typed Dokploy calls. Each extractor keeps only the fields named here; secrets it keeps are masked first. */
 
@@ -142,30 +141,16 @@ export function readService(client: DokployClient, spec: ResourceSpec, id: strin
         details.buildArgs = nullableText(row, 'buildArgs')
         details.buildSecrets = nullableText(row, 'buildSecrets')
       }
-      for (const block of [details.env, details.buildArgs, details.buildSecrets]) envValues(block ?? '').forEach((v) => registerSecret(v))
+      learnSecretsOf({ env: details.env, buildArgs: details.buildArgs, buildSecrets: details.buildSecrets })
     }
     if (wanted.registry && spec.router === 'application') {
       details.registryUrl = nullableText(row, 'registryUrl')
       details.username = nullableText(row, 'username')
       details.password = nullableText(row, 'password')
-      registerSecret(details.password)
+      learnSecretsOf({ password: details.password })
     }
     return details
   })
-}
-
-const SECRET_KEY = /(password|secret|token|privatekey|apikey)$/i
-const ENV_KEY = /^(env|buildArgs|buildSecrets)$/
-
-/** Masks every secret a reply holds: env-like blocks value by value, and fields named like credentials. */
-function maskAll(value: unknown, depth = 0): void {
-  if (depth > 6 || !value || typeof value !== 'object') return
-  for (const [key, field] of Object.entries(value as Json)) {
-    if (typeof field === 'string') {
-      if (ENV_KEY.test(key)) envValues(field).forEach((v) => registerSecret(v))
-      else if (SECRET_KEY.test(key)) registerSecret(field)
-    } else maskAll(field, depth + 1)
-  }
 }
 
 export interface DomainRow {
@@ -208,7 +193,7 @@ export async function learnSecrets(client: DokployClient, spec: ResourceSpec, id
   learned.set(client, known)
   if (!known.has(key)) {
     const service = await client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value): Learned => {
-      maskAll(value)
+      learnSecretsOf(value)
       if (!value || typeof value !== 'object') return {}
       const row = value as Json
       return { name: text(row, 'name'), domains: spec.domainList && Array.isArray(row.domains) ? domainsOrNone(row.domains) : undefined }
