@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { Output } from './constants.js'
 import type { Outcome } from './outcome.js'
 import { formatDuration, gutter, inline, type Log } from './logger.js'
-import { redact } from './secrets.js'
+import { redact, redactMasked } from './secrets.js'
 import { serviceLabel } from './target.js'
 
 export { dashboardUrl } from './dashboard.js'
@@ -71,17 +71,19 @@ export class RunnerFileError extends Error {
 /**
  * Throws RunnerFileError: @actions/core throws when GITHUB_OUTPUT points to a missing or unwritable file.
  * With several targets, resource-id, deployment-id, log-url and url hold one line per target, in order.
+ * No output holds a value the runner masks: it would drop that output (actions/runner#1061).
  */
 export function writeOutputs(step: StepReport): void {
   const each = (value: (outcome: Outcome) => string | undefined): string => step.outcomes.map((outcome) => value(outcome) ?? '').join('\n')
+  const set = (name: string, value: string): void => core.setOutput(name, redactMasked(value))
   try {
-    core.setOutput(Output.status, stepStatus(step))
-    core.setOutput(Output.deploymentId, each((o) => o.deploymentId))
-    core.setOutput(Output.resourceId, each((o) => o.resourceId))
-    core.setOutput(Output.duration, String(seconds(tookMs(step))))
-    core.setOutput(Output.logUrl, each((o) => o.dashboardUrl))
-    core.setOutput(Output.url, each((o) => o.url))
-    core.setOutput(Output.results, JSON.stringify(results(step)))
+    set(Output.status, stepStatus(step))
+    set(Output.deploymentId, each((o) => o.deploymentId))
+    set(Output.resourceId, each((o) => o.resourceId))
+    set(Output.duration, String(seconds(tookMs(step))))
+    set(Output.logUrl, each((o) => o.dashboardUrl))
+    set(Output.url, each((o) => o.url))
+    set(Output.results, JSON.stringify(results(step), (_key, value: unknown) => (typeof value === 'string' ? redactMasked(value) : value)))
   } catch (error) {
     throw new RunnerFileError('GITHUB_OUTPUT', "the step's outputs", error)
   }
