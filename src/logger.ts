@@ -31,7 +31,7 @@ export const WARNING_TITLE = 'Dokploy'
  * punctuation and symbols, except `:` and the characters a text comparison may skip (default-ignorable
  * code points, format and control characters); or an escape that starts a colour code (`ESC [`).
  * Anything else (`::`, any other white space such as U+0085 that .NET's TrimStart removes before the
- * runner looks for `::`, an invisible character) gets the gutter in front.
+ * runner looks for `::`, an invisible character) gets the gutter in front of it, after the indentation.
  */
 // eslint-disable-next-line no-control-regex -- the escape of a colour code is what is allowed
 const SAFE_START = /^[\t ]*(?:(?![:\p{Default_Ignorable_Code_Point}])[\p{L}\p{N}\p{P}\p{S}]|\u001b\[)/u
@@ -46,7 +46,9 @@ const LEGACY_OPENING = /#(?=[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]*#[\p{
 /** One line (no CR or LF in it) in which the runner finds no workflow command, in either form. */
 export function defusedLine(line: string): string {
   const broken = line.replace(LEGACY_OPENING, '# ')
-  return SAFE_START.test(broken) || SAFE_LINE.test(broken) ? broken : `│ ${broken}`
+  if (SAFE_START.test(broken) || SAFE_LINE.test(broken)) return broken
+  const indent = /^[\t ]*/.exec(broken)?.[0] ?? ''
+  return `${indent}│ ${broken.slice(indent.length)}`
 }
 
 /**

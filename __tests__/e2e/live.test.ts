@@ -88,7 +88,7 @@ describe('the live build log', () => {
     const run = await runAction(inputs())
     expect(run.code).toBe(0)
     const { body } = group(run)
-    expect(body).toEqual(expect.arrayContaining(['NPM_TOKEN=***', 'connecting to ***', 'git credential ***']))
+    expect(body).toEqual(expect.arrayContaining(['NPM_TOKEN=***', 'connecting to postgres://app:***@db:5432/app', 'git credential ***']))
     // .one before the upgrade, and only once
     const order = emu.requests.map((r) => (r.api === 'websocket' ? 'socket' : r.procedure))
     expect(order.indexOf('application.one')).toBeLessThan(order.indexOf('socket'))
