@@ -39495,7 +39495,169 @@ const sleep = (ms, signal) => new Promise((resolve, reject) => {
     signal?.addEventListener('abort', abort, { once: true });
 });
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/logger.ts
+
+
+/** The line breaks the runner reads its output by (.NET's ReadLine): CR, LF and CRLF, nothing else. */
+const RUNNER_LINE_BREAK = /\r\n|\r|\n/;
+/**
+ * Text from the server (log lines, messages) is printed behind a gutter: every line then starts with
+ * a character that cannot start a workflow command.
+ */
+const gutter = (text) => text
+    .split(RUNNER_LINE_BREAK)
+    .map((line) => `│ ${line}`)
+    .join('\n');
+/** A single line of server text inside our own message: no newlines, so nothing can start a command. */
+const inline = (text) => text.replace(/[\r\n]+/g, ' ⏎ ').trim();
+const WARNING_TITLE = 'Dokploy';
+/**
+ * Characters a line may start with, after spaces and tabs, to be printed as it is: letters, digits,
+ * punctuation and symbols, except `:` and the characters a text comparison may skip (default-ignorable
+ * code points, format and control characters); or an escape that starts a colour code (`ESC [`).
+ * Anything else (`::`, any other white space such as U+0085 that .NET's TrimStart removes before the
+ * runner looks for `::`, an invisible character) gets the gutter in front of it, after the indentation.
+ */
+// eslint-disable-next-line no-control-regex -- the escape of a colour code is what is allowed
+const SAFE_START = /^[\t ]*(?:(?![:\p{Default_Ignorable_Code_Point}])[\p{L}\p{N}\p{P}\p{S}]|\u001b\[)/u;
+const SAFE_LINE = /^[\t ]*$/;
+/**
+ * `##[` starts the runner's legacy command form anywhere in a line: a space goes after every `#` that
+ * a `#` and a `[` follow, ignorable characters between them or not, so no `##[` is left.
+ */
+const LEGACY_OPENING = /#(?=[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]*#[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]*\[)/gu;
+/** One line (no CR or LF in it) in which the runner finds no workflow command, in either form. */
+function defusedLine(line) {
+    const broken = line.replace(LEGACY_OPENING, '# ');
+    if (SAFE_START.test(broken) || SAFE_LINE.test(broken))
+        return broken;
+    const indent = /^[\t ]*/.exec(broken)?.[0] ?? '';
+    return `${indent}│ ${broken.slice(indent.length)}`;
+}
+/**
+ * Last line of defence: no line we print may hold a workflow command, whatever text got into it. The
+ * runner reads a line at every CR or LF, trims its leading white space the .NET way and looks for `::`
+ * at its start, and looks for `##[` anywhere in it: every line passes `defusedLine`, line breaks kept.
+ */
+const defused = (message) => {
+    const parts = message.split(/(\r\n|\r|\n)/);
+    for (let i = 0; i < parts.length; i += 2)
+        parts[i] = defusedLine(parts[i]);
+    return parts.join('');
+};
+/** What a text comparison may skip: control and format characters, default-ignorable code points. */
+const IGNORABLE = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
+/** Whether the runner would look at a line at all: it does so only when `::` or `##[` is in it. */
+const mayHoldCommand = (text) => /::|##\[/.test(text.replace(IGNORABLE, ''));
+/**
+ * The second wall, behind `defused`: before printing server text in which the runner could look for a
+ * command, the step stops the runner's commands (`::stop-commands::<token>`, a fresh random token each
+ * time, which the build cannot know), and it resumes them (`::<token>::`) before any command of its own:
+ * a group's end, an annotation, a mask, a debug line, the outputs. While the wall is up the runner runs
+ * nothing, whatever a line holds.
+ */
+class CommandWall {
+    write;
+    token;
+    exitHook = false;
+    constructor(write) {
+        this.write = write;
+    }
+    get up() {
+        return this.token !== undefined;
+    }
+    raise() {
+        if (this.token !== undefined)
+            return;
+        if (!this.exitHook) {
+            // whatever ends the step, the runner runs commands again for what follows it
+            this.exitHook = true;
+            process.once('exit', () => this.lower());
+        }
+        this.token = `dokploy-${(0,external_node_crypto_.randomBytes)(16).toString('hex')}`;
+        this.write(`::stop-commands::${this.token}`);
+    }
+    lower() {
+        if (this.token === undefined)
+            return;
+        const token = this.token;
+        this.token = undefined;
+        this.write(`::${token}::`);
+    }
+}
+const wall = new CommandWall((line) => info(line));
+/** Plain text of ours or the server's, each line defused, behind the wall when the runner would look at it. */
+function printText(text) {
+    const shown = defused(text);
+    if (mayHoldCommand(shown))
+        wall.raise();
+    info(shown);
+}
+/** Every command of the step's own goes through here: the wall comes down first. */
+const own = (command) => (...args) => {
+    wall.lower();
+    command(...args);
+};
+const actionsLog = {
+    info: (message) => printText(message),
+    warning: own((message, title = WARNING_TITLE) => warning(message, { title })),
+    debug: own((message) => core_debug(message)),
+    group: own((title, body) => {
+        startGroup(inline(title));
+        printText(body);
+        wall.lower();
+        endGroup();
+    })
+};
+/**
+ * The log of one of several targets: every line starts with its name, so interleaved lines can be told
+ * apart. The name comes from the server: kept on one line.
+ */
+function prefixed(log, label) {
+    const name = inline(label);
+    const tag = (text) => text
+        .split('\n')
+        .map((line) => `[${name}] ${line}`)
+        .join('\n');
+    return {
+        info: (message) => log.info(tag(message)),
+        warning: (message, title) => log.warning(tag(message), title ?? `${WARNING_TITLE}: ${name}`),
+        debug: (message) => log.debug(tag(message)),
+        group: (title, body) => log.group(tag(title), tag(body))
+    };
+}
+/** The toolkit escapes %, CR and LF in a group title and a notice, which are command data. */
+const actionsSink = {
+    startGroup: own((title) => startGroup(inline(title))),
+    line: (text) => printText(text),
+    endGroup: own(() => endGroup()),
+    notice: own((message) => notice(inline(message), { title: WARNING_TITLE }))
+};
+/**
+ * The streamed log of one of several targets. Their builds can overlap, and the runner cannot interleave
+ * groups, so each line carries the target's name instead of sitting in a group.
+ */
+function prefixedSink(sink, label) {
+    const name = inline(label);
+    return {
+        startGroup: (title) => sink.line(`[${name}] ${inline(title)}`),
+        line: (text) => sink.line(`[${name}] ${text}`),
+        endGroup: () => undefined,
+        notice: (message) => sink.notice(`[${name}] ${message}`)
+    };
+}
+/** Rounded up: "gave up after 7s" must not be printed for a wait of 7.4 s (it may not under-state a wait-timeout). */
+function formatDuration(ms) {
+    const total = Math.ceil(ms / 1000);
+    const minutes = Math.floor(total / 60);
+    const seconds = total % 60;
+    return minutes ? `${minutes}m ${String(seconds).padStart(2, '0')}s` : `${seconds}s`;
+}
+
 ;// CONCATENATED MODULE: ./src/secrets.ts
+
 
 /**
  * The one place that decides what is a secret, and how env text is read to find them.
@@ -39534,6 +39696,8 @@ function keep(value, level, always = false) {
         known.add(part);
         if (level === 'secret' && !masked.has(part)) {
             masked.add(part);
+            // a mask sent while the runner's commands are stopped would be lost
+            wall.lower();
             core_setSecret(part);
         }
     }
@@ -39809,110 +39973,6 @@ function learnEmbedded(text) {
         if (level)
             keep(value, level);
     }
-}
-
-;// CONCATENATED MODULE: ./src/logger.ts
-
-/** The line breaks the runner reads its output by (.NET's ReadLine): CR, LF and CRLF, nothing else. */
-const RUNNER_LINE_BREAK = /\r\n|\r|\n/;
-/**
- * Text from the server (log lines, messages) is printed behind a gutter: every line then starts with
- * a character that cannot start a workflow command.
- */
-const gutter = (text) => text
-    .split(RUNNER_LINE_BREAK)
-    .map((line) => `│ ${line}`)
-    .join('\n');
-/** A single line of server text inside our own message: no newlines, so nothing can start a command. */
-const inline = (text) => text.replace(/[\r\n]+/g, ' ⏎ ').trim();
-const WARNING_TITLE = 'Dokploy';
-/**
- * Characters a line may start with, after spaces and tabs, to be printed as it is: letters, digits,
- * punctuation and symbols, except `:` and the characters a text comparison may skip (default-ignorable
- * code points, format and control characters); or an escape that starts a colour code (`ESC [`).
- * Anything else (`::`, any other white space such as U+0085 that .NET's TrimStart removes before the
- * runner looks for `::`, an invisible character) gets the gutter in front of it, after the indentation.
- */
-// eslint-disable-next-line no-control-regex -- the escape of a colour code is what is allowed
-const SAFE_START = /^[\t ]*(?:(?![:\p{Default_Ignorable_Code_Point}])[\p{L}\p{N}\p{P}\p{S}]|\u001b\[)/u;
-const SAFE_LINE = /^[\t ]*$/;
-/**
- * `##[` starts the runner's legacy command form anywhere in a line: a space goes after every `#` that
- * a `#` and a `[` follow, ignorable characters between them or not, so no `##[` is left.
- */
-const LEGACY_OPENING = /#(?=[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]*#[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]*\[)/gu;
-/** One line (no CR or LF in it) in which the runner finds no workflow command, in either form. */
-function defusedLine(line) {
-    const broken = line.replace(LEGACY_OPENING, '# ');
-    if (SAFE_START.test(broken) || SAFE_LINE.test(broken))
-        return broken;
-    const indent = /^[\t ]*/.exec(broken)?.[0] ?? '';
-    return `${indent}│ ${broken.slice(indent.length)}`;
-}
-/**
- * Last line of defence: no line we print may hold a workflow command, whatever text got into it. The
- * runner reads a line at every CR or LF, trims its leading white space the .NET way and looks for `::`
- * at its start, and looks for `##[` anywhere in it: every line passes `defusedLine`, line breaks kept.
- */
-const defused = (message) => {
-    const parts = message.split(/(\r\n|\r|\n)/);
-    for (let i = 0; i < parts.length; i += 2)
-        parts[i] = defusedLine(parts[i]);
-    return parts.join('');
-};
-const actionsLog = {
-    info: (message) => info(defused(message)),
-    warning: (message, title = WARNING_TITLE) => warning(message, { title }),
-    debug: (message) => core_debug(message),
-    group: (title, body) => {
-        startGroup(inline(title));
-        info(defused(body));
-        endGroup();
-    }
-};
-/**
- * The log of one of several targets: every line starts with its name, so interleaved lines can be told
- * apart. The name comes from the server: kept on one line.
- */
-function prefixed(log, label) {
-    const name = inline(label);
-    const tag = (text) => text
-        .split('\n')
-        .map((line) => `[${name}] ${line}`)
-        .join('\n');
-    return {
-        info: (message) => log.info(tag(message)),
-        warning: (message, title) => log.warning(tag(message), title ?? `${WARNING_TITLE}: ${name}`),
-        debug: (message) => log.debug(tag(message)),
-        group: (title, body) => log.group(tag(title), tag(body))
-    };
-}
-/** The toolkit escapes %, CR and LF in a group title and a notice, which are command data. */
-const actionsSink = {
-    startGroup: (title) => startGroup(inline(title)),
-    line: (text) => info(defused(text)),
-    endGroup: () => endGroup(),
-    notice: (message) => notice(inline(message), { title: WARNING_TITLE })
-};
-/**
- * The streamed log of one of several targets. Their builds can overlap, and the runner cannot interleave
- * groups, so each line carries the target's name instead of sitting in a group.
- */
-function prefixedSink(sink, label) {
-    const name = inline(label);
-    return {
-        startGroup: (title) => sink.line(`[${name}] ${inline(title)}`),
-        line: (text) => sink.line(`[${name}] ${text}`),
-        endGroup: () => undefined,
-        notice: (message) => sink.notice(`[${name}] ${message}`)
-    };
-}
-/** Rounded up: "gave up after 7s" must not be printed for a wait of 7.4 s (it may not under-state a wait-timeout). */
-function formatDuration(ms) {
-    const total = Math.ceil(ms / 1000);
-    const minutes = Math.floor(total / 60);
-    const seconds = total % 60;
-    return minutes ? `${minutes}m ${String(seconds).padStart(2, '0')}s` : `${seconds}s`;
 }
 
 ;// CONCATENATED MODULE: ./src/dokploy/client.ts
@@ -41319,6 +41379,8 @@ async function writeSummary(step) {
 }
 /** Outputs and job summary; what could not be written comes back as messages that fail the step. */
 async function writeRunnerFiles(step) {
+    // the step's own commands follow (outputs, annotations): the runner must be running them
+    wall.lower();
     const problems = [];
     const ended = ` Dokploy ${inline(step.operation)} itself ended "${stepStatus(step)}".`;
     for (const write of [() => writeOutputs(step), () => writeSummary(step)]) {
@@ -41436,8 +41498,6 @@ async function applyImage(client, id, current, image, log) {
     log.info(`Image: ${inline(current.dockerImage ?? '(none)')} → ${image.dockerImage} (${login}).`);
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/correlate.ts
 const newTicket = (serviceId, marker, floor) => ({
     serviceId,

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { randomBytes } from 'node:crypto'
 
 /** The line breaks the runner reads its output by (.NET's ReadLine): CR, LF and CRLF, nothing else. */
 export const RUNNER_LINE_BREAK = /\r\n|\r|\n/
@@ -62,15 +63,75 @@ export const defused = (message: string): string => {
   return parts.join('')
 }
 
-export const actionsLog: Log = {
-  info: (message) => core.info(defused(message)),
-  warning: (message, title = WARNING_TITLE) => core.warning(message, { title }),
-  debug: (message) => core.debug(message),
-  group: (title, body) => {
-    core.startGroup(inline(title))
-    core.info(defused(body))
-    core.endGroup()
+/** What a text comparison may skip: control and format characters, default-ignorable code points. */
+const IGNORABLE = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/gu
+
+/** Whether the runner would look at a line at all: it does so only when `::` or `##[` is in it. */
+export const mayHoldCommand = (text: string): boolean => /::|##\[/.test(text.replace(IGNORABLE, ''))
+
+/**
+ * The second wall, behind `defused`: before printing server text in which the runner could look for a
+ * command, the step stops the runner's commands (`::stop-commands::<token>`, a fresh random token each
+ * time, which the build cannot know), and it resumes them (`::<token>::`) before any command of its own:
+ * a group's end, an annotation, a mask, a debug line, the outputs. While the wall is up the runner runs
+ * nothing, whatever a line holds.
+ */
+export class CommandWall {
+  private token: string | undefined
+  private exitHook = false
+
+  constructor(private readonly write: (line: string) => void) {}
+
+  get up(): boolean {
+    return this.token !== undefined
   }
+
+  raise(): void {
+    if (this.token !== undefined) return
+    if (!this.exitHook) {
+      // whatever ends the step, the runner runs commands again for what follows it
+      this.exitHook = true
+      process.once('exit', () => this.lower())
+    }
+    this.token = `dokploy-${randomBytes(16).toString('hex')}`
+    this.write(`::stop-commands::${this.token}`)
+  }
+
+  lower(): void {
+    if (this.token === undefined) return
+    const token = this.token
+    this.token = undefined
+    this.write(`::${token}::`)
+  }
+}
+
+export const wall = new CommandWall((line) => core.info(line))
+
+/** Plain text of ours or the server's, each line defused, behind the wall when the runner would look at it. */
+function printText(text: string): void {
+  const shown = defused(text)
+  if (mayHoldCommand(shown)) wall.raise()
+  core.info(shown)
+}
+
+/** Every command of the step's own goes through here: the wall comes down first. */
+const own =
+  <A extends unknown[]>(command: (...args: A) => void) =>
+  (...args: A): void => {
+    wall.lower()
+    command(...args)
+  }
+
+export const actionsLog: Log = {
+  info: (message) => printText(message),
+  warning: own((message: string, title: string = WARNING_TITLE) => core.warning(message, { title })),
+  debug: own((message: string) => core.debug(message)),
+  group: own((title: string, body: string) => {
+    core.startGroup(inline(title))
+    printText(body)
+    wall.lower()
+    core.endGroup()
+  })
 }
 
 /**
@@ -103,10 +164,10 @@ export interface LogSink {
 
 /** The toolkit escapes %, CR and LF in a group title and a notice, which are command data. */
 export const actionsSink: LogSink = {
-  startGroup: (title) => core.startGroup(inline(title)),
-  line: (text) => core.info(defused(text)),
-  endGroup: () => core.endGroup(),
-  notice: (message) => core.notice(inline(message), { title: WARNING_TITLE })
+  startGroup: own((title: string) => core.startGroup(inline(title))),
+  line: (text) => printText(text),
+  endGroup: own(() => core.endGroup()),
+  notice: own((message: string) => core.notice(inline(message), { title: WARNING_TITLE }))
 }
 
 /**

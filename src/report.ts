@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { Output } from './constants.js'
 import type { Outcome } from './outcome.js'
-import { formatDuration, gutter, inline, type Log } from './logger.js'
+import { formatDuration, gutter, inline, wall, type Log } from './logger.js'
 import { redact, redactMasked } from './secrets.js'
 import { serviceLabel } from './target.js'
 
@@ -211,6 +211,8 @@ export async function writeSummary(step: StepReport): Promise<void> {
 
 /** Outputs and job summary; what could not be written comes back as messages that fail the step. */
 export async function writeRunnerFiles(step: StepReport): Promise<string[]> {
+  // the step's own commands follow (outputs, annotations): the runner must be running them
+  wall.lower()
   const problems: string[] = []
   const ended = ` Dokploy ${inline(step.operation)} itself ended "${stepStatus(step)}".`
   for (const write of [() => writeOutputs(step), () => writeSummary(step)]) {

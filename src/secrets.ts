@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { wall } from './logger.js'
 
 /**
  * The one place that decides what is a secret, and how env text is read to find them.
@@ -40,6 +41,8 @@ function keep(value: string, level: 'secret' | 'known', always = false): void {
     known.add(part)
     if (level === 'secret' && !masked.has(part)) {
       masked.add(part)
+      // a mask sent while the runner's commands are stopped would be lost
+      wall.lower()
       core.setSecret(part)
     }
   }

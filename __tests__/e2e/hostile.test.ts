@@ -72,7 +72,11 @@ function expectNoForgedCommand(run: ActionRun): void {
     const { ran, ignored, stopped } = runnerCommands(run.stdout, { lenient })
     expect(stopped).toBe(false)
     expect([...ran, ...ignored].filter(isForged).map((c) => c.line)).toEqual([])
+    // the second wall stopped nothing of the step's own: masks, group ends, annotations all ran
+    expect(ignored).toEqual([])
   }
+  // and it stood while the server's lines were printed
+  expect(run.stdout).toMatch(/^::stop-commands::dokploy-[0-9a-f]{32}$/m)
   // the text is still there for a reader: every hostile line shows its payload
   expect(run.stdout.split('\n').filter((line) => line.includes('pwned')).length).toBeGreaterThanOrEqual(HOSTILE_LINES.length)
 }

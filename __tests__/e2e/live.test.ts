@@ -106,7 +106,7 @@ describe('the live build log', () => {
     expect(body).toEqual(expect.arrayContaining(['progress 50%', '│ ::set-output name=status::hacked', '\t│ ::add-mask::Docker', '%0A::error::forged']))
     // every command in the step's output is the action's own
     const commands = lines(run).filter((line) => /^\s*(::|##\[)/.test(line))
-    expect(commands.every((line) => /^::(group|endgroup|add-mask|debug)::/.test(line))).toBe(true)
+    expect(commands.every((line) => /^::(group|endgroup|add-mask|debug|stop-commands|dokploy-[0-9a-f]{32})::/.test(line))).toBe(true)
     expect(commands.filter((line) => line.startsWith('::add-mask::Docker'))).toEqual([])
   })
 

@@ -26,19 +26,35 @@ const core = {
 }
 jest.unstable_mockModule('@actions/core', () => core)
 
-const { actionsLog, actionsSink, defused, defusedLine, gutter, inline, prefixed, prefixedSink } = await import('../../src/logger.js')
+const { actionsLog, actionsSink, defused, defusedLine, gutter, inline, mayHoldCommand, prefixed, prefixedSink, wall } = await import('../../src/logger.js')
+const { registerSecret } = await import('../../src/secrets.js')
 const { LogPrinter } = await import('../../src/log-lines.js')
 const { printFailureDetails } = await import('../../src/report.js')
 const { newOutcome } = await import('../../src/outcome.js')
 
-/** What the runner runs of the output so far: each must be one of the step's own commands, none forged. */
+/**
+ * The commands the runner would find in the output so far that are not the step's own: in a server
+ * line, or carrying the payload. One of the step's own commands comes last, and must run: the wall
+ * (stop-commands) is down again by then.
+ */
 function forged(): string[] {
-  const { ran, ignored, stopped } = runnerCommands(stdout)
-  const lenient = runnerCommands(stdout, { lenient: true })
-  expect(stopped).toBe(false)
-  expect(lenient.stopped).toBe(false)
-  return [...ran, ...ignored, ...lenient.ran, ...lenient.ignored].filter((c) => c.data.includes('pwned') && c.name !== 'notice' && c.name !== 'warning' && c.name !== 'error' && c.name !== 'group').map((c) => c.line)
+  actionsLog.warning('the step goes on')
+  const found: string[] = []
+  for (const lenient of [false, true]) {
+    const { ran, ignored, stopped } = runnerCommands(stdout, { lenient })
+    expect(stopped).toBe(false)
+    expect(ran[ran.length - 1]).toMatchObject({ name: 'warning', data: 'the step goes on' })
+    // nothing of the step's own is lost behind the wall
+    expect(ignored.filter((c) => !c.data.includes('pwned'))).toEqual([])
+    found.push(...[...ran, ...ignored].filter((c) => c.form === 'legacy' || !c.line.startsWith('::') || c.data.startsWith('pwned')).map((c) => c.line))
+  }
+  return found
 }
+/** The step's own commands, the wall's left out. */
+const ownCommands = (): string[] =>
+  runnerCommands(stdout)
+    .ran.map((c) => c.name)
+    .filter((name) => name !== 'stop-commands' && !name.startsWith('dokploy-'))
 
 describe('the runner model itself finds every hostile line', () => {
   it('finds a command in each hostile line, exactly or leniently', () => {
@@ -98,8 +114,7 @@ describe('every way server text is printed', () => {
     expect(forged()).toEqual([])
     // each line is shown, changed only where the runner would have found a command
     for (const line of HOSTILE_LINES) expect(stdout).toContain(`\n${defusedLine(line)}\n`)
-    const { ran } = runnerCommands(stdout)
-    expect(ran.map((c) => c.name)).toEqual(['group', 'endgroup'])
+    expect(ownCommands()).toEqual(['group', 'endgroup', 'warning'])
   })
 
   it('the failure details: Dokploy’s error message and the log tail, behind the gutter', () => {
@@ -107,7 +122,7 @@ describe('every way server text is printed', () => {
     const outcome = { ...newOutcome('application', 'deploy', 0), resourceId: 'app-web', name: 'web ##[error]pwned', status: 'error', errorMessage: text, logTail: text }
     printFailureDetails({ outcomes: [outcome, { ...outcome }], resource: 'application', operation: 'deploy', startedAt: 0 }, actionsLog)
     expect(forged()).toEqual([])
-    expect(runnerCommands(stdout).ran.map((c) => c.name)).toEqual(['group', 'endgroup', 'group', 'endgroup'])
+    expect(ownCommands()).toEqual(['group', 'endgroup', 'group', 'endgroup', 'warning'])
   })
 
   it('messages that quote server text, through the log and a target’s prefixed log', () => {
@@ -117,5 +132,55 @@ describe('every way server text is printed', () => {
     prefixed(actionsLog, 'web\n::error::pwned').info(text)
     actionsLog.group(`title ${text}`, gutter(text))
     expect(forged()).toEqual([])
+  })
+})
+
+describe('the second wall: stop-commands around server text', () => {
+  it('is raised before the first line the runner would look at, and lowered before each command of the step', () => {
+    stdout = ''
+    const printer = new LogPrinter(actionsSink, 'Build log of web', 10)
+    printer.print({ text: 'plain line', dropped: 0 })
+    printer.print({ text: 'std::vector and ::add-mask::pwned', dropped: 0 })
+    registerSecret('wall-secret-8e1d')
+    printer.print({ text: '##[error]pwned', dropped: 0 })
+    actionsLog.debug('a debug line')
+    printer.print({ text: 'more ::x::', dropped: 0 })
+    printer.close()
+    const lines = stdout.trimEnd().split('\n')
+    const token = (at: number): string => lines[at].replace('::stop-commands::', '')
+    expect(lines[0]).toBe('::group::Build log of web')
+    expect(lines[1]).toBe('plain line')
+    expect(lines[2]).toMatch(/^::stop-commands::dokploy-[0-9a-f]{32}$/)
+    expect(lines[4]).toBe(`::${token(2)}::`)
+    expect(lines[5]).toBe('::add-mask::wall-secret-8e1d')
+    const raises = lines.filter((line) => line.startsWith('::stop-commands::'))
+    // '##[error]' defused holds no `##[` any more: no wall for it; a fresh token each time
+    expect(raises).toHaveLength(2)
+    expect(new Set(raises).size).toBe(2)
+    expect(lines[lines.length - 1]).toBe('::endgroup::')
+    const { ran, ignored, stopped } = runnerCommands(stdout)
+    expect(stopped).toBe(false)
+    expect(ignored).toEqual([])
+    expect(ran.filter((c) => c.name === 'add-mask' || c.name === 'debug' || c.name === 'endgroup').map((c) => c.name)).toEqual(['add-mask', 'debug', 'endgroup'])
+  })
+
+  it('holds on its own: a command printed behind it is not run, and the runner runs commands after it', () => {
+    stdout = ''
+    wall.raise()
+    core.info('::error::pwned')
+    core.info('##[add-mask]pwned')
+    wall.lower()
+    actionsLog.warning('after the wall')
+    const { ran, ignored } = runnerCommands(stdout)
+    expect(ignored.map((c) => c.line)).toEqual(['::error::pwned', '##[add-mask]pwned'])
+    expect(ran.map((c) => c.name).slice(-1)).toEqual(['warning'])
+  })
+
+  it('looks for what the runner looks for: `::` or `##[`, ignorable characters between or not', () => {
+    expect(mayHoldCommand('plain line')).toBe(false)
+    expect(mayHoldCommand('a: b')).toBe(false)
+    expect(mayHoldCommand('│ ::add-mask::x')).toBe(true)
+    expect(mayHoldCommand(':\u00ad:x')).toBe(true)
+    expect(mayHoldCommand('#\u200b#[x]')).toBe(true)
   })
 })
