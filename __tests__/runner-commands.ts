@@ -125,6 +125,7 @@ export const HOSTILE_LINES = [
   '  ::warning::pwned',
   '\t::notice::pwned',
   '\u0085::add-mask::pwned',
+  '\u0085::stop-commands::pwned',
   '\u00a0::error::pwned',
   '\u2028::error::pwned',
   '\u3000::stop-commands::pwned',
