@@ -39900,27 +39900,136 @@ function learnValue(name, value, secretField = false) {
             keep(line, level);
     }
 }
+// The reading below follows dotenv 16's rules as its documentation and behaviour give them (written
+// here from those facts, and checked against them case by case in __tests__/unit/secrets.test.ts).
+const KEY_CHAR = /[\w.-]/;
+const QUOTES = new Set(["'", '"', '`']);
+/** Where a line ends for dotenv's pattern: LF (CR is LF by then), LS, PS. */
+const isLineEnd = (c) => c === '\n' || c === '\u2028' || c === '\u2029';
+const isSpace = (c) => c !== undefined && /\s/.test(c);
+/** White space that does not end a line. */
+const isBlank = (c) => isSpace(c) && !isLineEnd(c);
+/** The index of the end of the line `from` is on. */
+function lineEnd(text, from) {
+    let i = from;
+    while (i < text.length && !isLineEnd(text[i]))
+        i++;
+    return i;
+}
+/** After a value: blanks, then a comment or the line's end. */
+function endsLine(text, from) {
+    let i = from;
+    while (isBlank(text[i]))
+        i++;
+    return i >= text.length || isLineEnd(text[i]) || text[i] === '#';
+}
 /**
- * One variable: optional `export `, a key of word characters, dots and dashes, then `=` (spaces around
- * it allowed) or `:` and at least one white space. The value is quoted ('…', "…" or `…`, over several
- * lines if need be, a backslash-escaped quote inside) or runs to a `#` or the end of the line; a
- * comment may follow. A line that does not fit is skipped.
+ * The closing quote of a value that opens at `open`, or undefined. `\\q` may be an escaped quote or a
+ * backslash and the closing one: the longest reading that leaves only a comment on its line is taken.
  */
-const DOTENV_LINE = /^\s*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?$/gm;
-/** Env text as dotenv 16 reads it: the last value of a key wins, as in the build's environment. */
+function closingQuote(text, open) {
+    const quote = text[open];
+    const candidates = [];
+    for (let i = open + 1; i < text.length; i++) {
+        if (text[i] !== quote)
+            continue;
+        candidates.push(i);
+        if (text[i - 1] !== '\\')
+            break;
+    }
+    for (let k = candidates.length - 1; k >= 0; k--)
+        if (endsLine(text, candidates[k] + 1))
+            return candidates[k];
+    return undefined;
+}
+/** One variable read at `at`, a line's start: its key, its value as written, and where reading goes on; or undefined. */
+function readEntry(text, at) {
+    let i = at;
+    while (isSpace(text[i]))
+        i++;
+    const keyAt = (from) => {
+        let j = from;
+        while (j < text.length && KEY_CHAR.test(text[j]))
+            j++;
+        return j;
+    };
+    const attempt = (keyStart) => {
+        const keyEnd = keyAt(keyStart);
+        if (keyEnd === keyStart)
+            return undefined;
+        let j = keyEnd;
+        while (isSpace(text[j]))
+            j++;
+        if (text[j] === '=')
+            j++;
+        else if (text[keyEnd] === ':' && isSpace(text[keyEnd + 1]))
+            j = keyEnd + 2;
+        else
+            return undefined;
+        return { key: text.slice(keyStart, keyEnd), ...readValue(text, j) };
+    };
+    if (text.startsWith('export', i) && isSpace(text[i + 6])) {
+        let j = i + 6;
+        while (isSpace(text[j]))
+            j++;
+        const found = attempt(j);
+        if (found)
+            return found;
+    }
+    return attempt(i);
+}
+function readValue(text, at) {
+    let j = at;
+    while (isSpace(text[j]))
+        j++;
+    if (QUOTES.has(text[j])) {
+        const close = closingQuote(text, j);
+        if (close !== undefined)
+            return { raw: text.slice(j, close + 1), next: afterComment(text, close + 1) };
+    }
+    if (at >= text.length || text[at] === '#' || text[at] === '\n')
+        return { raw: '', next: afterComment(text, at) };
+    let end = at;
+    while (end < text.length && text[end] !== '#' && text[end] !== '\n')
+        end++;
+    return { raw: text.slice(at, end), next: afterComment(text, end) };
+}
+/** Past blanks and a comment: the end of the line. */
+function afterComment(text, from) {
+    let i = from;
+    while (isBlank(text[i]))
+        i++;
+    return text[i] === '#' ? lineEnd(text, i) : i;
+}
+/**
+ * Env text as dotenv 16 reads it. A variable starts a line: optional `export `, a key of word
+ * characters, dots and dashes, then `=` (white space around it allowed) or `:` right after the key and
+ * one white space. Its value is quoted ('…', "…" or `…`, over several lines if need be, a backslash
+ * before a quote inside) when a closing quote leaves only a comment on its line; else it runs to a `#`
+ * or the line's end, trimmed. Double quotes expand `\n` and `\r`. A line that does not fit is skipped;
+ * the last value of a key set twice wins, as in the build's environment.
+ */
 function readDotenv(text) {
-    const values = new Map();
     const source = text.replace(/\r\n?/g, '\n');
-    for (const match of source.matchAll(DOTENV_LINE)) {
-        let value = (match[2] ?? '').trim();
-        const quote = value[0];
-        const unquoted = /^(['"`])([\s\S]*)\1$/.exec(value);
-        if (unquoted)
-            value = unquoted[2];
-        if (quote === '"')
-            value = value.replace(/\\n/g, '\n').replace(/\\r/g, '\r');
-        values.delete(match[1]);
-        values.set(match[1], value);
+    const values = new Map();
+    let at = 0;
+    while (at < source.length) {
+        const entry = readEntry(source, at);
+        if (entry) {
+            let value = entry.raw.trim();
+            const quote = value[0];
+            if (value.length >= 2 && QUOTES.has(quote) && value[value.length - 1] === quote)
+                value = value.slice(1, -1);
+            if (quote === '"')
+                value = value.replace(/\\n/g, '\n').replace(/\\r/g, '\r');
+            values.delete(entry.key);
+            values.set(entry.key, value);
+        }
+        // the next line start after where this reading started (or ended)
+        let next = entry ? entry.next : at;
+        while (next < source.length && !isLineEnd(source[next]))
+            next++;
+        at = next + 1;
     }
     return [...values].map(([key, value]) => ({ key, value }));
 }
@@ -40369,7 +40478,7 @@ const needsAppName = (operation) => operation === 'reload';
 
 ;// CONCATENATED MODULE: ./src/env.ts
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-const QUOTES = ['"', "'", '`'];
+const env_QUOTES = ['"', "'", '`'];
 const isContent = (line) => line.trim() !== '' && !line.trim().startsWith('#');
 function split(line) {
     const at = line.indexOf('=');
@@ -40378,7 +40487,7 @@ function split(line) {
     return { key: line.slice(0, at).trim(), value: line.slice(at + 1) };
 }
 /** Index of the first `quote` in `text` from `from` that no backslash escapes, or -1. */
-function closingQuote(text, quote, from) {
+function env_closingQuote(text, quote, from) {
     for (let i = from; i < text.length; i++) {
         if (text[i] === '\\')
             i++;
@@ -40390,8 +40499,8 @@ function closingQuote(text, quote, from) {
 /** The quote a value opens and does not close on its own line (dotenv: it then spans lines). */
 function openQuote(value) {
     const start = value.trimStart();
-    const quote = QUOTES.find((q) => start.startsWith(q));
-    return quote && closingQuote(start, quote, 1) < 0 ? quote : undefined;
+    const quote = env_QUOTES.find((q) => start.startsWith(q));
+    return quote && env_closingQuote(start, quote, 1) < 0 ? quote : undefined;
 }
 /**
  * Splits a block into chunks, dotenv style: a value that opens a quote runs to the line that
@@ -40406,7 +40515,7 @@ function readBlock(text, strict) {
         const quote = entry && openQuote(entry.value);
         let end = i;
         if (quote) {
-            while (++end < lines.length && closingQuote(lines[end], quote, 0) < 0)
+            while (++end < lines.length && env_closingQuote(lines[end], quote, 0) < 0)
                 ;
             if (end === lines.length && !strict)
                 end = i;

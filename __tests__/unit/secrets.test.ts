@@ -60,6 +60,18 @@ describe('readDotenv: env text as Dokploy (dotenv 16) reads it', () => {
     ])
   })
 
+  it('reads the corners as dotenv does: escaped quotes kept, junk after a quote, `export` as a key, line breaks as white space', () => {
+    expect(readDotenv('A="a\\"b"\nB=\'x\' junk\nexport=1\nexport  C=2\nD:\nnext-line\nE\n=e\nF=\n"quoted below"')).toEqual([
+      { key: 'A', value: 'a\\"b' },
+      { key: 'B', value: "'x' junk" },
+      { key: 'export', value: '1' },
+      { key: 'C', value: '2' },
+      { key: 'D', value: 'next-line' },
+      { key: 'E', value: 'e' },
+      { key: 'F', value: 'quoted below' }
+    ])
+  })
+
   it('keeps an unclosed quote as a value of its line, and the last of a key twice set', () => {
     expect(readDotenv('A="open\nB=1\nB=2\nnot a line\n# C=3')).toEqual([
       { key: 'A', value: '"open' },
