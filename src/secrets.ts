@@ -20,8 +20,8 @@ import { wall } from './logger.js'
  *    characters (letters and digits mixed the way random text mixes them, not words);
  * 5. a value under a secret-like name (password, secret, token, key, credential, auth, DSN, private
  *    key, salt, signature, cookie…), unless the name ends in a word that names no secret (…_PATH, …_URL,
- *    …_HOST, …_PORT, …_TTL, …_ENABLED…) or the value is a host name, a URL without a password or a
- *    path. A plain word (letters only, up to 12) there is only `known`: hidden from what the step
+ *    …_HOST, …_PORT, …_TTL, …_ENABLED…) or the value is a host name, a path, or a URL that carries
+ *    no key (no user info, not a DSN). A plain word (letters only, up to 12) there is only `known`: hidden from what the step
  *    prints, not given to the runner, which would blank that word in every later line of the job;
  * 6. anything else (plain words, host names, URLs without a password) is no secret and stays readable.
  */
@@ -89,7 +89,8 @@ const SECRET_STEMS = /password|passwd|secret|token|credential|apikey|privatekey|
 const SETTING_WORDS = new Set([
   'path', 'file', 'filename', 'dir', 'directory', 'enabled', 'disabled', 'enable', 'disable', 'ttl', 'timeout', 'expiry', 'expires', 'expiration',
   'lifetime', 'age', 'length', 'size', 'count', 'type', 'mode', 'header', 'algorithm', 'alg', 'host', 'hostname', 'port', 'url', 'uri', 'endpoint',
-  'issuer', 'audience', 'name', 'user', 'username', 'email', 'region', 'version', 'scope', 'scopes', 'field', 'format', 'strategy', 'provider', 'id'
+  'issuer', 'audience', 'name', 'user', 'username', 'email', 'region', 'version', 'scope', 'scopes', 'field', 'format', 'strategy', 'provider', 'id',
+  'server', 'domain', 'origin', 'realm', 'method', 'level'
 ])
 
 /** The words of a name: `databaseRootPassword`, `DB_ROOT_PASSWORD` and `db.root-password` give database/db, root, password. */
@@ -195,6 +196,8 @@ export function classify(name: string | undefined, value: string, secretField = 
   if (looksLikeSecret(text)) return 'secret'
   if (!secretField && !(name && isSecretName(name))) return undefined
   if (HOST_NAME.test(text) || IP_ADDRESS.test(text) || PATH.test(text)) return undefined
+  // a URL is the secret only when it carries one (a DSN's key, user info); its password alone is taken apart
+  if (URL_LIKE.test(text)) return /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s]+@/i.test(text) || (name !== undefined && nameWords(name).includes('dsn')) ? 'secret' : undefined
   if (/^[A-Za-z]{1,12}$/.test(text)) return 'known'
   return 'secret'
 }
