@@ -21,8 +21,9 @@ import { wall } from './logger.js'
  * 5. a value under a secret-like name (password, secret, token, key, credential, auth, DSN, private
  *    key, salt, signature, cookie…), unless the name ends in a word that names no secret (…_PATH, …_URL,
  *    …_HOST, …_PORT, …_TTL, …_ENABLED…) or the value is a host name, a path, or a URL that carries
- *    no key (no user info, not a DSN). A plain word (letters only, up to 12) there is only `known`: hidden from what the step
- *    prints, not given to the runner, which would blank that word in every later line of the job;
+ *    no key (no user info, not a DSN). A plain word (letters only, up to 12) there is only `known`:
+ *    hidden from what the step prints, not given to the runner, which would blank that word in every
+ *    later line of the job;
  * 6. anything else (plain words, host names, URLs without a password) is no secret and stays readable.
  */
 const masked = new Set<string>()
