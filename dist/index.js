@@ -39491,32 +39491,598 @@ function readError(envelope) {
     };
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/logger.ts
+
+
+/** The line breaks the runner reads its output by (.NET's ReadLine): CR, LF and CRLF, nothing else. */
+const RUNNER_LINE_BREAK = /\r\n|\r|\n/;
+/**
+ * Text from the server (log lines, messages) is printed behind a gutter: every line then starts with
+ * a character that cannot start a workflow command.
+ */
+const gutter = (text) => text
+    .split(RUNNER_LINE_BREAK)
+    .map((line) => `│ ${line}`)
+    .join('\n');
+/** A single line of server text inside our own message: no newlines, so nothing can start a command. */
+const inline = (text) => text.replace(/[\r\n]+/g, ' ⏎ ').trim();
+const WARNING_TITLE = 'Dokploy';
+/**
+ * Characters a line may start with, after spaces and tabs, to be printed as it is: letters, digits,
+ * punctuation and symbols, except `:` and the characters a text comparison may skip (default-ignorable
+ * code points, format and control characters); or an escape that starts a colour code (`ESC [`).
+ * Anything else (`::`, any other white space such as U+0085 that .NET's TrimStart removes before the
+ * runner looks for `::`, an invisible character) gets the gutter in front of it, after the indentation.
+ */
+// eslint-disable-next-line no-control-regex -- the escape of a colour code is what is allowed
+const SAFE_START = /^[\t ]*(?:(?![:\p{Default_Ignorable_Code_Point}])[\p{L}\p{N}\p{P}\p{S}]|\u001b\[)/u;
+const SAFE_LINE = /^[\t ]*$/;
+/**
+ * `##[` starts the runner's legacy command form anywhere in a line: a space goes after every `#` that
+ * a `#` and a `[` follow, ignorable characters between them or not, so no `##[` is left.
+ */
+const LEGACY_OPENING = /#(?=[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]*#[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]*\[)/gu;
+/** One line (no CR or LF in it) in which the runner finds no workflow command, in either form. */
+function defusedLine(line) {
+    const broken = line.replace(LEGACY_OPENING, '# ');
+    if (SAFE_START.test(broken) || SAFE_LINE.test(broken))
+        return broken;
+    const indent = /^[\t ]*/.exec(broken)?.[0] ?? '';
+    return `${indent}│ ${broken.slice(indent.length)}`;
+}
+/**
+ * Last line of defence: no line we print may hold a workflow command, whatever text got into it. The
+ * runner reads a line at every CR or LF, trims its leading white space the .NET way and looks for `::`
+ * at its start, and looks for `##[` anywhere in it: every line passes `defusedLine`, line breaks kept.
+ */
+const defused = (message) => {
+    const parts = message.split(/(\r\n|\r|\n)/);
+    for (let i = 0; i < parts.length; i += 2)
+        parts[i] = defusedLine(parts[i]);
+    return parts.join('');
+};
+/** What a text comparison may skip: control and format characters, default-ignorable code points. */
+const IGNORABLE = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
+/** Whether the runner would look at a line at all: it does so only when `::` or `##[` is in it. */
+const mayHoldCommand = (text) => /::|##\[/.test(text.replace(IGNORABLE, ''));
+/**
+ * The second wall, behind `defused`: before printing server text in which the runner could look for a
+ * command, the step stops the runner's commands (`::stop-commands::<token>`, a fresh random token each
+ * time, which the build cannot know), and it resumes them (`::<token>::`) before any command of its own:
+ * a group's end, an annotation, a mask, a debug line, the outputs. While the wall is up the runner runs
+ * nothing, whatever a line holds.
+ */
+class CommandWall {
+    write;
+    token;
+    exitHook = false;
+    constructor(write) {
+        this.write = write;
+    }
+    get up() {
+        return this.token !== undefined;
+    }
+    raise() {
+        if (this.token !== undefined)
+            return;
+        if (!this.exitHook) {
+            // whatever ends the step, the runner runs commands again for what follows it
+            this.exitHook = true;
+            process.once('exit', () => this.lower());
+        }
+        this.token = `dokploy-${(0,external_node_crypto_.randomBytes)(16).toString('hex')}`;
+        this.write(`::stop-commands::${this.token}`);
+    }
+    lower() {
+        if (this.token === undefined)
+            return;
+        const token = this.token;
+        this.token = undefined;
+        this.write(`::${token}::`);
+    }
+}
+const wall = new CommandWall((line) => info(line));
+/** Plain text of ours or the server's, each line defused, behind the wall when the runner would look at it. */
+function printText(text) {
+    const shown = defused(text);
+    if (mayHoldCommand(shown))
+        wall.raise();
+    info(shown);
+}
+/** Every command of the step's own goes through here: the wall comes down first. */
+const own = (command) => (...args) => {
+    wall.lower();
+    command(...args);
+};
+const actionsLog = {
+    info: (message) => printText(message),
+    warning: own((message, title = WARNING_TITLE) => warning(message, { title })),
+    debug: own((message) => core_debug(message)),
+    group: own((title, body) => {
+        startGroup(inline(title));
+        printText(body);
+        wall.lower();
+        endGroup();
+    })
+};
+/**
+ * The log of one of several targets: every line starts with its name, so interleaved lines can be told
+ * apart. The name comes from the server: kept on one line.
+ */
+function prefixed(log, label) {
+    const name = inline(label);
+    const tag = (text) => text
+        .split('\n')
+        .map((line) => `[${name}] ${line}`)
+        .join('\n');
+    return {
+        info: (message) => log.info(tag(message)),
+        warning: (message, title) => log.warning(tag(message), title ?? `${WARNING_TITLE}: ${name}`),
+        debug: (message) => log.debug(tag(message)),
+        group: (title, body) => log.group(tag(title), tag(body))
+    };
+}
+/** The toolkit escapes %, CR and LF in a group title and a notice, which are command data. */
+const actionsSink = {
+    startGroup: own((title) => startGroup(inline(title))),
+    line: (text) => printText(text),
+    endGroup: own(() => endGroup()),
+    notice: own((message) => notice(inline(message), { title: WARNING_TITLE }))
+};
+/**
+ * The streamed log of one of several targets. Their builds can overlap, and the runner cannot interleave
+ * groups, so each line carries the target's name instead of sitting in a group.
+ */
+function prefixedSink(sink, label) {
+    const name = inline(label);
+    return {
+        startGroup: (title) => sink.line(`[${name}] ${inline(title)}`),
+        line: (text) => sink.line(`[${name}] ${text}`),
+        endGroup: () => undefined,
+        notice: (message) => sink.notice(`[${name}] ${message}`)
+    };
+}
+/** Rounded up: "gave up after 7s" must not be printed for a wait of 7.4 s (it may not under-state a wait-timeout). */
+function formatDuration(ms) {
+    const total = Math.ceil(ms / 1000);
+    const minutes = Math.floor(total / 60);
+    const seconds = total % 60;
+    return minutes ? `${minutes}m ${String(seconds).padStart(2, '0')}s` : `${seconds}s`;
+}
+
 ;// CONCATENATED MODULE: ./src/secrets.ts
 
+
 /**
- * Every secret the action holds goes through here: the runner masks it in the log, and
- * `redact` removes it from the few server snippets we ever quote (non-JSON error bodies).
+ * The one place that decides what is a secret, and how env text is read to find them.
+ *
+ * Two sets:
+ * - `masked`: values the runner is told to mask (core.setSecret). The runner then hides them in every
+ *   later line of the whole job and drops any job output that holds one, so only what can really be a
+ *   secret goes there.
+ * - `known`: every secret the step knows, `masked` included. `redact` removes all of them from server
+ *   text before it is printed, in the log, the annotations and the job summary.
+ *
+ * What is a secret (`classify`):
+ * 1. never: booleans, numbers under 8 digits, log levels, environment names, values under 4 characters;
+ * 2. the password of a connection string (`scheme://user:PASSWORD@host`), under any name;
+ * 3. every line of a PEM block (`-----BEGIN …-----`), under any name;
+ * 4. a value that looks like one, under any name: a JWT, a well-known token format (`sk_live_…`,
+ *    `ghp_…`, `xoxb-…`, `AKIA…`), a hex string of 32+ characters, or a random-looking string of 20+
+ *    characters (letters and digits mixed the way random text mixes them, not words);
+ * 5. a value under a secret-like name (password, secret, token, key, credential, auth, DSN, private
+ *    key, salt, signature, cookie…), unless the name ends in a word that names no secret (…_PATH, …_URL,
+ *    …_HOST, …_PORT, …_TTL, …_ENABLED…) or the value is a host name, a path, or a URL that carries
+ *    no key (no user info, not a DSN). A plain word (letters only, up to 12) there is only `known`:
+ *    hidden from what the step prints, not given to the runner, which would blank that word in every
+ *    later line of the job;
+ * 6. anything else (plain words, host names, URLs without a password) is no secret and stays readable.
  */
+const masked = new Set();
 const known = new Set();
-/** Values this short would blank common text all over the log; they are never printed anyway. */
-const MIN_MASKED_LENGTH = 3;
-/** `always`: mask even a short value (the API key, whatever its length). */
-function registerSecret(value, always = false) {
-    if (!value)
-        return;
-    for (const line of value.split(/\r?\n/)) {
+/** Shorter values would blank common text all over the log; they protect nothing anyway. */
+const MIN_SECRET_LENGTH = 4;
+/** Every line of the value, trimmed, told to the runner and kept for `redact`. */
+function keep(value, level, always = false) {
+    for (const line of value.split(/\r\n|\r|\n/)) {
         const part = line.trim();
-        if ((always || part.length >= MIN_MASKED_LENGTH) && part && !known.has(part)) {
-            known.add(part);
+        if (!part || (!always && part.length < MIN_SECRET_LENGTH))
+            continue;
+        known.add(part);
+        if (level === 'secret' && !masked.has(part)) {
+            masked.add(part);
+            // a mask sent while the runner's commands are stopped would be lost
+            wall.lower();
             core_setSecret(part);
         }
     }
 }
+/**
+ * A value known to be a secret (an input such as the API key, a registry password): masked line by
+ * line. `always`: even a short value (the API key, whatever its length).
+ */
+function registerSecret(value, always = false) {
+    if (value)
+        keep(value, 'secret', always);
+}
+/** Every secret the step knows, replaced by `***`. */
 function redact(text) {
     let out = text;
-    for (const secret of known)
+    for (const secret of [...known].sort((a, b) => b.length - a.length))
         out = out.split(secret).join('***');
     return out;
+}
+/**
+ * For a job output: the values the runner masks, replaced. The runner drops an output that holds one
+ * (actions/runner#1061), so none may reach it.
+ */
+function redactMasked(text) {
+    let out = text;
+    for (const secret of [...masked].sort((a, b) => b.length - a.length))
+        out = out.split(secret).join('***');
+    return out;
+}
+// ---------------------------------------------------------------------------------------------
+// What is a secret
+const BOOLEAN = /^(true|false|yes|no|on|off|y|n|enabled|disabled|enable|disable)$/i;
+const NUMBER = /^[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?$/i;
+const LOG_LEVEL = /^(trace|debug|info|information|notice|warn|warning|error|err|fatal|critical|crit|alert|emerg|emergency|silent|verbose|silly|http|off|all|none)$/i;
+const ENVIRONMENT_NAME = /^(production|prod|staging|stage|stg|development|develop|dev|test|testing|local|preview|qa|uat|sandbox|live|demo|ci|main|master)$/i;
+/** Name words that make a value secret: compared with whole words of the name. */
+const SECRET_WORDS = new Set(['key', 'keys', 'pass', 'pwd', 'pw', 'passphrase', 'auth', 'authorization', 'dsn', 'jwt', 'salt', 'pepper', 'cookie', 'signature', 'sig', 'hmac', 'otp', 'pat', 'pin', 'creds', 'cred']);
+/** Stems found anywhere in a name (PGPASSWORD, githubPrivateKey, X_APIKEY). */
+const SECRET_STEMS = /password|passwd|secret|token|credential|apikey|privatekey|accesskey|secretkey|masterkey|signingkey|encryptionkey|licensekey|webhookkey/;
+/** A last word that says the value is not the secret itself but a setting about it. */
+const SETTING_WORDS = new Set([
+    'path', 'file', 'filename', 'dir', 'directory', 'enabled', 'disabled', 'enable', 'disable', 'ttl', 'timeout', 'expiry', 'expires', 'expiration',
+    'lifetime', 'age', 'length', 'size', 'count', 'type', 'mode', 'header', 'algorithm', 'alg', 'host', 'hostname', 'port', 'url', 'uri', 'endpoint',
+    'issuer', 'audience', 'name', 'user', 'username', 'email', 'region', 'version', 'scope', 'scopes', 'field', 'format', 'strategy', 'provider', 'id',
+    'server', 'domain', 'origin', 'realm', 'method', 'level'
+]);
+/** The words of a name: `databaseRootPassword`, `DB_ROOT_PASSWORD` and `db.root-password` give database/db, root, password. */
+const nameWords = (name) => name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+function isSecretName(name) {
+    const words = nameWords(name);
+    if (words.length === 0)
+        return false;
+    if (SETTING_WORDS.has(words[words.length - 1]) && words.length > 1)
+        return false;
+    return words.some((word) => SECRET_WORDS.has(word)) || SECRET_STEMS.test(words.join(''));
+}
+/** Well-known token formats: a prefix and enough token characters after it. */
+const TOKEN_FORMATS = [
+    /^(sk|rk|pk)_(live|test)_[A-Za-z0-9]{10,}$/,
+    /^whsec_[A-Za-z0-9+/=]{16,}$/,
+    /^(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}$/,
+    /^github_pat_[A-Za-z0-9_]{20,}$/,
+    /^glpat-[A-Za-z0-9_-]{16,}$/,
+    /^xox[abposr]-[A-Za-z0-9-]{10,}$/,
+    /^(AKIA|ASIA)[A-Z0-9]{16}$/,
+    /^AIza[A-Za-z0-9_-]{30,}$/,
+    /^SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}$/,
+    /^(npm|dop_v1|shpat|shpss|hf|pypi)[-_][A-Za-z0-9_-]{16,}$/
+];
+const JWT = /^eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HEX = /^[0-9a-f]{32,}$/i;
+const HOST_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}\.?(:\d{1,5})?$/i;
+const IP_ADDRESS = /^(\d{1,3}\.){3}\d{1,3}(:\d{1,5})?$/;
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+const PATH = /^(~|\.{1,2})?\/[^\s]*$/;
+/** Shannon entropy of the characters, in bits per character. */
+function entropy(text) {
+    const counts = new Map();
+    for (const c of text)
+        counts.set(c, (counts.get(c) ?? 0) + 1);
+    let bits = 0;
+    for (const n of counts.values())
+        bits -= (n / text.length) * Math.log2(n / text.length);
+    return bits;
+}
+/**
+ * Runs of one kind (digits, capitals, small letters; a capital followed by small letters is one word)
+ * in the parts of a text between separators that mix kinds. Words and numbers make few long runs;
+ * random text many short ones.
+ */
+function runs(text) {
+    let chars = 0;
+    let count = 0;
+    let digitRuns = 0;
+    let longestWord = 0;
+    for (const segment of text.split(/[^A-Za-z0-9]+/)) {
+        const found = segment.match(/[A-Z][a-z]+|[A-Z]+(?![a-z])|[a-z]+|[0-9]+/g) ?? [];
+        // a word or a number between separators is structure, not randomness
+        if (found.length < 2)
+            continue;
+        chars += segment.length;
+        for (const run of found) {
+            count++;
+            if (/^[0-9]/.test(run))
+                digitRuns++;
+            else
+                longestWord = Math.max(longestWord, run.length);
+        }
+    }
+    return { chars, runs: count, digitRuns, longestWord };
+}
+/** Long and random-looking: what a generated password, key or token is, whatever its name. */
+function looksLikeSecret(value) {
+    const text = value.trim();
+    if (/\s/.test(text) || text.length < 16)
+        return false;
+    if (JWT.test(text) || TOKEN_FORMATS.some((format) => format.test(text)))
+        return true;
+    if (text.length < 20 || UUID.test(text) || URL_LIKE.test(text) || PATH.test(text) || HOST_NAME.test(text))
+        return false;
+    if (HEX.test(text))
+        return true;
+    if (!/^[\x21-\x7e]+$/.test(text) || !/[0-9]/.test(text) || !/[A-Za-z]/.test(text))
+        return false;
+    const { chars, runs: count, digitRuns, longestWord } = runs(text);
+    if (chars < 14 || count === 0 || entropy(text) < 3.5)
+        return false;
+    // many short runs; letters in short runs cut by digits again and again (no version number); or
+    // letters that no language writes (few vowels) mixed with digits
+    const letters = text.replace(/[^A-Za-z]/g, '');
+    const vowels = letters.replace(/[^aeiouyAEIOUY]/g, '').length;
+    return chars / count <= 2.8 || (digitRuns >= 4 && longestWord <= 6 && !/\d\.\d/.test(text)) || (letters.length >= 12 && vowels / letters.length <= 0.25);
+}
+/** Values that are settings, whatever their name. */
+const isPlainSetting = (value) => BOOLEAN.test(value) || (NUMBER.test(value) && value.replace(/\D/g, '').length < 8) || LOG_LEVEL.test(value) || ENVIRONMENT_NAME.test(value);
+/**
+ * How secret a value is (see the top of this file): 'secret' (masked by the runner and redacted),
+ * 'known' (redacted only) or undefined (readable). `name` is the variable's or field's name, if any.
+ * `secretField`: the field says every value in it is secret (Dokploy's build secrets), whatever its name.
+ * A connection string or PEM block is not judged whole: `learnValue` takes its secret parts.
+ */
+function secrets_classify(name, value, secretField = false) {
+    const text = value.trim();
+    if (text.length < MIN_SECRET_LENGTH || isPlainSetting(text))
+        return undefined;
+    if (looksLikeSecret(text))
+        return 'secret';
+    if (!secretField && !(name && isSecretName(name)))
+        return undefined;
+    if (HOST_NAME.test(text) || IP_ADDRESS.test(text) || PATH.test(text))
+        return undefined;
+    // a URL is the secret only when it carries one (a DSN's key, user info); its password alone is taken apart
+    if (URL_LIKE.test(text))
+        return /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s]+@/i.test(text) || (name !== undefined && nameWords(name).includes('dsn')) ? 'secret' : undefined;
+    if (/^[A-Za-z]{1,12}$/.test(text))
+        return 'known';
+    return 'secret';
+}
+const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?-----END [A-Z0-9 ]+-----/g;
+/** `scheme://user:password@host`, or a password alone (`redis://:password@host`). */
+const CREDENTIALS = /[a-z][a-z0-9+.-]*:\/\/([^\s:/?#@]*):([^\s/?#@]+)@/gi;
+/** Query parameters that carry a secret: `?token=…`, `&sig=…`, `?password=…`. */
+const QUERY_PARAMETER = /[?&]([A-Za-z0-9_.-]+)=([^&#\s]+)/g;
+/** A percent-encoded part as the build may print it: both forms. */
+function bothForms(part) {
+    try {
+        const decoded = decodeURIComponent(part);
+        return decoded === part ? [part] : [part, decoded];
+    }
+    catch {
+        return [part];
+    }
+}
+/** The PEM blocks, connection-string passwords and secret query parameters of a text, under any name. */
+function learnParts(text) {
+    for (const block of text.match(PEM_BLOCK) ?? [])
+        keep(block, 'secret');
+    for (const match of text.matchAll(CREDENTIALS))
+        bothForms(match[2]).forEach((part) => keep(part, 'secret'));
+    for (const match of text.matchAll(QUERY_PARAMETER)) {
+        if (isSecretName(match[1]) || looksLikeSecret(match[2]))
+            bothForms(match[2]).forEach((part) => keep(part, 'secret'));
+    }
+}
+/**
+ * Learns the secrets in one value: its PEM blocks and connection-string passwords whatever its name,
+ * then the value itself (each of its lines, for a multi-line value) as `classify` rules.
+ */
+function learnValue(name, value, secretField = false) {
+    if (!value)
+        return;
+    learnParts(value);
+    const rest = value.replace(PEM_BLOCK, '\n');
+    const lines = rest.split(/\r\n|\r|\n/);
+    for (const line of lines) {
+        const level = secrets_classify(name, line, secretField);
+        if (level)
+            keep(line, level);
+    }
+}
+// The reading below follows dotenv 16's rules as its documentation and behaviour give them (written
+// here from those facts, and checked against them case by case in __tests__/unit/secrets.test.ts).
+const KEY_CHAR = /[\w.-]/;
+const QUOTES = new Set(["'", '"', '`']);
+/** Where a line ends for dotenv's pattern: LF (CR is LF by then), LS, PS. */
+const isLineEnd = (c) => c === '\n' || c === '\u2028' || c === '\u2029';
+const isSpace = (c) => c !== undefined && /\s/.test(c);
+/** White space that does not end a line. */
+const isBlank = (c) => isSpace(c) && !isLineEnd(c);
+/** The index of the end of the line `from` is on. */
+function lineEnd(text, from) {
+    let i = from;
+    while (i < text.length && !isLineEnd(text[i]))
+        i++;
+    return i;
+}
+/** After a value: blanks, then a comment or the line's end. */
+function endsLine(text, from) {
+    let i = from;
+    while (isBlank(text[i]))
+        i++;
+    return i >= text.length || isLineEnd(text[i]) || text[i] === '#';
+}
+/**
+ * The closing quote of a value that opens at `open`, or undefined. `\\q` may be an escaped quote or a
+ * backslash and the closing one: the longest reading that leaves only a comment on its line is taken.
+ */
+function closingQuote(text, open) {
+    const quote = text[open];
+    const candidates = [];
+    for (let i = open + 1; i < text.length; i++) {
+        if (text[i] !== quote)
+            continue;
+        candidates.push(i);
+        if (text[i - 1] !== '\\')
+            break;
+    }
+    for (let k = candidates.length - 1; k >= 0; k--)
+        if (endsLine(text, candidates[k] + 1))
+            return candidates[k];
+    return undefined;
+}
+/** One variable read at `at`, a line's start: its key, its value as written, and where reading goes on; or undefined. */
+function readEntry(text, at) {
+    let i = at;
+    while (isSpace(text[i]))
+        i++;
+    const keyAt = (from) => {
+        let j = from;
+        while (j < text.length && KEY_CHAR.test(text[j]))
+            j++;
+        return j;
+    };
+    const attempt = (keyStart) => {
+        const keyEnd = keyAt(keyStart);
+        if (keyEnd === keyStart)
+            return undefined;
+        let j = keyEnd;
+        while (isSpace(text[j]))
+            j++;
+        if (text[j] === '=')
+            j++;
+        else if (text[keyEnd] === ':' && isSpace(text[keyEnd + 1]))
+            j = keyEnd + 2;
+        else
+            return undefined;
+        return { key: text.slice(keyStart, keyEnd), ...readValue(text, j) };
+    };
+    if (text.startsWith('export', i) && isSpace(text[i + 6])) {
+        let j = i + 6;
+        while (isSpace(text[j]))
+            j++;
+        const found = attempt(j);
+        if (found)
+            return found;
+    }
+    return attempt(i);
+}
+function readValue(text, at) {
+    let j = at;
+    while (isSpace(text[j]))
+        j++;
+    if (QUOTES.has(text[j])) {
+        const close = closingQuote(text, j);
+        if (close !== undefined)
+            return { raw: text.slice(j, close + 1), next: afterComment(text, close + 1) };
+    }
+    if (at >= text.length || text[at] === '#' || text[at] === '\n')
+        return { raw: '', next: afterComment(text, at) };
+    let end = at;
+    while (end < text.length && text[end] !== '#' && text[end] !== '\n')
+        end++;
+    return { raw: text.slice(at, end), next: afterComment(text, end) };
+}
+/** Past blanks and a comment: the end of the line. */
+function afterComment(text, from) {
+    let i = from;
+    while (isBlank(text[i]))
+        i++;
+    return text[i] === '#' ? lineEnd(text, i) : i;
+}
+/**
+ * Env text as dotenv 16 reads it. A variable starts a line: optional `export `, a key of word
+ * characters, dots and dashes, then `=` (white space around it allowed) or `:` right after the key and
+ * one white space. Its value is quoted ('…', "…" or `…`, over several lines if need be, a backslash
+ * before a quote inside) when a closing quote leaves only a comment on its line; else it runs to a `#`
+ * or the line's end, trimmed. Double quotes expand `\n` and `\r`. A line that does not fit is skipped;
+ * the last value of a key set twice wins, as in the build's environment.
+ */
+function readDotenv(text) {
+    const source = text.replace(/\r\n?/g, '\n');
+    const values = new Map();
+    let at = 0;
+    while (at < source.length) {
+        const entry = readEntry(source, at);
+        if (entry) {
+            let value = entry.raw.trim();
+            const quote = value[0];
+            if (value.length >= 2 && QUOTES.has(quote) && value[value.length - 1] === quote)
+                value = value.slice(1, -1);
+            if (quote === '"')
+                value = value.replace(/\\n/g, '\n').replace(/\\r/g, '\r');
+            values.delete(entry.key);
+            values.set(entry.key, value);
+        }
+        // the next line start after where this reading started (or ended)
+        let next = entry ? entry.next : at;
+        while (next < source.length && !isLineEnd(source[next]))
+            next++;
+        at = next + 1;
+    }
+    return [...values].map(([key, value]) => ({ key, value }));
+}
+/**
+ * Learns the secrets of a block of env text (a service's env, build args, build secrets, the env input).
+ * `allSecret`: every value is secret by its field (Dokploy's build secrets), whatever its name.
+ */
+function learnEnvText(text, allSecret = false) {
+    if (!text)
+        return;
+    for (const { key, value } of readDotenv(text))
+        learnValue(key, value, allSecret);
+}
+/** Fields of Dokploy's replies that hold env text. */
+const ENV_FIELD = /^(env|buildArgs|previewEnv|previewBuildArgs)$/;
+const SECRET_ENV_FIELD = /^(buildSecrets|previewBuildSecrets)$/;
+/**
+ * Learns every secret a reply holds (a service's `.one`, a project's rows): env blocks value by value,
+ * fields with secret-like names, connection strings and PEM blocks anywhere, and `KEY=value` or
+ * `KEY: value` lines inside other multi-line text (a compose file). Other fields are not judged by
+ * their looks: ids are random too, and the step prints them.
+ */
+function learnSecretsOf(reply, depth = 0) {
+    if (depth > 8 || !reply || typeof reply !== 'object')
+        return;
+    for (const [name, field] of Object.entries(reply)) {
+        if (typeof field !== 'string')
+            learnSecretsOf(field, depth + 1);
+        else if (ENV_FIELD.test(name))
+            learnEnvText(field);
+        else if (SECRET_ENV_FIELD.test(name))
+            learnEnvText(field, true);
+        else if (isSecretName(name))
+            learnValue(name, field);
+        else if (/[\r\n]/.test(field))
+            learnEmbedded(field);
+        else
+            learnParts(field);
+    }
+}
+/** `KEY=value`, `KEY: value` and `- KEY=value` lines inside a multi-line field (a compose file, a script). */
+function learnEmbedded(text) {
+    learnParts(text);
+    for (const line of text.replace(PEM_BLOCK, '\n').split(/\r\n|\r|\n/)) {
+        const assignment = /^\s*(?:-\s*)?(?:export\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*[=:]\s*(.*?)\s*$/.exec(line);
+        if (!assignment)
+            continue;
+        const value = assignment[2].replace(/^(['"`])([\s\S]*)\1$/, '$2');
+        const level = secrets_classify(assignment[1], value);
+        if (level)
+            keep(value, level);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/dokploy/wording.ts
@@ -39692,79 +40258,6 @@ function parseRetryAfter(header, now, capMs = 60_000) {
     const seconds = Number(header);
     const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
     return Number.isFinite(ms) ? Math.min(Math.max(0, ms), capMs) : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/logger.ts
-
-/**
- * Text from the server (log lines, messages) is printed behind a gutter: a line of a build log
- * that starts with `::` could otherwise forge a workflow command (set-output, add-mask, error).
- */
-const gutter = (text) => text
-    .split(/\r?\n/)
-    .map((line) => `│ ${line}`)
-    .join('\n');
-/** A single line of server text inside our own message: no newlines, so nothing can start a command. */
-const inline = (text) => text.replace(/[\r\n]+/g, ' ⏎ ').trim();
-const WARNING_TITLE = 'Dokploy';
-/**
- * Last line of defence: no line we print may start a workflow command, whatever text got into it. The
- * runner trims a line before it looks for `::`, so leading white space (a carriage return too) is kept.
- */
-const defused = (message) => message.replace(/^(\s*)(::|##\[)/gm, '$1│ $2');
-const actionsLog = {
-    info: (message) => info(defused(message)),
-    warning: (message, title = WARNING_TITLE) => warning(message, { title }),
-    debug: (message) => core_debug(message),
-    group: (title, body) => {
-        startGroup(inline(title));
-        info(defused(body));
-        endGroup();
-    }
-};
-/**
- * The log of one of several targets: every line starts with its name, so interleaved lines can be told
- * apart. The name comes from the server: kept on one line.
- */
-function prefixed(log, label) {
-    const name = inline(label);
-    const tag = (text) => text
-        .split('\n')
-        .map((line) => `[${name}] ${line}`)
-        .join('\n');
-    return {
-        info: (message) => log.info(tag(message)),
-        warning: (message, title) => log.warning(tag(message), title ?? `${WARNING_TITLE}: ${name}`),
-        debug: (message) => log.debug(tag(message)),
-        group: (title, body) => log.group(tag(title), tag(body))
-    };
-}
-/** The toolkit escapes %, CR and LF in a group title and a notice, which are command data. */
-const actionsSink = {
-    startGroup: (title) => startGroup(inline(title)),
-    line: (text) => info(text),
-    endGroup: () => endGroup(),
-    notice: (message) => notice(inline(message), { title: WARNING_TITLE })
-};
-/**
- * The streamed log of one of several targets. Their builds can overlap, and the runner cannot interleave
- * groups, so each line carries the target's name instead of sitting in a group.
- */
-function prefixedSink(sink, label) {
-    const name = inline(label);
-    return {
-        startGroup: (title) => sink.line(`[${name}] ${inline(title)}`),
-        line: (text) => sink.line(`[${name}] ${text}`),
-        endGroup: () => undefined,
-        notice: (message) => sink.notice(`[${name}] ${message}`)
-    };
-}
-/** Rounded up: "gave up after 7s" must not be printed for a wait of 7.4 s (it may not under-state a wait-timeout). */
-function formatDuration(ms) {
-    const total = Math.ceil(ms / 1000);
-    const minutes = Math.floor(total / 60);
-    const seconds = total % 60;
-    return minutes ? `${minutes}m ${String(seconds).padStart(2, '0')}s` : `${seconds}s`;
 }
 
 ;// CONCATENATED MODULE: ./src/dokploy/retries.ts
@@ -40084,7 +40577,7 @@ const followsRow = (mode) => mode === 'queued' || mode === 'follow';
 
 ;// CONCATENATED MODULE: ./src/env.ts
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-const QUOTES = ['"', "'", '`'];
+const env_QUOTES = ['"', "'", '`'];
 const isContent = (line) => line.trim() !== '' && !line.trim().startsWith('#');
 function split(line) {
     const at = line.indexOf('=');
@@ -40093,7 +40586,7 @@ function split(line) {
     return { key: line.slice(0, at).trim(), value: line.slice(at + 1) };
 }
 /** Index of the first `quote` in `text` from `from` that no backslash escapes, or -1. */
-function closingQuote(text, quote, from) {
+function env_closingQuote(text, quote, from) {
     for (let i = from; i < text.length; i++) {
         if (text[i] === '\\')
             i++;
@@ -40105,8 +40598,8 @@ function closingQuote(text, quote, from) {
 /** The quote a value opens and does not close on its own line (dotenv: it then spans lines). */
 function openQuote(value) {
     const start = value.trimStart();
-    const quote = QUOTES.find((q) => start.startsWith(q));
-    return quote && closingQuote(start, quote, 1) < 0 ? quote : undefined;
+    const quote = env_QUOTES.find((q) => start.startsWith(q));
+    return quote && env_closingQuote(start, quote, 1) < 0 ? quote : undefined;
 }
 /**
  * Splits a block into chunks, dotenv style: a value that opens a quote runs to the line that
@@ -40121,7 +40614,7 @@ function readBlock(text, strict) {
         const quote = entry && openQuote(entry.value);
         let end = i;
         if (quote) {
-            while (++end < lines.length && closingQuote(lines[end], quote, 0) < 0)
+            while (++end < lines.length && env_closingQuote(lines[end], quote, 0) < 0)
                 ;
             if (end === lines.length && !strict)
                 end = i;
@@ -40135,20 +40628,6 @@ function readBlock(text, strict) {
     }
     return chunks;
 }
-/** A value as the service gets it: without the quotes around it. */
-function unquote(value) {
-    const start = value.trimStart();
-    const quote = QUOTES.find((q) => start.startsWith(q));
-    if (!quote)
-        return value;
-    const close = closingQuote(start, quote, 1);
-    return close < 0 ? start.slice(1) : start.slice(1, close);
-}
-const valuesOf = (chunks) => chunks.flatMap((c) => (c.entry ? [unquote(c.entry.value)] : [])).filter(Boolean);
-/** Values of a Dokploy env block, to be masked: a multi-line value whole, so every line is. */
-const envValues = (block) => valuesOf(readBlock(block, false));
-/** Values of the env input, to be masked: also those of bad lines, and an unclosed quote's rest of the input. */
-const envInputValues = (text) => valuesOf(readBlock(text, true));
 /** Parses the env input; a bad line is reported by number and key only, never by value. */
 function parseEnvInput(text) {
     const entries = [];
@@ -40580,7 +41059,6 @@ function nullableText(record, key) {
 
 
 
-
 /** `/dashboard/project/<projectId>/environment/<environmentId>/services/<type>/<id>`: the two ids, nothing else. */
 const SERVICE_PATH = /^\/dashboard\/project\/([\w.-]{1,128})\/environment\/([\w.-]{1,128})\/services\//;
 function placeOf(job) {
@@ -40660,7 +41138,7 @@ function readLogs(client, deploymentId, tail, graceMs) {
  */
 function readService(client, spec, id, wanted = {}) {
     return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => {
-        maskAll(value);
+        learnSecretsOf(value);
         const row = object(value, `a ${spec.router}`);
         const environment = row.environment && typeof row.environment === 'object' ? row.environment : {};
         const details = {
@@ -40690,23 +41168,6 @@ function readService(client, spec, id, wanted = {}) {
         }
         return details;
     });
-}
-const SECRET_KEY = /(password|secret|token|privatekey|apikey)$/i;
-const ENV_KEY = /^(env|buildArgs|buildSecrets)$/;
-/** Masks every secret a reply holds: env-like blocks value by value, and fields named like credentials. */
-function maskAll(value, depth = 0) {
-    if (depth > 6 || !value || typeof value !== 'object')
-        return;
-    for (const [key, field] of Object.entries(value)) {
-        if (typeof field === 'string') {
-            if (ENV_KEY.test(key))
-                envValues(field).forEach((v) => registerSecret(v));
-            else if (SECRET_KEY.test(key))
-                registerSecret(field);
-        }
-        else
-            maskAll(field, depth + 1);
-    }
 }
 /** Host, scheme and path of each domain: nothing else of a domain row is kept. */
 const domainRows = (value) => array(value, 'domains').map((entry) => {
@@ -41326,17 +41787,19 @@ class RunnerFileError extends Error {
 /**
  * Throws RunnerFileError: @actions/core throws when GITHUB_OUTPUT points to a missing or unwritable file.
  * With several targets, resource-id, deployment-id, log-url and url hold one line per target, in order.
+ * No output holds a value the runner masks: it would drop that output (actions/runner#1061).
  */
 function writeOutputs(step) {
     const each = (value) => step.outcomes.map((outcome) => value(outcome) ?? '').join('\n');
+    const set = (name, value) => setOutput(name, redactMasked(value));
     try {
-        setOutput(Output.status, stepStatus(step));
-        setOutput(Output.deploymentId, each((o) => o.deploymentId));
-        setOutput(Output.resourceId, each((o) => o.resourceId));
-        setOutput(Output.duration, String(report_seconds(tookMs(step))));
-        setOutput(Output.logUrl, each((o) => o.dashboardUrl));
-        setOutput(Output.url, each((o) => o.url));
-        setOutput(Output.results, JSON.stringify(results(step)));
+        set(Output.status, stepStatus(step));
+        set(Output.deploymentId, each((o) => o.deploymentId));
+        set(Output.resourceId, each((o) => o.resourceId));
+        set(Output.duration, String(report_seconds(tookMs(step))));
+        set(Output.logUrl, each((o) => o.dashboardUrl));
+        set(Output.url, each((o) => o.url));
+        set(Output.results, JSON.stringify(results(step), (_key, value) => (typeof value === 'string' ? redactMasked(value) : value)));
     }
     catch (error) {
         throw new RunnerFileError('GITHUB_OUTPUT', "the step's outputs", error);
@@ -41465,6 +41928,8 @@ async function writeSummary(step) {
 }
 /** Outputs and job summary; what could not be written comes back as messages that fail the step. */
 async function writeRunnerFiles(step) {
+    // the step's own commands follow (outputs, annotations): the runner must be running them
+    wall.lower();
     const problems = [];
     const ended = ` Dokploy ${inline(step.operation)} itself ended "${stepStatus(step)}".`;
     for (const write of [() => writeOutputs(step), () => writeSummary(step)]) {
@@ -41582,8 +42047,6 @@ async function applyImage(client, id, current, image, log) {
     log.info(`Image: ${inline(current.dockerImage ?? '(none)')} → ${image.dockerImage} (${login}).`);
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/correlate.ts
 const newTicket = (serviceId, marker, floor) => ({
     serviceId,
@@ -43184,15 +43647,12 @@ class GitHubDeployments {
 
 
 
-
 /** Secrets from inputs are masked before anything else reads, validates or prints them. */
 function maskSecretInputs(get) {
     registerSecret(get(Input.apiKey).trim(), true);
     registerSecret(get(Input.githubToken).trim(), true);
     registerSecret(get(Input.registryPassword).trim());
-    // a multi-line value whole: registerSecret masks each of its lines
-    for (const value of envInputValues(get(Input.env)))
-        registerSecret(value);
+    learnEnvText(get(Input.env));
 }
 /** The runner sends SIGINT on cancellation and kills the step 7.5 s later: stop at once and report. */
 function onCancel(controller) {

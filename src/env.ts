@@ -1,4 +1,7 @@
-/** `KEY=value` blocks: the env input, and Dokploy's env/buildArgs/buildSecrets fields (dotenv text). */
+/**
+ * `KEY=value` blocks: the env input, merged into or replacing Dokploy's env text. How the build reads
+ * that text (dotenv), to learn its secrets, is in secrets.ts.
+ */
 export interface EnvEntry {
   key: string
   /** As written after `=`: quotes and the line breaks of a multi-line value kept. */
@@ -77,23 +80,6 @@ function readBlock(text: string, strict: boolean): Chunk[] {
   }
   return chunks
 }
-
-/** A value as the service gets it: without the quotes around it. */
-function unquote(value: string): string {
-  const start = value.trimStart()
-  const quote = QUOTES.find((q) => start.startsWith(q))
-  if (!quote) return value
-  const close = closingQuote(start, quote, 1)
-  return close < 0 ? start.slice(1) : start.slice(1, close)
-}
-
-const valuesOf = (chunks: Chunk[]): string[] => chunks.flatMap((c) => (c.entry ? [unquote(c.entry.value)] : [])).filter(Boolean)
-
-/** Values of a Dokploy env block, to be masked: a multi-line value whole, so every line is. */
-export const envValues = (block: string): string[] => valuesOf(readBlock(block, false))
-
-/** Values of the env input, to be masked: also those of bad lines, and an unclosed quote's rest of the input. */
-export const envInputValues = (text: string): string[] => valuesOf(readBlock(text, true))
 
 /** Parses the env input; a bad line is reported by number and key only, never by value. */
 export function parseEnvInput(text: string): { entries: EnvEntry[]; problems: string[] } {

@@ -3,14 +3,13 @@ import { Input } from './constants.js'
 import { DokployClient } from './dokploy/client.js'
 import { createTransport } from './dokploy/transport.js'
 import { readSettings, type GetInput, type Settings } from './inputs.js'
-import { envInputValues } from './env.js'
 import { newOutcome, Recorder, type Outcome } from './outcome.js'
 import { dashboardUrl, failureAnnotations, printFailureDetails, writeRunnerFiles, type StepReport } from './report.js'
 import { resolveTargets, runTargets } from './targets.js'
 import { GitHubDeployments } from './github-deployment.js'
 import { actionsLog, actionsSink, inline, type Log } from './logger.js'
 import { globalWebSocket, webSockets, type LogSockets } from './dokploy/log-socket.js'
-import { redact, registerSecret } from './secrets.js'
+import { learnEnvText, redact, registerSecret } from './secrets.js'
 import { systemClock, type Clock } from './clock.js'
 import { TIMINGS, type Timings } from './timings.js'
 import { kindsOf, RESOURCES, OPERATIONS, SPECS, type Operation, type Resource } from './operations.js'
@@ -20,8 +19,7 @@ function maskSecretInputs(get: GetInput): void {
   registerSecret(get(Input.apiKey).trim(), true)
   registerSecret(get(Input.githubToken).trim(), true)
   registerSecret(get(Input.registryPassword).trim())
-  // a multi-line value whole: registerSecret masks each of its lines
-  for (const value of envInputValues(get(Input.env))) registerSecret(value)
+  learnEnvText(get(Input.env))
 }
 
 /** The runner sends SIGINT on cancellation and kills the step 7.5 s later: stop at once and report. */

@@ -1,8 +1,8 @@
 import * as core from '@actions/core'
 import { Output } from './constants.js'
 import type { Outcome } from './outcome.js'
-import { formatDuration, gutter, inline, type Log } from './logger.js'
-import { redact } from './secrets.js'
+import { formatDuration, gutter, inline, wall, type Log } from './logger.js'
+import { redact, redactMasked } from './secrets.js'
 import { serviceLabel } from './target.js'
 
 export { dashboardUrl } from './dashboard.js'
@@ -72,17 +72,19 @@ export class RunnerFileError extends Error {
 /**
  * Throws RunnerFileError: @actions/core throws when GITHUB_OUTPUT points to a missing or unwritable file.
  * With several targets, resource-id, deployment-id, log-url and url hold one line per target, in order.
+ * No output holds a value the runner masks: it would drop that output (actions/runner#1061).
  */
 export function writeOutputs(step: StepReport): void {
   const each = (value: (outcome: Outcome) => string | undefined): string => step.outcomes.map((outcome) => value(outcome) ?? '').join('\n')
+  const set = (name: string, value: string): void => core.setOutput(name, redactMasked(value))
   try {
-    core.setOutput(Output.status, stepStatus(step))
-    core.setOutput(Output.deploymentId, each((o) => o.deploymentId))
-    core.setOutput(Output.resourceId, each((o) => o.resourceId))
-    core.setOutput(Output.duration, String(seconds(tookMs(step))))
-    core.setOutput(Output.logUrl, each((o) => o.dashboardUrl))
-    core.setOutput(Output.url, each((o) => o.url))
-    core.setOutput(Output.results, JSON.stringify(results(step)))
+    set(Output.status, stepStatus(step))
+    set(Output.deploymentId, each((o) => o.deploymentId))
+    set(Output.resourceId, each((o) => o.resourceId))
+    set(Output.duration, String(seconds(tookMs(step))))
+    set(Output.logUrl, each((o) => o.dashboardUrl))
+    set(Output.url, each((o) => o.url))
+    set(Output.results, JSON.stringify(results(step), (_key, value: unknown) => (typeof value === 'string' ? redactMasked(value) : value)))
   } catch (error) {
     throw new RunnerFileError('GITHUB_OUTPUT', "the step's outputs", error)
   }
@@ -210,6 +212,8 @@ export async function writeSummary(step: StepReport): Promise<void> {
 
 /** Outputs and job summary; what could not be written comes back as messages that fail the step. */
 export async function writeRunnerFiles(step: StepReport): Promise<string[]> {
+  // the step's own commands follow (outputs, annotations): the runner must be running them
+  wall.lower()
   const problems: string[] = []
   const ended = ` Dokploy ${inline(step.operation)} itself ended "${stepStatus(step)}".`
   for (const write of [() => writeOutputs(step), () => writeSummary(step)]) {

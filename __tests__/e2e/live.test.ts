@@ -88,7 +88,7 @@ describe('the live build log', () => {
     const run = await runAction(inputs())
     expect(run.code).toBe(0)
     const { body } = group(run)
-    expect(body).toEqual(expect.arrayContaining(['NPM_TOKEN=***', 'connecting to ***', 'git credential ***']))
+    expect(body).toEqual(expect.arrayContaining(['NPM_TOKEN=***', 'connecting to postgres://app:***@db:5432/app', 'git credential ***']))
     // .one before the upgrade, and only once
     const order = emu.requests.map((r) => (r.api === 'websocket' ? 'socket' : r.procedure))
     expect(order.indexOf('application.one')).toBeLessThan(order.indexOf('socket'))
@@ -106,7 +106,7 @@ describe('the live build log', () => {
     expect(body).toEqual(expect.arrayContaining(['progress 50%', '│ ::set-output name=status::hacked', '\t│ ::add-mask::Docker', '%0A::error::forged']))
     // every command in the step's output is the action's own
     const commands = lines(run).filter((line) => /^\s*(::|##\[)/.test(line))
-    expect(commands.every((line) => /^::(group|endgroup|add-mask|debug)::/.test(line))).toBe(true)
+    expect(commands.every((line) => /^::(group|endgroup|add-mask|debug|stop-commands|dokploy-[0-9a-f]{32})::/.test(line))).toBe(true)
     expect(commands.filter((line) => line.startsWith('::add-mask::Docker'))).toEqual([])
   })
 

@@ -155,8 +155,8 @@ describe('docker-image', () => {
 })
 
 describe('env', () => {
-  const NEW_VALUE = 'nk-value-3f7a1c9e'
-  const CHANGED_VALUE = 'll-changed-51c2d8b0'
+  const NEW_VALUE = 'nK7qX2Lp9Vz4Rt8Wb3Mc5Hd'
+  const CHANGED_VALUE = 'lL5mC8Vq2Xz9Pw4Rb7Nt3Kf'
 
   test('merge sets the given keys, keeps every other key, and keeps build args, build secrets and createEnvFile', async () => {
     const web = row('application', 'web')

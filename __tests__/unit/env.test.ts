@@ -1,10 +1,6 @@
-import { describe, expect, it, jest } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 
-const setSecret = jest.fn<(secret: string) => void>()
-jest.unstable_mockModule('@actions/core', () => ({ setSecret }))
-
-const { envChanges, envInputValues, envValues, parseEnvInput, planEnv } = await import('../../src/env.js')
-const { registerSecret } = await import('../../src/secrets.js')
+const { envChanges, parseEnvInput, planEnv } = await import('../../src/env.js')
 
 /** A PEM key pasted between quotes, as dotenv takes a value over several lines. */
 const PEM_LINES = ['-----BEGIN PRIVATE KEY-----', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC', 'bXVsdGktbGluZS1zZWNyZXQ=', '-----END PRIVATE KEY-----']
@@ -220,35 +216,5 @@ describe('planEnv replace', () => {
     ], 'replace')
     expect(plan.env).toBe('A=1\nB=2')
     expect(envChanges(plan)).toBe(0)
-  })
-})
-
-describe('envValues', () => {
-  it('lists the non-empty values of a block, for masking', () => {
-    expect(envValues('# secret=not-a-value\nA=alpha\nB=\n\nC=x=y\nnot a pair')).toEqual(['alpha', 'x=y'])
-  })
-
-  it('returns nothing for an empty block', () => {
-    expect(envValues('')).toEqual([])
-  })
-
-  it('returns a multi-line value whole, without its quotes', () => {
-    expect(envValues(`A=alpha\nTLS_KEY=${QUOTED_PEM}\nC='gamma'`)).toEqual(['alpha', PEM, 'gamma'])
-  })
-
-  it('masks every line of a multi-line value, from Dokploy\'s block or the input', () => {
-    setSecret.mockClear()
-    for (const value of envValues(`TLS_KEY=${QUOTED_PEM}`)) registerSecret(value)
-    for (const line of PEM_LINES) expect(setSecret).toHaveBeenCalledWith(line)
-    setSecret.mockClear()
-    for (const value of envInputValues(`CERT='${PEM.replace(/PRIVATE/g, 'OTHER')}'`)) registerSecret(value)
-    expect(setSecret).toHaveBeenCalledWith('-----BEGIN OTHER KEY-----')
-    expect(setSecret).toHaveBeenCalledWith('-----END OTHER KEY-----')
-  })
-})
-
-describe('envInputValues', () => {
-  it('lists the values of the input, those of bad keys, and the rest of an unclosed quote', () => {
-    expect(envInputValues(`A=1\nBAD KEY=spaced-secret\nTLS_KEY="${PEM}`)).toEqual(['1', 'spaced-secret', PEM])
   })
 })

@@ -121,7 +121,7 @@ describe('LogPrinter', () => {
       '::group::Build log of web · deployment D1',
       'Initializing deployment',
       '│ ::set-output name=status::done',
-      '  │ ##[error]forged',
+      '  # #[error]forged',
       'echo ***',
       '::endgroup::'
     ])

@@ -90,7 +90,7 @@ describe('actionsLog.info', () => {
   it('defuses any line that would start a workflow command, and leaves other lines alone', () => {
     core.info.mockClear()
     actionsLog.info('Found application "web\n::set-output name=status::done"\n  ##[error]old style\nplain')
-    expect(core.info).toHaveBeenCalledWith('Found application "web\n│ ::set-output name=status::done"\n  │ ##[error]old style\nplain')
+    expect(core.info).toHaveBeenCalledWith('Found application "web\n│ ::set-output name=status::done"\n  # #[error]old style\nplain')
   })
 })
 

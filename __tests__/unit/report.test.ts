@@ -74,9 +74,9 @@ describe('escape', () => {
     expect(escape('Build failed: exit code 1.')).toBe('Build failed: exit code 1.')
   })
 
-  it('leaves identifiers alone: a masked env value must not blank an environment name', () => {
-    registerSecret('production')
-    expect(escape('production')).toBe('production')
+  it('leaves identifiers alone: escaping redacts nothing', () => {
+    registerSecret('identifier-like-9f2c')
+    expect(escape('identifier-like-9f2c')).toBe('identifier-like-9f2c')
   })
 })
 
@@ -277,6 +277,16 @@ describe('writeOutputs', () => {
     setOutput.mockClear()
     writeOutputs(one(outcome({ status: 'failed' })))
     expect(Object.fromEntries(setOutput.mock.calls)).toMatchObject({ status: 'failed', 'deployment-id': '', 'resource-id': '', 'log-url': '' })
+  })
+
+  it('never holds a value the runner masks (it would drop that output): the value is replaced, the output kept', () => {
+    registerSecret('masked-env-name-4d1f')
+    setOutput.mockClear()
+    writeOutputs(one(outcome({ deploymentId: 'D1', resourceId: 'A1', name: 'web', environmentName: 'masked-env-name-4d1f', url: 'https://masked-env-name-4d1f.example.com' })))
+    const outputs = Object.fromEntries(setOutput.mock.calls) as Record<string, string>
+    expect(JSON.stringify(outputs)).not.toContain('masked-env-name-4d1f')
+    expect(JSON.parse(outputs.results)).toMatchObject([{ name: 'web', environment: '***', url: 'https://***.example.com' }])
+    expect(outputs.url).toBe('https://***.example.com')
   })
 })
 

@@ -2,8 +2,7 @@ import type { DokployClient } from './client.js'
 import { array, nullableText, object, requiredText, text, type Json } from './shape.js'
 import { DokployError } from './errors.js'
 import { SPECS, type Mode, type Operation, type Resource, type ResourceSpec } from '../operations.js'
-import { redact, registerSecret } from '../secrets.js'
-import { envValues } from '../env.js'
+import { learnSecretsOf, redact } from '../secrets.js'
 
 /** Typed Dokploy calls. Each extractor keeps only the fields named here; secrets it keeps are masked first. */
 
@@ -165,7 +164,7 @@ export interface DetailsWanted {
  */
 export function readService(client: DokployClient, spec: ResourceSpec, id: string, wanted: DetailsWanted = {}): Promise<ServiceDetails> {
   return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => {
-    maskAll(value)
+    learnSecretsOf(value)
     const row = object(value, `a ${spec.router}`)
     const environment = row.environment && typeof row.environment === 'object' ? (row.environment as Json) : {}
     const details: ServiceDetails = {
@@ -195,20 +194,6 @@ export function readService(client: DokployClient, spec: ResourceSpec, id: strin
     }
     return details
   })
-}
-
-const SECRET_KEY = /(password|secret|token|privatekey|apikey)$/i
-const ENV_KEY = /^(env|buildArgs|buildSecrets)$/
-
-/** Masks every secret a reply holds: env-like blocks value by value, and fields named like credentials. */
-function maskAll(value: unknown, depth = 0): void {
-  if (depth > 6 || !value || typeof value !== 'object') return
-  for (const [key, field] of Object.entries(value as Json)) {
-    if (typeof field === 'string') {
-      if (ENV_KEY.test(key)) envValues(field).forEach((v) => registerSecret(v))
-      else if (SECRET_KEY.test(key)) registerSecret(field)
-    } else maskAll(field, depth + 1)
-  }
 }
 
 export interface DomainRow {
