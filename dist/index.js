@@ -39646,7 +39646,11 @@ function prefixedSink(sink, label) {
 }
 /** Rounded up: "gave up after 7s" must not be printed for a wait of 7.4 s (it may not under-state a wait-timeout). */
 function formatDuration(ms) {
-    const total = Math.ceil(ms / 1000);
+    return formatSeconds(Math.ceil(ms / 1000));
+}
+/** Rounded to the nearest second, as the `duration` output is: what a report shows of a measured time. */
+const formatRounded = (ms) => formatSeconds(Math.round(ms / 1000));
+function formatSeconds(total) {
     const minutes = Math.floor(total / 60);
     const seconds = total % 60;
     return minutes ? `${minutes}m ${String(seconds).padStart(2, '0')}s` : `${seconds}s`;
@@ -41346,7 +41350,7 @@ function ended(found) {
     const row = found.row;
     const status = row.status === 'done' ? 'done' : row.status === 'cancelled' ? 'cancelled' : 'error';
     const took = buildMs(row);
-    const after = took === undefined ? '' : ` after ${formatDuration(took)} of build`;
+    const after = took === undefined ? '' : ` after ${formatRounded(took)} of build`;
     const restart = status === 'cancelled' ? ' (Dokploy cancels running deployments when it restarts)' : '';
     return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${after}${restart}.` };
 }
@@ -41625,10 +41629,16 @@ class Recorder {
         this.outcome.status = 'queued';
         this.outcome.ok = true;
     }
-    /** The step's own deployment row is proven: recorded before anything else is awaited. */
-    identified(found) {
+    /**
+     * The step's own deployment row is proven: recorded before anything else is awaited. `enqueuedAt`, when
+     * its queue job was seen, is when Dokploy queued it (Dokploy's clock, like the row's start).
+     */
+    identified(found, enqueuedAt) {
         this.outcome.deploymentId = found.row.deploymentId;
         this.outcome.matchedBy = found.by;
+        const queued = Date.parse(found.row.startedAt ?? found.row.createdAt ?? '') - (enqueuedAt ?? NaN);
+        if (Number.isFinite(queued))
+            this.outcome.queuedMs = Math.max(0, queued);
         this.listener?.building();
     }
     /** The followed deployment's end; `tail` the end of its build log when it did not succeed. */
@@ -41843,11 +41853,13 @@ function oneTarget(step, outcome) {
         rows.push(['Environment', report_escape(outcome.environmentName)]);
     if (outcome.deploymentId)
         rows.push(['Deployment', `<code>${report_escape(outcome.deploymentId)}</code>${outcome.matchedBy ? ` (matched by ${report_escape(outcome.matchedBy)})` : ''}`]);
-    if (outcome.buildMs !== undefined) {
-        rows.push(['Queued', formatDuration(Math.max(0, duration - outcome.buildMs))]);
-        rows.push(['Build', formatDuration(outcome.buildMs)]);
-    }
-    rows.push(['Duration', formatDuration(duration)]);
+    // by Dokploy's own clock: from enqueue to the build's start, and the build
+    if (outcome.queuedMs !== undefined)
+        rows.push(['Queued', formatRounded(outcome.queuedMs)]);
+    if (outcome.buildMs !== undefined)
+        rows.push(['Build', formatRounded(outcome.buildMs)]);
+    // the same number as the duration output
+    rows.push(['Duration', formatRounded(duration)]);
     if (outcome.dashboardUrl)
         rows.push(['Dashboard', `<a href="${report_escape(outcome.dashboardUrl)}">open in Dokploy</a>`]);
     if (outcome.url)
@@ -41868,12 +41880,12 @@ function severalTargets(step) {
             report_escape(outcome.environmentName ?? '—'),
             `<b>${report_escape(outcome.status)}</b>`,
             outcome.deploymentId ? `<code>${report_escape(outcome.deploymentId)}</code>` : '—',
-            formatDuration(tookMs(outcome)),
+            formatRounded(tookMs(outcome)),
             links.join(' · ') || '—'
         ];
     });
     const table = `<table><tr>${head.map((h) => `<th align="left">${h}</th>`).join('')}</tr>${rows.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`;
-    const parts = [table, `<p>${step.title ? `Title: ${escapeText(step.title)} · ` : ''}Duration: ${formatDuration(tookMs(step))}</p>`];
+    const parts = [table, `<p>${step.title ? `Title: ${escapeText(step.title)} · ` : ''}Duration: ${formatRounded(tookMs(step))}</p>`];
     for (const outcome of step.outcomes.filter((o) => !o.ok)) {
         parts.push(`<h3>${icon(false, outcome.status)} ${report_escape(labelOf(outcome))}: ${report_escape(report_phrase(outcome.status))}</h3>`, ...failureParts(outcome));
     }
@@ -42634,6 +42646,10 @@ class LogStream {
             return attempt.refusal;
         if (attempt.timedOut)
             return `Dokploy did not answer the WebSocket upgrade within ${Math.round(this.setup.openTimeoutMs / 1000)} s`;
+        // the socket worked a moment ago: what refuses it now is Dokploy going away, not a proxy
+        if (!attempt.opened && this.reopened && /ECONNREFUSED|ECONNRESET|socket hang up|closed|terminated|1006/i.test(error || `code ${code}`)) {
+            return `Dokploy stopped answering (${inline(error || `code ${code}`)}): it is probably restarting`;
+        }
         if (!attempt.opened) {
             return `the WebSocket upgrade was refused (${inline(error || `code ${code}`)}): a proxy or firewall that blocks WebSockets, a redirect, or a Dokploy without /listen-deployment`;
         }
@@ -42924,7 +42940,7 @@ async function runQueued(ctx, settings, record, service) {
         }
         return record.followed(found);
     }
-    record.identified(found);
+    record.identified(found, ticket.job?.timestamp);
     await followToEnd(ctx, settings, record, service, poller, found, { takesBack: settings.cancelQueued });
 }
 /**
@@ -43129,7 +43145,7 @@ async function followCommit(context, settings, record, service) {
             return record.followed(identified);
         found = identified;
     }
-    record.identified(found);
+    record.identified(found, ticket.job?.timestamp);
     const result = await followToEnd(ctx, settings, record, service, poller, found, { takesBack: false });
     const head = /^Commit: ([0-9a-f]{40})$/.exec(result.row?.description ?? '')?.[1];
     if (head && head !== sha) {
@@ -43233,7 +43249,7 @@ async function execute(settings, target, context, record, service) {
         record.answered(expected, true);
         // Dokploy's stop logs a failure to scale the service down and answers 200 all the same (API.md §10)
         const caveat = settings.operation === 'stop' ? ' (Dokploy does not report a stop that failed: it answers success all the same)' : '';
-        log.info(`${label}: Dokploy accepted it; the ${target.resource} is now ${expected}${caveat}.`);
+        log.info(`${label}: Dokploy accepted it; the ${isDatabase(target.resource) ? `${target.resource} db` : target.resource} is now ${AFTER[settings.operation] ?? expected}${caveat}.`);
         return;
     }
     const followed = await followStatus(ctx, expected);
@@ -43241,6 +43257,8 @@ async function execute(settings, target, context, record, service) {
     if (followed.ok)
         log.info(`${label}: ${followed.detail}`);
 }
+/** What a synchronous operation leaves the service as, in words. */
+const AFTER = { start: 'running', stop: 'idle (stopped)', reload: 'reloaded', deploy: 'deployed' };
 /**
  * Sends a synchronous operation until Dokploy answers it. Start, stop and reload are idempotent, and a
  * database deploy may be repeated, so an answer lost on the way (a proxy's 502 that never forwarded it, a
@@ -43268,6 +43286,7 @@ async function sendSync(ctx, call, retries) {
         }
     }
 }
+const isDatabase = (resource) => DATABASES.includes(resource);
 
 ;// CONCATENATED MODULE: ./src/failure.ts
 

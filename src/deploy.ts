@@ -61,7 +61,7 @@ export async function runQueued(ctx: WaitContext, settings: Settings, record: Re
     }
     return record.followed(found)
   }
-  record.identified(found)
+  record.identified(found, ticket.job?.timestamp)
   await followToEnd(ctx, settings, record, service, poller, found, { takesBack: settings.cancelQueued })
 }
 

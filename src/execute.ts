@@ -1,6 +1,6 @@
 import { DokployError } from './dokploy/errors.js'
 import { readStatus, runOperation, type OperationCall } from './dokploy/api.js'
-import { SPECS, needsAppName, statusAfter } from './operations.js'
+import { DATABASES, SPECS, needsAppName, statusAfter, type Operation, type Resource } from './operations.js'
 import type { Settings } from './inputs.js'
 import { UnknownOutcome, type Recorder } from './outcome.js'
 import type { Target } from './target.js'
@@ -62,13 +62,16 @@ export async function execute(settings: Settings, target: Target, context: RunCo
     record.answered(expected, true)
     // Dokploy's stop logs a failure to scale the service down and answers 200 all the same (API.md §10)
     const caveat = settings.operation === 'stop' ? ' (Dokploy does not report a stop that failed: it answers success all the same)' : ''
-    log.info(`${label}: Dokploy accepted it; the ${target.resource} is now ${expected}${caveat}.`)
+    log.info(`${label}: Dokploy accepted it; the ${isDatabase(target.resource) ? `${target.resource} db` : target.resource} is now ${AFTER[settings.operation] ?? expected}${caveat}.`)
     return
   }
   const followed = await followStatus(ctx, expected)
   record.answered(followed.status, followed.ok, `${label}: ${followed.detail}`)
   if (followed.ok) log.info(`${label}: ${followed.detail}`)
 }
+
+/** What a synchronous operation leaves the service as, in words. */
+const AFTER: Partial<Record<Operation, string>> = { start: 'running', stop: 'idle (stopped)', reload: 'reloaded', deploy: 'deployed' }
 
 /**
  * Sends a synchronous operation until Dokploy answers it. Start, stop and reload are idempotent, and a
@@ -95,3 +98,5 @@ async function sendSync(ctx: WaitContext, call: OperationCall, retries: number):
     }
   }
 }
+
+const isDatabase = (resource: Resource): boolean => DATABASES.includes(resource)

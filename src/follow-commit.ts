@@ -73,7 +73,7 @@ export async function followCommit(context: WaitContext, settings: Settings, rec
     if ('status' in identified) return record.followed(identified)
     found = identified
   }
-  record.identified(found)
+  record.identified(found, ticket.job?.timestamp)
   const result = await followToEnd(ctx, settings, record, service, poller, found, { takesBack: false })
   const head = /^Commit: ([0-9a-f]{40})$/.exec(result.row?.description ?? '')?.[1]
   if (head && head !== sha) {

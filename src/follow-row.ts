@@ -1,7 +1,7 @@
 import { DokployError } from './dokploy/errors.js'
 import type { DeploymentRow } from './dokploy/api.js'
 import type { Identified } from './correlate.js'
-import { formatDuration } from './logger.js'
+import { formatRounded } from './logger.js'
 import { rowsOf, type Pace, type Poller, type WaitContext } from './poller.js'
 
 export type FinalStatus = 'done' | 'error' | 'cancelled' | 'timeout' | 'lost' | 'unknown' | 'not-found'
@@ -54,7 +54,7 @@ export function ended(found: Identified): WaitResult {
   const row = found.row
   const status: FinalStatus = row.status === 'done' ? 'done' : row.status === 'cancelled' ? 'cancelled' : 'error'
   const took = buildMs(row)
-  const after = took === undefined ? '' : ` after ${formatDuration(took)} of build`
+  const after = took === undefined ? '' : ` after ${formatRounded(took)} of build`
   const restart = status === 'cancelled' ? ' (Dokploy cancels running deployments when it restarts)' : ''
   return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${after}${restart}.` }
 }

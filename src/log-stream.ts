@@ -173,6 +173,10 @@ export class LogStream {
   private refusal(attempt: Attempt, code: number, reason: string, error: string | undefined): string {
     if (attempt.refusal) return attempt.refusal
     if (attempt.timedOut) return `Dokploy did not answer the WebSocket upgrade within ${Math.round(this.setup.openTimeoutMs / 1000)} s`
+    // the socket worked a moment ago: what refuses it now is Dokploy going away, not a proxy
+    if (!attempt.opened && this.reopened && /ECONNREFUSED|ECONNRESET|socket hang up|closed|terminated|1006/i.test(error || `code ${code}`)) {
+      return `Dokploy stopped answering (${inline(error || `code ${code}`)}): it is probably restarting`
+    }
     if (!attempt.opened) {
       return `the WebSocket upgrade was refused (${inline(error || `code ${code}`)}): a proxy or firewall that blocks WebSockets, a redirect, or a Dokploy without /listen-deployment`
     }

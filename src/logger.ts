@@ -186,7 +186,13 @@ export function prefixedSink(sink: LogSink, label: string): LogSink {
 
 /** Rounded up: "gave up after 7s" must not be printed for a wait of 7.4 s (it may not under-state a wait-timeout). */
 export function formatDuration(ms: number): string {
-  const total = Math.ceil(ms / 1000)
+  return formatSeconds(Math.ceil(ms / 1000))
+}
+
+/** Rounded to the nearest second, as the `duration` output is: what a report shows of a measured time. */
+export const formatRounded = (ms: number): string => formatSeconds(Math.round(ms / 1000))
+
+function formatSeconds(total: number): string {
   const minutes = Math.floor(total / 60)
   const seconds = total % 60
   return minutes ? `${minutes}m ${String(seconds).padStart(2, '0')}s` : `${seconds}s`

@@ -24,6 +24,8 @@ export interface Outcome {
   environmentName?: string
   deploymentId?: string
   matchedBy?: string
+  /** From enqueue to the start of its build, by Dokploy's clock. */
+  queuedMs?: number
   buildMs?: number
   /** Why it failed, in our words. */
   message?: string
@@ -134,10 +136,15 @@ export class Recorder {
     this.outcome.ok = true
   }
 
-  /** The step's own deployment row is proven: recorded before anything else is awaited. */
-  identified(found: Identified): void {
+  /**
+   * The step's own deployment row is proven: recorded before anything else is awaited. `enqueuedAt`, when
+   * its queue job was seen, is when Dokploy queued it (Dokploy's clock, like the row's start).
+   */
+  identified(found: Identified, enqueuedAt?: number): void {
     this.outcome.deploymentId = found.row.deploymentId
     this.outcome.matchedBy = found.by
+    const queued = Date.parse(found.row.startedAt ?? found.row.createdAt ?? '') - (enqueuedAt ?? NaN)
+    if (Number.isFinite(queued)) this.outcome.queuedMs = Math.max(0, queued)
     this.listener?.building()
   }
 

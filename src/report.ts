@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { Output } from './constants.js'
 import type { Outcome } from './outcome.js'
-import { formatDuration, gutter, inline, wall, type Log } from './logger.js'
+import { formatRounded, gutter, inline, wall, type Log } from './logger.js'
 import { redact, redactMasked } from './secrets.js'
 import { serviceLabel } from './target.js'
 
@@ -127,11 +127,11 @@ function oneTarget(step: StepReport, outcome: Outcome): string[] {
   rows.push(['Status', `<b>${escape(outcome.status)}</b>${outcome.status === 'timeout' ? ` (${phrase(outcome.status)})` : ''}`])
   if (outcome.environmentName) rows.push(['Environment', escape(outcome.environmentName)])
   if (outcome.deploymentId) rows.push(['Deployment', `<code>${escape(outcome.deploymentId)}</code>${outcome.matchedBy ? ` (matched by ${escape(outcome.matchedBy)})` : ''}`])
-  if (outcome.buildMs !== undefined) {
-    rows.push(['Queued', formatDuration(Math.max(0, duration - outcome.buildMs))])
-    rows.push(['Build', formatDuration(outcome.buildMs)])
-  }
-  rows.push(['Duration', formatDuration(duration)])
+  // by Dokploy's own clock: from enqueue to the build's start, and the build
+  if (outcome.queuedMs !== undefined) rows.push(['Queued', formatRounded(outcome.queuedMs)])
+  if (outcome.buildMs !== undefined) rows.push(['Build', formatRounded(outcome.buildMs)])
+  // the same number as the duration output
+  rows.push(['Duration', formatRounded(duration)])
   if (outcome.dashboardUrl) rows.push(['Dashboard', `<a href="${escape(outcome.dashboardUrl)}">open in Dokploy</a>`])
   if (outcome.url) rows.push(['URL', `<a href="${escape(outcome.url)}">${escape(outcome.url)}</a>`])
   return [`<table>${rows.map(([k, v]) => `<tr><th align="left">${k}</th><td>${v}</td></tr>`).join('')}</table>`, ...failureParts(outcome)]
@@ -151,12 +151,12 @@ function severalTargets(step: StepReport): string[] {
       escape(outcome.environmentName ?? '—'),
       `<b>${escape(outcome.status)}</b>`,
       outcome.deploymentId ? `<code>${escape(outcome.deploymentId)}</code>` : '—',
-      formatDuration(tookMs(outcome)),
+      formatRounded(tookMs(outcome)),
       links.join(' · ') || '—'
     ]
   })
   const table = `<table><tr>${head.map((h) => `<th align="left">${h}</th>`).join('')}</tr>${rows.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`
-  const parts = [table, `<p>${step.title ? `Title: ${escapeText(step.title)} · ` : ''}Duration: ${formatDuration(tookMs(step))}</p>`]
+  const parts = [table, `<p>${step.title ? `Title: ${escapeText(step.title)} · ` : ''}Duration: ${formatRounded(tookMs(step))}</p>`]
   for (const outcome of step.outcomes.filter((o) => !o.ok)) {
     parts.push(`<h3>${icon(false, outcome.status)} ${escape(labelOf(outcome))}: ${escape(phrase(outcome.status))}</h3>`, ...failureParts(outcome))
   }

@@ -46,7 +46,7 @@ describe('the two examples of the issue, as written', () => {
     expect(sent('project.all')).toHaveLength(1)
     expect(sent('environment.byProjectId')).toHaveLength(1)
     // the log names each target on every line of its own
-    expect(visibleLog(run)).toMatch(/^\[cache\] redis\.stop: Dokploy accepted it; the redis is now idle/m)
+    expect(visibleLog(run)).toMatch(/^\[cache\] redis\.stop: Dokploy accepted it; the redis db is now idle \(stopped\)/m)
     expect(visibleLog(run)).toMatch(/^\[edge\] libsql\.stop: Dokploy accepted it/m)
     expect(run.summary).toContain('<h2>✅ Dokploy stop of db, cache, edge: done</h2>')
     // a stop sends no deployment title

@@ -369,7 +369,7 @@ describe('falling back to polling, with one notice', () => {
     expect(live.tail()).toBeUndefined()
   })
 
-  it('a reopen that is refused falls back', async () => {
+  it('a reopen that is refused falls back, saying Dokploy stopped answering (a restart), not blaming a proxy', async () => {
     const s = setup(dokploy(() => 50_000))
     const following = s.follow()
     await advance(0)
@@ -381,7 +381,8 @@ describe('falling back to polling, with one notice', () => {
     await advance(60_000)
     await following
     expect(notices(s)).toHaveLength(1)
-    expect(notices(s)[0]).toContain('the log socket dropped and could not be reopened: the WebSocket upgrade was refused (connect ECONNREFUSED 10.0.0.5:443)')
+    expect(notices(s)[0]).toContain('the log socket dropped and could not be reopened: Dokploy stopped answering (connect ECONNREFUSED 10.0.0.5:443): it is probably restarting')
+    expect(notices(s)[0]).not.toContain('proxy')
   })
 
   it('a proxy for Dokploy: no socket and no read of the service; NO_PROXY takes the host out', async () => {

@@ -132,6 +132,7 @@ describe('summaryHtml', () => {
         environmentName: 'production',
         deploymentId: 'D1',
         matchedBy: 'title',
+        queuedMs: 35_000,
         buildMs: 60_000,
         dashboardUrl: `${BASE}/dashboard/project/P1/environment/E1/services/application/A1?tab=deployments`
       }))
