@@ -6,23 +6,66 @@ import { chunkModuleFiles, packageDirs, readLicenses, renderLicenses } from './l
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /**
- * Bundles src/index.ts with ncc, in memory, as `ncc build src/index.ts --target es2022` does, and
- * adds licenses.txt for every package in any of the emitted files. ncc's own `--license` option is
- * not used: it writes one file per chunk under the same name, so a lazily loaded chunk overwrites
- * the main file's list.
+ * Requests that the bundle leaves to Node rather than carrying the module, because the action never
+ * runs the module (action.yml: node24; the tests that import src run on Node 20, without the bundle):
+ * - fetch-blob (node-fetch's Blob) falls back to `web-streams-polyfill` only when Node has no
+ *   `globalThis.ReadableStream` and no `node:stream/web`. Node has both since 18, so the 200 kB
+ *   polyfill is dead code; the fallback now names `node:stream/web`, the module the branch before it
+ *   already reads.
+ * - node-fetch loads its multipart parser only in `Response.formData()` on a multipart body, which
+ *   the transport never calls (it reads `arrayBuffer()`). It was a 10 kB chunk that no run loads; a
+ *   call now fails with this message instead.
+ */
+export const EXTERNALS = {
+  'web-streams-polyfill/dist/ponyfill.es2018.js': 'node:stream/web',
+  './utils/multipart-parser.js':
+    'data:text/javascript,export function toFormData() { throw new TypeError("dokploy-action does not bundle node-fetch\'s multipart parser: Response.formData() cannot read multipart bodies") }'
+}
+
+/** The packages whose requests EXTERNALS names; a request of the same name from any other module would be a mistake. */
+const EXTERNAL_ISSUERS = { 'web-streams-polyfill/dist/ponyfill.es2018.js': 'fetch-blob', './utils/multipart-parser.js': 'node-fetch' }
+
+/**
+ * Bundles `entry` (src/index.ts by default) with ncc, in memory, as `ncc build src/index.ts --target
+ * es2022` does, with EXTERNALS, and adds licenses.txt for every package in any of the emitted files.
+ * ncc's own `--license` option is not used: it writes one file per chunk under the same name, so a
+ * lazily loaded chunk overwrites the main file's list.
+ * @param {string} [entry]
  * @returns {Promise<{files: Map<string, {source: string|Buffer, mode?: number}>, licenses: ReturnType<typeof readLicenses>}>}
  */
-export async function compile() {
-  const { code, assets, stats } = await ncc(fileURLToPath(new URL('../src/index.ts', import.meta.url)), {
-    target: 'es2022',
-    quiet: true
-  })
+export async function compile(entry = fileURLToPath(new URL('../src/index.ts', import.meta.url))) {
+  const { code, assets, stats } = await ncc(entry, { target: 'es2022', quiet: true, externals: EXTERNALS })
   /** @type {Map<string, {source: string|Buffer, mode?: number}>} */
   const files = new Map([['index.js', { source: code, mode: /^#!/.test(code) ? 0o777 : 0o666 }]])
   for (const [name, asset] of Object.entries(assets)) files.set(name, { source: asset.source, mode: asset.permissions })
   // dependentModules: without it webpack leaves out of a chunk's list every module pulled in by another
-  const json = stats.toJson({ all: false, chunks: true, chunkModules: true, nestedModules: true, dependentModules: true, cachedModules: true })
+  const json = stats.toJson({ all: false, chunks: true, chunkModules: true, nestedModules: true, dependentModules: true, cachedModules: true, reasons: true })
+  checkExternals(json)
   const licenses = readLicenses(packageDirs(chunkModuleFiles(json)))
   files.set('licenses.txt', { source: renderLicenses(licenses) })
   return { files, licenses }
+}
+
+/**
+ * Throws when a request EXTERNALS names comes from a package other than the one it was written for,
+ * or no longer comes at all (an update moved it, and the module it stands for would be back).
+ */
+function checkExternals(json) {
+  const seen = new Set()
+  for (const chunk of json.chunks ?? []) {
+    for (const module of chunk.modules ?? []) {
+      for (const reason of module.reasons ?? []) {
+        const request = reason.userRequest
+        if (!Object.hasOwn(EXTERNAL_ISSUERS, request) || module.name !== `external ${JSON.stringify(EXTERNALS[request])}`) continue
+        const issuer = String(reason.resolvedModuleIdentifier ?? reason.moduleIdentifier ?? '')
+        if (!issuer.split(/[\\/]/).join('/').includes(`/node_modules/${EXTERNAL_ISSUERS[request]}/`)) {
+          throw new Error(`compile: ${issuer} requests ${request}, which the bundle leaves out for ${EXTERNAL_ISSUERS[request]} only`)
+        }
+        seen.add(request)
+      }
+    }
+  }
+  for (const request of Object.keys(EXTERNALS)) {
+    if (!seen.has(request)) throw new Error(`compile: no bundled module requests ${request} any more: update EXTERNALS in scripts/compile.js`)
+  }
 }
