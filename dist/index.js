@@ -38006,7 +38006,8 @@ async function run(get = (name) => getInput(name)) {
     const controller = new AbortController();
     const release = onCancel(controller);
     const transport = createTransport();
-    const sockets = webSockets(globalWebSocket());
+    // Node's WebSocket loads on first read of the global (about 15 ms): not before a target is known
+    let sockets;
     const log = actionsLog;
     const provisional = provisionalOutcome(get, startedAt);
     const step = { outcomes: [], resource: provisional.asWritten?.resource ?? '', operation: provisional.asWritten?.operation ?? '', startedAt };
@@ -38037,6 +38038,7 @@ async function run(get = (name) => getInput(name)) {
             debug: log.debug,
             info: log.info
         });
+        sockets = webSockets(globalWebSocket());
         const targets = await resolveTargets(client, settings, log);
         github = githubDeployments(settings, log);
         const liveLog = { baseUrl: settings.baseUrl, apiKey: settings.apiKey, openTimeoutMs: settings.requestTimeoutMs, sockets, sink: actionsSink };
@@ -38057,7 +38059,7 @@ async function run(get = (name) => getInput(name)) {
         transport.close();
         release();
     }
-    if (!(await sockets.settled(SOCKET_CLOSE_GRACE_MS))) {
+    if (sockets && !(await sockets.settled(SOCKET_CLOSE_GRACE_MS))) {
         // everything is written: only the unanswered close of the log socket is left
         log.debug('The live log socket did not close: ending the step without it.');
         process.exit();

@@ -10,7 +10,7 @@ import { dashboardUrl, failureAnnotations, printFailureDetails, writeRunnerFiles
 import { resolveTargets, runTargets } from './targets.js'
 import { GitHubDeployments, SETTLE_CANCELLED_MS, SETTLE_MS } from './github-deployment.js'
 import { actionsLog, actionsSink, inline, type Log } from './logger.js'
-import { globalWebSocket, webSockets } from './dokploy/log-socket.js'
+import { globalWebSocket, webSockets, type LogSockets } from './dokploy/log-socket.js'
 import { redact, registerSecret } from './secrets.js'
 import { sleep } from './sleep.js'
 import { scaled } from './time-scale.js'
@@ -90,7 +90,8 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
   const controller = new AbortController()
   const release = onCancel(controller)
   const transport = createTransport()
-  const sockets = webSockets(globalWebSocket())
+  // Node's WebSocket loads on first read of the global (about 15 ms): not before a target is known
+  let sockets: LogSockets | undefined
   const log = actionsLog
   const provisional = provisionalOutcome(get, startedAt)
   const step: StepReport = { outcomes: [], resource: provisional.asWritten?.resource ?? '', operation: provisional.asWritten?.operation ?? '', startedAt }
@@ -120,6 +121,7 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
       debug: log.debug,
       info: log.info
     })
+    sockets = webSockets(globalWebSocket())
     const targets = await resolveTargets(client, settings, log)
     github = githubDeployments(settings, log)
     const liveLog = { baseUrl: settings.baseUrl, apiKey: settings.apiKey, openTimeoutMs: settings.requestTimeoutMs, sockets, sink: actionsSink }
@@ -137,7 +139,7 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
     transport.close()
     release()
   }
-  if (!(await sockets.settled(SOCKET_CLOSE_GRACE_MS))) {
+  if (sockets && !(await sockets.settled(SOCKET_CLOSE_GRACE_MS))) {
     // everything is written: only the unanswered close of the log socket is left
     log.debug('The live log socket did not close: ending the step without it.')
     process.exit()
