@@ -81,6 +81,17 @@ function fail(message: string, title: string): void {
   core.error(message, { title })
 }
 
+/** Node's WebSocket loads on the first read of the global (about 15 ms): read it when a live log opens, not before. */
+function lazySockets(): LogSockets {
+  let sockets: LogSockets | undefined
+  const get = (): LogSockets => (sockets ??= webSockets(globalWebSocket()))
+  return {
+    unavailable: () => get().unavailable(),
+    open: (url, apiKey, events) => get().open(url, apiKey, events),
+    settled: async (ms) => (sockets ? sockets.settled(ms) : true)
+  }
+}
+
 /** A log socket whose close Dokploy (or a proxy) never answers would keep Node, and the step, running. */
 const SOCKET_CLOSE_GRACE_MS = scaled(2000)
 
@@ -90,8 +101,7 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
   const controller = new AbortController()
   const release = onCancel(controller)
   const transport = createTransport()
-  // Node's WebSocket loads on first read of the global (about 15 ms): not before a target is known
-  let sockets: LogSockets | undefined
+  const sockets = lazySockets()
   const log = actionsLog
   const provisional = provisionalOutcome(get, startedAt)
   const step: StepReport = { outcomes: [], resource: provisional.asWritten?.resource ?? '', operation: provisional.asWritten?.operation ?? '', startedAt }
@@ -121,7 +131,6 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
       debug: log.debug,
       info: log.info
     })
-    sockets = webSockets(globalWebSocket())
     const targets = await resolveTargets(client, settings, log)
     github = githubDeployments(settings, log)
     const liveLog = { baseUrl: settings.baseUrl, apiKey: settings.apiKey, openTimeoutMs: settings.requestTimeoutMs, sockets, sink: actionsSink }
@@ -139,7 +148,7 @@ export async function run(get: GetInput = (name) => core.getInput(name)): Promis
     transport.close()
     release()
   }
-  if (sockets && !(await sockets.settled(SOCKET_CLOSE_GRACE_MS))) {
+  if (!(await sockets.settled(SOCKET_CLOSE_GRACE_MS))) {
     // everything is written: only the unanswered close of the log socket is left
     log.debug('The live log socket did not close: ending the step without it.')
     process.exit()
