@@ -1,29 +1,76 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { gzipSync } from 'node:zlib'
 import { join } from 'node:path'
 import { startEmulator } from '../__tests__/emulator/server.js'
+import { compile, ROOT } from './compile.js'
 import { node, runAction } from './run-action.js'
 
 /**
- * The figures we track: bundle size, start-up time, requests and bytes per run, and how late and at what
- * cost the step follows a build to its end, polled and live.
+ * The figures we track: bundle size, start-up time (alone and beside a bundle of @actions/core alone),
+ * requests and bytes per run, a database stop by id beside a bare one-request script, and how late and
+ * at what cost the step follows a build to its end, polled and live.
  *   npm run bench              (builds of 5 s to 150 s: about 6 minutes)
  *   npm run bench -- --quick   (builds of 5 s and 20 s)
  */
 const quick = process.argv.includes('--quick')
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 const kb = (bytes) => `${(bytes / 1024).toFixed(1)} kB`
+const times = (ratio) => `${ratio.toFixed(2)}×`
+/** Alternated pairs (a b, b a, …), so that a change in the machine's load falls on both sides alike. */
+const PAIRS = quick ? 10 : 20
+async function alternate(first, second) {
+  const pairs = []
+  for (let i = 0; i < PAIRS; i++) {
+    const pair = {}
+    if (i % 2) pair.second = await second()
+    pair.first = await first()
+    if (!(i % 2)) pair.second = await second()
+    pairs.push(pair)
+  }
+  const ms = (side) => median(pairs.map((pair) => pair[side].ms))
+  return { pairs, first: ms('first'), second: ms('second'), ratio: ms('first') / ms('second'), pairRatio: median(pairs.map((pair) => pair.first.ms / pair.second.ms)) }
+}
+const scratch = mkdtempSync(join(tmpdir(), 'dokploy-action-bench-'))
 
 // 1. bundle
 const files = readdirSync('dist').filter((f) => f.endsWith('.js'))
 const raw = files.reduce((sum, f) => sum + statSync(join('dist', f)).size, 0)
 const gz = files.reduce((sum, f) => sum + gzipSync(readFileSync(join('dist', f))).length, 0)
-console.log(`bundle: ${files.length} file(s), ${kb(raw)} (${kb(gz)} gzipped)`)
+const each = files.map((f) => `${f} ${kb(statSync(join('dist', f)).size)}`).join(', ')
+console.log(`bundle: ${files.length} file(s) (${each}), ${kb(raw)} (${kb(gz)} gzipped); ${(raw / 1e6).toFixed(2)} MB of at most 1.3 MB`)
 
 // 2. start-up: a run that fails input validation does everything up to the first request
 const startups = []
 for (let i = 0; i < 9; i++) startups.push((await runAction({ url: 'not a url', 'api-key': 'k', id: 'x' })).ms)
 console.log(`start-up to exit (input error, ${node === process.execPath ? process.version : 'Node 24'}): median ${median(startups).toFixed(0)} ms of 9`)
+
+// the same exit beside a bundle of @actions/core alone (at most 1.15×): a two-line entry that fails the
+// step as the action does, bundled by compile() as dist/ is (minified, same externals) into a temp dir.
+// The entry sits under node_modules/.cache, so that it imports @actions/core by name, as src/ does.
+const cache = join(ROOT, 'node_modules', '.cache')
+mkdirSync(cache, { recursive: true })
+const entryDir = mkdtempSync(join(cache, 'dokploy-action-bench-'))
+const entry = join(entryDir, 'reference.mjs')
+writeFileSync(entry, `import * as core from '@actions/core'\ncore.setFailed('Input "url" is "not a url".')\n`)
+const built = await compile(entry).finally(() => rmSync(entryDir, { recursive: true, force: true }))
+const reference = join(scratch, 'reference')
+mkdirSync(reference)
+for (const name of ['index.js', 'package.json']) writeFileSync(join(reference, name), built.files.get(name)?.source ?? '{ "type": "module" }\n')
+const badInputs = { url: 'not a url', 'api-key': 'k', id: 'x' }
+const exited = (run) => {
+  if (run.code !== 1) throw new Error(`an input error should exit 1, not ${run.code}`)
+  return run
+}
+const startup = await alternate(
+  async () => exited(await runAction(badInputs)),
+  async () => exited(await runAction(badInputs, { script: join(reference, 'index.js') }))
+)
+const referenceKb = kb(Buffer.byteLength(built.files.get('index.js').source))
+console.log(
+  `start-up to exit beside @actions/core alone (${referenceKb} bundle): ${times(startup.ratio)} (medians ${startup.first.toFixed(0)} ms and ${startup.second.toFixed(0)} ms` +
+    ` of ${PAIRS} alternated pairs; median of the pairs' ratios ${times(startup.pairRatio)}); at most 1.15×`
+)
 
 // 3. requests and bytes per run
 const emu = await startEmulator({ buildMs: 300 })
@@ -47,6 +94,36 @@ for (const [label, inputs] of scenarios) {
   const f = debugFigures(run.stdout)
   console.log(`${label} | ${f?.requests} | ${f?.sent} B | ${f?.received} B | ${Math.round(run.ms)} ms${run.code ? ` (exit ${run.code})` : ''}`)
 }
+
+// 3b. a database stop by id beside a bare script that sends the same one POST postgres.stop with Node's own
+// fetch and exits (at most 1.25×): wall time of each process, and the requests the emulator received from it
+const bare = join(scratch, 'bare.mjs')
+writeFileSync(
+  bare,
+  `const [url, apiKey, id] = process.argv.slice(2)
+const response = await fetch(url + '/api/trpc/postgres.stop', { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey }, body: JSON.stringify({ json: { postgresId: id } }) })
+await response.arrayBuffer()
+process.exitCode = response.ok ? 0 : 1
+`
+)
+const counted = async (start) => {
+  const from = emu.requests.length
+  const run = await start()
+  if (run.code !== 0) throw new Error(`a database stop by id exited ${run.code}`)
+  return { ...run, sent: emu.requests.slice(from).map((r) => r.procedure) }
+}
+const stop = await alternate(
+  () => counted(() => runAction({ ...base, resource: 'postgres', id: emu.ids.postgres, operation: 'stop' })),
+  () => counted(() => runAction({}, { script: bare, args: [emu.url, emu.apiKey, emu.ids.postgres] }))
+)
+const sent = (side) => {
+  const lists = [...new Set(stop.pairs.map((pair) => pair[side].sent.join(', ')))]
+  return `${stop.pairs[0][side].sent.length} request(s): ${lists.join(' | ')}`
+}
+console.log(
+  `\ndatabase stop by id: step ${stop.first.toFixed(0)} ms (${sent('first')}), bare script ${stop.second.toFixed(0)} ms (${sent('second')}):` +
+    ` ${times(stop.ratio)} (ratio of medians of ${PAIRS} alternated pairs; median of the pairs' ratios ${times(stop.pairRatio)}); at most 1.25×`
+)
 
 // 4. following a build: how late the step ends after Dokploy marks the deployment done, and what it costs.
 // Polled (log: tail, the follower as it was before the live log) and live (log: live, over the WebSocket)
@@ -89,3 +166,4 @@ for (const mode of ['polled', 'live']) {
 }
 await Promise.all(Object.values(emulators).map((server) => server.close()))
 await emu.close()
+rmSync(scratch, { recursive: true, force: true })

@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { compile, ROOT } from './compile.js'
 
 /**
@@ -16,4 +17,6 @@ for (const [name, { source, mode }] of files) {
 }
 const size = (source) => `${(Buffer.byteLength(source) / 1024).toFixed(0)} kB`
 for (const [name, { source }] of files) console.log(`dist/${name.padEnd(16)} ${size(source).padStart(8)}`)
+const code = [...files].filter(([name]) => name.endsWith('.js')).map(([, { source }]) => source)
+console.log(`dist/*.js: ${size(Buffer.concat(code.map((source) => Buffer.from(source))))}, ${size(Buffer.concat(code.map((source) => gzipSync(source))))} gzipped`)
 console.log(`${licenses.length} bundled packages listed in dist/licenses.txt`)

@@ -7,7 +7,8 @@ import { packagesNamedIn, parseLicenses } from './licenses.js'
  * CI: dist/licenses.txt lists every package bundled in dist/, each with a licence text, and nothing
  * else. What "bundled" means comes from two sources: the modules webpack placed in each emitted file
  * (a fresh build in memory, which must match dist/ so that it describes the committed bundle), and
- * the package paths webpack's comments name in the committed files themselves.
+ * the package paths webpack's comments name in the committed files themselves (the lazily loaded
+ * chunks: minifying the main file drops its comments).
  */
 const dist = join(ROOT, 'dist')
 const problems = []

@@ -14,7 +14,11 @@ export const node = findNode24() ?? process.execPath
 /** Windows programs need SystemRoot (sockets, crypto) even in a minimal environment. */
 const windowsEssentials = () => (process.env.SystemRoot ? { SystemRoot: process.env.SystemRoot } : {})
 
-/** @param {Record<string,string>} inputs @param {{env?: Record<string,string>, echo?: boolean}} [options] */
+/**
+ * `script` (default dist/index.js) and its `args`: the benchmark runs its reference bundle and its
+ * bare one-request script the same way, so that every figure it compares is timed alike.
+ * @param {Record<string,string>} inputs @param {{env?: Record<string,string>, echo?: boolean, script?: string, args?: string[]}} [options]
+ */
 export async function runAction(inputs, options = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'dokploy-action-'))
   const output = join(dir, 'output')
@@ -25,7 +29,7 @@ export async function runAction(inputs, options = {}) {
   const env = { PATH: process.env.PATH ?? '', HOME: dir, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...windowsEssentials(), ...options.env }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   const started = process.hrtime.bigint()
-  const child = spawn(node, ['dist/index.js'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(node, [options.script ?? 'dist/index.js', ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'inherit'] })
   let stdout = ''
   child.stdout.setEncoding('utf8').on('data', (chunk) => {
     stdout += chunk

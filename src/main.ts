@@ -87,6 +87,17 @@ export interface RunOptions {
   sockets?: LogSockets
 }
 
+/** Node's WebSocket loads on the first read of the global (about 15 ms): read it when a live log opens, not before. */
+function lazySockets(): LogSockets {
+  let sockets: LogSockets | undefined
+  const get = (): LogSockets => (sockets ??= webSockets(globalWebSocket()))
+  return {
+    unavailable: () => get().unavailable(),
+    open: (url, apiKey, events) => get().open(url, apiKey, events),
+    settled: async (ms) => (sockets ? sockets.settled(ms) : true)
+  }
+}
+
 /** inputs → settings → targets → execute each → report; the one place a failure becomes the step's verdict. */
 export async function run(get: GetInput = (name) => core.getInput(name), options: RunOptions = {}): Promise<void> {
   const clock = options.clock ?? systemClock
@@ -95,7 +106,7 @@ export async function run(get: GetInput = (name) => core.getInput(name), options
   const controller = new AbortController()
   const release = onCancel(controller)
   const transport = createTransport({ maxBodyBytes: options.maxBodyBytes })
-  const sockets = options.sockets ?? webSockets(globalWebSocket())
+  const sockets = options.sockets ?? lazySockets()
   const log = actionsLog
   let provisional = provisionalOutcome(get(Input.resource).trim() || 'application', get(Input.operation).trim() || 'deploy', startedAt)
   const step: StepReport = { outcomes: [], resource: provisional.asWritten?.resource ?? '', operation: provisional.asWritten?.operation ?? '', startedAt }

@@ -1,5 +1,4 @@
 import type { Agent } from 'node:http'
-import fetch from 'node-fetch'
 import { HttpClient } from '@actions/http-client'
 import { USER_AGENT } from '../constants.js'
 
@@ -75,6 +74,13 @@ export interface TransportOptions {
   maxBodyBytes?: number
 }
 
+type Fetch = typeof import('node-fetch').default
+
+/** node-fetch (with its Blob, FormData and streams) loads with the first request: a run that stops at its inputs never needs it. */
+let loading: Promise<Fetch> | undefined
+let loaded: Fetch | undefined
+const loadFetch = (): Promise<Fetch> => (loading ??= import('node-fetch').then((module) => (loaded = module.default)))
+
 /**
  * fetch through the proxy the runner is configured with: @actions/http-client reads
  * HTTPS_PROXY/HTTP_PROXY/NO_PROXY (either case) exactly as the rest of the toolkit does.
@@ -98,6 +104,7 @@ export function createTransport(options: TransportOptions = {}): { send: Transpo
     const timeout = AbortSignal.timeout(request.timeoutMs)
     const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout
     try {
+      const fetch = loaded ?? (await loadFetch())
       const response = await fetch(request.url, {
         method: request.method,
         headers: { 'user-agent': USER_AGENT, ...request.headers },
