@@ -174,7 +174,7 @@ export class LogStream {
     if (attempt.refusal) return attempt.refusal
     if (attempt.timedOut) return `Dokploy did not answer the WebSocket upgrade within ${Math.round(this.setup.openTimeoutMs / 1000)} s`
     // the socket worked a moment ago: what refuses it now is Dokploy going away, not a proxy
-    if (!attempt.opened && this.reopened && /ECONNREFUSED|ECONNRESET|socket hang up|closed|terminated|1006/i.test(error || `code ${code}`)) {
+    if (!attempt.opened && this.reopened) {
       return `Dokploy stopped answering (${inline(error || `code ${code}`)}): it is probably restarting`
     }
     if (!attempt.opened) {
