@@ -8,7 +8,7 @@ import { newTicket, observeQueue, possibleRows, type Baseline, type Ticket } fro
 import { identifyOwnRow } from './identify.js'
 import { ended, followRow, type WaitResult } from './follow-row.js'
 import { Poller, type WaitContext } from './poller.js'
-import { logTail } from './log-tail.js'
+import { failureTail } from './log-tail.js'
 import { LiveLog } from './live-log.js'
 import { inline } from './logger.js'
 import type { ServiceSource } from './service.js'
@@ -65,7 +65,7 @@ export async function runQueued(ctx: WaitContext, settings: Settings, record: Re
     return
   }
   // a stream that held the whole log already has its tail: no readLogs
-  const tail = result.row && settings.log !== 'none' ? (live?.tail() ?? (await logTail(client, result.row.deploymentId, settings.logLines, log, ctx.timings.reportGraceMs))) : undefined
+  const tail = result.row && settings.log !== 'none' ? (live?.tail() ?? (await failureTail(ctx, result.row, settings.logLines))) : undefined
   record.followed(result, tail)
 }
 

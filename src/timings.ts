@@ -21,8 +21,13 @@ export interface Timings {
   retryCapMs: number
   /** Retry pauses from this long on are said at info level; shorter ones only under debug. */
   visiblePauseMs: number
-  /** Status looks after one of Dokploy's last log lines: the first, then every `endLookMs` for a few, then less often. */
+  /**
+   * Status looks after one of Dokploy's last log lines (docs/dokploy-timing.md): the first soon after it (a
+   * failed build's row and a compose stack's are marked right after the line), the second when an
+   * application's Swarm service update has had its second, then every `endLookMs` for a few, then less often.
+   */
   firstEndLookMs: number
+  settleEndLookMs: number
   endLookMs: number
   quickEndLooks: number
   endLookBackoff: number
@@ -30,6 +35,8 @@ export interface Timings {
   quietLookMs: number
   /** A log socket whose close is never answered would keep the step running. */
   socketCloseGraceMs: number
+  /** A failure tail read through the log socket: the whole file has come once it has been quiet this long. */
+  socketTailQuietMs: number
   /** Past wait-timeout, for the reads that complete a report: the log tail, the domains. */
   reportGraceMs: number
   /** GitHub's answers: one request, and the wait for the last statuses at the end of the step. */
@@ -49,12 +56,14 @@ export const TIMINGS: Readonly<Timings> = {
   retryBaseMs: 1000,
   retryCapMs: 10_000,
   visiblePauseMs: 3000,
-  firstEndLookMs: 1000,
+  firstEndLookMs: 150,
+  settleEndLookMs: 1000,
   endLookMs: 500,
   quickEndLooks: 5,
   endLookBackoff: 1.5,
   quietLookMs: 30_000,
   socketCloseGraceMs: 2000,
+  socketTailQuietMs: 500,
   reportGraceMs: 5000,
   githubRequestMs: 10_000,
   githubSettleMs: 15_000,
@@ -70,9 +79,11 @@ const SCALED: readonly (keyof Timings)[] = [
   'retryBaseMs',
   'retryCapMs',
   'firstEndLookMs',
+  'settleEndLookMs',
   'endLookMs',
   'quietLookMs',
   'socketCloseGraceMs',
+  'socketTailQuietMs',
   'githubRequestMs',
   'githubSettleMs',
   'githubSettleCancelledMs'

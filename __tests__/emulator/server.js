@@ -29,8 +29,11 @@ const REST_BODY_LIMIT = 1024 * 1024
  * @property {boolean} [hostile] names, titles, logs and error messages carry HTML/Markdown and workflow commands
  * @property {number} [concurrency] builds at once on the server (Dokploy's buildsConcurrency; default 1)
  * @property {number} [rowLagMs] a job turns active this long before its deployment row exists (default 200)
- * @property {number} [doneLagMs] a row turns done/error this long after its last log line (default 200; a real
- *   server takes about a second, API.md §10)
+ * @property {Record<string, number>} [serverConcurrency] builds at once on each remote server's queue (default: concurrency)
+ * @property {number} [doneLagMs] a row turns done/error this long after its last log line, on either path (default:
+ *   what a real server shows, docs/dokploy-timing.md: about 1 ms after the error line, serviceUpdateMs after the done line)
+ * @property {number} [serviceUpdateMs] on the done path, Dokploy's Swarm service update between the last line and the
+ *   row turning done (default 1000)
  * @property {number} [overwriteLagMs] a git build's title is overwritten this long after its final status (default 50)
  * @property {number} [timeScale] real time per unit of simulated time (default 1, or what setDefaultTimeScale set). Every
  *   duration of the server's own work is simulated: builds, database deploys, the lags above, delayStartMs, restart
@@ -117,6 +120,10 @@ export function setDefaultTimeScale(scale) {
  * @property {() => number} openLogSockets live-log connections open now
  * @property {(ignore: boolean) => void} ignoreLogCloses live-log connections opened from now on never answer the client's close frame
  * @property {(deploymentId: string) => number | undefined} settledAt when the row turned done, error or cancelled (epoch ms)
+ * @property {(deploymentId: string) => number | undefined} lastLineAt when the build wrote its last line (epoch ms)
+ * @property {(serviceId: string, place: {serverId?: string|null, buildServerId?: string|null}) => void} placeService
+ *   puts a service on a remote server (serverId: where it runs and queues) and, for an application, a build server
+ * @property {(serverId: string, builds: number) => void} setConcurrency builds at once on that server's queue
  */
 
 /**
@@ -185,6 +192,8 @@ export async function startEmulator(options = {}) {
     hostile: options.hostile,
     buildMs: options.buildMs,
     concurrency: options.concurrency,
+    serverConcurrency: options.serverConcurrency,
+    serviceUpdateMs: options.serviceUpdateMs,
     rowLagMs: options.rowLagMs,
     doneLagMs: options.doneLagMs,
     overwriteLagMs: options.overwriteLagMs
@@ -763,7 +772,17 @@ export async function startEmulator(options = {}) {
     ignoreLogCloses: (ignore) => {
       deafToCloses = ignore
     },
-    settledAt: (deploymentId) => queue.settledAt(deploymentId)
+    settledAt: (deploymentId) => queue.settledAt(deploymentId),
+    lastLineAt: (deploymentId) => queue.lastLineAt(deploymentId),
+    placeService: (serviceId, place) => {
+      const { kind, row } = mustExist(serviceId)
+      if (place.serverId !== undefined) row.serverId = place.serverId
+      if (place.buildServerId !== undefined) {
+        if (kind !== 'application') throw new Error(`placeService: only an application has a build server, not a ${kind}`)
+        row.buildServerId = place.buildServerId
+      }
+    },
+    setConcurrency: (serverId, builds) => queue.setConcurrency(serverId, builds)
   }
   return emu
 }

@@ -48,7 +48,7 @@ const row = (deploymentId: string, ms: number, over: Partial<DeploymentRow> = {}
   startedAt: at(ms),
   finishedAt: at(ms + 1000),
   logPath: `/etc/dokploy/logs/web/${deploymentId}.log`,
-  serverId: null,
+  buildServerId: null,
   ...over
 })
 const running = (over: Partial<DeploymentRow> = {}): Partial<DeploymentRow> => ({ status: 'running', finishedAt: null, ...over })

@@ -48,7 +48,16 @@ export interface LiveLogSetup {
   sink: LogSink
 }
 
-/** ws:// or wss:// beside the API, with the row's logPath and, for a remote build server, its serverId. */
+/**
+ * The server that holds a build's log file, as Dokploy's dashboard opens it: the row's build server, else the
+ * service's server; null for Dokploy's own host (services/application.ts writes the log on
+ * `buildServerId || serverId`; the rows never carry a `serverId`).
+ */
+export function logHost(row: { buildServerId: string | null }, service: { serverId?: string | null } | undefined): string | null {
+  return row.buildServerId || service?.serverId || null
+}
+
+/** ws:// or wss:// beside the API, with the row's logPath and, for a log on a remote server, that server's id. */
 export function liveLogUrl(baseUrl: string, logPath: string, serverId?: string | null): string {
   const url = new URL(`${baseUrl}/listen-deployment`)
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
@@ -66,6 +75,15 @@ export function proxyFor(baseUrl: string): string | undefined {
   if (!proxy) return undefined
   const url = new URL(proxy)
   return url.origin
+}
+
+/** Why a log socket cannot be opened for this Dokploy at all, or undefined when it can. */
+export function socketRuledOut(setup: LiveLogSetup): string | undefined {
+  const proxy = proxyFor(setup.baseUrl)
+  return (
+    setup.sockets.unavailable() ??
+    (proxy ? `a proxy is set for ${new URL(setup.baseUrl).host} (${proxy}), and the live log cannot go through it` : undefined)
+  )
 }
 
 /** Node's own WebSocket (a global from Node 22 on; the action runs on Node 24). */
