@@ -39818,12 +39818,14 @@ const TIMINGS = {
     retryBaseMs: 1000,
     retryCapMs: 10_000,
     visiblePauseMs: 3000,
-    firstEndLookMs: 1000,
+    firstEndLookMs: 150,
+    settleEndLookMs: 1000,
     endLookMs: 500,
     quickEndLooks: 5,
     endLookBackoff: 1.5,
     quietLookMs: 30_000,
     socketCloseGraceMs: 2000,
+    socketTailQuietMs: 500,
     reportGraceMs: 5000,
     githubRequestMs: 10_000,
     githubSettleMs: 15_000,
@@ -39838,9 +39840,11 @@ const SCALED = [
     'retryBaseMs',
     'retryCapMs',
     'firstEndLookMs',
+    'settleEndLookMs',
     'endLookMs',
     'quietLookMs',
     'socketCloseGraceMs',
+    'socketTailQuietMs',
     'githubRequestMs',
     'githubSettleMs',
     'githubSettleCancelledMs'
@@ -40503,7 +40507,7 @@ function toRow(value) {
         startedAt: nullableText(row, 'startedAt'),
         finishedAt: nullableText(row, 'finishedAt'),
         logPath: nullableText(row, 'logPath'),
-        serverId: nullableText(row, 'serverId')
+        buildServerId: nullableText(row, 'buildServerId')
     };
 }
 /** The service's deployment rows, newest first (Dokploy keeps the last 10). */
@@ -40512,7 +40516,7 @@ function listDeployments(client, spec, id) {
         throw new Error(`${spec.router} has no deployment rows`);
     return client.query(spec.deploymentList, { [spec.idKey]: id }, (value) => array(value, 'deployments').map(toRow));
 }
-/** The build queue of the whole server (v0.28.3+), in queue order. */
+/** The build queues of every server (v0.28.3+): one per server, told apart by each job's `serverId`. */
 function queueList(client) {
     return client.query('deployment.queueList', undefined, (value) => array(value, 'queue jobs').map((entry) => {
         const job = object(entry, 'a queue job');
@@ -40525,6 +40529,7 @@ function queueList(client) {
             description: shape_text(data, 'descriptionLog'),
             timestamp: typeof job.timestamp === 'number' ? job.timestamp : 0,
             processedOn: typeof job.processedOn === 'number' ? job.processedOn : undefined,
+            serverId: shape_text(data, 'serverId'),
             ...placeOf(job)
         };
     }));
@@ -40552,6 +40557,8 @@ function readService(client, spec, id, wanted = {}) {
             environmentName: shape_text(environment, 'name'),
             sourceType: shape_text(row, 'sourceType'),
             dockerImage: nullableText(row, 'dockerImage'),
+            serverId: nullableText(row, 'serverId'),
+            buildServerId: spec.router === 'application' ? nullableText(row, 'buildServerId') : null,
             domains: spec.domainList && Array.isArray(row.domains) ? domainsOrNone(row.domains) : undefined
         };
         if (wanted.env) {
@@ -41363,14 +41370,17 @@ const newTicket = (serviceId, marker, floor) => ({
 const seqOf = (id) => Number(/(\d+)$/.exec(id)?.[1] ?? NaN);
 const keyOf = (job) => `${job.id}@${job.timestamp}`;
 const before = (a, b) => a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.seq < b.seq);
-const seen = (job) => ({ id: job.id, seq: seqOf(job.id), timestamp: job.timestamp, state: job.state, processedOn: job.processedOn });
+const seen = (job) => ({ id: job.id, serverId: job.serverId, seq: seqOf(job.id), timestamp: job.timestamp, state: job.state, processedOn: job.processedOn });
 /** Active jobs first, then waiting ones oldest first: the order in which they will build. */
 function buildOrder(jobs) {
     const rank = (job) => (job.state === 'active' ? 0 : 1);
     return [...jobs].sort((a, b) => rank(a) - rank(b) || a.timestamp - b.timestamp || seqOf(a.id) - seqOf(b.id));
 }
+/** The queue of the server a job waits on: the jobs whose service runs on the same server. */
+const sameServer = (jobs, job) => jobs.filter((j) => (j.serverId ?? '') === (job.serverId ?? ''));
+/** Builds ahead of ours on our server: every active one there, then those waiting there before ours. */
 function jobsAhead(jobs, job) {
-    return buildOrder(jobs).findIndex((j) => j.id === job.id && j.timestamp === job.timestamp);
+    return buildOrder(sameServer(jobs, job)).findIndex((j) => j.id === job.id && j.timestamp === job.timestamp);
 }
 /**
  * Reads a queue snapshot into the ticket. Our job is recognised by its marker, never by its id alone:
@@ -41379,18 +41389,20 @@ function jobsAhead(jobs, job) {
 function observeQueue(ticket, jobs) {
     const mine = jobs.filter((job) => job.serviceId === ticket.serviceId && job.description === ticket.marker);
     const job = mine.at(-1);
-    if (ticket.job && jobs.some((j) => restarted(ticket.job, j)))
+    // job ids are numbered per queue (per server on Dokploy Cloud): only our server's can tell of a restart
+    if (ticket.job && sameServer(jobs, ticket.job).some((j) => restarted(ticket.job, j)))
         ticket.continuous = false;
     if (!job)
         return undefined;
     const now = seen(job);
+    const queue = sameServer(jobs, job);
     ticket.job = now;
     if (job.projectId && job.environmentId)
         ticket.place = { projectId: job.projectId, environmentId: job.environmentId };
     ticket.floor = job.timestamp;
     if (job.state === 'active' && job.processedOn !== undefined)
         ticket.startedOn = job.processedOn;
-    for (const other of jobs) {
+    for (const other of queue) {
         if (other.serviceId !== ticket.serviceId || other === job)
             continue;
         const candidate = seen(other);
@@ -41640,32 +41652,18 @@ class Poller {
     }
 }
 
-;// CONCATENATED MODULE: ./src/log-tail.ts
-
-
-/** The last lines of the build log, or undefined where the server cannot give them (before v0.29.6). */
-async function logTail(client, deploymentId, lines, log, graceMs) {
-    if (lines <= 0)
-        return undefined;
-    try {
-        // after a timeout the deadline has passed: the tail may still take a few seconds
-        const tail = await readLogs(client, deploymentId, lines, graceMs);
-        return tail.trimEnd() || undefined;
-    }
-    catch (error) {
-        if (error instanceof DokployError && error.failure === 'cancelled')
-            throw error;
-        log.info(error instanceof DokployError && error.failure === 'no-procedure'
-            ? 'This Dokploy cannot return build logs (deployment.readLogs needs v0.29.6): see the dashboard.'
-            : `Could not read the build log: ${error instanceof Error ? error.message : String(error)}`);
-        return undefined;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/dokploy/log-socket.ts
 
 
-/** ws:// or wss:// beside the API, with the row's logPath and, for a remote build server, its serverId. */
+/**
+ * The server that holds a build's log file, as Dokploy's dashboard opens it: the row's build server, else the
+ * service's server; null for Dokploy's own host (services/application.ts writes the log on
+ * `buildServerId || serverId`; the rows never carry a `serverId`).
+ */
+function logHost(row, service) {
+    return row.buildServerId || service?.serverId || null;
+}
+/** ws:// or wss:// beside the API, with the row's logPath and, for a log on a remote server, that server's id. */
 function liveLogUrl(baseUrl, logPath, serverId) {
     const url = new URL(`${baseUrl}/listen-deployment`);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -41684,6 +41682,12 @@ function proxyFor(baseUrl) {
         return undefined;
     const url = new URL(proxy);
     return url.origin;
+}
+/** Why a log socket cannot be opened for this Dokploy at all, or undefined when it can. */
+function socketRuledOut(setup) {
+    const proxy = proxyFor(setup.baseUrl);
+    return (setup.sockets.unavailable() ??
+        (proxy ? `a proxy is set for ${new URL(setup.baseUrl).host} (${proxy}), and the live log cannot go through it` : undefined));
 }
 /** Node's own WebSocket (a global from Node 22 on; the action runs on Node 24). */
 const globalWebSocket = () => globalThis.WebSocket;
@@ -41896,8 +41900,11 @@ class LogPrinter {
  * after a drop (without repeating lines), cuts what it sends into lines and prints them masked. What the
  * lines mean for the follower (an end line, a drop, no stream at all) goes to its listener.
  */
-/** Dokploy's own errors sent in place of the log, then the socket closes (API.md §10, listen-deployment). */
-const SERVER_ERROR = /^(tail error: |SSH error: |tail: cannot open )/;
+/**
+ * Dokploy's own errors sent in place of the log, then the socket closes (API.md §10, listen-deployment): a
+ * local or remote `tail` that cannot open the file (the log is on another host), SSH failing, an unknown server.
+ */
+const SERVER_ERROR = /^(tail error: |SSH error: |tail: cannot open |Server not found)/;
 class LogStream {
     setup;
     row;
@@ -41909,6 +41916,8 @@ class LogStream {
     /** Lines taken from the stream so far. */
     seen = 0;
     completeAtClose = false;
+    /** The server that holds the log file (null: Dokploy's own host). */
+    host = null;
     constructor(setup, row, printer, listener) {
         this.setup = setup;
         this.row = row;
@@ -41926,9 +41935,10 @@ class LogStream {
     tail() {
         return this.completeAtClose ? this.printer.tail() : undefined;
     }
-    /** The printer, once the service's name is known for its heading. */
-    usePrinter(printer) {
+    /** Once the service's `.one` is read: the printer with its name for a heading, and the host of the log. */
+    prepare(printer, host) {
         this.printer = printer;
+        this.host = host;
     }
     connect(row = this.row) {
         this.row = row;
@@ -41939,7 +41949,7 @@ class LogStream {
             attempt.connection?.close();
         }, this.setup.openTimeoutMs);
         try {
-            attempt.connection = this.setup.sockets.open(liveLogUrl(this.setup.baseUrl, row.logPath, row.serverId), this.setup.apiKey, {
+            attempt.connection = this.setup.sockets.open(liveLogUrl(this.setup.baseUrl, row.logPath, this.host), this.setup.apiKey, {
                 open: () => {
                     attempt.opened = true;
                     clearTimeout(attempt.timer);
@@ -42042,6 +42052,104 @@ class LogStream {
     }
 }
 
+;// CONCATENATED MODULE: ./src/log-tail.ts
+
+
+
+
+/** The last lines of the build log, or undefined where the server cannot give them (before v0.29.6). */
+async function logTail(client, deploymentId, lines, log, graceMs) {
+    if (lines <= 0)
+        return undefined;
+    try {
+        // after a timeout the deadline has passed: the tail may still take a few seconds
+        const tail = await readLogs(client, deploymentId, lines, graceMs);
+        return tail.trimEnd() || undefined;
+    }
+    catch (error) {
+        if (error instanceof DokployError && error.failure === 'cancelled')
+            throw error;
+        log.info(error instanceof DokployError && error.failure === 'no-procedure'
+            ? 'This Dokploy cannot return build logs (deployment.readLogs needs v0.29.6): see the dashboard.'
+            : `Could not read the build log: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
+    }
+}
+/**
+ * The tail of a deployment that ended badly, from the host that holds its log. Dokploy's readLogs reads on
+ * the row's or the service's `serverId` and never on a build server (routers/deployment.ts): for a build
+ * that ran on one it would read a file that is not there and answer an empty tail. That log is read
+ * through the log socket instead, which names the build server and sends the whole file on connect.
+ */
+async function failureTail(ctx, row, lines) {
+    const { client, log, timings } = ctx;
+    if (lines <= 0)
+        return undefined;
+    if (!row.buildServerId)
+        return logTail(client, row.deploymentId, lines, log, timings.reportGraceMs);
+    const where = `deployment ${row.deploymentId} was built on build server ${row.buildServerId}, and Dokploy's readLogs reads only where the service runs`;
+    const ruledOut = !ctx.liveLog ? 'no log socket' : !row.logPath ? "Dokploy did not give its log path" : socketRuledOut(ctx.liveLog);
+    if (ruledOut || !ctx.liveLog || !row.logPath) {
+        log.info(`No build log tail: ${where}, and the log socket cannot read it either (${ruledOut}). Its log is on the dashboard.`);
+        return undefined;
+    }
+    const text = await socketRead(ctx, ctx.liveLog, row.logPath, row.buildServerId);
+    if (text === undefined) {
+        log.info(`No build log tail: ${where}, and the log socket did not send it. Its log is on the dashboard.`);
+        return undefined;
+    }
+    const all = text.replace(/\r\n?/g, '\n').trimEnd().split('\n');
+    return all.slice(-lines).join('\n') || undefined;
+}
+/**
+ * The whole log file as the socket sends it on connect: read until it has been quiet for a moment after its
+ * first data, until it closes, or until the report's grace runs out. Undefined when it sent nothing but
+ * Dokploy's own error, or nothing at all.
+ */
+async function socketRead(ctx, setup, logPath, host) {
+    const { clock, timings } = ctx;
+    let text = '';
+    let ended = false;
+    let refused = false;
+    let lastDataAt;
+    const startedAt = clock.now();
+    let connection;
+    try {
+        connection = setup.sockets.open(liveLogUrl(setup.baseUrl, logPath, host), setup.apiKey, {
+            open: () => undefined,
+            message: (chunk) => {
+                if (!text && SERVER_ERROR.test(chunk))
+                    refused = true;
+                if (refused)
+                    return;
+                text += chunk;
+                lastDataAt = clock.now();
+            },
+            close: () => (ended = true)
+        });
+    }
+    catch {
+        return undefined;
+    }
+    try {
+        for (;;) {
+            const now = clock.now();
+            if (ended || refused)
+                break;
+            if (lastDataAt !== undefined && now - lastDataAt >= timings.socketTailQuietMs)
+                break;
+            const left = startedAt + timings.reportGraceMs - now;
+            if (left <= 0)
+                break;
+            await clock.sleep(Math.min(timings.socketTailQuietMs / 2, left), ctx.signal);
+        }
+    }
+    finally {
+        connection.close();
+    }
+    return refused || !text ? undefined : text;
+}
+
 ;// CONCATENATED MODULE: ./src/live-log.ts
 
 
@@ -42055,15 +42163,18 @@ class LogStream {
  * status when the log says the end may have come (one of Dokploy's last lines, or the socket closing),
  * and after a long quiet in case the socket stalled. When there is no stream, it polls.
  *
- * Dokploy marks the deployment about a second after its last line (it updates the service first; longer on
- * a busy swarm, API.md §10): the status is read a second after that line, then every half second for a few
- * seconds, then less and less often.
+ * When Dokploy marks the deployment after its last line (docs/dokploy-timing.md): a failed build at once
+ * (within about a millisecond on a real v0.30.2), a compose stack at once, an application once it has
+ * updated its Swarm service (about a second, longer on a busy swarm). The status is read 150 ms after that
+ * line, then a second after it, then every half second for a few seconds, then less and less often.
  */
 /** When the k-th look (from 0) after an end line is due, in ms after that line. */
 function endLookOffset(k, timings) {
-    let offset = timings.firstEndLookMs;
+    if (k === 0)
+        return timings.firstEndLookMs;
+    let offset = timings.settleEndLookMs;
     let step = timings.endLookMs;
-    for (let i = 1; i <= k; i++) {
+    for (let i = 1; i < k; i++) {
         offset += step;
         if (i >= timings.quickEndLooks - 1)
             step *= timings.endLookBackoff;
@@ -42117,17 +42228,15 @@ class LiveLog {
      */
     static async start(ctx, setup, poller, found, tailLines, service) {
         const live = new LiveLog(ctx, setup, poller, found, tailLines);
-        const proxy = proxyFor(setup.baseUrl);
-        const ruledOut = setup.sockets.unavailable() ??
-            (proxy ? `a proxy is set for ${new URL(setup.baseUrl).host} (${proxy}), and the live log cannot go through it` : undefined) ??
-            (found.row.logPath ? undefined : `Dokploy did not give deployment ${found.row.deploymentId}'s log path`);
+        const ruledOut = socketRuledOut(setup) ?? (found.row.logPath ? undefined : `Dokploy did not give deployment ${found.row.deploymentId}'s log path`);
         if (ruledOut) {
             live.stream.fallBack(ruledOut);
             return live;
         }
         try {
-            const { name } = await service.read();
-            live.stream.usePrinter(live.printer(setup, name));
+            const details = await service.read();
+            // the log is on the build server, else where the service runs (the row never names the latter)
+            live.stream.prepare(live.printer(setup, details.name), logHost(found.row, details));
         }
         catch (error) {
             if (ctx.signal?.aborted)
@@ -42275,7 +42384,7 @@ async function runQueued(ctx, settings, record, service) {
         return;
     }
     // a stream that held the whole log already has its tail: no readLogs
-    const tail = result.row && settings.log !== 'none' ? (live?.tail() ?? (await logTail(client, result.row.deploymentId, settings.logLines, log, ctx.timings.reportGraceMs))) : undefined;
+    const tail = result.row && settings.log !== 'none' ? (live?.tail() ?? (await failureTail(ctx, result.row, settings.logLines))) : undefined;
     record.followed(result, tail);
 }
 async function optionalQueue(client) {

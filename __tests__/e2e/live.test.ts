@@ -146,15 +146,6 @@ describe('the live build log', () => {
     expect(body).toContain('Docker Deployed: ✅')
   })
 
-  test('a remote build server: the socket names the row’s serverId', async () => {
-    await start()
-    ;(emu.state.find('application', emu.ids.web) as Record<string, unknown>).serverId = 'srv-remote-1'
-    const run = await runAction(inputs())
-    expect(run.code).toBe(0)
-    expect(upgrades()[0].input).toEqual({ logPath: rowOf(run)?.logPath, serverId: 'srv-remote-1' })
-    expect(group(run).body).toContain('Docker Deployed: ✅')
-  })
-
   test('long lines and chatty logs are capped, and the step says what it cut', async () => {
     await start()
     const many = Array.from({ length: 10_050 }, (_, i) => `npm http fetch GET 200 https://registry.npmjs.org/pkg-${i}`)
