@@ -14,7 +14,10 @@ export const node = findNode24() ?? process.execPath
 /** Windows programs need SystemRoot (sockets, crypto) even in a minimal environment. */
 const windowsEssentials = () => (process.env.SystemRoot ? { SystemRoot: process.env.SystemRoot } : {})
 
-/** @param {Record<string,string>} inputs @param {{env?: Record<string,string>, echo?: boolean}} [options] */
+/**
+ * @param {Record<string,string>} inputs
+ * @param {{env?: Record<string,string>, echo?: boolean, action?: string}} [options] `action`: another bundle to run (default dist/index.js)
+ */
 export async function runAction(inputs, options = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'dokploy-action-'))
   const output = join(dir, 'output')
@@ -25,7 +28,7 @@ export async function runAction(inputs, options = {}) {
   const env = { PATH: process.env.PATH ?? '', HOME: dir, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...windowsEssentials(), ...options.env }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   const started = process.hrtime.bigint()
-  const child = spawn(node, ['dist/index.js'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(node, [options.action ?? 'dist/index.js'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
   let stdout = ''
   child.stdout.setEncoding('utf8').on('data', (chunk) => {
     stdout += chunk
