@@ -37070,6 +37070,7 @@ function getIDToken(aud) {
 const Input = {
     url: 'url',
     apiKey: 'api-key',
+    headers: 'headers',
     resource: 'resource',
     id: 'id',
     project: 'project',
@@ -39540,6 +39541,9 @@ function phrase(procedure, failure, status) {
 function answerFailure(answer) {
     const { procedure, status, envelope, header } = answer;
     const fail = (failure, message, delivery) => new DokployError(failure, message, delivery, status, answer.retryAfterMs);
+    const access = accessFailure(answer);
+    if (access)
+        return fail('cloudflare', access, 'not-processed');
     if (status >= 300 && status < 400) {
         const location = header('location') ?? '(no Location header)';
         return fail('redirect', `${answer.baseUrl} answered ${procedure} with a ${status} redirect to ${location}. Redirects are not followed (they turn a POST into a GET): set the url input to the final address, usually https://.`, 'not-processed');
@@ -39558,6 +39562,32 @@ function answerFailure(answer) {
     if (envelope.kind === 'error' || status >= 400)
         return statusFailure(answer, error, quoted, fail);
     return fail('bad-shape', `Dokploy's answer to ${procedure} is JSON but not a tRPC reply: is the url the Dokploy base URL (not a path inside it)?`, 'processed');
+}
+/** A Cloudflare Access team's login host, where Access sends a request it has not let through. */
+const ACCESS_LOGIN = /(^|\.)cloudflareaccess\.com$/i;
+/**
+ * Cloudflare Access in front of Dokploy: a redirect to the team's `*.cloudflareaccess.com` login page (no
+ * credentials at all), or its 403 page (a service token it does not accept). The fix is the headers input.
+ */
+function accessFailure(answer) {
+    const { procedure, status, header, text } = answer;
+    const recipe = `give the action an Access service token through the headers input (two lines, CF-Access-Client-Id: <client id> and CF-Access-Client-Secret: <client secret>, from secrets), and allow that token in the Access application's policy (a Service Auth rule)`;
+    if (status >= 300 && status < 400) {
+        let host;
+        try {
+            host = new URL(header('location') ?? '', answer.baseUrl).hostname;
+        }
+        catch {
+            host = undefined;
+        }
+        if (!host || !ACCESS_LOGIN.test(host))
+            return undefined;
+        return `Cloudflare Access stands in front of Dokploy: it answered ${procedure} with a ${status} redirect to its login page at ${host}, so the request carried no Access credentials it accepts. To get through, ${recipe}.`;
+    }
+    if (status === 403 && /cloudflare ?access|cloudflareaccess\.com/i.test(text.slice(0, 64 * 1024))) {
+        return `Cloudflare Access refused ${procedure} (403, its own page, not Dokploy's): the service token in the headers input is missing, wrong or expired, or the Access policy does not allow it. To get through, ${recipe}.`;
+    }
+    return undefined;
 }
 /** A body that is not JSON: a proxy's page, nothing at all, or a reply cut short. */
 function notJson(answer, fail) {
@@ -39947,7 +39977,7 @@ class DokployClient {
         const budget = Math.min(bound, this.remainingMs(options));
         if (budget <= 0)
             throw new DokployError('timeout', `Gave up on ${procedure}: wait-timeout reached.`, 'not-processed');
-        const headers = { 'x-api-key': apiKey, accept: 'application/json' };
+        const headers = { ...this.options.headers, 'x-api-key': apiKey, accept: 'application/json' };
         if (request.body !== undefined)
             headers['content-type'] = 'application/json';
         const started = this.clock.now();
@@ -40293,6 +40323,7 @@ function readSettings(get, env = process.env) {
     }
     if (/\s/.test(apiKey))
         throw new InputError(`Input "${Input.apiKey}" contains white space: paste the key alone.`);
+    const headers = readHeaders(get(Input.headers));
     const resource = oneOf(get, Input.resource, RESOURCE_INPUTS, 'application');
     let operation = oneOf(get, Input.operation, OPERATIONS, 'deploy');
     if (!operationsOf(resource).includes(operation)) {
@@ -40313,6 +40344,7 @@ function readSettings(get, env = process.env) {
     const settings = {
         baseUrl,
         apiKey,
+        headers,
         resource,
         operation,
         target,
@@ -40331,6 +40363,50 @@ function readSettings(get, env = process.env) {
         warnings
     };
     return settings;
+}
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+/** Headers the action sets itself, or that only the HTTP and WebSocket layers may set. */
+const RESERVED_HEADER = /^(x-api-key|content-type|content-length|host|connection|upgrade|transfer-encoding|te|trailer|keep-alive|proxy-.*|sec-websocket-.*|expect|cookie)$/i;
+/** The values of the headers input, for masking before anything else reads it: each line's part after its colon (a line without one whole). */
+function headerInputValues(text) {
+    return text
+        .split(/\r?\n/)
+        .filter((line) => line.trim() !== '')
+        .map((line) => (line.includes(':') ? line.slice(line.indexOf(':') + 1) : line).trim());
+}
+/**
+ * `Name: value` per line; blank lines are skipped. A value is never echoed, and neither is a line whose
+ * name cannot be told apart from a value: only a valid name, and the line number, are ever quoted.
+ */
+function readHeaders(text) {
+    const headers = {};
+    const accepted = 'expected one "Name: value" per line, such as CF-Access-Client-Id: <id>, a name of letters, digits and !#$%&\'*+-.^_`|~';
+    const lines = text.split(/\r?\n/);
+    lines.forEach((line, i) => {
+        if (line.trim() === '')
+            return;
+        const at = `Input "${Input.headers}", line ${i + 1}`;
+        const colon = line.indexOf(':');
+        if (colon < 0)
+            throw new InputError(`${at} has no colon (its text is not shown: it may be a value): ${accepted}.`);
+        const name = line.slice(0, colon).trim();
+        const value = line.slice(colon + 1).trim();
+        if (!HEADER_NAME.test(name))
+            throw new InputError(`${at}: the part before the colon is not a header name (it is not shown: it may be a value): ${accepted}.`);
+        if (RESERVED_HEADER.test(name))
+            throw new InputError(`${at}: ${name} is set by the action or by HTTP itself and cannot be given: ${accepted}, other than x-api-key, Content-Type, Host, Connection, Cookie, Proxy-* and Sec-WebSocket-*.`);
+        if (value === '')
+            throw new InputError(`${at}: ${name} has no value: ${accepted}.`);
+        if ([...value].some((c) => (c.charCodeAt(0) < 0x20 && c !== '\t') || c.charCodeAt(0) === 0x7f)) {
+            throw new InputError(`${at}: the value of ${name} contains a control character (it is not shown): ${accepted}, each value on its line.`);
+        }
+        const key = name.toLowerCase();
+        if (Object.keys(headers).some((known) => known.toLowerCase() === key))
+            throw new InputError(`${at}: ${name} is given twice: ${accepted}, each header once.`);
+        headers[name] = value;
+    });
+    return headers;
 }
 /** Several values, one per line or separated by commas; blanks dropped. */
 const list = (text) => text
@@ -41696,10 +41772,10 @@ function webSockets(Socket) {
     const live = new Set();
     return {
         unavailable: () => (Socket ? undefined : `this Node (${process.version}) has no WebSocket`),
-        open: (url, apiKey, events) => {
+        open: (url, apiKey, events, headers = {}) => {
             if (!Socket)
                 throw new Error('no WebSocket in this runtime');
-            const socket = new Socket(url, { headers: { 'x-api-key': apiKey, 'user-agent': USER_AGENT } });
+            const socket = new Socket(url, { headers: { ...headers, 'x-api-key': apiKey, 'user-agent': USER_AGENT } });
             socket.binaryType = 'arraybuffer';
             const decoder = new TextDecoder();
             let error;
@@ -41956,7 +42032,7 @@ class LogStream {
                 },
                 message: (text) => this.receive(attempt, text),
                 close: (code, reason, error) => this.closed(attempt, code, reason, error)
-            });
+            }, this.setup.headers);
         }
         catch (error) {
             // the constructor refuses what it cannot open (a URL it rejects): the follower polls instead
@@ -42126,7 +42202,7 @@ async function socketRead(ctx, setup, logPath, host) {
                 lastDataAt = clock.now();
             },
             close: () => (ended = true)
-        });
+        }, setup.headers);
     }
     catch {
         return undefined;
@@ -42938,6 +43014,9 @@ function maskSecretInputs(get) {
     registerSecret(get(Input.apiKey).trim(), true);
     registerSecret(get(Input.githubToken).trim(), true);
     registerSecret(get(Input.registryPassword).trim());
+    // a header's value is a credential (a Cloudflare Access secret): masked whatever its length
+    for (const value of headerInputValues(get(Input.headers)))
+        registerSecret(value, true);
     // a multi-line value whole: registerSecret masks each of its lines
     for (const value of envInputValues(get(Input.env)))
         registerSecret(value);
@@ -43020,6 +43099,7 @@ async function run(get = (name) => getInput(name), options = {}) {
         client = new DokployClient({
             baseUrl: settings.baseUrl,
             apiKey: settings.apiKey,
+            headers: settings.headers,
             requestTimeoutMs: settings.requestTimeoutMs,
             retries: settings.retries,
             transport: transport.send,
@@ -43032,7 +43112,7 @@ async function run(get = (name) => getInput(name), options = {}) {
         });
         const targets = await resolveTargets(client, settings, log);
         github = githubDeployments(settings, log, timings);
-        const liveLog = { baseUrl: settings.baseUrl, apiKey: settings.apiKey, openTimeoutMs: settings.requestTimeoutMs, sockets, sink: actionsSink };
+        const liveLog = { baseUrl: settings.baseUrl, apiKey: settings.apiKey, headers: settings.headers, openTimeoutMs: settings.requestTimeoutMs, sockets, sink: actionsSink };
         const context = { client, log, clock, timings, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs, baseUrl: settings.baseUrl, github, liveLog };
         step.outcomes = await runTargets(settings, targets, context);
     }

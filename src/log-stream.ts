@@ -95,7 +95,7 @@ export class LogStream {
         },
         message: (text) => this.receive(attempt, text),
         close: (code, reason, error) => this.closed(attempt, code, reason, error)
-      })
+      }, this.setup.headers)
     } catch (error) {
       // the constructor refuses what it cannot open (a URL it rejects): the follower polls instead
       this.fallBack(`the WebSocket could not be created (${error instanceof Error ? error.message : String(error)})`)

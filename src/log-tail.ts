@@ -72,7 +72,7 @@ async function socketRead(ctx: WaitContext, setup: LiveLogSetup, logPath: string
         lastDataAt = clock.now()
       },
       close: () => (ended = true)
-    })
+    }, setup.headers)
   } catch {
     return undefined
   }

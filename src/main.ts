@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { Input } from './constants.js'
 import { DokployClient } from './dokploy/client.js'
 import { createTransport } from './dokploy/transport.js'
-import { readSettings, type GetInput, type Settings } from './inputs.js'
+import { headerInputValues, readSettings, type GetInput, type Settings } from './inputs.js'
 import { envInputValues } from './env.js'
 import { newOutcome, Recorder, type Outcome } from './outcome.js'
 import { dashboardUrl, failureAnnotations, printFailureDetails, writeRunnerFiles, type StepReport } from './report.js'
@@ -20,6 +20,8 @@ function maskSecretInputs(get: GetInput): void {
   registerSecret(get(Input.apiKey).trim(), true)
   registerSecret(get(Input.githubToken).trim(), true)
   registerSecret(get(Input.registryPassword).trim())
+  // a header's value is a credential (a Cloudflare Access secret): masked whatever its length
+  for (const value of headerInputValues(get(Input.headers))) registerSecret(value, true)
   // a multi-line value whole: registerSecret masks each of its lines
   for (const value of envInputValues(get(Input.env))) registerSecret(value)
 }
@@ -115,6 +117,7 @@ export async function run(get: GetInput = (name) => core.getInput(name), options
     client = new DokployClient({
       baseUrl: settings.baseUrl,
       apiKey: settings.apiKey,
+      headers: settings.headers,
       requestTimeoutMs: settings.requestTimeoutMs,
       retries: settings.retries,
       transport: transport.send,
@@ -127,7 +130,7 @@ export async function run(get: GetInput = (name) => core.getInput(name), options
     })
     const targets = await resolveTargets(client, settings, log)
     github = githubDeployments(settings, log, timings)
-    const liveLog = { baseUrl: settings.baseUrl, apiKey: settings.apiKey, openTimeoutMs: settings.requestTimeoutMs, sockets, sink: actionsSink }
+    const liveLog = { baseUrl: settings.baseUrl, apiKey: settings.apiKey, headers: settings.headers, openTimeoutMs: settings.requestTimeoutMs, sockets, sink: actionsSink }
     const context = { client, log, clock, timings, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs, baseUrl: settings.baseUrl, github, liveLog }
     step.outcomes = await runTargets(settings, targets, context)
   } catch (error) {

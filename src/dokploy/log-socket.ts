@@ -33,7 +33,8 @@ export interface LogConnection {
 export interface LogSockets {
   /** Why this runtime cannot open one, or undefined when it can. */
   unavailable: () => string | undefined
-  open: (url: string, apiKey: string, events: SocketEvents) => LogConnection
+  /** `headers`: the headers input, sent with the upgrade (the key and the user agent win). */
+  open: (url: string, apiKey: string, events: SocketEvents, headers?: Record<string, string>) => LogConnection
   /** Whether every socket opened has closed, waiting up to `ms` for the last ones. */
   settled: (ms: number) => Promise<boolean>
 }
@@ -42,6 +43,8 @@ export interface LogSockets {
 export interface LiveLogSetup {
   baseUrl: string
   apiKey: string
+  /** The headers input, sent on the upgrade as on every API request. */
+  headers?: Record<string, string>
   /** Bound for the opening handshake (request-timeout). */
   openTimeoutMs: number
   sockets: LogSockets
@@ -94,9 +97,9 @@ export function webSockets(Socket: WebSocketConstructor | undefined): LogSockets
   const live = new Set<Promise<void>>()
   return {
     unavailable: () => (Socket ? undefined : `this Node (${process.version}) has no WebSocket`),
-    open: (url, apiKey, events) => {
+    open: (url, apiKey, events, headers = {}) => {
       if (!Socket) throw new Error('no WebSocket in this runtime')
-      const socket = new Socket(url, { headers: { 'x-api-key': apiKey, 'user-agent': USER_AGENT } })
+      const socket = new Socket(url, { headers: { ...headers, 'x-api-key': apiKey, 'user-agent': USER_AGENT } })
       socket.binaryType = 'arraybuffer'
       const decoder = new TextDecoder()
       let error: string | undefined
