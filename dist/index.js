@@ -34296,7 +34296,7 @@ var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_
 var external_https_ = __nccwpck_require__(5692);
 var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
-function getProxyUrl(reqUrl) {
+function proxy_getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
     if (checkBypass(reqUrl)) {
         return undefined;
@@ -34450,7 +34450,7 @@ var MediaTypes;
  * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
  */
 function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = getProxyUrl(new URL(serverUrl));
+    const proxyUrl = proxy_getProxyUrl(new URL(serverUrl));
     return proxyUrl ? proxyUrl.href : '';
 }
 const HttpRedirectCodes = [
@@ -34814,7 +34814,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = proxy_getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -34924,7 +34924,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = proxy_getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -41731,6 +41731,7 @@ class Poller {
 ;// CONCATENATED MODULE: ./src/dokploy/log-socket.ts
 
 
+
 /**
  * The server that holds a build's log file, as Dokploy's dashboard opens it: the row's build server, else the
  * service's server; null for Dokploy's own host (services/application.ts writes the log on
@@ -41750,10 +41751,10 @@ function liveLogUrl(baseUrl, logPath, serverId) {
 }
 /**
  * The proxy the runner would use for Dokploy (HTTPS_PROXY, HTTP_PROXY and NO_PROXY, as the toolkit reads
- * them), or undefined. Node's WebSocket does not go through it.
+ * them), or undefined: its origin only, never the credentials it may carry.
  */
 function proxyFor(baseUrl) {
-    const proxy = lib_getProxyUrl(baseUrl);
+    const proxy = getProxyUrl(baseUrl);
     if (!proxy)
         return undefined;
     const url = new URL(proxy);
@@ -41761,21 +41762,45 @@ function proxyFor(baseUrl) {
 }
 /** Why a log socket cannot be opened for this Dokploy at all, or undefined when it can. */
 function socketRuledOut(setup) {
-    const proxy = proxyFor(setup.baseUrl);
-    return (setup.sockets.unavailable() ??
-        (proxy ? `a proxy is set for ${new URL(setup.baseUrl).host} (${proxy}), and the live log cannot go through it` : undefined));
+    return setup.sockets.unavailable();
+}
+/**
+ * Dispatchers that take a socket through the proxy the API requests use: the same variables, the same
+ * NO_PROXY, read by the toolkit's own HTTP client for the socket's http(s) twin, whose undici ProxyAgent
+ * tunnels with CONNECT. One per origin. The proxy's password is masked before anything can print it.
+ */
+function proxyDispatchers() {
+    const http = new lib_HttpClient(USER_AGENT, [], { keepAlive: true });
+    const cache = new Map();
+    return (socketUrl) => {
+        const url = new URL(socketUrl);
+        url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+        if (cache.has(url.origin))
+            return cache.get(url.origin);
+        const proxy = lib_getProxyUrl(url.toString());
+        let dispatcher;
+        if (proxy) {
+            const parsed = new URL(proxy);
+            registerSecret(parsed.password, true);
+            registerSecret(decodeURIComponent(parsed.password), true);
+            dispatcher = http.getAgentDispatcher(url.toString());
+        }
+        cache.set(url.origin, dispatcher);
+        return dispatcher;
+    };
 }
 /** Node's own WebSocket (a global from Node 22 on; the action runs on Node 24). */
 const globalWebSocket = () => globalThis.WebSocket;
-/** Sockets over `Socket`: Node's global WebSocket, or a test's fake. */
-function webSockets(Socket) {
+/** Sockets over `Socket`: Node's global WebSocket, or a test's fake; through `proxies` where one applies. */
+function webSockets(Socket, proxies) {
     const live = new Set();
     return {
         unavailable: () => (Socket ? undefined : `this Node (${process.version}) has no WebSocket`),
         open: (url, apiKey, events, headers = {}) => {
             if (!Socket)
                 throw new Error('no WebSocket in this runtime');
-            const socket = new Socket(url, { headers: { ...headers, 'x-api-key': apiKey, 'user-agent': USER_AGENT } });
+            const dispatcher = proxies?.(url);
+            const socket = new Socket(url, { headers: { ...headers, 'x-api-key': apiKey, 'user-agent': USER_AGENT }, ...(dispatcher ? { dispatcher } : {}) });
             socket.binaryType = 'arraybuffer';
             const decoder = new TextDecoder();
             let error;
@@ -43077,7 +43102,8 @@ async function run(get = (name) => getInput(name), options = {}) {
     const controller = new AbortController();
     const release = onCancel(controller);
     const transport = createTransport({ maxBodyBytes: options.maxBodyBytes });
-    const sockets = options.sockets ?? webSockets(globalWebSocket());
+    // the log socket goes through the runner's proxy as the API requests do (NO_PROXY honoured)
+    const sockets = options.sockets ?? webSockets(globalWebSocket(), proxyDispatchers());
     const log = actionsLog;
     let provisional = provisionalOutcome(get(Input.resource).trim() || 'application', get(Input.operation).trim() || 'deploy', startedAt);
     const step = { outcomes: [], resource: provisional.asWritten?.resource ?? '', operation: provisional.asWritten?.operation ?? '', startedAt };

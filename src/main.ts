@@ -9,7 +9,7 @@ import { dashboardUrl, failureAnnotations, printFailureDetails, writeRunnerFiles
 import { resolveTargets, runTargets } from './targets.js'
 import { GitHubDeployments } from './github-deployment.js'
 import { actionsLog, actionsSink, inline, type Log } from './logger.js'
-import { globalWebSocket, webSockets, type LogSockets } from './dokploy/log-socket.js'
+import { globalWebSocket, proxyDispatchers, webSockets, type LogSockets } from './dokploy/log-socket.js'
 import { redact, registerSecret } from './secrets.js'
 import { systemClock, type Clock } from './clock.js'
 import { TIMINGS, type Timings } from './timings.js'
@@ -96,7 +96,8 @@ export async function run(get: GetInput = (name) => core.getInput(name), options
   const controller = new AbortController()
   const release = onCancel(controller)
   const transport = createTransport({ maxBodyBytes: options.maxBodyBytes })
-  const sockets = options.sockets ?? webSockets(globalWebSocket())
+  // the log socket goes through the runner's proxy as the API requests do (NO_PROXY honoured)
+  const sockets = options.sockets ?? webSockets(globalWebSocket(), proxyDispatchers())
   const log = actionsLog
   let provisional = provisionalOutcome(get(Input.resource).trim() || 'application', get(Input.operation).trim() || 'deploy', startedAt)
   const step: StepReport = { outcomes: [], resource: provisional.asWritten?.resource ?? '', operation: provisional.asWritten?.operation ?? '', startedAt }
