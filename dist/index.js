@@ -41794,11 +41794,14 @@ const globalWebSocket = () => globalThis.WebSocket;
 /** Sockets over `Socket`: Node's global WebSocket, or a test's fake; through `proxies` where one applies. */
 function webSockets(Socket, proxies) {
     const live = new Set();
+    let opened = 0;
     return {
         unavailable: () => (Socket ? undefined : `this Node (${process.version}) has no WebSocket`),
+        opened: () => opened,
         open: (url, apiKey, events, headers = {}) => {
             if (!Socket)
                 throw new Error('no WebSocket in this runtime');
+            opened++;
             const dispatcher = proxies?.(url);
             const socket = new Socket(url, { headers: { ...headers, 'x-api-key': apiKey, 'user-agent': USER_AGENT }, ...(dispatcher ? { dispatcher } : {}) });
             socket.binaryType = 'arraybuffer';
@@ -43076,12 +43079,14 @@ function githubDeployments(settings, log, timings, env = process.env) {
     }
     return new GitHubDeployments({ token: settings.github.token, repository, sha, runId: env.GITHUB_RUN_ID, title: settings.title, requestTimeoutMs: timings.githubRequestMs }, log);
 }
-async function report(step, log, client) {
+async function report(step, log, client, sockets) {
     const unwritten = await writeRunnerFiles(step);
     printFailureDetails(step, log);
     if (client) {
         const { requests, retries, bytesSent, bytesReceived } = client.stats;
-        log.debug(`Dokploy requests: ${requests} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received`);
+        // a log socket's upgrade spends a key check as a request does: counted with them
+        const upgrades = sockets > 0 ? `; ${sockets} of them log socket upgrade(s)` : '';
+        log.debug(`Dokploy requests: ${requests + sockets} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received${upgrades}`);
     }
     for (const { title, message } of failureAnnotations(step))
         fail(message, title);
@@ -43152,7 +43157,7 @@ async function run(get = (name) => getInput(name), options = {}) {
             step.outcomes = [provisional];
         // the GitHub statuses go out beside the deploy; at the end they get a short wait, shorter when cancelled
         await github?.settle(controller.signal.aborted ? timings.githubSettleCancelledMs : timings.githubSettleMs);
-        await report(step, log, client);
+        await report(step, log, client, sockets.opened?.() ?? 0);
         transport.close();
         release();
     }

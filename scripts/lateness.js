@@ -47,6 +47,7 @@ for (let i = 0; i < runs; i++) {
   const deploymentId = run.outputs['deployment-id']
   const row = deploymentId ? await rowOf(deploymentId) : undefined
   const finishedAt = Date.parse(row?.finishedAt ?? '')
+  // the socket's upgrade included (it spends a key check as a request does)
   const requests = Number(/Dokploy requests: (\d+)/.exec(run.stdout)?.[1] ?? NaN)
   const live = run.stdout.includes('::group::Build log of ')
   const fellBack = run.stdout.includes('No live build log')
@@ -56,7 +57,7 @@ for (let i = 0; i < runs; i++) {
   }
   results.push({ late: exitedAt - finishedAt, requests })
   console.log(
-    `run ${i + 1}: ${row.status}, step exit ${exitedAt - finishedAt} ms after finishedAt, ${requests} API request(s) + the socket` +
+    `run ${i + 1}: ${row.status}, step exit ${exitedAt - finishedAt} ms after finishedAt, ${requests} request(s), the socket included` +
       `${live ? '' : ' (not streamed)'}${fellBack ? ' (fell back to polling)' : ''}`
   )
 }
@@ -64,7 +65,7 @@ if (results.length) {
   const late = results.map((r) => r.late)
   console.log(
     `median lateness ${median(late)} ms (min ${Math.min(...late)}, max ${Math.max(...late)}) over ${results.length} run(s); ` +
-      `median ${median(results.map((r) => r.requests))} API requests per followed deploy`
+      `median ${median(results.map((r) => r.requests))} requests (the socket included) per followed deploy`
   )
 }
 await emu?.close()

@@ -60,12 +60,14 @@ function githubDeployments(settings: Settings, log: Log, timings: Timings, env: 
   return new GitHubDeployments({ token: settings.github.token, repository, sha, runId: env.GITHUB_RUN_ID, title: settings.title, requestTimeoutMs: timings.githubRequestMs }, log)
 }
 
-async function report(step: StepReport, log: Log, client: DokployClient | undefined): Promise<void> {
+async function report(step: StepReport, log: Log, client: DokployClient | undefined, sockets: number): Promise<void> {
   const unwritten = await writeRunnerFiles(step)
   printFailureDetails(step, log)
   if (client) {
     const { requests, retries, bytesSent, bytesReceived } = client.stats
-    log.debug(`Dokploy requests: ${requests} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received`)
+    // a log socket's upgrade spends a key check as a request does: counted with them
+    const upgrades = sockets > 0 ? `; ${sockets} of them log socket upgrade(s)` : ''
+    log.debug(`Dokploy requests: ${requests + sockets} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received${upgrades}`)
   }
   for (const { title, message } of failureAnnotations(step)) fail(message, title)
   // outputs or a summary the workflow relies on are missing: the step cannot pass
@@ -142,7 +144,7 @@ export async function run(get: GetInput = (name) => core.getInput(name), options
     if (step.outcomes.length === 0) step.outcomes = [provisional]
     // the GitHub statuses go out beside the deploy; at the end they get a short wait, shorter when cancelled
     await github?.settle(controller.signal.aborted ? timings.githubSettleCancelledMs : timings.githubSettleMs)
-    await report(step, log, client)
+    await report(step, log, client, sockets.opened?.() ?? 0)
     transport.close()
     release()
   }

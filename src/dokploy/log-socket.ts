@@ -40,6 +40,8 @@ export interface LogSockets {
   unavailable: () => string | undefined
   /** `headers`: the headers input, sent with the upgrade (the key and the user agent win). */
   open: (url: string, apiKey: string, events: SocketEvents, headers?: Record<string, string>) => LogConnection
+  /** Sockets opened so far: each upgrade spends a key check, as an API request does. */
+  opened?: () => number
   /** Whether every socket opened has closed, waiting up to `ms` for the last ones. */
   settled: (ms: number) => Promise<boolean>
 }
@@ -121,10 +123,13 @@ export const globalWebSocket = (): WebSocketConstructor | undefined => (globalTh
 /** Sockets over `Socket`: Node's global WebSocket, or a test's fake; through `proxies` where one applies. */
 export function webSockets(Socket: WebSocketConstructor | undefined, proxies?: ProxyDispatchers): LogSockets {
   const live = new Set<Promise<void>>()
+  let opened = 0
   return {
     unavailable: () => (Socket ? undefined : `this Node (${process.version}) has no WebSocket`),
+    opened: () => opened,
     open: (url, apiKey, events, headers = {}) => {
       if (!Socket) throw new Error('no WebSocket in this runtime')
+      opened++
       const dispatcher = proxies?.(url)
       const socket = new Socket(url, { headers: { ...headers, 'x-api-key': apiKey, 'user-agent': USER_AGENT }, ...(dispatcher ? { dispatcher } : {}) })
       socket.binaryType = 'arraybuffer'
