@@ -34,7 +34,7 @@ const zeroReachesLoopback = await (async () => {
 
 describe('the live log through a proxy', () => {
   test('HTTP_PROXY: the log streams live through a CONNECT tunnel, like every API request, with no fallback notice', async () => {
-    emu = await startEmulator({ buildMs: 1500 })
+    emu = await startEmulator({ buildMs: 5000 })
     const port = Number(new URL(emu.url).port)
     const host = `dokploy.internal.test:${port}`
     proxy = await startProxy({ [host]: port })
@@ -52,7 +52,7 @@ describe('the live log through a proxy', () => {
   })
 
   test('credentials in the proxy URL: the socket authenticates with them, and they never show', async () => {
-    emu = await startEmulator({ buildMs: 1500 })
+    emu = await startEmulator({ buildMs: 5000 })
     const port = Number(new URL(emu.url).port)
     const host = `dokploy.internal.test:${port}`
     proxy = await startProxy({ [host]: port })
@@ -67,7 +67,7 @@ describe('the live log through a proxy', () => {
   })
 
   ;(zeroReachesLoopback ? test : test.skip)('NO_PROXY: a host taken out of the proxy streams directly, and the proxy sees nothing', async () => {
-    emu = await startEmulator({ buildMs: 1500 })
+    emu = await startEmulator({ buildMs: 5000 })
     proxy = await startProxy({})
     const url = `http://0.0.0.0:${new URL(emu.url).port}`
     const run = await runAction({ url, 'api-key': emu.apiKey, id: emu.ids.web }, { env: { HTTP_PROXY: proxy.url, NO_PROXY: '0.0.0.0' } })
@@ -79,7 +79,7 @@ describe('the live log through a proxy', () => {
   })
 
   test('without NO_PROXY the same host goes to the proxy, socket included (which refuses a host it does not know)', async () => {
-    emu = await startEmulator({ buildMs: 1500 })
+    emu = await startEmulator({ buildMs: 5000 })
     proxy = await startProxy({})
     const url = `http://0.0.0.0:${new URL(emu.url).port}`
     const run = await runAction({ url, 'api-key': emu.apiKey, id: emu.ids.web, retries: '0' }, { env: { HTTP_PROXY: proxy.url } })

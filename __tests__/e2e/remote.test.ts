@@ -10,7 +10,8 @@ import { annotations, runAction, type ActionRun } from './harness.js'
  */
 let emu: Awaited<ReturnType<typeof startEmulator>>
 const start = async (options: EmulatorOptions = {}): Promise<void> => {
-  emu = await startEmulator({ buildMs: 1500, ...options })
+  // builds long enough to be streamed from their start, however busy the machine
+  emu = await startEmulator({ buildMs: 4000, ...options })
 }
 afterEach(() => emu.close())
 
@@ -71,7 +72,7 @@ describe('the failure tail from the host that holds the log', () => {
   test('log: tail on a remote server: readLogs reads it there', async () => {
     await start()
     emu.placeService(emu.ids.web, { serverId: 'srv-remote-1' })
-    emu.setBuild(emu.ids.web, { durationMs: 1500, fail: 'npm ERR! boom' })
+    emu.setBuild(emu.ids.web, { durationMs: 4000, fail: 'npm ERR! boom' })
     const run = await runAction(inputs({ log: 'tail' }))
     expect(run.code).toBe(1)
     expect(calls('deployment.readLogs')).toHaveLength(1)
@@ -82,7 +83,7 @@ describe('the failure tail from the host that holds the log', () => {
   test('log: tail on a build server: readLogs would read the wrong host, so the log socket reads the tail there', async () => {
     await start()
     emu.placeService(emu.ids.web, { serverId: 'srv-remote-1', buildServerId: 'srv-build-1' })
-    emu.setBuild(emu.ids.web, { durationMs: 1500, fail: 'npm ERR! boom' })
+    emu.setBuild(emu.ids.web, { durationMs: 4000, fail: 'npm ERR! boom' })
     const run = await runAction(inputs({ log: 'tail', 'log-lines': '3' }))
     expect(run.code).toBe(1)
     expect(run.outputs.status).toBe('error')
@@ -100,7 +101,7 @@ describe('the failure tail from the host that holds the log', () => {
   test('log: live on a build server: the stream held the whole log, and is the tail', async () => {
     await start()
     emu.placeService(emu.ids.web, { buildServerId: 'srv-build-1' })
-    emu.setBuild(emu.ids.web, { durationMs: 1500, fail: 'npm ERR! boom' })
+    emu.setBuild(emu.ids.web, { durationMs: 4000, fail: 'npm ERR! boom' })
     const run = await runAction(inputs())
     expect(run.code).toBe(1)
     expect(calls('deployment.readLogs')).toHaveLength(0)
@@ -115,19 +116,26 @@ describe('queues per server', () => {
     await start()
     emu.placeService(emu.ids.web, { serverId: 'srv-remote-1' })
     emu.placeService(emu.ids.api, { serverId: 'srv-remote-1' })
-    // Dokploy's own host is busy with two builds; srv-remote-1 with one
-    emu.setBuild(emu.ids.stack, { durationMs: 6000 })
-    emu.setBuild(emu.ids.blogWeb, { durationMs: 6000 })
-    emu.setBuild(emu.ids.api, { durationMs: 3000 })
-    emu.webhookDeploy(emu.ids.stack)
-    emu.webhookDeploy(emu.ids.blogWeb)
-    emu.webhookDeploy(emu.ids.api)
-    expect(emu.queueList().filter((j) => j.state === 'active')).toHaveLength(2)
+    // as the step makes its first request, Dokploy's own host gets two builds (one running, one waiting) and
+    // srv-remote-1 one: ours waits behind that one only
+    emu.setBuild(emu.ids.stack, { durationMs: 60_000 })
+    emu.setBuild(emu.ids.blogWeb, { durationMs: 60_000 })
+    emu.setBuild(emu.ids.api, { durationMs: 10_000 })
+    emu.hook({
+      procedure: 'deployment.all',
+      when: 'before',
+      run: () => {
+        emu.webhookDeploy(emu.ids.stack)
+        emu.webhookDeploy(emu.ids.blogWeb)
+        emu.webhookDeploy(emu.ids.api)
+      }
+    })
     const run = await runAction(inputs())
     expect(run.code).toBe(0)
     expect(run.outputs.status).toBe('done')
     expect(run.stdout).toMatch(/^Queued: behind 1 other build\(s\) on this server\.$/m)
     expect(run.stdout).not.toMatch(/behind [23] other build/)
+    expect(emu.queueList().filter((j) => j.state === 'active').map((j) => j.data.composeId ?? j.data.applicationId)).toEqual([emu.ids.stack])
     // its row was proven its own, and it streamed from the service's server
     expect(upgrades()[0].input).toEqual({ logPath: rowOf(run)?.logPath, serverId: 'srv-remote-1' })
   })
