@@ -862,13 +862,16 @@ describe('real timing (API.md §10, found on a real v0.30.2)', () => {
     emu.setBuild(emu.ids.api, { durationMs: 40, fail: 'exit code 1' })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web })
     await m(emu, 'application.deploy', { applicationId: emu.ids.api })
-    await waitFor(() => emu.deployments.length === 2 && emu.deployments.every((d) => d.status !== 'running'))
+    await m(emu, 'compose.deploy', { composeId: emu.ids.stack })
+    await waitFor(() => emu.deployments.length === 3 && emu.deployments.every((d) => d.status !== 'running'))
     const lag = (id: string) => {
-      const row = emu.deployments.find((d) => d.applicationId === id)?.deploymentId as string
+      const row = emu.deployments.find((d) => d.applicationId === id || d.composeId === id)?.deploymentId as string
       return (emu.settledAt(row) as number) - (emu.lastLineAt(row) as number)
     }
     expect(lag(emu.ids.web)).toBeGreaterThanOrEqual(300 - 5)
+    // a failed build, and a compose stack (no Swarm update), are marked right after their last line
     expect(lag(emu.ids.api)).toBeLessThan(lag(emu.ids.web))
+    expect(lag(emu.ids.stack)).toBeLessThan(lag(emu.ids.web))
   })
 
   test('a proxy answers 502 with or without forwarding the request', async () => {

@@ -34,8 +34,8 @@ import { atLeast } from './versions.js'
  * @property {number} [doneLagMs] time between the last log line and the row's final status, on either path; by
  *   default ERROR_LAG_MS on the error path (Dokploy marks the row right after its error line: about 1 ms on a real
  *   v0.30.2) and serviceUpdateMs on the done path
- * @property {number} [serviceUpdateMs] on the done path, the time Dokploy takes to update the Swarm service
- *   (mechanizeDockerContainer) between the builder's last line and the row turning done
+ * @property {number} [serviceUpdateMs] on an application's done path, the time Dokploy takes to update the Swarm
+ *   service (mechanizeDockerContainer) between the builder's last line and the row turning done
  * @property {number} [overwriteLagMs] time between the final status and a git build's title overwrite (then the job leaves the queue)
  */
 
@@ -399,8 +399,9 @@ export class BuildQueue {
       }
       this.leave(job)
     }
-    // done: Dokploy updates the Swarm service, then marks the row; error: it marks the row right after its line
-    const lag = b.doneLagMs ?? (fail === undefined ? b.serviceUpdateMs : ERROR_LAG_MS)
+    // an application's done: Dokploy updates the Swarm service, then marks the row; a compose stack's done
+    // (`docker compose up` printed the line and returned) and every error: the row right after the line
+    const lag = b.doneLagMs ?? (fail === undefined && job.kind === 'application' ? b.serviceUpdateMs : ERROR_LAG_MS)
     const t = this.timers.set(settle, lag ?? 0)
     if (t) job.timers.push(t)
   }
