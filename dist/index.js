@@ -41782,7 +41782,12 @@ function proxyDispatchers() {
         if (proxy) {
             const parsed = new URL(proxy);
             registerSecret(parsed.password, true);
-            registerSecret(decodeURIComponent(parsed.password), true);
+            try {
+                registerSecret(decodeURIComponent(parsed.password), true);
+            }
+            catch {
+                // a malformed %-escape: the password as written is masked above
+            }
             dispatcher = http.getAgentDispatcher(url.toString());
         }
         cache.set(url.origin, dispatcher);
