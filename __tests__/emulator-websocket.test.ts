@@ -153,8 +153,7 @@ async function deployment(emu: Emulator, id = emu.ids.web) {
   for (let i = 0; i < 100 && emu.deployments.length === before; i++) await sleep(5)
   return emu.deployments[before]
 }
-const pathOf = (row: { logPath: string; serverId?: string | null }) =>
-  `/listen-deployment?logPath=${encodeURIComponent(row.logPath)}${row.serverId ? `&serverId=${row.serverId}` : ''}`
+const pathOf = (row: { logPath: string }) => `/listen-deployment?logPath=${encodeURIComponent(row.logPath)}`
 
 describe('RFC 6455 on the wire', () => {
   test('the handshake answers 101 with the Sec-WebSocket-Accept of the key (the RFC’s own example)', async () => {
@@ -282,17 +281,39 @@ describe("Dokploy's /listen-deployment", () => {
     expect(text(ws)).toBe("tail error: tail: cannot open '/etc/dokploy/logs/web/missing.log' for reading: No such file or directory\n")
   })
 
-  test('a remote server’s build: its log is read on that server only, named by serverId', async () => {
+  test('a remote server’s build: its log is on that server only; a missing, wrong or unknown serverId gets Dokploy’s error', async () => {
     const emu = await start()
-    const service = emu.state.find('application', emu.ids.web) as Record<string, unknown>
-    service.serverId = 'srv-remote-1'
+    emu.placeService(emu.ids.web, { serverId: 'srv-remote-1' })
+    emu.placeService(emu.ids.api, { serverId: 'srv-remote-2' })
     const row = await deployment(emu)
-    expect(row.serverId).toBe('srv-remote-1')
-    const local = await upgrade(emu, `/listen-deployment?logPath=${encodeURIComponent(row.logPath)}`)
+    // Dokploy never fills a row's serverId; the service says where it runs
+    expect(row.serverId).toBeNull()
+    expect(row.buildServerId).toBeNull()
+    const at = (serverId?: string) => upgrade(emu, `${pathOf(row)}${serverId ? `&serverId=${serverId}` : ''}`)
+    const local = await at()
     await local.until(isClose)
-    expect(text(local)).toMatch(/^tail error: tail: cannot open/)
-    const remote = await upgrade(emu, pathOf(row))
+    expect(text(local)).toBe(`tail error: tail: cannot open '${row.logPath}' for reading: No such file or directory\n`)
+    const wrong = await at('srv-remote-2')
+    await wrong.until(isClose)
+    expect(text(wrong)).toBe(`tail: cannot open '${row.logPath}' for reading: No such file or directory\n`)
+    const unknown = await at('srv-nowhere')
+    await unknown.until(isClose)
+    expect(text(unknown)).toBe('Server not found')
+    const remote = await at('srv-remote-1')
     await remote.until((f) => f.payload.toString().startsWith('Initializing deployment'))
+  })
+
+  test('a build server’s build: the row names it, and its log is on it, not where the service runs', async () => {
+    const emu = await start()
+    emu.placeService(emu.ids.web, { serverId: 'srv-remote-1', buildServerId: 'srv-build-1' })
+    const row = await deployment(emu)
+    expect(row.serverId).toBeNull()
+    expect(row.buildServerId).toBe('srv-build-1')
+    const runsOn = await upgrade(emu, `${pathOf(row)}&serverId=srv-remote-1`)
+    await runsOn.until(isClose)
+    expect(text(runsOn)).toMatch(/^tail: cannot open/)
+    const buildsOn = await upgrade(emu, `${pathOf(row)}&serverId=srv-build-1`)
+    await buildsOn.until((f) => f.payload.toString().startsWith('Initializing deployment'))
   })
 
   test('a rate-limited key spends one request on the upgrade', async () => {

@@ -824,6 +824,56 @@ describe('real timing (API.md §10, found on a real v0.30.2)', () => {
     ])
   })
 
+  test('one queue per server, each with its own concurrency; a job names its service’s serverId, never a build server', async () => {
+    const emu = await start({ buildMs: 400 })
+    emu.placeService(emu.ids.web, { serverId: 'srv-remote-1' })
+    emu.placeService(emu.ids.api, { serverId: 'srv-remote-1' })
+    // a build server only: the job queues on Dokploy's own host
+    emu.placeService(emu.ids.blogWeb, { buildServerId: 'srv-build-1' })
+    emu.setConcurrency('srv-remote-1', 2)
+    await m(emu, 'application.deploy', { applicationId: emu.ids.blogWeb })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.api })
+    await m(emu, 'compose.deploy', { composeId: emu.ids.stack })
+    const queue = emu.queueList()
+    const of = (id: string) => queue.find((j) => j.data.applicationId === id || j.data.composeId === id)
+    expect(of(emu.ids.blogWeb)).toMatchObject({ state: 'active', data: { server: false } })
+    expect(of(emu.ids.blogWeb)?.data).not.toHaveProperty('serverId')
+    // two builds at once on srv-remote-1, one at a time on Dokploy's own host
+    expect(of(emu.ids.web)).toMatchObject({ state: 'active', data: { server: true, serverId: 'srv-remote-1' } })
+    expect(of(emu.ids.api)).toMatchObject({ state: 'active', data: { serverId: 'srv-remote-1' } })
+    expect(of(emu.ids.stack)).toMatchObject({ state: 'waiting' })
+  })
+
+  test('readLogs reads on the service’s server, never on a build server: a build server’s log reads as an empty line', async () => {
+    const emu = await start({ buildMs: 40 })
+    emu.placeService(emu.ids.web, { serverId: 'srv-remote-1' })
+    emu.placeService(emu.ids.api, { serverId: 'srv-remote-1', buildServerId: 'srv-build-1' })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.api })
+    await waitFor(() => emu.deployments.length === 2 && emu.deployments.every((d) => d.status === 'done'))
+    const tail = async (id: string) => data(await q(emu, 'deployment.readLogs', { deploymentId: emu.deployments.find((d) => d.applicationId === id)?.deploymentId }))
+    expect(await tail(emu.ids.web)).toMatch(/Docker Deployed: ✅$/)
+    expect(await tail(emu.ids.api)).toBe('\n')
+  })
+
+  test('the lag after the last line is the real server’s: about 1 ms on the error path, the Swarm update on the done path', async () => {
+    const emu = await start({ buildMs: 40, doneLagMs: undefined, serviceUpdateMs: 300 })
+    emu.setBuild(emu.ids.api, { durationMs: 40, fail: 'exit code 1' })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.api })
+    await m(emu, 'compose.deploy', { composeId: emu.ids.stack })
+    await waitFor(() => emu.deployments.length === 3 && emu.deployments.every((d) => d.status !== 'running'))
+    const lag = (id: string) => {
+      const row = emu.deployments.find((d) => d.applicationId === id || d.composeId === id)?.deploymentId as string
+      return (emu.settledAt(row) as number) - (emu.lastLineAt(row) as number)
+    }
+    expect(lag(emu.ids.web)).toBeGreaterThanOrEqual(300 - 5)
+    // a failed build, and a compose stack (no Swarm update), are marked right after their last line
+    expect(lag(emu.ids.api)).toBeLessThan(lag(emu.ids.web))
+    expect(lag(emu.ids.stack)).toBeLessThan(lag(emu.ids.web))
+  })
+
   test('a proxy answers 502 with or without forwarding the request', async () => {
     const emu = await start()
     emu.inject({ kind: 'html', procedure: 'application.start' })

@@ -16,8 +16,9 @@ const windowsEssentials = () => (process.env.SystemRoot ? { SystemRoot: process.
 
 /**
  * `script` (default dist/index.js) and its `args`: the benchmark runs its reference bundle and its
- * bare one-request script the same way, so that every figure it compares is timed alike.
- * @param {Record<string,string>} inputs @param {{env?: Record<string,string>, echo?: boolean, script?: string, args?: string[]}} [options]
+ * bare one-request script the same way, so that every figure it compares is timed alike; `action`: another
+ * bundle of the action to run (a before/after comparison).
+ * @param {Record<string,string>} inputs @param {{env?: Record<string,string>, echo?: boolean, script?: string, args?: string[], action?: string}} [options]
  */
 export async function runAction(inputs, options = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'dokploy-action-'))
@@ -29,7 +30,7 @@ export async function runAction(inputs, options = {}) {
   const env = { PATH: process.env.PATH ?? '', HOME: dir, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...windowsEssentials(), ...options.env }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   const started = process.hrtime.bigint()
-  const child = spawn(node, [options.script ?? 'dist/index.js', ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(node, [options.script ?? options.action ?? 'dist/index.js', ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'inherit'] })
   let stdout = ''
   child.stdout.setEncoding('utf8').on('data', (chunk) => {
     stdout += chunk

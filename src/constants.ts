@@ -2,6 +2,7 @@
 export const Input = {
   url: 'url',
   apiKey: 'api-key',
+  headers: 'headers',
   resource: 'resource',
   id: 'id',
   project: 'project',

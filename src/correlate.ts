@@ -4,6 +4,8 @@ import type { DeploymentRow, QueueJob } from './dokploy/api.js'
  * Which deployment row did this step's call create? Facts of Dokploy this rests on (API.md §4, §10):
  * - the step sends a description carrying a reference no other deploy has (the marker); the queue job and
  *   the row show it until a git build ends and overwrites title and description with its commit;
+ * - jobs queue per server (the service's `serverId`; Dokploy's own host when it has none), each server's queue
+ *   with its own concurrency and its own job ids on Dokploy Cloud: only our server's queue says anything of ours;
  * - a service's jobs run one at a time in enqueue order, and a job leaves the queue only after its row is
  *   final and overwritten; its row is created a moment after it turns active (processedOn);
  * - job timestamps, processedOn and row start times come from the same server clock;
@@ -19,6 +21,7 @@ export interface Baseline {
 
 interface SeenJob {
   id: string
+  serverId?: string
   seq: number
   timestamp: number
   state: string
@@ -61,7 +64,7 @@ export const newTicket = (serviceId: string, marker: string, floor?: number): Ti
 const seqOf = (id: string): number => Number(/(\d+)$/.exec(id)?.[1] ?? NaN)
 const keyOf = (job: { id: string; timestamp: number }): string => `${job.id}@${job.timestamp}`
 const before = (a: SeenJob, b: SeenJob): boolean => a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.seq < b.seq)
-const seen = (job: QueueJob): SeenJob => ({ id: job.id, seq: seqOf(job.id), timestamp: job.timestamp, state: job.state, processedOn: job.processedOn })
+const seen = (job: QueueJob): SeenJob => ({ id: job.id, serverId: job.serverId, seq: seqOf(job.id), timestamp: job.timestamp, state: job.state, processedOn: job.processedOn })
 
 /** Active jobs first, then waiting ones oldest first: the order in which they will build. */
 export function buildOrder(jobs: QueueJob[]): QueueJob[] {
@@ -69,8 +72,12 @@ export function buildOrder(jobs: QueueJob[]): QueueJob[] {
   return [...jobs].sort((a, b) => rank(a) - rank(b) || a.timestamp - b.timestamp || seqOf(a.id) - seqOf(b.id))
 }
 
+/** The queue of the server a job waits on: the jobs whose service runs on the same server. */
+export const sameServer = (jobs: QueueJob[], job: { serverId?: string }): QueueJob[] => jobs.filter((j) => (j.serverId ?? '') === (job.serverId ?? ''))
+
+/** Builds ahead of ours on our server: every active one there, then those waiting there before ours. */
 export function jobsAhead(jobs: QueueJob[], job: QueueJob): number {
-  return buildOrder(jobs).findIndex((j) => j.id === job.id && j.timestamp === job.timestamp)
+  return buildOrder(sameServer(jobs, job)).findIndex((j) => j.id === job.id && j.timestamp === job.timestamp)
 }
 
 /**
@@ -80,14 +87,16 @@ export function jobsAhead(jobs: QueueJob[], job: QueueJob): number {
 export function observeQueue(ticket: Ticket, jobs: QueueJob[]): QueueJob | undefined {
   const mine = jobs.filter((job) => job.serviceId === ticket.serviceId && job.description === ticket.marker)
   const job = mine.at(-1)
-  if (ticket.job && jobs.some((j) => restarted(ticket.job as SeenJob, j))) ticket.continuous = false
+  // job ids are numbered per queue (per server on Dokploy Cloud): only our server's can tell of a restart
+  if (ticket.job && sameServer(jobs, ticket.job).some((j) => restarted(ticket.job as SeenJob, j))) ticket.continuous = false
   if (!job) return undefined
   const now = seen(job)
+  const queue = sameServer(jobs, job)
   ticket.job = now
   if (job.projectId && job.environmentId) ticket.place = { projectId: job.projectId, environmentId: job.environmentId }
   ticket.floor = job.timestamp
   if (job.state === 'active' && job.processedOn !== undefined) ticket.startedOn = job.processedOn
-  for (const other of jobs) {
+  for (const other of queue) {
     if (other.serviceId !== ticket.serviceId || other === job) continue
     const candidate = seen(other)
     if (before(candidate, now)) ticket.ahead.set(keyOf(candidate), candidate)

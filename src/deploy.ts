@@ -8,7 +8,7 @@ import { newTicket, observeQueue, possibleRows, type Baseline, type Identified, 
 import { identifyOwnRow } from './identify.js'
 import { ended, followRow, type WaitResult } from './follow-row.js'
 import { Poller, type WaitContext } from './poller.js'
-import { logTail } from './log-tail.js'
+import { failureTail } from './log-tail.js'
 import { LiveLog } from './live-log.js'
 import { inline } from './logger.js'
 import type { ServiceSource } from './service.js'
@@ -80,7 +80,7 @@ export async function followToEnd(
   found: Identified,
   options: { takesBack: boolean }
 ): Promise<WaitResult> {
-  const { client, log } = ctx
+  const { log } = ctx
   let live: LiveLog | undefined
   let result: WaitResult
   try {
@@ -103,7 +103,7 @@ export async function followToEnd(
     return result
   }
   // a stream that held the whole log already has its tail: no readLogs
-  const tail = result.row && settings.log !== 'none' ? (live?.tail() ?? (await logTail(client, result.row.deploymentId, settings.logLines, log, ctx.timings.reportGraceMs))) : undefined
+  const tail = result.row && settings.log !== 'none' ? (live?.tail() ?? (await failureTail(ctx, result.row, settings.logLines))) : undefined
   record.followed(result, tail)
   return result
 }

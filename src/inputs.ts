@@ -8,6 +8,8 @@ import { clip, defaultRunInfo, DESCRIPTION_LIMIT, TITLE_LIMIT } from './title.js
 export interface Settings {
   baseUrl: string
   apiKey: string
+  /** Extra headers for every request to Dokploy and the log socket (a Cloudflare Access service token). */
+  headers: Record<string, string>
   /** One kind, or `database` for every database kind. */
   resource: ResourceInput
   operation: Operation
@@ -121,6 +123,8 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
   }
   if (/\s/.test(apiKey)) throw new InputError(`Input "${Input.apiKey}" contains white space: paste the key alone.`)
 
+  const headers = readHeaders(get(Input.headers))
+
   const resource = oneOf(get, Input.resource, RESOURCE_INPUTS, 'application')
   let operation = oneOf(get, Input.operation, OPERATIONS, 'deploy')
   if (!operationsOf(resource).includes(operation)) {
@@ -149,6 +153,7 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
   const settings: Settings = {
     baseUrl,
     apiKey,
+    headers,
     resource,
     operation,
     target,
@@ -170,6 +175,47 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
     warnings
   }
   return settings
+}
+
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/
+/** Headers the action sets itself, or that only the HTTP and WebSocket layers may set. */
+const RESERVED_HEADER = /^(x-api-key|content-type|content-length|host|connection|upgrade|transfer-encoding|te|trailer|keep-alive|proxy-.*|sec-websocket-.*|expect|cookie)$/i
+
+/** The values of the headers input, for masking before anything else reads it: each line's part after its colon (a line without one whole). */
+export function headerInputValues(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '')
+    .map((line) => (line.includes(':') ? line.slice(line.indexOf(':') + 1) : line).trim())
+}
+
+/**
+ * `Name: value` per line; blank lines are skipped. A value is never echoed, and neither is a line whose
+ * name cannot be told apart from a value: only a valid name, and the line number, are ever quoted.
+ */
+export function readHeaders(text: string): Record<string, string> {
+  const headers: Record<string, string> = {}
+  const accepted = 'expected one "Name: value" per line, such as CF-Access-Client-Id: <id>, a name of letters, digits and !#$%&\'*+-.^_`|~'
+  const lines = text.split(/\r?\n/)
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return
+    const at = `Input "${Input.headers}", line ${i + 1}`
+    const colon = line.indexOf(':')
+    if (colon < 0) throw new InputError(`${at} has no colon (its text is not shown: it may be a value): ${accepted}.`)
+    const name = line.slice(0, colon).trim()
+    const value = line.slice(colon + 1).trim()
+    if (!HEADER_NAME.test(name)) throw new InputError(`${at}: the part before the colon is not a header name (it is not shown: it may be a value): ${accepted}.`)
+    if (RESERVED_HEADER.test(name)) throw new InputError(`${at}: ${name} is set by the action or by HTTP itself and cannot be given: ${accepted}, other than x-api-key, Content-Type, Host, Connection, Cookie, Proxy-* and Sec-WebSocket-*.`)
+    if (value === '') throw new InputError(`${at}: ${name} has no value: ${accepted}.`)
+    if ([...value].some((c) => (c.charCodeAt(0) < 0x20 && c !== '\t') || c.charCodeAt(0) === 0x7f)) {
+      throw new InputError(`${at}: the value of ${name} contains a control character (it is not shown): ${accepted}, each value on its line.`)
+    }
+    const key = name.toLowerCase()
+    if (Object.keys(headers).some((known) => known.toLowerCase() === key)) throw new InputError(`${at}: ${name} is given twice: ${accepted}, each header once.`)
+    headers[name] = value
+  })
+  return headers
 }
 
 /** Several values, one per line or separated by commas; blanks dropped. */

@@ -1,6 +1,6 @@
 import type { LiveLogSetup } from './dokploy/log-socket.js'
 import { failureKind } from './dokploy/errors.js'
-import { proxyFor } from './dokploy/log-socket.js'
+import { logHost, socketRuledOut } from './dokploy/log-socket.js'
 import type { Identified } from './correlate.js'
 import { polling, type FollowPace } from './follow-row.js'
 import { LogPrinter } from './log-lines.js'
@@ -16,16 +16,18 @@ import type { Timings } from './timings.js'
  * status when the log says the end may have come (one of Dokploy's last lines, or the socket closing),
  * and after a long quiet in case the socket stalled. When there is no stream, it polls.
  *
- * Dokploy marks the deployment about a second after its last line (it updates the service first; longer on
- * a busy swarm, API.md §10): the status is read a second after that line, then every half second for a few
- * seconds, then less and less often.
+ * When Dokploy marks the deployment after its last line (docs/dokploy-timing.md): a failed build at once
+ * (within about a millisecond on a real v0.30.2), a compose stack at once, an application once it has
+ * updated its Swarm service (about a second, longer on a busy swarm). The status is read 150 ms after that
+ * line, then a second after it, then every half second for a few seconds, then less and less often.
  */
 
 /** When the k-th look (from 0) after an end line is due, in ms after that line. */
 export function endLookOffset(k: number, timings: Timings): number {
-  let offset = timings.firstEndLookMs
+  if (k === 0) return timings.firstEndLookMs
+  let offset = timings.settleEndLookMs
   let step = timings.endLookMs
-  for (let i = 1; i <= k; i++) {
+  for (let i = 1; i < k; i++) {
     offset += step
     if (i >= timings.quickEndLooks - 1) step *= timings.endLookBackoff
   }
@@ -78,18 +80,15 @@ export class LiveLog implements FollowPace {
    */
   static async start(ctx: WaitContext, setup: LiveLogSetup, poller: Poller, found: Identified, tailLines: number, service: ServiceSource): Promise<LiveLog> {
     const live = new LiveLog(ctx, setup, poller, found, tailLines)
-    const proxy = proxyFor(setup.baseUrl)
-    const ruledOut =
-      setup.sockets.unavailable() ??
-      (proxy ? `a proxy is set for ${new URL(setup.baseUrl).host} (${proxy}), and the live log cannot go through it` : undefined) ??
-      (found.row.logPath ? undefined : `Dokploy did not give deployment ${found.row.deploymentId}'s log path`)
+    const ruledOut = socketRuledOut(setup) ?? (found.row.logPath ? undefined : `Dokploy did not give deployment ${found.row.deploymentId}'s log path`)
     if (ruledOut) {
       live.stream.fallBack(ruledOut)
       return live
     }
     try {
-      const { name } = await service.read()
-      live.stream.usePrinter(live.printer(setup, name))
+      const details = await service.read()
+      // the log is on the build server, else where the service runs (the row never names the latter)
+      live.stream.prepare(live.printer(setup, details.name), logHost(found.row, details))
     } catch (error) {
       if (ctx.signal?.aborted) throw error
       live.stream.fallBack(`the service's secrets could not be read first (${failureKind(error)}), and a build log may print them`)

@@ -10,8 +10,11 @@ import { redact } from './secrets.js'
  * lines mean for the follower (an end line, a drop, no stream at all) goes to its listener.
  */
 
-/** Dokploy's own errors sent in place of the log, then the socket closes (API.md §10, listen-deployment). */
-const SERVER_ERROR = /^(tail error: |SSH error: |tail: cannot open )/
+/**
+ * Dokploy's own errors sent in place of the log, then the socket closes (API.md §10, listen-deployment): a
+ * local or remote `tail` that cannot open the file (the log is on another host), SSH failing, an unknown server.
+ */
+export const SERVER_ERROR = /^(tail error: |SSH error: |tail: cannot open |Server not found)/
 
 export interface StreamListener {
   /** A line was printed; `end` when it is one of Dokploy's last lines of a build. */
@@ -46,6 +49,8 @@ export class LogStream {
   /** Lines taken from the stream so far. */
   private seen = 0
   private completeAtClose = false
+  /** The server that holds the log file (null: Dokploy's own host). */
+  private host: string | null = null
 
   constructor(
     private readonly setup: LiveLogSetup,
@@ -68,9 +73,10 @@ export class LogStream {
     return this.completeAtClose ? this.printer.tail() : undefined
   }
 
-  /** The printer, once the service's name is known for its heading. */
-  usePrinter(printer: LogPrinter): void {
+  /** Once the service's `.one` is read: the printer with its name for a heading, and the host of the log. */
+  prepare(printer: LogPrinter, host: string | null): void {
     this.printer = printer
+    this.host = host
   }
 
   connect(row: DeploymentRow = this.row): void {
@@ -82,14 +88,14 @@ export class LogStream {
       attempt.connection?.close()
     }, this.setup.openTimeoutMs)
     try {
-      attempt.connection = this.setup.sockets.open(liveLogUrl(this.setup.baseUrl, row.logPath as string, row.serverId), this.setup.apiKey, {
+      attempt.connection = this.setup.sockets.open(liveLogUrl(this.setup.baseUrl, row.logPath as string, this.host), this.setup.apiKey, {
         open: () => {
           attempt.opened = true
           clearTimeout(attempt.timer)
         },
         message: (text) => this.receive(attempt, text),
         close: (code, reason, error) => this.closed(attempt, code, reason, error)
-      })
+      }, this.setup.headers)
     } catch (error) {
       // the constructor refuses what it cannot open (a URL it rejects): the follower polls instead
       this.fallBack(`the WebSocket could not be created (${error instanceof Error ? error.message : String(error)})`)

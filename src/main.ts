@@ -2,13 +2,13 @@ import * as core from '@actions/core'
 import { Input } from './constants.js'
 import { DokployClient } from './dokploy/client.js'
 import { createTransport } from './dokploy/transport.js'
-import { readSettings, type GetInput, type Settings } from './inputs.js'
+import { headerInputValues, readSettings, type GetInput, type Settings } from './inputs.js'
 import { newOutcome, Recorder, type Outcome } from './outcome.js'
 import { dashboardUrl, failureAnnotations, printFailureDetails, writeRunnerFiles, type StepReport } from './report.js'
 import { resolveTargets, runTargets } from './targets.js'
 import { GitHubDeployments } from './github-deployment.js'
 import { actionsLog, actionsSink, inline, type Log } from './logger.js'
-import { globalWebSocket, webSockets, type LogSockets } from './dokploy/log-socket.js'
+import { globalWebSocket, proxyDispatchers, webSockets, type LogSockets } from './dokploy/log-socket.js'
 import { learnEnvText, redact, registerSecret } from './secrets.js'
 import { systemClock, type Clock } from './clock.js'
 import { TIMINGS, type Timings } from './timings.js'
@@ -19,6 +19,8 @@ function maskSecretInputs(get: GetInput): void {
   registerSecret(get(Input.apiKey).trim(), true)
   registerSecret(get(Input.githubToken).trim(), true)
   registerSecret(get(Input.registryPassword).trim())
+  // a header's value is a credential (a Cloudflare Access secret): masked whatever its length
+  for (const value of headerInputValues(get(Input.headers))) registerSecret(value, true)
   learnEnvText(get(Input.env))
 }
 
@@ -59,12 +61,14 @@ function githubDeployments(settings: Settings, log: Log, timings: Timings, env: 
   return new GitHubDeployments(run, log)
 }
 
-async function report(step: StepReport, log: Log, client: DokployClient | undefined): Promise<void> {
+async function report(step: StepReport, log: Log, client: DokployClient | undefined, sockets: number): Promise<void> {
   const unwritten = await writeRunnerFiles(step)
   printFailureDetails(step, log)
   if (client) {
     const { requests, retries, bytesSent, bytesReceived } = client.stats
-    log.debug(`Dokploy requests: ${requests} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received`)
+    // a log socket's upgrade spends a key check as a request does: counted with them
+    const upgrades = sockets > 0 ? `; ${sockets} of them log socket upgrade(s)` : ''
+    log.debug(`Dokploy requests: ${requests + sockets} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received${upgrades}`)
   }
   for (const { title, message } of failureAnnotations(step)) fail(message, title)
   // outputs or a summary the workflow relies on are missing: the step cannot pass
@@ -90,7 +94,7 @@ export interface RunOptions {
 /** Node's WebSocket loads on the first read of the global (about 15 ms): read it when a live log opens, not before. */
 function lazySockets(): LogSockets {
   let sockets: LogSockets | undefined
-  const get = (): LogSockets => (sockets ??= webSockets(globalWebSocket()))
+  const get = (): LogSockets => (sockets ??= webSockets(globalWebSocket(), proxyDispatchers()))
   return {
     unavailable: () => get().unavailable(),
     open: (url, apiKey, events) => get().open(url, apiKey, events),
@@ -127,6 +131,7 @@ export async function run(get: GetInput = (name) => core.getInput(name), options
     client = new DokployClient({
       baseUrl: settings.baseUrl,
       apiKey: settings.apiKey,
+      headers: settings.headers,
       requestTimeoutMs: settings.requestTimeoutMs,
       retries: settings.retries,
       transport: transport.send,
@@ -139,7 +144,7 @@ export async function run(get: GetInput = (name) => core.getInput(name), options
     })
     const targets = await resolveTargets(client, settings, log)
     github = githubDeployments(settings, log, timings)
-    const liveLog = { baseUrl: settings.baseUrl, apiKey: settings.apiKey, openTimeoutMs: settings.requestTimeoutMs, sockets, sink: actionsSink }
+    const liveLog = { baseUrl: settings.baseUrl, apiKey: settings.apiKey, headers: settings.headers, openTimeoutMs: settings.requestTimeoutMs, sockets, sink: actionsSink }
     const context = { client, log, clock, timings, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs, baseUrl: settings.baseUrl, github, liveLog }
     step.outcomes = await runTargets(settings, targets, context)
   } catch (error) {
@@ -150,7 +155,7 @@ export async function run(get: GetInput = (name) => core.getInput(name), options
     if (step.outcomes.length === 0) step.outcomes = [provisional]
     // the GitHub statuses go out beside the deploy; at the end they get a short wait, shorter when cancelled
     await github?.settle(controller.signal.aborted ? timings.githubSettleCancelledMs : timings.githubSettleMs)
-    await report(step, log, client)
+    await report(step, log, client, sockets.opened?.() ?? 0)
     transport.close()
     release()
   }

@@ -21,8 +21,13 @@ export interface Timings {
   retryCapMs: number
   /** Retry pauses from this long on are said at info level; shorter ones only under debug. */
   visiblePauseMs: number
-  /** Status looks after one of Dokploy's last log lines: the first, then every `endLookMs` for a few, then less often. */
+  /**
+   * Status looks after one of Dokploy's last log lines (docs/dokploy-timing.md): the first soon after it (a
+   * failed build's row and a compose stack's are marked right after the line), the second when an
+   * application's Swarm service update has had its second, then every `endLookMs` for a few, then less often.
+   */
   firstEndLookMs: number
+  settleEndLookMs: number
   endLookMs: number
   quickEndLooks: number
   endLookBackoff: number
@@ -35,6 +40,8 @@ export interface Timings {
    * step: the runner kills it 7.5 s after SIGINT, and the outputs and summary must be written before that.
    */
   takeBackMs: number
+  /** A failure tail read through the log socket: the whole file has come once it has been quiet this long. */
+  socketTailQuietMs: number
   /** Past wait-timeout, for the reads that complete a report: the log tail, the domains. */
   reportGraceMs: number
   /** GitHub's answers: one request, and the wait for the last statuses at the end of the step. */
@@ -54,13 +61,15 @@ export const TIMINGS: Readonly<Timings> = {
   retryBaseMs: 1000,
   retryCapMs: 10_000,
   visiblePauseMs: 3000,
-  firstEndLookMs: 1000,
+  firstEndLookMs: 150,
+  settleEndLookMs: 1000,
   endLookMs: 500,
   quickEndLooks: 5,
   endLookBackoff: 1.5,
   quietLookMs: 30_000,
   socketCloseGraceMs: 2000,
   takeBackMs: 3000,
+  socketTailQuietMs: 500,
   reportGraceMs: 5000,
   githubRequestMs: 10_000,
   githubSettleMs: 15_000,
@@ -76,10 +85,12 @@ const SCALED: readonly (keyof Timings)[] = [
   'retryBaseMs',
   'retryCapMs',
   'firstEndLookMs',
+  'settleEndLookMs',
   'endLookMs',
   'quietLookMs',
   'socketCloseGraceMs',
   'takeBackMs',
+  'socketTailQuietMs',
   'githubRequestMs',
   'githubSettleMs',
   'githubSettleCancelledMs'

@@ -248,11 +248,22 @@ describe('no retry where it cannot help', () => {
 
 describe('requests per run', () => {
   test('a plain deploy with wait takes few requests, reported under debug', async () => {
+    // a build that ends before its row is proven: followed without a log socket
+    emu.setBuild(emu.ids.web, { durationMs: 150, doneLagMs: 200 })
     const run = await runAction(deployInputs())
     expect(run.code).toBe(0)
     const count = debugCount(run.stdout)
     expect(count).toBe(emu.requests.length)
     expect(count).toBeLessThanOrEqual(8)
+  })
+
+  test('a followed deploy that streams its log counts the socket’s upgrade among its requests', async () => {
+    emu.setBuild(emu.ids.web, { durationMs: 1500 })
+    const run = await runAction(deployInputs())
+    expect(run.code).toBe(0)
+    expect(emu.requests.filter((r) => r.api === 'websocket')).toHaveLength(1)
+    expect(debugCount(run.stdout)).toBe(emu.requests.length)
+    expect(run.stdout).toMatch(/Dokploy requests: \d+ \(\d+ retries\), \d+ B sent, \d+ B received; 1 of them log socket upgrade\(s\)/)
   })
 
   test('a deploy by id with wait: false is the deploy alone: no project.all, the dashboard link is the projects page', async () => {

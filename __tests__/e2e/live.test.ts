@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { SECRET_MARKERS, WORKFLOW_COMMAND_LINES, startEmulator, type EmulatorOptions } from '../emulator/server.js'
 import { annotations, runAction, type ActionRun } from './harness.js'
-import { startProxy } from './proxy.js'
 
 /**
  * Issue 10: the build log streamed live into the step over Dokploy's WebSocket (the emulator speaks a real
@@ -144,15 +143,6 @@ describe('the live build log', () => {
     expect(title).toMatch(/^Build log of .+ · deployment dep-/)
     expect(body[0]).toBe('Initializing deployment')
     expect(body).toContain('Docker Deployed: ✅')
-  })
-
-  test('a remote build server: the socket names the row’s serverId', async () => {
-    await start()
-    ;(emu.state.find('application', emu.ids.web) as Record<string, unknown>).serverId = 'srv-remote-1'
-    const run = await runAction(inputs())
-    expect(run.code).toBe(0)
-    expect(upgrades()[0].input).toEqual({ logPath: rowOf(run)?.logPath, serverId: 'srv-remote-1' })
-    expect(group(run).body).toContain('Docker Deployed: ✅')
   })
 
   test('long lines and chatty logs are capped, and the step says what it cut', async () => {
@@ -298,25 +288,6 @@ describe('falling back to polling, with one notice', () => {
     expect(run.outputs.status).toBe('done')
     expect(notices(run)).toEqual(['::notice::No live build log: the log socket dropped a second time (code 1006). Following the deployment by polling instead.'])
     expect(upgrades()).toHaveLength(2)
-  })
-
-  test('a proxy set for Dokploy (HTTP_PROXY): no socket, polling through the proxy', async () => {
-    await start()
-    const port = Number(new URL(emu.url).port)
-    const host = `dokploy.internal.test:${port}`
-    const proxy = await startProxy({ [host]: port })
-    try {
-      const run = await runAction({ url: `http://${host}`, 'api-key': emu.apiKey, id: emu.ids.web }, { env: { HTTP_PROXY: proxy.url } })
-      expect(run.code).toBe(0)
-      expect(run.outputs.status).toBe('done')
-      expect(notices(run)).toEqual([
-        `::notice::No live build log: a proxy is set for ${host} (${proxy.url}), and the live log cannot go through it. Following the deployment by polling instead.`
-      ])
-      expect(upgrades()).toHaveLength(0)
-      expect(proxy.served().length).toBeGreaterThan(0)
-    } finally {
-      await proxy.close()
-    }
   })
 
   test('a Dokploy that restarts mid-build: the socket drops, the reopen is refused, and the step rides out the outage by polling', async () => {

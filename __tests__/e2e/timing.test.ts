@@ -94,7 +94,8 @@ describe('correlation: never a stranger’s deployment', () => {
 
   test('4. a push starts between the step’s snapshot and its deploy; our short git build ends between two polls: done', async () => {
     await start()
-    emu.setBuild(emu.ids.web, { durationMs: 20 })
+    // marked and overwritten within half a second of its start (a git build that fails fast would be too)
+    emu.setBuild(emu.ids.web, { durationMs: 20, doneLagMs: 200 })
     // the stack's build holds the only build slot from the step's first request on, so ours ends unseen behind
     // it, between the polls 4.75 s and 8.1 s after the deploy
     emu.setBuild(emu.ids.stack, { durationMs: 5800 })

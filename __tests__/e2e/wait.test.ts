@@ -25,7 +25,8 @@ const ourTitle = '1a2b3c4 · Deploy #42'
  */
 function stageLongBuildThenPush(): void {
   emu.setBuild(emu.ids.stack, { durationMs: 5800 })
-  emu.setBuild(emu.ids.web, { durationMs: 20 })
+  // both web builds end (marked and overwritten) within a second of the stack's end, before the step's next poll
+  emu.setBuild(emu.ids.web, { durationMs: 20, doneLagMs: 200 })
   emu.hook({
     procedure: 'deployment.all',
     when: 'before',

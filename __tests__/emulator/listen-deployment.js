@@ -5,7 +5,11 @@
 //   valid → close with no code and no data;
 // - then `tail -n +1 -f` of the file, on Dokploy's host or over SSH on the server named by serverId: the whole
 //   file so far, then each chunk as it is written. It never ends by itself;
-// - a file tail cannot open: locally "tail error: tail: cannot open …", over SSH tail's own words, then close.
+// - a serverId names the host of the file: Dokploy's own (none), or a remote server over SSH. Each host has its own
+//   log files (the log lives where the build ran: the row's buildServerId, else the service's serverId);
+// - an unknown serverId: findServerById throws, and its message ("Server not found") is sent, then close;
+// - a file tail cannot open (a wrong or missing serverId): locally "tail error: tail: cannot open …", over SSH
+//   tail's own words, then close.
 
 import path from 'node:path'
 
@@ -35,6 +39,10 @@ export function listenDeployment({ connection, url, keyValid, queue }) {
   if (!logPath) return connection.close(4000, 'logPath no provided')
   if (!validLogPath(logPath)) return connection.close(4000, 'Invalid log path')
   if (!keyValid) return connection.close()
+  if (serverId && !queue.knownServer(serverId)) {
+    connection.send('Server not found')
+    return connection.close()
+  }
   const file = queue.logFile(logPath, serverId)
   if (!file) {
     const words = `tail: cannot open '${logPath}' for reading: No such file or directory\n`

@@ -1,7 +1,13 @@
 // The build queue of a self-hosted Dokploy (API.md §4, §10), with its real timing:
-// - FIFO, `concurrency` builds at once (one by default), never two of the same service at once;
+// - one queue per server (Dokploy's in-memory-queue.ts partitions by the job's serverId, the service's `serverId`;
+//   a service with only a build server queues on Dokploy's own host), each FIFO with its own concurrency (one by
+//   default), never two builds of the same service at once;
+// - the build log lives on the host that builds: the service's buildServerId (applications), else its serverId;
+//   rows carry buildServerId and never serverId (services/deployment.ts), and readLogs reads on the row's or the
+//   service's serverId, never on a build server (routers/deployment.ts);
 // - a job turns active (processedOn) a moment before its deployment row exists (rowLagMs);
-// - the row turns done/error a moment after the last log line (doneLagMs), git builds get their title and
+// - the row turns done/error a moment after the last log line (at once on the error path; after the Swarm service
+//   update on the done path; doneLagMs overrides both), git builds get their title and
 //   description replaced by the commit a moment later (overwriteLagMs), and only then the job leaves the queue;
 // - a restart cancels running rows, loses queued jobs and numbers new jobs job-1, job-2, … again.
 
@@ -25,7 +31,11 @@ import { atLeast } from './versions.js'
  * @property {boolean} [hang] the build never ends (until restart or killBuild)
  * @property {number} [delayStartMs] a job for this service may start only this long after it was enqueued
  * @property {number} [rowLagMs] time between the job turning active and its row being created
- * @property {number} [doneLagMs] time between the last log line and the row's final status
+ * @property {number} [doneLagMs] time between the last log line and the row's final status, on either path; by
+ *   default ERROR_LAG_MS on the error path (Dokploy marks the row right after its error line: about 1 ms on a real
+ *   v0.30.2) and serviceUpdateMs on the done path
+ * @property {number} [serviceUpdateMs] on an application's done path, the time Dokploy takes to update the Swarm
+ *   service (mechanizeDockerContainer) between the builder's last line and the row turning done
  * @property {number} [overwriteLagMs] time between the final status and a git build's title overwrite (then the job leaves the queue)
  */
 
@@ -66,7 +76,10 @@ import { atLeast } from './versions.js'
  * @property {{href: string|null, label: string}} servicePath the service's dashboard path (null when it is gone)
  */
 
-/** @typedef {{entry: QueueEntry, kind: Kind, serviceId: string, readyAt: number (real epoch ms), row?: DeploymentRow, timers: ReturnType<typeof setTimeout>[], ended?: boolean}} Job */
+/** @typedef {{entry: QueueEntry, kind: Kind, serviceId: string, partition: string, readyAt: number (real epoch ms), row?: DeploymentRow, timers: ReturnType<typeof setTimeout>[], ended?: boolean}} Job */
+
+/** The partition of jobs whose service has no serverId: Dokploy's own host (in-memory-queue.ts). */
+export const LOCAL_PARTITION = '__local__'
 
 const COMMITS = [
   'feat: add checkout flow (#12)',
@@ -77,13 +90,21 @@ const COMMITS = [
   'docs: deployment runbook (#17)'
 ]
 
+/**
+ * The lag between Dokploy's last log line and the row's final status (docs/dokploy-timing.md). On the error
+ * path a real v0.30.2 wrote finishedAt within about 1 ms of its "Error occurred ❌" line; on the done path it
+ * first updates the Swarm service (mechanizeDockerContainer), about a second on a quiet swarm.
+ */
+export const ERROR_LAG_MS = 2
+export const SERVICE_UPDATE_MS = 1000
+
 /** Builds keep at most this many rows per service; older ones are deleted (API.md §4). */
 export const ROWS_PER_SERVICE = 10
 
 export class BuildQueue {
   /**
    * @param {{state: State, timers: Timers, getVersion: () => string, hostile?: boolean, buildMs?: number, concurrency?: number,
-   *   rowLagMs?: number, doneLagMs?: number, overwriteLagMs?: number}} opts
+   *   serverConcurrency?: Record<string, number>, rowLagMs?: number, doneLagMs?: number, serviceUpdateMs?: number, overwriteLagMs?: number}} opts
    */
   constructor(opts) {
     this.state = opts.state
@@ -91,12 +112,15 @@ export class BuildQueue {
     this.getVersion = opts.getVersion
     this.hostile = Boolean(opts.hostile)
     this.concurrency = Math.max(1, opts.concurrency ?? 1)
+    /** @type {Map<string, number>} builds at once per remote server (Dokploy's buildsConcurrency of each server) */
+    this.serverConcurrency = new Map(Object.entries(opts.serverConcurrency ?? {}))
     this.defaultBuild = /** @type {BuildBehaviour} */ ({
       durationMs: opts.buildMs ?? 200,
       hang: false,
       delayStartMs: 0,
       rowLagMs: opts.rowLagMs ?? 200,
-      doneLagMs: opts.doneLagMs ?? 200,
+      doneLagMs: opts.doneLagMs,
+      serviceUpdateMs: opts.serviceUpdateMs ?? SERVICE_UPDATE_MS,
       overwriteLagMs: opts.overwriteLagMs ?? 50
     })
     /** @type {Map<string, Partial<BuildBehaviour>>} */
@@ -107,7 +131,7 @@ export class BuildQueue {
     this.active = new Set()
     /** @type {DeploymentRow[]} every row ever created, including ones dropped by the 10-row cap */
     this.deployments = []
-    /** @type {Map<string, {seq: number, kind: Kind, serviceId: string, logs: string[], dropped: boolean, settledAt?: number}>} */
+    /** @type {Map<string, {seq: number, kind: Kind, serviceId: string, host: string|null, logs: string[], dropped: boolean, settledAt?: number, lastLineAt?: number}>} */
     this.meta = new Map()
     /** @type {Map<string, Set<(lines: string[]) => void>>} who follows a deployment's log as it is written */
     this.logListeners = new Map()
@@ -172,7 +196,9 @@ export class BuildQueue {
         type: req.type ?? 'deploy',
         applicationType: req.previewDeploymentId ? 'application-preview' : req.kind,
         ...(req.previewDeploymentId ? { previewDeploymentId: req.previewDeploymentId } : {}),
-        server: false
+        server: Boolean(row?.serverId),
+        // the job queues where the service runs; a build server does not count (routers/application.ts)
+        ...(row?.serverId ? { serverId: row.serverId } : {})
       },
       timestamp: now,
       processedOn: undefined,
@@ -183,27 +209,50 @@ export class BuildQueue {
         : { href: null, label: '—' }
     }
     const delay = this.buildFor(req.serviceId).delayStartMs ?? 0
-    this.jobs.push({ entry, kind: req.kind, serviceId: req.serviceId, previewDeploymentId: req.previewDeploymentId, readyAt: now + this.timers.real(delay), timers: [] })
+    const partition = row?.serverId ?? LOCAL_PARTITION
+    this.jobs.push({ entry, kind: req.kind, serviceId: req.serviceId, previewDeploymentId: req.previewDeploymentId, partition, readyAt: now + this.timers.real(delay), timers: [] })
     this.pump()
     return entry
   }
 
+  /** Builds at once on one server's queue. @param {string} partition */
+  concurrencyOf(partition) {
+    return Math.max(1, this.serverConcurrency.get(partition) ?? this.concurrency)
+  }
+
+  /** @param {string} serverId @param {number} n */
+  setConcurrency(serverId, n) {
+    this.serverConcurrency.set(serverId, n)
+    this.pump()
+  }
+
   /**
-   * Start waiting jobs while a build slot is free: the first waiting job whose service is not building.
-   * A job that is not ready yet (delayStartMs) holds every job behind it.
+   * Start waiting jobs while a build slot of their server is free: per server, the first waiting job whose
+   * service is not building. A job that is not ready yet (delayStartMs) holds every job behind it on its server.
    */
   pump() {
     if (this.timers.closed) return
+    /** @type {Set<string>} servers whose queue is held */
+    const held = new Set()
+    let wakeAt = Infinity
     for (const job of this.jobs) {
-      if (this.active.size >= this.concurrency) return
-      if (this.active.has(job) || [...this.active].some((a) => a.serviceId === job.serviceId)) continue
-      const wait = job.readyAt - Date.now()
-      if (wait > 0) {
-        this.timers.cancel(this.wake)
-        this.wake = this.timers.at(() => this.pump(), job.readyAt)
-        return
+      if (held.has(job.partition) || this.active.has(job)) continue
+      const active = [...this.active].filter((a) => a.partition === job.partition)
+      if (active.length >= this.concurrencyOf(job.partition)) {
+        held.add(job.partition)
+        continue
+      }
+      if (active.some((a) => a.serviceId === job.serviceId)) continue
+      if (job.readyAt > Date.now()) {
+        held.add(job.partition)
+        wakeAt = Math.min(wakeAt, job.readyAt)
+        continue
       }
       this.start(job)
+    }
+    if (wakeAt < Infinity) {
+      this.timers.cancel(this.wake)
+      this.wake = this.timers.at(() => this.pump(), wakeAt)
     }
   }
 
@@ -242,7 +291,8 @@ export class BuildQueue {
       // a preview's row belongs to the preview alone (Dokploy's createDeploymentPreview)
       applicationId: job.kind === 'application' && !job.previewDeploymentId ? job.serviceId : null,
       composeId: job.kind === 'compose' ? job.serviceId : null,
-      serverId: service.serverId ?? null,
+      // Dokploy never fills serverId on application and compose rows (createDeployment, createDeploymentCompose)
+      serverId: null,
       isPreviewDeployment: !!job.previewDeploymentId,
       previewDeploymentId: job.previewDeploymentId ?? null,
       createdAt: iso,
@@ -252,13 +302,15 @@ export class BuildQueue {
       backupId: null,
       rollbackId: null,
       volumeBackupId: null,
-      buildServerId: null
+      buildServerId: job.kind === 'application' ? (service.buildServerId ?? null) : null
     }
     job.row = row
     this.deployments.push(row)
     if (b.createError !== undefined) return this.failCreation(job, service, b.createError)
     const logs = this.startLines(job, service)
-    this.meta.set(row.deploymentId, { seq: n, kind: job.kind, serviceId: job.serviceId, previewDeploymentId: job.previewDeploymentId, logs, dropped: false })
+    // the log file is written on the host that builds (services/application.ts: buildServerId || serverId)
+    const host = row.buildServerId || service.serverId || null
+    this.meta.set(row.deploymentId, { seq: n, kind: job.kind, serviceId: job.serviceId, previewDeploymentId: job.previewDeploymentId, host, logs, dropped: false })
     this.capRows(job.kind, job.serviceId)
 
     // Progress lines every durationMs/5, then the end (never, when hanging).
@@ -301,7 +353,7 @@ export class BuildQueue {
     const row = /** @type {DeploymentRow} */ (job.row)
     const text = this.hostile ? `${reason} ${HOSTILE_TEXT}\n${WORKFLOW_COMMAND_LINES.join('\n')}` : reason
     Object.assign(row, { status: 'error', logPath: '', errorMessage: `An error have occurred: ${text}`, finishedAt: row.startedAt })
-    this.meta.set(row.deploymentId, { seq: this.rowSeq, kind: job.kind, serviceId: job.serviceId, logs: [], dropped: false, settledAt: Date.now() })
+    this.meta.set(row.deploymentId, { seq: this.rowSeq, kind: job.kind, serviceId: job.serviceId, host: null, logs: [], dropped: false, settledAt: Date.now() })
     this.capRows(job.kind, job.serviceId)
     service[KINDS[job.kind].statusKey] = 'error'
     job.ended = true
@@ -321,6 +373,7 @@ export class BuildQueue {
     job.timers = []
     const row = job.row
     const b = this.buildFor(job.serviceId)
+    const lastLineAt = Date.now()
     if (fail === undefined) this.appendLog(row.deploymentId, 'Docker Deployed: ✅')
     else {
       const lines = [`❌ Error: ${fail}`]
@@ -329,7 +382,7 @@ export class BuildQueue {
     }
     const settle = () => {
       const meta = this.meta.get(row.deploymentId)
-      if (meta) meta.settledAt = Date.now()
+      if (meta) Object.assign(meta, { settledAt: Date.now(), lastLineAt })
       const service = this.state.find(job.kind, job.serviceId)
       // a failed build leaves errorMessage null: Dokploy only writes the reason into the log
       row.status = fail === undefined ? 'done' : 'error'
@@ -350,7 +403,10 @@ export class BuildQueue {
       }
       this.leave(job)
     }
-    const t = this.timers.set(settle, b.doneLagMs ?? 0)
+    // an application's done: Dokploy updates the Swarm service, then marks the row; a compose stack's done
+    // (`docker compose up` printed the line and returned) and every error: the row right after the line
+    const lag = b.doneLagMs ?? (fail === undefined && job.kind === 'application' ? b.serviceUpdateMs : ERROR_LAG_MS)
+    const t = this.timers.set(settle, lag ?? 0)
     if (t) job.timers.push(t)
   }
 
@@ -394,6 +450,12 @@ export class BuildQueue {
   readLogs(deploymentId, tail) {
     const m = this.meta.get(deploymentId)
     if (!m || m.dropped) return undefined
+    // Dokploy runs `tail … 2>/dev/null || echo ""` on the row's or the service's serverId, never on a build
+    // server: a log written elsewhere reads as an empty line
+    const row = this.deployments.find((r) => r.deploymentId === deploymentId)
+    const service = this.state.find(m.kind, m.serviceId)
+    const readsOn = row?.serverId || service?.serverId || null
+    if (readsOn !== m.host) return '\n'
     return m.logs.slice(-tail).join('\n')
   }
 
@@ -421,12 +483,13 @@ export class BuildQueue {
   }
 
   /**
-   * The log file at `logPath` on the host that built it (null: Dokploy's own host), or undefined.
+   * The log file at `logPath` on the host `serverId` (null: Dokploy's own host), or undefined when that host has
+   * no such file.
    * @param {string} logPath @param {string|null} serverId
    * @returns {{deploymentId: string, lines: string[]} | undefined}
    */
   logFile(logPath, serverId) {
-    const row = this.deployments.find((r) => r.logPath === logPath && (r.serverId ?? null) === serverId)
+    const row = this.deployments.find((r) => r.logPath === logPath && this.meta.get(r.deploymentId)?.host === serverId)
     const m = row && this.meta.get(row.deploymentId)
     return row && m && !m.dropped ? { deploymentId: row.deploymentId, lines: m.logs } : undefined
   }
@@ -444,6 +507,19 @@ export class BuildQueue {
     return this.deployments
       .filter((r) => r.previewDeploymentId === previewDeploymentId && !this.meta.get(r.deploymentId)?.dropped)
       .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))
+  }
+
+  /**
+   * When Dokploy wrote a build's last line, by the emulator's clock (undefined before the build ended).
+   * @param {string} deploymentId
+   */
+  lastLineAt(deploymentId) {
+    return this.meta.get(deploymentId)?.lastLineAt
+  }
+
+  /** Whether a server of that id exists: one a service runs or builds on. @param {string} serverId */
+  knownServer(serverId) {
+    return this.state.servers().includes(serverId)
   }
 
   /** Newest first, as Dokploy sorts it (by enqueue time, descending). @returns {QueueEntry[]} */

@@ -29,13 +29,24 @@ const REST_BODY_LIMIT = 1024 * 1024
  * @property {boolean} [hostile] names, titles, logs and error messages carry HTML/Markdown and workflow commands
  * @property {number} [concurrency] builds at once on the server (Dokploy's buildsConcurrency; default 1)
  * @property {number} [rowLagMs] a job turns active this long before its deployment row exists (default 200)
- * @property {number} [doneLagMs] a row turns done/error this long after its last log line (default 200; a real
- *   server takes about a second, API.md §10)
+ * @property {Record<string, number>} [serverConcurrency] builds at once on each remote server's queue (default: concurrency)
+ * @property {number} [doneLagMs] a row turns done/error this long after its last log line, on either path (default:
+ *   what a real server shows, docs/dokploy-timing.md: about 1 ms after the error line, serviceUpdateMs after the done line)
+ * @property {number} [serviceUpdateMs] on the done path, Dokploy's Swarm service update between the last line and the
+ *   row turning done (default 1000)
  * @property {number} [overwriteLagMs] a git build's title is overwritten this long after its final status (default 50)
+ * @property {AccessGate} [access] a Cloudflare Access application in front of the whole host (see setAccess)
  * @property {number} [timeScale] real time per unit of simulated time (default 1, or what setDefaultTimeScale set). Every
  *   duration of the server's own work is simulated: builds, database deploys, the lags above, delayStartMs, restart
  *   downtime. Faults on the wire ('delay', 'cut-after') and Retry-After headers stay in real time, as the action's
  *   request-timeout does.
+ */
+
+/**
+ * Cloudflare Access in front of Dokploy, as a service-token policy sees a request: without the two headers it
+ * redirects (302) to the team's login page on `<team>.cloudflareaccess.com`; with a token it does not accept it
+ * answers its own 403 page; with the right one it lets the request through, the log socket's upgrade included.
+ * @typedef {{clientId: string, clientSecret: string, team?: string}} AccessGate
  */
 
 /** Time scale of emulators started without `timeScale`: the end-to-end harness sets it once for every test. */
@@ -119,6 +130,11 @@ export function setDefaultTimeScale(scale) {
  * @property {() => number} openLogSockets live-log connections open now
  * @property {(ignore: boolean) => void} ignoreLogCloses live-log connections opened from now on never answer the client's close frame
  * @property {(deploymentId: string) => number | undefined} settledAt when the row turned done, error or cancelled (epoch ms)
+ * @property {(deploymentId: string) => number | undefined} lastLineAt when the build wrote its last line (epoch ms)
+ * @property {(serviceId: string, place: {serverId?: string|null, buildServerId?: string|null}) => void} placeService
+ *   puts a service on a remote server (serverId: where it runs and queues) and, for an application, a build server
+ * @property {(serverId: string, builds: number) => void} setConcurrency builds at once on that server's queue
+ * @property {(gate: AccessGate | undefined) => void} setAccess puts Cloudflare Access in front of the host (undefined: removes it)
  */
 
 /**
@@ -187,6 +203,8 @@ export async function startEmulator(options = {}) {
     hostile: options.hostile,
     buildMs: options.buildMs,
     concurrency: options.concurrency,
+    serverConcurrency: options.serverConcurrency,
+    serviceUpdateMs: options.serviceUpdateMs,
     rowLagMs: options.rowLagMs,
     doneLagMs: options.doneLagMs,
     overwriteLagMs: options.overwriteLagMs
@@ -202,6 +220,24 @@ export async function startEmulator(options = {}) {
       hook.hits = (hook.hits ?? 0) + 1
       hook.run()
     }
+  }
+  /** @type {AccessGate | undefined} */
+  let access = options.access
+  /**
+   * What Cloudflare Access answers in place of Dokploy, or undefined when it lets the request through.
+   * @param {http.IncomingMessage} req @returns {Reply | undefined}
+   */
+  const accessGate = (req) => {
+    if (!access) return undefined
+    const id = req.headers['cf-access-client-id']
+    const secret = req.headers['cf-access-client-secret']
+    if (id === access.clientId && secret === access.clientSecret) return undefined
+    const host = req.headers.host ?? 'dokploy.example.com'
+    if (id === undefined && secret === undefined) {
+      const login = `https://${access.team ?? 'acme'}.cloudflareaccess.com/cdn-cgi/access/login/${host}?kid=4c8a1f&redirect_url=${encodeURIComponent(req.url ?? '/')}`
+      return { status: 302, headers: { location: login, server: 'cloudflare', 'content-type': 'text/html' }, body: '' }
+    }
+    return htmlReply(403, HTML.accessForbidden(), { server: 'cloudflare', 'cf-ray': '8f1c2d3e4a5b6c7e-FRA' })
   }
   /** While set, the server is restarting: 'refuse' closes connections, 'proxy-502' is a proxy in front answering 502. */
   let down = /** @type {undefined | 'refuse' | 'proxy-502'} */ (undefined)
@@ -466,6 +502,12 @@ export async function startEmulator(options = {}) {
       req.socket.destroy()
       return
     }
+    const gated = accessGate(req)
+    if (gated) {
+      entry.fault = 'access'
+      send(res, entry, gated)
+      return
+    }
     if (down === 'proxy-502') {
       entry.fault = 'restarting'
       send(res, entry, htmlReply(502, HTML.gateway(502), { server: 'nginx' }))
@@ -613,6 +655,11 @@ export async function startEmulator(options = {}) {
     if (down === 'proxy-502') {
       entry.fault = 'restarting'
       return refuse(502, { 'content-type': 'text/html', server: 'nginx' }, HTML.gateway(502))
+    }
+    const gated = accessGate(req)
+    if (gated) {
+      entry.fault = 'access'
+      return refuse(gated.status, gated.headers, gated.body)
     }
     if (url.pathname !== '/listen-deployment') return refuse(404, { 'content-type': 'text/html' }, HTML.notFound())
     switch (upgradeRefusal) {
@@ -797,7 +844,20 @@ export async function startEmulator(options = {}) {
     ignoreLogCloses: (ignore) => {
       deafToCloses = ignore
     },
-    settledAt: (deploymentId) => queue.settledAt(deploymentId)
+    settledAt: (deploymentId) => queue.settledAt(deploymentId),
+    lastLineAt: (deploymentId) => queue.lastLineAt(deploymentId),
+    placeService: (serviceId, place) => {
+      const { kind, row } = mustExist(serviceId)
+      if (place.serverId !== undefined) row.serverId = place.serverId
+      if (place.buildServerId !== undefined) {
+        if (kind !== 'application') throw new Error(`placeService: only an application has a build server, not a ${kind}`)
+        row.buildServerId = place.buildServerId
+      }
+    },
+    setConcurrency: (serverId, builds) => queue.setConcurrency(serverId, builds),
+    setAccess: (gate) => {
+      access = gate
+    }
   }
   return emu
 }

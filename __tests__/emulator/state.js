@@ -338,6 +338,7 @@ export function domainRow(id, owner, host, https, path) {
  * @property {Record<string, string>} ids readable key -> id
  * @property {Record<string, string>} names readable key -> current display name (differs when hostile)
  * @property {(kind: Kind, id: string) => Row | undefined} find
+ * @property {() => string[]} servers ids of the remote servers services run or build on
  * @property {(id: string) => {kind: Kind, row: Row} | undefined} lookup
  * @property {(projectId: string) => Row | undefined} project
  * @property {(environmentId: string) => Row | undefined} environment
@@ -437,6 +438,15 @@ export function createState(options = {}) {
     ids,
     names,
     find: (kind, id) => services[kind].find((r) => r[KINDS[kind].idKey] === id),
+    // the remote servers of the organisation: those a service runs or builds on
+    servers: () => [
+      ...new Set(
+        Object.values(services)
+          .flat()
+          .flatMap((r) => [r.serverId, r.buildServerId])
+          .filter((id) => typeof id === 'string' && id)
+      )
+    ],
     lookup: (id) => {
       for (const kind of /** @type {Kind[]} */ (Object.keys(KINDS))) {
         const row = state.find(kind, id)

@@ -104,6 +104,8 @@ export const HTML = {
     '<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title><meta http-equiv="refresh" content="390"></head><body><div class="main-wrapper" role="main"><h1>Checking if the site connection is secure</h1><noscript>Enable JavaScript and cookies to continue</noscript></div></body></html>\n',
   cloudflareTimeout: () =>
     '<!DOCTYPE html><html lang="en-US"><head><title>dokploy.example.com | 524: A timeout occurred</title></head><body><div id="cf-wrapper"><h1>A timeout occurred</h1><span>Error code 524</span><p>The origin web server timed out responding to this request.</p></div></body></html>\n',
+  accessForbidden: () =>
+    '<!DOCTYPE html><html lang="en"><head><title>Forbidden · Cloudflare Access</title></head><body><div class="access-error"><h1>Forbidden</h1><p>You don\'t have permission to view this application.</p><p>Cloudflare Access</p></div></body></html>\n',
   okPage: () =>
     '<!DOCTYPE html><html><head><title>Dokploy</title></head><body><div id="__next">Sign in to Dokploy</div></body></html>\n',
   notFound: () =>

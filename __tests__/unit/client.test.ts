@@ -216,6 +216,46 @@ describe('error mapping', () => {
     expect((await failure(client(transport).c.query('project.all', undefined, anything))).failure).toBe('cloudflare')
   })
 
+  it('a redirect to a cloudflareaccess.com login page: Cloudflare Access, and the headers input to get through', async () => {
+    const { transport } = fake({ status: 302, header: (name) => (name === 'location' ? 'https://acme.cloudflareaccess.com/cdn-cgi/access/login/dokploy.example.com?kid=1' : null), text: '', bytes: 0 })
+    const error = await failure(client(transport, 3).c.query('project.all', undefined, anything))
+    expect(error.failure).toBe('cloudflare')
+    expect(error.message).toMatch(/^Cloudflare Access stands in front of Dokploy: it answered project\.all with a 302 redirect to its login page at acme\.cloudflareaccess\.com/)
+    expect(error.message).toContain('headers input')
+    expect(error.message).toContain('CF-Access-Client-Secret')
+  })
+
+  it('a redirect elsewhere is still a redirect', async () => {
+    const { transport } = fake({ status: 301, header: (name) => (name === 'location' ? 'https://dokploy.example.com/api/trpc/project.all' : null), text: '', bytes: 0 })
+    expect((await failure(client(transport).c.query('project.all', undefined, anything))).failure).toBe('redirect')
+  })
+
+  it('Cloudflare Access’s own 403 page: the token in headers is missing, wrong or not allowed', async () => {
+    const { transport } = fake(html(403, 'Forbidden · Cloudflare Access'))
+    const error = await failure(client(transport).c.query('project.all', undefined, anything))
+    expect(error.failure).toBe('cloudflare')
+    expect(error.message).toMatch(/^Cloudflare Access refused project\.all \(403, its own page, not Dokploy's\)/)
+    expect(error.message).toContain('headers input')
+  })
+
+  it('the headers input goes on every request; the action’s own headers win', async () => {
+    const { transport, requests } = fake(reply(200, { result: { data: { json: [] } } }))
+    const c = new DokployClient({
+      baseUrl: 'https://dokploy.example.com',
+      apiKey: 'test-key',
+      headers: { 'CF-Access-Client-Id': 'id-1', 'CF-Access-Client-Secret': 'secret-1' },
+      requestTimeoutMs: 30_000,
+      retries: 0,
+      transport
+    })
+    await c.query('project.all', undefined, anything)
+    await c.mutate('application.deploy', { applicationId: 'A1' }, anything)
+    for (const request of requests) {
+      expect(request.headers).toMatchObject({ 'CF-Access-Client-Id': 'id-1', 'CF-Access-Client-Secret': 'secret-1', 'x-api-key': 'test-key' })
+    }
+    expect(requests).toHaveLength(2)
+  })
+
   it('403 FORBIDDEN from Dokploy: another organisation', async () => {
     const { transport } = fake(trpcError(403, 'FORBIDDEN', 'You are not allowed to access this environment'))
     const error = await failure(client(transport).c.query('environment.one', { environmentId: 'E9' }, anything))

@@ -48,7 +48,7 @@ const row = (deploymentId: string, ms: number, over: Partial<DeploymentRow> = {}
   startedAt: at(ms),
   finishedAt: at(ms + 1000),
   logPath: `/etc/dokploy/logs/web/${deploymentId}.log`,
-  serverId: null,
+  buildServerId: null,
   ...over
 })
 const running = (over: Partial<DeploymentRow> = {}): Partial<DeploymentRow> => ({ status: 'running', finishedAt: null, ...over })
@@ -83,6 +83,36 @@ describe('buildOrder and jobsAhead', () => {
     expect(jobsAhead(jobs, jobs[0])).toBe(2)
     expect(jobsAhead(jobs, jobs[1])).toBe(0)
     expect(jobsAhead(jobs, job('w2', 999))).toBe(-1)
+  })
+
+  it('jobsAhead counts only the queue of the job’s own server (its serverId; none: Dokploy’s own host)', () => {
+    const jobs = [
+      job('job-1', 0, { state: 'active', serviceId: 'other-1' }),
+      job('job-2', 5, { state: 'active', serviceId: 'other-2', serverId: 'srv-1' }),
+      job('job-3', 10, { serviceId: 'other-3' }),
+      job('job-4', 20, { serverId: 'srv-1' }),
+      job('job-5', 30)
+    ]
+    expect(jobsAhead(jobs, jobs[3])).toBe(1)
+    expect(jobsAhead(jobs, jobs[4])).toBe(2)
+  })
+})
+
+describe('queues per server', () => {
+  it('a job on another server numbered like ours but queued later (Cloud numbers each server’s queue) is no restart', () => {
+    const ticket = newTicket(APP, MARKER)
+    observeQueue(ticket, [ourJob({ serverId: 'srv-1' })])
+    observeQueue(ticket, [ourJob({ serverId: 'srv-1' }), job('job-3', 500, { serviceId: 'other', serverId: 'srv-2' })])
+    expect(ticket.continuous).toBe(true)
+    // the same on our own server is one
+    observeQueue(ticket, [job('job-3', 600, { serviceId: 'other', serverId: 'srv-1' })])
+    expect(ticket.continuous).toBe(false)
+  })
+
+  it('jobs of our service on another server are not counted ahead of ours', () => {
+    const ticket = newTicket(APP, MARKER)
+    observeQueue(ticket, [job('job-5', -20, { serverId: 'srv-2' }), job('job-6', -10, { serverId: 'srv-1' }), ourJob({ serverId: 'srv-1' })])
+    expect([...ticket.ahead.values()].map((j) => j.id)).toEqual(['job-6'])
   })
 })
 

@@ -53,6 +53,7 @@ type Send =
 const settingsFor = (extra: Partial<Settings> = {}): Settings => ({
   baseUrl: 'https://dokploy.example.com',
   apiKey: 'k',
+  headers: {},
   resource: 'application',
   operation: 'deploy',
   target: { ids: [SERVICE] },

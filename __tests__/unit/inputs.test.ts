@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { InputError, normalizeUrl, readSettings, type GetInput } from '../../src/inputs.js'
+import { InputError, headerInputValues, normalizeUrl, readHeaders, readSettings, type GetInput } from '../../src/inputs.js'
 
 const BASE = { url: 'https://dokploy.example.com', 'api-key': 'key-123', id: 'app-1' }
 
@@ -564,5 +564,35 @@ describe('github-deployment', () => {
   it('github-environment only with github-deployment, one line', () => {
     expect(inputError(() => read({ 'github-environment': 'prod' }))).toContain('only used with github-deployment: true')
     expect(inputError(() => read({ 'github-deployment': 'true', 'github-token': 't', 'github-environment': 'a\nb' }))).toContain('"github-environment"')
+  })
+})
+
+describe('headers', () => {
+  it('one Name: value per line; blank lines skipped; values may hold colons; none by default', () => {
+    expect(read({}).headers).toEqual({})
+    expect(read({ headers: 'CF-Access-Client-Id: abc.access\n\n  CF-Access-Client-Secret:  s3:cr:et  \n' }).headers).toEqual({
+      'CF-Access-Client-Id': 'abc.access',
+      'CF-Access-Client-Secret': 's3:cr:et'
+    })
+  })
+
+  it('every value is found for masking, a line without a colon whole', () => {
+    expect(headerInputValues('A: one\nno colon here\n\nB:two:three')).toEqual(['one', 'no colon here', 'two:three'])
+  })
+
+  it.each([
+    ['no colon', 'X-Token secret-value', 'line 1 has no colon'],
+    ['a name with a space', 'X Token: secret-value', 'line 1: the part before the colon is not a header name'],
+    ['a name with a non-ASCII letter', 'X-Tökén: secret-value', 'line 1: the part before the colon is not a header name'],
+    ['the key header', 'A: 1\nX-API-Key: secret-value', 'line 2: X-API-Key is set by the action'],
+    ['a WebSocket header', 'Sec-WebSocket-Key: secret-value', 'line 1: Sec-WebSocket-Key is set by the action'],
+    ['an empty value', 'X-Token:   ', 'line 1: X-Token has no value'],
+    ['a control character', 'X-Token: secret\u0007value', 'line 1: the value of X-Token contains a control character'],
+    ['a name twice', 'X-Token: secret-value\nx-token: secret-value', 'line 2: x-token is given twice']
+  ])('%s is refused, naming the input and the line, never the value', (_name, text, expected) => {
+    const message = inputError(() => readHeaders(text))
+    expect(message).toContain(`Input "headers", ${expected}`)
+    expect(message).not.toContain('secret')
+    expect(message).toContain('Name: value')
   })
 })

@@ -134,7 +134,7 @@ function setup(handlers: Record<string, Handler>, options: { deadlineMs?: number
       startedAt: null,
       finishedAt: null,
       logPath: '/etc/dokploy/logs/web-x1y2z3/web-x1y2z3-2026-08-20T10-00-00-000Z.log',
-      serverId: null
+      buildServerId: null
     }
   }
   /** Starts the live log and follows the row with it; resolves with the result and the live log. */
@@ -206,8 +206,8 @@ describe('streaming', () => {
     expect(ws.closedByClient).toBe(true)
   })
 
-  it('reads the status 1 s after Dokploy’s last line, then every 0.5 s while it lags: one read for a lag of up to a second', async () => {
-    const expected: Record<number, number[]> = { 40: [1000], 1000: [1000], 1200: [1000, 1500], 2500: [1000, 1500, 2000, 2500] }
+  it('reads the status 150 ms after Dokploy’s last line, then 1 s after it, then every 0.5 s while it lags: two reads for a lag of up to a second', async () => {
+    const expected: Record<number, number[]> = { 40: [150], 1000: [150, 1000], 1200: [150, 1000, 1500], 2500: [150, 1000, 1500, 2000, 2500] }
     for (const lagMs of [40, 1000, 1200, 2500]) {
       FakeSocket.all = []
       let end = Infinity
@@ -267,11 +267,12 @@ describe('streaming', () => {
     await advance(0)
     socket().open()
     socket().send('✅ Nixpacks build completed.\n')
-    await advance(500)
+    // before the first look, due 150 ms after that line
+    await advance(100)
     socket().send('docker cp static files\n')
     await advance(100_000)
     await following
-    expect(s.looks()).toEqual([500 + QUIET_LOOK_MS, 500 + 2 * QUIET_LOOK_MS])
+    expect(s.looks()).toEqual([100 + QUIET_LOOK_MS, 100 + 2 * QUIET_LOOK_MS])
   })
 
   it('never waits past the deadline: a build still running then is a timeout', async () => {
@@ -385,23 +386,14 @@ describe('falling back to polling, with one notice', () => {
     expect(notices(s)[0]).not.toContain('proxy')
   })
 
-  it('a proxy for Dokploy: no socket and no read of the service; NO_PROXY takes the host out', async () => {
+  it('a proxy for Dokploy no longer rules the socket out (it goes through the proxy, issue 17): no notice', async () => {
     process.env.HTTPS_PROXY = 'http://proxy.internal:3128'
-    const s = setup(dokploy(() => 3000))
-    const following = s.follow()
-    await advance(10_000)
-    await following
-    expect(FakeSocket.all).toEqual([])
-    expect(s.server.procedures()).not.toContain('application.one')
-    expect(notices(s)).toEqual([
-      '::notice::No live build log: a proxy is set for dokploy.example.com (http://proxy.internal:3128), and the live log cannot go through it. Following the deployment by polling instead.'
-    ])
-
-    process.env.NO_PROXY = 'dokploy.example.com'
-    const direct = setup(dokploy(() => Infinity))
-    const live = await LiveLog.start(direct.ctx, direct.ctx.liveLog!, new Poller(direct.ctx), direct.found, 5, serviceOf(direct.ctx))
+    const s = setup(dokploy(() => Infinity))
+    const live = await LiveLog.start(s.ctx, s.ctx.liveLog!, new Poller(s.ctx), s.found, 5, serviceOf(s.ctx))
     live.close()
     expect(FakeSocket.all).toHaveLength(1)
+    expect(s.server.procedures()).toContain('application.one')
+    expect(notices(s)).toEqual([])
   })
 
   it('secrets that cannot be read: no line is printed, since one could hold them', async () => {
@@ -445,7 +437,7 @@ describe('falling back to polling, with one notice', () => {
 })
 
 describe('endLookOffset', () => {
-  it('reads 1 s after the line, every 0.5 s up to 3 s, then less and less often', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 7].map((k) => endLookOffset(k, TIMINGS))).toEqual([1000, 1500, 2000, 2500, 3000, 3750, 4875, 6563])
+  it('reads 150 ms after the line, 1 s after it, every 0.5 s up to 3 s, then less and less often', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8].map((k) => endLookOffset(k, TIMINGS))).toEqual([150, 1000, 1500, 2000, 2500, 3000, 3750, 4875, 6563])
   })
 })

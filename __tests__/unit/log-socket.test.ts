@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { liveLogUrl, proxyFor, webSockets, type WebSocketLike } from '../../src/dokploy/log-socket.js'
+import { liveLogUrl, logHost, proxyDispatchers, proxyFor, webSockets, type WebSocketLike } from '../../src/dokploy/log-socket.js'
+import { redact } from '../../src/secrets.js'
 
 afterEach(() => {
   for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy']) delete process.env[name]
@@ -18,6 +19,32 @@ describe('liveLogUrl', () => {
       'wss://example.com/dokploy/listen-deployment?logPath=%2Fetc%2Fdokploy%2Flogs%2Fx.log&serverId=srv-1'
     )
     expect(liveLogUrl('https://example.com', '/etc/dokploy/logs/x.log', null)).not.toContain('serverId')
+  })
+})
+
+describe('logHost', () => {
+  it('the build server, else the service’s server, else Dokploy’s own host', () => {
+    expect(logHost({ buildServerId: 'b1' }, { serverId: 's1' })).toBe('b1')
+    expect(logHost({ buildServerId: null }, { serverId: 's1' })).toBe('s1')
+    expect(logHost({ buildServerId: null }, { serverId: null })).toBeNull()
+    expect(logHost({ buildServerId: null }, undefined)).toBeNull()
+  })
+})
+
+describe('proxyDispatchers', () => {
+  it('a dispatcher for a socket the proxy applies to (by the socket’s http(s) twin), none under NO_PROXY or on loopback', () => {
+    process.env.HTTPS_PROXY = 'http://user:pr0xy-secret@proxy.internal:3128'
+    process.env.NO_PROXY = 'internal.example.com'
+    const proxies = proxyDispatchers()
+    expect(proxies('wss://dokploy.example.com/listen-deployment?logPath=x')).toBeDefined()
+    // one per origin
+    expect(proxies('wss://dokploy.example.com/listen-deployment?logPath=y')).toBe(proxies('wss://dokploy.example.com/listen-deployment?logPath=x'))
+    expect(proxies('wss://dokploy.internal.example.com/listen-deployment?logPath=x')).toBeUndefined()
+    expect(proxies('ws://127.0.0.1:3000/listen-deployment?logPath=x')).toBeUndefined()
+    // ws:// reads HTTP_PROXY, which is not set
+    expect(proxies('ws://dokploy.example.com/listen-deployment?logPath=x')).toBeUndefined()
+    // the proxy's password is masked once a dispatcher was made for it
+    expect(redact('auth pr0xy-secret')).toBe('auth ***')
   })
 })
 

@@ -19,8 +19,11 @@ export interface DeploymentRow {
   finishedAt: string | null
   /** The build log's file on the server that builds it: what the live log streams. */
   logPath: string | null
-  /** The remote server that builds it, or null when Dokploy's own host does. */
-  serverId: string | null
+  /**
+   * The build server the application built on, or null. Dokploy never fills a row's `serverId` for an
+   * application or a compose stack (services/deployment.ts): where the rest ran is the service's `serverId`.
+   */
+  buildServerId: string | null
 }
 
 export interface QueueJob {
@@ -33,6 +36,8 @@ export interface QueueJob {
   timestamp: number
   /** When the job turned active, by the server's clock. */
   processedOn?: number
+  /** The server whose queue holds it: its service's `serverId` (undefined: Dokploy's own host). */
+  serverId?: string
   /** Where its service lives, from the job's dashboard link (servicePath.href, v0.28.3+). */
   projectId?: string
   environmentId?: string
@@ -59,7 +64,7 @@ function toRow(value: unknown): DeploymentRow {
     startedAt: nullableText(row, 'startedAt'),
     finishedAt: nullableText(row, 'finishedAt'),
     logPath: nullableText(row, 'logPath'),
-    serverId: nullableText(row, 'serverId')
+    buildServerId: nullableText(row, 'buildServerId')
   }
 }
 
@@ -96,7 +101,7 @@ export function previewRows(client: DokployClient, previewDeploymentId: string):
   return client.query('deployment.allByType', { id: previewDeploymentId, type: 'previewDeployment' }, (value) => array(value, 'deployments').map(toRow))
 }
 
-/** The build queue of the whole server (v0.28.3+), in queue order. */
+/** The build queues of every server (v0.28.3+): one per server, told apart by each job's `serverId`. */
 export function queueList(client: DokployClient): Promise<QueueJob[]> {
   return client.query('deployment.queueList', undefined, (value) =>
     array(value, 'queue jobs').map((entry) => {
@@ -110,6 +115,7 @@ export function queueList(client: DokployClient): Promise<QueueJob[]> {
         description: text(data, 'descriptionLog'),
         timestamp: typeof job.timestamp === 'number' ? job.timestamp : 0,
         processedOn: typeof job.processedOn === 'number' ? job.processedOn : undefined,
+        serverId: text(data, 'serverId'),
         ...placeOf(job)
       }
     })
@@ -140,6 +146,10 @@ export interface ServiceDetails {
   /** Whether Dokploy deploys the service on a push by itself. */
   autoDeploy?: boolean
   dockerImage?: string | null
+  /** The remote server the service runs on (and queues on), or null for Dokploy's own host. */
+  serverId?: string | null
+  /** The build server an application builds on, or null when it builds where it runs. */
+  buildServerId?: string | null
   /** Host, scheme and path of each domain (applications and compose); undefined when `.one` had none readable. */
   domains?: DomainRow[]
   env?: string | null
@@ -177,6 +187,8 @@ export function readService(client: DokployClient, spec: ResourceSpec, id: strin
       sourceType: text(row, 'sourceType'),
       autoDeploy: typeof row.autoDeploy === 'boolean' ? row.autoDeploy : undefined,
       dockerImage: nullableText(row, 'dockerImage'),
+      serverId: nullableText(row, 'serverId'),
+      buildServerId: spec.router === 'application' ? nullableText(row, 'buildServerId') : null,
       domains: spec.domainList && Array.isArray(row.domains) ? domainsOrNone(row.domains) : undefined
     }
     if (wanted.env) {

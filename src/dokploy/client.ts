@@ -13,6 +13,8 @@ export type Extractor<T> = (value: unknown) => T
 export interface ClientOptions {
   baseUrl: string
   apiKey: string
+  /** The headers input: sent on every request (the action's own headers win). */
+  headers?: Record<string, string>
   requestTimeoutMs: number
   retries: number
   transport: Transport
@@ -143,7 +145,7 @@ export class DokployClient {
     const bound = options.timeoutMs ?? this.options.requestTimeoutMs
     const budget = Math.min(bound, this.remainingMs(options))
     if (budget <= 0) throw new DokployError('timeout', `Gave up on ${procedure}: wait-timeout reached.`, 'not-processed')
-    const headers: Record<string, string> = { 'x-api-key': apiKey, accept: 'application/json' }
+    const headers: Record<string, string> = { ...this.options.headers, 'x-api-key': apiKey, accept: 'application/json' }
     if (request.body !== undefined) headers['content-type'] = 'application/json'
     const started = this.clock.now()
     this.stats.requests++

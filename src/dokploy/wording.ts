@@ -50,6 +50,8 @@ export function answerFailure(answer: Answer): DokployError | undefined {
   const { procedure, status, envelope, header } = answer
   const fail = (failure: Failure, message: string, delivery: Delivery): DokployError =>
     new DokployError(failure, message, delivery, status, answer.retryAfterMs)
+  const access = accessFailure(answer)
+  if (access) return fail('cloudflare', access, 'not-processed')
   if (status >= 300 && status < 400) {
     const location = header('location') ?? '(no Location header)'
     return fail(
@@ -75,6 +77,32 @@ export function answerFailure(answer: Answer): DokployError | undefined {
 }
 
 type Fail = (failure: Failure, message: string, delivery: Delivery) => DokployError
+
+/** A Cloudflare Access team's login host, where Access sends a request it has not let through. */
+const ACCESS_LOGIN = /(^|\.)cloudflareaccess\.com$/i
+
+/**
+ * Cloudflare Access in front of Dokploy: a redirect to the team's `*.cloudflareaccess.com` login page (no
+ * credentials at all), or its 403 page (a service token it does not accept). The fix is the headers input.
+ */
+function accessFailure(answer: Answer): string | undefined {
+  const { procedure, status, header, text } = answer
+  const recipe = `give the action an Access service token through the headers input (two lines, CF-Access-Client-Id: <client id> and CF-Access-Client-Secret: <client secret>, from secrets), and allow that token in the Access application's policy (a Service Auth rule)`
+  if (status >= 300 && status < 400) {
+    let host: string | undefined
+    try {
+      host = new URL(header('location') ?? '', answer.baseUrl).hostname
+    } catch {
+      host = undefined
+    }
+    if (!host || !ACCESS_LOGIN.test(host)) return undefined
+    return `Cloudflare Access stands in front of Dokploy: it answered ${procedure} with a ${status} redirect to its login page at ${host}, so the request carried no Access credentials it accepts. To get through, ${recipe}.`
+  }
+  if (status === 403 && /cloudflare ?access|cloudflareaccess\.com/i.test(text.slice(0, 64 * 1024))) {
+    return `Cloudflare Access refused ${procedure} (403, its own page, not Dokploy's): the service token in the headers input is missing, wrong or expired, or the Access policy does not allow it. To get through, ${recipe}.`
+  }
+  return undefined
+}
 
 /** A body that is not JSON: a proxy's page, nothing at all, or a reply cut short. */
 function notJson(answer: Answer, fail: Fail): DokployError | undefined {
