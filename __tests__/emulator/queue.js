@@ -22,11 +22,20 @@ import { atLeast } from './versions.js'
  *   `errorMessage` "An error have occurred: <this>" and no log, as its createDeployment does; the only way a row gets an errorMessage
  * @property {string[]} [echo] lines the build prints (say, a connection string its script echoes), at its start
  * @property {number} [echoAfterMs] print the echo lines this long into the build instead
- * @property {boolean} [hang] the build never ends (until restart or killBuild)
+ * @property {boolean} [hang] the build never ends (until restart, killBuild or emu.endBuild)
  * @property {number} [delayStartMs] a job for this service may start only this long after it was enqueued
  * @property {number} [rowLagMs] time between the job turning active and its row being created
  * @property {number} [doneLagMs] time between the last log line and the row's final status
  * @property {number} [overwriteLagMs] time between the final status and a git build's title overwrite (then the job leaves the queue)
+ * @property {(event: BuildEvent, job: QueueEntry) => Promise<void> | void} [holdBefore] called as each event of the build comes due:
+ *   a promise it returns holds the build at that point until it settles (how a test makes a build wait for the step,
+ *   rather than racing it on the clock). The build's timeline is kept: the events after it come as long after it as before
+ */
+
+/**
+ * The events of a build, in the order they come: its progress lines (and its echo lines, at echoAfterMs), its
+ * last line ('end', at durationMs), its final status ('settle', doneLagMs after the last line).
+ * @typedef {'step-1'|'step-2'|'step-3'|'step-4'|'echo'|'end'|'settle'} BuildEvent
  */
 
 /**
@@ -107,7 +116,7 @@ export class BuildQueue {
     this.active = new Set()
     /** @type {DeploymentRow[]} every row ever created, including ones dropped by the 10-row cap */
     this.deployments = []
-    /** @type {Map<string, {seq: number, kind: Kind, serviceId: string, logs: string[], dropped: boolean, settledAt?: number}>} */
+    /** @type {Map<string, {seq: number, kind: Kind, serviceId: string, logs: string[], lineAt: number[], dropped: boolean, settledAt?: number}>} */
     this.meta = new Map()
     /** @type {Map<string, Set<(lines: string[]) => void>>} who follows a deployment's log as it is written */
     this.logListeners = new Map()
@@ -255,25 +264,60 @@ export class BuildQueue {
     this.deployments.push(row)
     if (b.createError !== undefined) return this.failCreation(job, service, b.createError)
     const logs = this.startLines(job, service)
-    this.meta.set(row.deploymentId, { seq: n, kind: job.kind, serviceId: job.serviceId, logs, dropped: false })
+    if (b.echoAfterMs === undefined) logs.push(...(b.echo ?? []))
+    const now = Date.now()
+    this.meta.set(row.deploymentId, { seq: n, kind: job.kind, serviceId: job.serviceId, logs, lineAt: logs.map(() => now), dropped: false })
     this.capRows(job.kind, job.serviceId)
 
-    // Progress lines every durationMs/5, then the end (never, when hanging).
+    // Progress lines every durationMs/5, the echo lines at echoAfterMs, then the end (never, when hanging).
     const step = Math.max(1, Math.floor(b.durationMs / 5))
+    /** @type {{at: number, event: BuildEvent, run: () => void}[]} */
+    const timeline = []
     for (let i = 1; i <= 4; i++) {
-      const t = this.timers.set(() => this.appendLog(row.deploymentId, `#${i + 4} [build ${i}/4] RUN step-${i} ... done (${(i * step) / 1000}s)`), i * step)
-      if (t) job.timers.push(t)
+      const line = `#${i + 4} [build ${i}/4] RUN step-${i} ... done (${(i * step) / 1000}s)`
+      timeline.push({ at: i * step, event: /** @type {BuildEvent} */ (`step-${i}`), run: () => this.appendLog(row.deploymentId, line) })
     }
-    if (b.echoAfterMs === undefined) logs.push(...(b.echo ?? []))
-    else {
-      const t = this.timers.set(() => this.appendLog(row.deploymentId, ...(b.echo ?? [])), b.echoAfterMs)
-      if (t) job.timers.push(t)
-    }
+    if (b.echoAfterMs !== undefined) timeline.push({ at: b.echoAfterMs, event: 'echo', run: () => this.appendLog(row.deploymentId, ...(b.echo ?? [])) })
     if (!b.hang) {
       const fail = typeof b.fail === 'function' ? b.fail(job.entry) : b.fail
-      const t = this.timers.set(() => this.finish(job, fail), b.durationMs)
-      if (t) job.timers.push(t)
+      timeline.push({ at: b.durationMs, event: 'end', run: () => this.finish(job, fail) })
     }
+    // stable: at the same moment, the progress line comes before the echo, and both before the end
+    timeline.sort((x, y) => x.at - y.at)
+    this.play(job, timeline, 0)
+  }
+
+  /**
+   * Plays a build's events one after the other, each its own simulated time after the one before; a hold
+   * (holdBefore) delays the event and every one after it. Stops once the job ended (killBuild, restart).
+   * @param {Job} job @param {{at: number, event: BuildEvent, run: () => void}[]} timeline @param {number} from
+   */
+  play(job, timeline, from) {
+    const next = timeline.shift()
+    if (!next) return
+    const t = this.timers.set(() => {
+      job.timers = job.timers.filter((x) => x !== t)
+      if (job.ended) return
+      this.due(job, next.event, () => {
+        next.run()
+        this.play(job, timeline, next.at)
+      })
+    }, next.at - from)
+    if (t) job.timers.push(t)
+  }
+
+  /**
+   * Runs an event of the job's build now, or once the test's hold on it is released.
+   * @param {Job} job @param {BuildEvent} event @param {() => void} run
+   */
+  due(job, event, run) {
+    const b = this.buildFor(job.serviceId)
+    const hold = b.holdBefore?.(event, job.entry)
+    if (!hold) return run()
+    const still = () => !this.timers.closed && this.active.has(job) && (event === 'settle' || !job.ended)
+    hold.then(() => {
+      if (still()) run()
+    }, () => {})
   }
 
   /** @param {Job} job @param {Row} service @returns {string[]} */
@@ -298,7 +342,7 @@ export class BuildQueue {
     const row = /** @type {DeploymentRow} */ (job.row)
     const text = this.hostile ? `${reason} ${HOSTILE_TEXT}\n${WORKFLOW_COMMAND_LINES.join('\n')}` : reason
     Object.assign(row, { status: 'error', logPath: '', errorMessage: `An error have occurred: ${text}`, finishedAt: row.startedAt })
-    this.meta.set(row.deploymentId, { seq: this.rowSeq, kind: job.kind, serviceId: job.serviceId, logs: [], dropped: false, settledAt: Date.now() })
+    this.meta.set(row.deploymentId, { seq: this.rowSeq, kind: job.kind, serviceId: job.serviceId, logs: [], lineAt: [], dropped: false, settledAt: Date.now() })
     this.capRows(job.kind, job.serviceId)
     service[KINDS[job.kind].statusKey] = 'error'
     job.ended = true
@@ -346,8 +390,20 @@ export class BuildQueue {
       }
       this.leave(job)
     }
-    const t = this.timers.set(settle, b.doneLagMs ?? 0)
+    const t = this.timers.set(() => this.due(job, 'settle', settle), b.doneLagMs ?? 0)
     if (t) job.timers.push(t)
+  }
+
+  /**
+   * Ends the service's running build now, as if it reached its end: its last line, then its status doneLagMs
+   * later (for a build that hangs, or one held before its end).
+   * @param {string} serviceId @param {string} [fail] @returns {boolean} whether a build was running
+   */
+  endBuild(serviceId, fail) {
+    const job = [...this.active].find((j) => j.serviceId === serviceId && j.row && !j.ended)
+    if (!job) return false
+    this.finish(job, fail)
+    return true
   }
 
   /** @param {Job} job */
@@ -401,6 +457,8 @@ export class BuildQueue {
     const m = this.meta.get(deploymentId)
     if (!m || !lines.length) return
     m.logs.push(...lines)
+    const now = Date.now()
+    m.lineAt.push(...lines.map(() => now))
     for (const listener of this.logListeners.get(deploymentId) ?? []) listener(lines)
   }
 
@@ -433,6 +491,15 @@ export class BuildQueue {
    */
   settledAt(deploymentId) {
     return this.meta.get(deploymentId)?.settledAt
+  }
+
+  /**
+   * When each line of a deployment's log was written, by the emulator's clock (epoch ms), in order.
+   * @param {string} deploymentId @returns {{line: string, at: number}[]}
+   */
+  loggedAt(deploymentId) {
+    const m = this.meta.get(deploymentId)
+    return m ? m.logs.map((line, i) => ({ line, at: m.lineAt[i] })) : []
   }
 
   /** Newest first, as Dokploy sorts it (by enqueue time, descending). @returns {QueueEntry[]} */

@@ -48,11 +48,15 @@ export function setDefaultTimeScale(scale) {
 
 /**
  * Runs `run` when a request for `procedure` arrives (`before` it is processed) or once it is processed but
- * not yet answered (`after`): how a test makes a push land at an exact point between two requests.
+ * not yet answered (`after`): how a test makes a push land at an exact point between two requests. A promise
+ * `run` returns holds the request (unanswered) until it settles: the step waits for its answer, so whatever
+ * the test does meanwhile lands between two of its requests however slowly the machine runs.
+ * `procedure: 'listen-deployment'` (with `when: 'after'`) runs once an upgrade to the live log was accepted
+ * and the log so far sent on it.
  * @typedef {object} Hook
  * @property {string} procedure
  * @property {'before'|'after'} when
- * @property {() => void} run
+ * @property {() => unknown} run
  * @property {number} [skip] let this many matching requests pass first (default 0)
  * @property {number} [times] default 1
  * @property {number} [hits] filled in: how many times it ran
@@ -117,6 +121,11 @@ export function setDefaultTimeScale(scale) {
  * @property {() => number} openLogSockets live-log connections open now
  * @property {(ignore: boolean) => void} ignoreLogCloses live-log connections opened from now on never answer the client's close frame
  * @property {(deploymentId: string) => number | undefined} settledAt when the row turned done, error or cancelled (epoch ms)
+ * @property {(deploymentId: string) => {line: string, at: number}[]} loggedAt each line of the deployment's log with when it was written (epoch ms)
+ * @property {(serviceId: string, fail?: string) => boolean} endBuild the service's running build reaches its end now (with `fail`: fails);
+ *   its status follows doneLagMs later, as at the end of its duration; false when none was running
+ * @property {(done: () => boolean, timeoutMs?: number) => Promise<void>} until resolves once `done()` holds (checked every few ms);
+ *   rejects after timeoutMs of real time (default 10 s), so that a test waiting for an event that never comes fails, and says so
  */
 
 /**
@@ -191,15 +200,19 @@ export async function startEmulator(options = {}) {
   })
   /** @type {Hook[]} */
   const hooks = []
-  /** @param {string[]} procedures @param {'before'|'after'} when */
+  /** @param {string[]} procedures @param {'before'|'after'} when @returns {Promise<void> | undefined} */
   const runHooks = (procedures, when) => {
+    /** @type {PromiseLike<unknown>[]} */
+    const holds = []
     for (const hook of hooks) {
       if (hook.when !== when || !procedures.includes(hook.procedure) || (hook.hits ?? 0) >= (hook.times ?? 1)) continue
       hook.seen = (hook.seen ?? 0) + 1
       if (hook.seen <= (hook.skip ?? 0)) continue
       hook.hits = (hook.hits ?? 0) + 1
-      hook.run()
+      const held = hook.run()
+      if (held && typeof (/** @type {PromiseLike<unknown>} */ (held)).then === 'function') holds.push(/** @type {PromiseLike<unknown>} */ (held))
     }
+    return holds.length ? Promise.all(holds).then(() => undefined) : undefined
   }
   /** While set, the server is restarting: 'refuse' closes connections, 'proxy-502' is a proxy in front answering 502. */
   let down = /** @type {undefined | 'refuse' | 'proxy-502'} */ (undefined)
@@ -466,9 +479,9 @@ export async function startEmulator(options = {}) {
       return
     }
     const processIt = async () => {
-      runHooks(cls.procedures, 'before')
+      await runHooks(cls.procedures, 'before')
       const reply = await dispatch(cls, method, url, req.headers, body)
-      runHooks(cls.procedures, 'after')
+      await runHooks(cls.procedures, 'after')
       return reply
     }
     const rule = faults.match({ procedures: cls.procedures, method, api: cls.api })
@@ -638,6 +651,7 @@ export async function startEmulator(options = {}) {
       return connection.close()
     }
     listenDeployment({ connection, url, keyValid, queue })
+    void runHooks(['listen-deployment'], 'after')
   }
 
   /** @type {Set<import('node:net').Socket>} */
@@ -763,7 +777,22 @@ export async function startEmulator(options = {}) {
     ignoreLogCloses: (ignore) => {
       deafToCloses = ignore
     },
-    settledAt: (deploymentId) => queue.settledAt(deploymentId)
+    settledAt: (deploymentId) => queue.settledAt(deploymentId),
+    loggedAt: (deploymentId) => queue.loggedAt(deploymentId),
+    endBuild: (serviceId, fail) => {
+      mustExist(serviceId)
+      return queue.endBuild(serviceId, fail)
+    },
+    until: (done, timeoutMs = 10_000) =>
+      new Promise((resolve, reject) => {
+        const giveUp = Date.now() + timeoutMs
+        const check = () => {
+          if (done()) return resolve()
+          if (Date.now() >= giveUp) return reject(new Error(`emulator: the awaited condition did not come within ${timeoutMs} ms`))
+          setTimeout(check, 5)
+        }
+        check()
+      })
   }
   return emu
 }
