@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { EOL, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { SECRET_MARKERS } from '../emulator/state.js'
-import { setDefaultTimeScale } from '../emulator/server.js'
+import { setDefaultTimeScale, startEmulator, type EmulatorOptions } from '../emulator/server.js'
 import { findNode24, missingNode24 } from '../../scripts/node24.js'
 
 /**
@@ -40,6 +40,76 @@ function timeScaleFromEnv(): number {
  * child can catch (child.kill ends it at once), so such a test runs on Linux and macOS only.
  */
 export const testWithSignals = process.platform === 'win32' ? test.skip : test
+
+/** A test with signals, run beside the file's other concurrent tests (each has an emulator of its own). */
+export const concurrentWithSignals = process.platform === 'win32' ? test.concurrent.skip : test.concurrent
+
+export type Emulator = Awaited<ReturnType<typeof startEmulator>>
+
+/**
+ * Emulators for tests that run concurrently (test.concurrent, whose tests get no beforeEach/afterEach):
+ * `start` gives each test one of its own, and `closeAll` (the file's afterAll) closes every one started.
+ */
+export function emulators(defaults: EmulatorOptions = {}): { start: (options?: EmulatorOptions) => Promise<Emulator>; closeAll: () => Promise<void> } {
+  const started = new Set<Emulator>()
+  return {
+    start: async (options = {}) => {
+      const emu = await startEmulator({ ...defaults, ...options })
+      started.add(emu)
+      return emu
+    },
+    closeAll: async () => {
+      await Promise.all([...started].map((emu) => emu.close()))
+      started.clear()
+    }
+  }
+}
+
+/**
+ * A run's stdout as it comes (pass `onStdout` to runAction): what was printed so far, when a text was first
+ * printed, and a promise for a text to be printed. How a test makes the emulator wait for the step (a build
+ * that goes on only once the step has printed its last line) instead of racing it on the clock.
+ */
+export class StdoutWatch {
+  text = ''
+  private readonly firstAt = new Map<string, number>()
+  private waiting: { needle: string; resolve: () => void }[] = []
+
+  /** Where the line not yet ended starts. */
+  private lineStart = 0
+
+  readonly onStdout = (chunk: string): void => {
+    this.text += chunk
+    const now = Date.now()
+    const end = this.text.lastIndexOf('\n')
+    if (end >= this.lineStart) {
+      for (const line of this.text.slice(this.lineStart, end).split('\n')) if (!this.firstAt.has(line)) this.firstAt.set(line, now)
+      this.lineStart = end + 1
+    }
+    this.waiting = this.waiting.filter((w) => {
+      if (!this.text.includes(w.needle)) return true
+      w.resolve()
+      return false
+    })
+  }
+
+  /** Resolves once `needle` was printed (at once if it already was). */
+  printed(needle: string): Promise<void> {
+    if (this.text.includes(needle)) return Promise.resolve()
+    return new Promise((resolve) => this.waiting.push({ needle, resolve }))
+  }
+
+  /** When the whole line `line` was first printed (epoch ms), if it was. */
+  lineAt(line: string): number | undefined {
+    return this.firstAt.get(line)
+  }
+}
+
+/** Resolves once the step has opened its live-log socket and the emulator has sent the log so far on it. */
+export const logSocketOpened = (emu: Emulator): Promise<void> =>
+  new Promise((resolve) => {
+    emu.hook({ procedure: 'listen-deployment', when: 'after', run: () => resolve() })
+  })
 
 /** The runner's files and stdout end lines with the OS's EOL (\r\n on Windows): tests read them with \n. */
 const unixLines = (text: string): string => (EOL === '\n' ? text : text.split(EOL).join('\n'))

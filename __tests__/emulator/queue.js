@@ -33,9 +33,10 @@ import { atLeast } from './versions.js'
  */
 
 /**
- * The events of a build, in the order they come: its progress lines (and its echo lines, at echoAfterMs), its
- * last line ('end', at durationMs), its final status ('settle', doneLagMs after the last line).
- * @typedef {'step-1'|'step-2'|'step-3'|'step-4'|'echo'|'end'|'settle'} BuildEvent
+ * The events of a build, in the order they come: its deployment row ('row', rowLagMs after the job turned active),
+ * its progress lines (and its echo lines, at echoAfterMs), its last line ('end', at durationMs), its final status
+ * ('settle', doneLagMs after the last line).
+ * @typedef {'row'|'step-1'|'step-2'|'step-3'|'step-4'|'echo'|'end'|'settle'} BuildEvent
  */
 
 /**
@@ -226,7 +227,7 @@ export class BuildQueue {
     job.entry.processedOn = Date.now()
     service[KINDS[job.kind].statusKey] = 'running'
     const b = this.buildFor(job.serviceId)
-    const t = this.timers.set(() => this.createRow(job), b.rowLagMs ?? 0)
+    const t = this.timers.set(() => this.due(job, 'row', () => this.createRow(job)), b.rowLagMs ?? 0)
     if (t) job.timers.push(t)
   }
 
