@@ -111,6 +111,27 @@ export const logSocketOpened = (emu: Emulator): Promise<void> =>
     emu.hook({ procedure: 'listen-deployment', when: 'after', run: () => resolve() })
   })
 
+/**
+ * A holdBefore that holds each build's end until the step has been shown its row running (an answer to the
+ * step's deployment.all or allByCompose for that service listed it): the step sees every build running, however slowly it runs.
+ */
+export function endOnceShown(emu: Emulator): (event: string, job: unknown, row: { deploymentId: string } | undefined) => Promise<void> | undefined {
+  const shown = new Set<string>()
+  for (const procedure of ['deployment.all', 'deployment.allByCompose']) {
+    emu.hook({
+      procedure,
+      when: 'after',
+      times: Infinity,
+      run: (request) => {
+        const input = (request?.input ?? {}) as Record<string, unknown>
+        const service = input.applicationId ?? input.composeId
+        for (const row of emu.deployments) if (row.status === 'running' && (row.applicationId ?? row.composeId) === service) shown.add(row.deploymentId)
+      }
+    })
+  }
+  return (event, _job, row) => (event === 'end' && row ? emu.until(() => shown.has(row.deploymentId), 20_000) : undefined)
+}
+
 /** The runner's files and stdout end lines with the OS's EOL (\r\n on Windows): tests read them with \n. */
 const unixLines = (text: string): string => (EOL === '\n' ? text : text.split(EOL).join('\n'))
 

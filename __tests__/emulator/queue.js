@@ -27,7 +27,7 @@ import { atLeast } from './versions.js'
  * @property {number} [rowLagMs] time between the job turning active and its row being created
  * @property {number} [doneLagMs] time between the last log line and the row's final status
  * @property {number} [overwriteLagMs] time between the final status and a git build's title overwrite (then the job leaves the queue)
- * @property {(event: BuildEvent, job: QueueEntry) => Promise<void> | void} [holdBefore] called as each event of the build comes due:
+ * @property {(event: BuildEvent, job: QueueEntry, row: DeploymentRow | undefined) => Promise<void> | void} [holdBefore] called as each event of the build comes due:
  *   a promise it returns holds the build at that point until it settles (how a test makes a build wait for the step,
  *   rather than racing it on the clock). The build's timeline is kept: the events after it come as long after it as before
  */
@@ -313,7 +313,7 @@ export class BuildQueue {
    */
   due(job, event, run) {
     const b = this.buildFor(job.serviceId)
-    const hold = b.holdBefore?.(event, job.entry)
+    const hold = b.holdBefore?.(event, job.entry, job.row)
     if (!hold) return run()
     const still = () => !this.timers.closed && this.active.has(job) && (event === 'settle' || !job.ended)
     hold.then(() => {

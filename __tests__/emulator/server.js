@@ -56,7 +56,7 @@ export function setDefaultTimeScale(scale) {
  * @typedef {object} Hook
  * @property {string} procedure
  * @property {'before'|'after'} when
- * @property {() => unknown} run
+ * @property {(request: RequestEntry | undefined) => unknown} run called with the request (undefined for listen-deployment)
  * @property {number} [skip] let this many matching requests pass first (default 0)
  * @property {number} [times] default 1
  * @property {number} [hits] filled in: how many times it ran
@@ -109,6 +109,7 @@ export function setDefaultTimeScale(scale) {
  * @property {() => Promise<void>} close
  * @property {(version: string) => void} setVersion
  * @property {(serviceId: string, behaviour: Partial<import('./queue.js').BuildBehaviour>) => void} setBuild replaces the service's build behaviour; omitted fields take the defaults
+ * @property {(behaviour: Partial<import('./queue.js').BuildBehaviour>) => void} setBuildDefaults changes the defaults every build falls back to
  * @property {(serviceId: string, opts?: {title?: string, description?: string}) => string} webhookDeploy returns the job id
  * @property {(opts?: {downMs?: number, down?: 'refuse'|'proxy-502'}) => Promise<void>} restart the server restarts: running rows cancelled, queue lost, job ids from job-1; for downMs it refuses connections (or a proxy answers 502); resolves when it is back
  * @property {(hook: Hook) => Hook} hook
@@ -200,8 +201,8 @@ export async function startEmulator(options = {}) {
   })
   /** @type {Hook[]} */
   const hooks = []
-  /** @param {string[]} procedures @param {'before'|'after'} when @returns {Promise<void> | undefined} */
-  const runHooks = (procedures, when) => {
+  /** @param {string[]} procedures @param {'before'|'after'} when @param {RequestEntry} [entry] @returns {Promise<void> | undefined} */
+  const runHooks = (procedures, when, entry) => {
     /** @type {PromiseLike<unknown>[]} */
     const holds = []
     for (const hook of hooks) {
@@ -209,7 +210,7 @@ export async function startEmulator(options = {}) {
       hook.seen = (hook.seen ?? 0) + 1
       if (hook.seen <= (hook.skip ?? 0)) continue
       hook.hits = (hook.hits ?? 0) + 1
-      const held = hook.run()
+      const held = hook.run(entry)
       if (held && typeof (/** @type {PromiseLike<unknown>} */ (held)).then === 'function') holds.push(/** @type {PromiseLike<unknown>} */ (held))
     }
     return holds.length ? Promise.all(holds).then(() => undefined) : undefined
@@ -479,9 +480,9 @@ export async function startEmulator(options = {}) {
       return
     }
     const processIt = async () => {
-      await runHooks(cls.procedures, 'before')
+      await runHooks(cls.procedures, 'before', entry)
       const reply = await dispatch(cls, method, url, req.headers, body)
-      await runHooks(cls.procedures, 'after')
+      await runHooks(cls.procedures, 'after', entry)
       return reply
     }
     const rule = faults.match({ procedures: cls.procedures, method, api: cls.api })
@@ -723,6 +724,9 @@ export async function startEmulator(options = {}) {
     setBuild: (serviceId, behaviour) => {
       mustExist(serviceId)
       queue.setBuild(serviceId, behaviour)
+    },
+    setBuildDefaults: (behaviour) => {
+      Object.assign(queue.defaultBuild, behaviour)
     },
     webhookDeploy: (serviceId, opts = {}) => {
       const { kind } = mustExist(serviceId)
