@@ -132,6 +132,14 @@ export function endOnceShown(emu: Emulator): (event: string, job: unknown, row: 
   return (event, _job, row) => (event === 'end' && row ? emu.until(() => shown.has(row.deploymentId), 20_000) : undefined)
 }
 
+/** A holdBefore that holds each build's end until the step has opened a live-log socket on that build's log. */
+export function endOnceStreaming(emu: Emulator): (event: string, job: unknown, row: { logPath: string } | undefined) => Promise<void> | undefined {
+  return (event, _job, row) =>
+    event === 'end' && row
+      ? emu.until(() => emu.requests.some((r) => r.api === 'websocket' && r.status === 101 && (r.input as { logPath?: string }).logPath === row.logPath), 20_000)
+      : undefined
+}
+
 /** The runner's files and stdout end lines with the OS's EOL (\r\n on Windows): tests read them with \n. */
 const unixLines = (text: string): string => (EOL === '\n' ? text : text.split(EOL).join('\n'))
 
