@@ -241,9 +241,21 @@ export function createProcedures(ctx) {
 
   // --- deployments ----------------------------------------------------------------------------------------
   // Owners skip existence checks: an unknown id is just an empty list.
-  query('deployment.all', (input) => queue.rowsFor('application', input.applicationId).map((r) => deploymentView(r, ctx.getVersion())))
-  query('deployment.allByCompose', (input) => queue.rowsFor('compose', input.composeId).map((r) => deploymentView(r, ctx.getVersion())))
-  query('deployment.queueList', () => queue.queueList(), { since: 'v0.28.3' })
+  /** @param {import('./queue.js').DeploymentRow[]} rows */
+  const shown = (rows) => {
+    queue.rowsShown(rows)
+    return rows.map((r) => deploymentView(r, ctx.getVersion()))
+  }
+  query('deployment.all', (input) => shown(queue.rowsFor('application', input.applicationId)))
+  query('deployment.allByCompose', (input) => shown(queue.rowsFor('compose', input.composeId)))
+  query(
+    'deployment.queueList',
+    () => {
+      queue.queueShown()
+      return queue.queueList()
+    },
+    { since: 'v0.28.3' }
+  )
   query(
     'deployment.readLogs',
     (input) => {

@@ -76,7 +76,7 @@ import { atLeast } from './versions.js'
  * @property {{href: string|null, label: string}} servicePath the service's dashboard path (null when it is gone)
  */
 
-/** @typedef {{entry: QueueEntry, kind: Kind, serviceId: string, readyAt: number (real epoch ms), row?: DeploymentRow, timers: ReturnType<typeof setTimeout>[], ended?: boolean}} Job */
+/** @typedef {{entry: QueueEntry, kind: Kind, serviceId: string, readyAt: number (real epoch ms), row?: DeploymentRow, timers: ReturnType<typeof setTimeout>[], ended?: boolean, seen?: boolean, onSeen?: (() => void)[]}} Job */
 
 const COMMITS = [
   'feat: add checkout flow (#12)',
@@ -93,10 +93,12 @@ export const ROWS_PER_SERVICE = 10
 export class BuildQueue {
   /**
    * @param {{state: State, timers: Timers, getVersion: () => string, hostile?: boolean, buildMs?: number, concurrency?: number,
-   *   rowLagMs?: number, doneLagMs?: number, overwriteLagMs?: number}} opts
+   *   rowLagMs?: number, doneLagMs?: number, overwriteLagMs?: number, seenBuilds?: boolean}} opts
    */
   constructor(opts) {
     this.state = opts.state
+    /** A build does not reach its end before a client was shown it (its job in a queue listing, or its row in a deployment list). */
+    this.seenBuilds = Boolean(opts.seenBuilds)
     this.timers = opts.timers
     this.getVersion = opts.getVersion
     this.hostile = Boolean(opts.hostile)
@@ -313,12 +315,34 @@ export class BuildQueue {
    */
   due(job, event, run) {
     const b = this.buildFor(job.serviceId)
+    /** @type {Promise<void>[]} */
+    const holds = []
+    if (event === 'end' && this.seenBuilds && !job.seen) holds.push(new Promise((resolve) => (job.onSeen ??= []).push(resolve)))
     const hold = b.holdBefore?.(event, job.entry, job.row)
-    if (!hold) return run()
+    if (hold) holds.push(hold)
+    if (!holds.length) return run()
     const still = () => !this.timers.closed && this.active.has(job) && (event === 'settle' || !job.ended)
-    hold.then(() => {
+    Promise.all(holds).then(() => {
       if (still()) run()
     }, () => {})
+  }
+
+  /** A client was shown the job (seenBuilds). @param {Job} job */
+  markSeen(job) {
+    if (job.seen) return
+    job.seen = true
+    for (const resolve of job.onSeen ?? []) resolve()
+    job.onSeen = undefined
+  }
+
+  /** A client was shown the queue listing: every job in it. */
+  queueShown() {
+    for (const job of this.jobs) this.markSeen(job)
+  }
+
+  /** A client was shown these rows: their jobs. @param {DeploymentRow[]} rows */
+  rowsShown(rows) {
+    for (const job of this.jobs) if (job.row && rows.includes(job.row)) this.markSeen(job)
   }
 
   /** @param {Job} job @param {Row} service @returns {string[]} */

@@ -32,6 +32,9 @@ const REST_BODY_LIMIT = 1024 * 1024
  * @property {number} [doneLagMs] a row turns done/error this long after its last log line (default 200; a real
  *   server takes about a second, API.md §10)
  * @property {number} [overwriteLagMs] a git build's title is overwritten this long after its final status (default 50)
+ * @property {boolean} [seenBuilds] a build does not reach its end before a client was shown it: its job in a queue listing, or its
+ *   row in a deployment list (default false, or what setDefaultSeenBuilds set). Real builds outlast a client's first look; a
+ *   short simulated one, on a busy machine, need not: with this, it always does
  * @property {number} [timeScale] real time per unit of simulated time (default 1, or what setDefaultTimeScale set). Every
  *   duration of the server's own work is simulated: builds, database deploys, the lags above, delayStartMs, restart
  *   downtime. Faults on the wire ('delay', 'cut-after') and Retry-After headers stay in real time, as the action's
@@ -44,6 +47,14 @@ let defaultTimeScale = 1
 /** @param {number} scale */
 export function setDefaultTimeScale(scale) {
   defaultTimeScale = scale
+}
+
+/** seenBuilds of emulators started without it: the end-to-end harness sets it once for every test. */
+let defaultSeenBuilds = false
+
+/** @param {boolean} seen */
+export function setDefaultSeenBuilds(seen) {
+  defaultSeenBuilds = seen
 }
 
 /**
@@ -197,7 +208,8 @@ export async function startEmulator(options = {}) {
     concurrency: options.concurrency,
     rowLagMs: options.rowLagMs,
     doneLagMs: options.doneLagMs,
-    overwriteLagMs: options.overwriteLagMs
+    overwriteLagMs: options.overwriteLagMs,
+    seenBuilds: options.seenBuilds ?? defaultSeenBuilds
   })
   /** @type {Hook[]} */
   const hooks = []
