@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { EOL, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { SECRET_MARKERS } from '../emulator/state.js'
-import { setDefaultTimeScale, startEmulator, type EmulatorOptions } from '../emulator/server.js'
+import { setDefaultSeenBuilds, setDefaultTimeScale, startEmulator, type EmulatorOptions } from '../emulator/server.js'
 import { findNode24, missingNode24 } from '../../scripts/node24.js'
 
 /**
@@ -26,6 +26,15 @@ export const ACTION = resolve('dist/index.js')
  */
 export const TIME_SCALE = timeScaleFromEnv()
 setDefaultTimeScale(TIME_SCALE)
+
+/**
+ * A real build outlasts the step's first look at it by far; a build of a few simulated hundred ms, while the
+ * machine is busy, need not: the step's first look could come after it ended, and its outcome would then be
+ * unprovable. So no build of an emulator a test starts reaches its end before the step was shown it (its
+ * job in a queue listing or its row in a deployment list). A test that stages a build ending unseen says so
+ * with `seenBuilds: false`.
+ */
+setDefaultSeenBuilds(true)
 
 function timeScaleFromEnv(): number {
   const variable = process.env.DOKPLOY_TEST_TIME_SCALE

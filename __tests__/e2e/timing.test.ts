@@ -43,7 +43,8 @@ describe('correlation: never a stranger’s deployment', () => {
   })
 
   test.concurrent('2. our deploy is lost before Dokploy saw it while a push of the service finishes: never reported as ours', async () => {
-    const { emu, inputs, deploys } = await start()
+    // the push ends unseen: the step never looks before it has ended
+    const { emu, inputs, deploys } = await start({ seenBuilds: false })
     emu.setBuild(emu.ids.web, { durationMs: 100 })
     emu.inject({ procedure: 'application.deploy', kind: 'reset-before' })
     let pushed = false
@@ -66,7 +67,8 @@ describe('correlation: never a stranger’s deployment', () => {
   })
 
   test.concurrent('2. lost before Dokploy saw it, a push that ended before the deploy left: sent once more and followed', async () => {
-    const { emu, inputs, rowsOf, deploys } = await start()
+    // the push ends before the step starts
+    const { emu, inputs, rowsOf, deploys } = await start({ seenBuilds: false })
     emu.setBuild(emu.ids.web, { durationMs: 100 })
     emu.webhookDeploy(emu.ids.web)
     await emu.until(() => emu.queueList().length === 0 && rowsOf(emu.ids.web)[0]?.status === 'done')
@@ -161,7 +163,8 @@ describe('never twice', () => {
     ['a proxy holds the answer past a short request-timeout', { kind: 'delay' as const, ms: 3000 }, { 'request-timeout': '1' }],
     ['a proxy holds the answer past a long request-timeout', { kind: 'delay' as const, ms: 6000 }, { 'request-timeout': '5' }]
   ])('6. wait: false, %s, a fast git build ends before the check: exactly one deployment', async (_label, fault, extra) => {
-    const { emu, inputs, rowsOf, deploys } = await start()
+    // the build ends unseen: before the step's first look
+    const { emu, inputs, rowsOf, deploys } = await start({ seenBuilds: false })
     emu.setBuild(emu.ids.web, { durationMs: 30 })
     emu.inject({ procedure: 'application.deploy', ...fault })
     // the build ends before the check: the step's look at the queue is answered once it has left
