@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from '@jest/globals'
+import type { EmulatorOptions } from '../emulator/server.js'
 import { startFakeGitHub, type FakeGitHub } from './fake-github.js'
 import { annotations, emulators, endOnceShown, errorLine, runAction, TIME_SCALE, visibleLog, type ActionRun } from './harness.js'
 
@@ -19,8 +20,8 @@ afterAll(async () => {
 const TOKEN = 'ghs_fakeToken0123456789abcdefABCDEF'
 const SHA = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d'
 
-const start = async () => {
-  const emu = await startEmulator()
+const start = async (options: EmulatorOptions = {}) => {
+  const emu = await startEmulator(options)
   // the step loads GitHub's client just after Dokploy accepts the deploy, which takes a while on a busy
   // machine: every build holds its end until the step has seen it running, so the step still sees its own job
   emu.setBuildDefaults({ holdBefore: endOnceShown(emu) })
@@ -95,16 +96,18 @@ describe('a deploy recorded as a GitHub deployment', () => {
   })
 
   test.concurrent('the job cancelled while the build runs: error, posted before the step exits', async () => {
-    const { emu, github, inputs, states } = await start()
+    // at real speed (emulator and action alike): once cancelled, the step gives GitHub at most 2 s, which
+    // the test time scale would shrink to a few hundred ms, too short a bound for a busy machine
+    const { emu, github, inputs, states } = await start({ timeScale: 1 })
     emu.setBuild(emu.ids.web, { durationMs: 20_000 })
     let cancelled = false
     const result = await runAction(inputs({ id: emu.ids.web }), {
-      env: { GITHUB_API_URL: github.url },
+      env: { GITHUB_API_URL: github.url, DOKPLOY_ACTION_TIME_SCALE: '1' },
       onStdout: (chunk, child) => {
         if (!cancelled && /Deployment \S+: matched|Build started: deployment/.test(chunk)) {
           cancelled = true
           // the in_progress status first, as a runner's cancellation would come later
-          setTimeout(() => child.kill('SIGINT'), 500)
+          void emu.until(() => github.deployments[0]?.statuses.some((status) => status.state === 'in_progress') ?? false, 20_000).then(() => child.kill('SIGINT'))
         }
       }
     })
