@@ -26,7 +26,8 @@ const start = async () => {
 const errorLines = (run: ActionRun): string[] => annotations(run, 'error').map(({ message }) => message)
 /** No unhandled rejection, no stack trace: the failure is the action's own message. */
 const failedCleanly = (run: ActionRun): void => {
-  expect(run.code).toBe(1)
+  // with the step's output when it did not fail
+  expect({ code: run.code, stdout: run.code === 1 ? '' : run.stdout }).toEqual({ code: 1, stdout: '' })
   expect(run.stderr).not.toMatch(/\n\s+at |Unhandled|node:internal/)
 }
 
