@@ -904,3 +904,89 @@ describe('time scale', () => {
     expect((await start()).timeScale).toBe(1)
   })
 })
+
+describe('staging a race on events, not on the clock', () => {
+  const deferred = () => {
+    let release!: () => void
+    const promise = new Promise<void>((resolve) => (release = resolve))
+    return { promise, release }
+  }
+
+  test('holdBefore holds a build at one of its events until released; the rest of its timeline follows as before', async () => {
+    const emu = await start()
+    const end = deferred()
+    const events: string[] = []
+    emu.setBuild(emu.ids.web, {
+      durationMs: 40,
+      holdBefore: (event) => {
+        events.push(event)
+        return event === 'end' ? end.promise : undefined
+      }
+    })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    await waitFor(() => events.includes('end'))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    // held: every progress line written, the last one not, the row still running
+    const [row] = emu.deployments
+    expect(row.status).toBe('running')
+    expect(emu.loggedAt(row.deploymentId).map(({ line }) => line)).toContain('#8 [build 4/4] RUN step-4 ... done (0.032s)')
+    expect(emu.loggedAt(row.deploymentId).map(({ line }) => line)).not.toContain('Docker Deployed: ✅')
+    end.release()
+    await waitFor(() => emu.queueList().length === 0)
+    expect(row.status).toBe('done')
+    expect(events).toEqual(['row', 'step-1', 'step-2', 'step-3', 'step-4', 'end', 'settle'])
+    // each line with when it was written, in order
+    const times = emu.loggedAt(row.deploymentId).map(({ at }) => at)
+    expect([...times].sort((a, b) => a - b)).toEqual(times)
+    expect(emu.settledAt(row.deploymentId)).toBeGreaterThanOrEqual(times.at(-1) as number)
+  })
+
+  test('endBuild ends a build that hangs: its last line, then its status', async () => {
+    const emu = await start()
+    emu.setBuild(emu.ids.web, { hang: true })
+    expect(emu.endBuild(emu.ids.web)).toBe(false) // nothing running yet
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    await waitFor(() => emu.deployments.length === 1)
+    expect(emu.endBuild(emu.ids.web, 'exit code 3')).toBe(true)
+    await waitFor(() => emu.queueList().length === 0)
+    expect(emu.deployments[0].status).toBe('error')
+    expect(emu.loggedAt(emu.deployments[0].deploymentId).map(({ line }) => line)).toContain('❌ Error: exit code 3')
+  })
+
+  test('a hook that returns a promise holds the request unanswered until it settles', async () => {
+    const emu = await start()
+    const gate = deferred()
+    emu.hook({ procedure: 'deployment.queueList', when: 'before', run: () => gate.promise })
+    let answered = false
+    const reply = q(emu, 'deployment.queueList').then((r) => {
+      answered = true
+      return r
+    })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(answered).toBe(false)
+    emu.webhookDeploy(emu.ids.web)
+    gate.release()
+    // processed after the hold: it lists the push made meanwhile
+    expect(data(await reply)).toHaveLength(1)
+  })
+
+  test('seenBuilds: a build does not reach its end before its job was listed (or its row shown)', async () => {
+    const emu = await start({ seenBuilds: true })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    await waitFor(() => emu.deployments.length === 1)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    expect(emu.deployments[0].status).toBe('running')
+    expect(data(await q(emu, 'deployment.queueList'))).toHaveLength(1)
+    await waitFor(() => emu.queueList().length === 0)
+    expect(emu.deployments[0].status).toBe('done')
+
+    // shown in the service's deployment list
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    await waitFor(() => emu.deployments.length === 2)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    expect(emu.deployments[1].status).toBe('running')
+    await q(emu, 'deployment.all', { applicationId: emu.ids.web })
+    await waitFor(() => emu.queueList().length === 0)
+    expect(emu.deployments[1].status).toBe('done')
+  })
+})
