@@ -7,7 +7,7 @@ import { BuildQueue } from './queue.js'
 import { createProcedures } from './procedures.js'
 import { SCHEMAS, validate, flattenIssues, coerceQuery } from './schemas.js'
 import { TrpcError, trpcErrorItem, trpcResultItem, restErrorBody, codeForStatus, HTML } from './wire.js'
-import { FaultBook } from './faults.js'
+import { FaultBook, gzipBomb, streamHugeReply } from './faults.js'
 import { Timers } from './timers.js'
 import { DEFAULT_VERSION, normalizeVersion, atLeast } from './versions.js'
 import { acceptUpgrade, handshakeProblem, refuseUpgrade } from './websocket.js'
@@ -578,13 +578,11 @@ export async function startEmulator(options = {}) {
         )
         return
       case 'huge': {
-        const { streamHugeReply } = await import('./faults.js')
         entry.status = 200
         streamHugeReply(res, rule.bytes)
         return
       }
       case 'gzip-bomb': {
-        const { gzipBomb } = await import('./faults.js')
         const body = await gzipBomb(rule.bytes)
         entry.status = 200
         res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(body.length) })
