@@ -10,7 +10,8 @@ export default {
   },
   testTimeout: 30000,
   // one worker per core, never more: each end-to-end run is a Node process of its own, and more workers than
-  // cores only makes them wait for the CPU (on 2 cores jest's default would be a single worker)
+  // cores only makes them wait for the CPU (on 2 cores jest's default would be a single worker). The end-to-end
+  // files that mostly wait run their tests concurrently instead (test.concurrent, an emulator per test)
   maxWorkers: '100%',
   verbose: false
 }
