@@ -776,11 +776,22 @@ describe('fault injection', () => {
 describe('real timing (API.md §10, found on a real v0.30.2)', () => {
   test('a job turns active before its row exists; the row turns done after the last log line; the title is overwritten after that; then the job leaves the queue', async () => {
     const emu = await start({ buildMs: 60, rowLagMs: 80, doneLagMs: 80, overwriteLagMs: 80 })
+    // each step is held until the test has looked at the one before, however slowly the machine runs: the
+    // lags keep their order, not their length
+    const gates = new Map<string, () => void>()
+    const held = (event: string) =>
+      ['row', 'settle', 'overwrite'].includes(event) ? new Promise<void>((resolve) => gates.set(event, resolve)) : undefined
+    const release = async (event: string) => {
+      await waitFor(() => gates.has(event))
+      gates.get(event)?.()
+    }
+    emu.setBuild(emu.ids.web, { durationMs: 60, holdBefore: held })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web, title: 'CI run', description: 'ref 1' })
     const [job] = data(await q(emu, 'deployment.queueList'))
     expect(job).toMatchObject({ id: 'job-1', state: 'active', data: { titleLog: 'CI run', descriptionLog: 'ref 1' } })
     expect(job.processedOn).toBeGreaterThanOrEqual(job.timestamp)
     expect(await rows(emu, emu.ids.web)).toEqual([]) // active, no row yet
+    await release('row')
     const [row] = await waitFor(async () => {
       const r = await rows(emu, emu.ids.web)
       return r.length ? r : undefined
@@ -788,9 +799,11 @@ describe('real timing (API.md §10, found on a real v0.30.2)', () => {
     expect(Date.parse(row.startedAt)).toBeGreaterThanOrEqual(job.processedOn)
     await waitFor(async () => data(await q(emu, 'deployment.readLogs', { deploymentId: row.deploymentId, tail: 1 })) === 'Docker Deployed: ✅')
     expect(emu.deployments[0].status).toBe('running') // last line written, status not yet
+    await release('settle')
     await waitFor(() => emu.deployments[0].status === 'done')
     expect(emu.deployments[0].description).toBe('ref 1') // done, not yet overwritten
     expect(emu.queueList()).toHaveLength(1)
+    await release('overwrite')
     await waitFor(() => emu.queueList().length === 0)
     expect(emu.deployments[0].description).toMatch(/^Commit: /)
   })
@@ -934,7 +947,7 @@ describe('staging a race on events, not on the clock', () => {
     end.release()
     await waitFor(() => emu.queueList().length === 0)
     expect(row.status).toBe('done')
-    expect(events).toEqual(['row', 'step-1', 'step-2', 'step-3', 'step-4', 'end', 'settle'])
+    expect(events).toEqual(['row', 'step-1', 'step-2', 'step-3', 'step-4', 'end', 'settle', 'overwrite'])
     // each line with when it was written, in order
     const times = emu.loggedAt(row.deploymentId).map(({ at }) => at)
     expect([...times].sort((a, b) => a - b)).toEqual(times)

@@ -35,8 +35,9 @@ import { atLeast } from './versions.js'
 /**
  * The events of a build, in the order they come: its deployment row ('row', rowLagMs after the job turned active),
  * its progress lines (and its echo lines, at echoAfterMs), its last line ('end', at durationMs), its final status
- * ('settle', doneLagMs after the last line).
- * @typedef {'row'|'step-1'|'step-2'|'step-3'|'step-4'|'echo'|'end'|'settle'} BuildEvent
+ * ('settle', doneLagMs after the last line), the overwrite of a git build's title, after which the job leaves the
+ * queue ('overwrite', overwriteLagMs after that).
+ * @typedef {'row'|'step-1'|'step-2'|'step-3'|'step-4'|'echo'|'end'|'settle'|'overwrite'} BuildEvent
  */
 
 /**
@@ -321,7 +322,7 @@ export class BuildQueue {
     const hold = b.holdBefore?.(event, job.entry, job.row)
     if (hold) holds.push(hold)
     if (!holds.length) return run()
-    const still = () => !this.timers.closed && this.active.has(job) && (event === 'settle' || !job.ended)
+    const still = () => !this.timers.closed && this.active.has(job) && (event === 'settle' || event === 'overwrite' || !job.ended)
     Promise.all(holds).then(() => {
       if (still()) run()
     }, () => {})
@@ -401,7 +402,7 @@ export class BuildQueue {
       row.status = fail === undefined ? 'done' : 'error'
       row.finishedAt = new Date().toISOString()
       if (service) service[KINDS[job.kind].statusKey] = row.status
-      const t = this.timers.set(() => overwrite(service), b.overwriteLagMs ?? 0)
+      const t = this.timers.set(() => this.due(job, 'overwrite', () => overwrite(service)), b.overwriteLagMs ?? 0)
       if (t) job.timers.push(t)
     }
     const overwrite = (/** @type {Row|undefined} */ service) => {
