@@ -244,7 +244,9 @@ describe('failure diagnostics', () => {
 describe('databases', () => {
   test.concurrent('a database deploy cut by a proxy (524) is followed through the status until done', async () => {
     const { emu } = await start()
-    emu.dbDeploy(emu.ids.postgres, { durationMs: 2500 })
+    // the deploy ends only once the step, told of the cut, has read the status (running): it outlasts the
+    // step's reaction however slowly the step runs
+    emu.dbDeploy(emu.ids.postgres, { durationMs: 2500, holdEnd: () => answered(emu, 'postgres.one') })
     // faults act in real time: the cut comes well before the deploy ends, at any time scale
     emu.inject({ procedure: 'postgres.deploy', kind: 'cut-after', ms: 100 })
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'postgres', id: emu.ids.postgres })
@@ -258,7 +260,7 @@ describe('databases', () => {
 
   test.concurrent('a database deploy cut by a proxy that then fails ends with status error', async () => {
     const { emu } = await start()
-    emu.dbDeploy(emu.ids.mongo, { durationMs: 1500, fail: 'mongod exited' })
+    emu.dbDeploy(emu.ids.mongo, { durationMs: 1500, fail: 'mongod exited', holdEnd: () => answered(emu, 'mongo.one') })
     emu.inject({ procedure: 'mongo.deploy', kind: 'cut-after', ms: 100 })
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'mongo', id: emu.ids.mongo })
 

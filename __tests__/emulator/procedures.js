@@ -26,7 +26,7 @@ import { serviceRow, oneView, projectAll, projectOne, environmentOne, environmen
  * @property {BuildQueue} queue
  * @property {Timers} timers
  * @property {() => string} getVersion
- * @property {(serviceId: string) => {durationMs: number, fail?: string}} dbBehaviour
+ * @property {(serviceId: string) => {durationMs: number, fail?: string, holdEnd?: () => Promise<void> | void}} dbBehaviour
  * @property {(counter: 'deployCalls'|'redeployCalls'|'rebuildCalls'|'killBuildCalls', serviceId: string) => void} count
  */
 
@@ -204,6 +204,7 @@ export function createProcedures(ctx) {
       const b = ctx.dbBehaviour(input[idKey])
       const before = setStatus(kind, row, 'running')
       await ctx.timers.sleep(b.durationMs)
+      await b.holdEnd?.()
       if (b.fail !== undefined) {
         row.applicationStatus = 'error'
         throw new TrpcError('INTERNAL_SERVER_ERROR', b.fail)

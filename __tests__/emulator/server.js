@@ -127,7 +127,8 @@ export function setDefaultSeenBuilds(seen) {
  * @property {(rule: import('./faults.js').FaultRule) => import('./faults.js').FaultRule} inject
  * @property {() => void} clearFaults
  * @property {(key: string, remainingRequests: number) => void} setRateLimit
- * @property {(serviceId: string, behaviour: {durationMs?: number, fail?: string}) => void} dbDeploy replaces the database's deploy behaviour
+ * @property {(serviceId: string, behaviour: {durationMs?: number, fail?: string, holdEnd?: () => Promise<void> | void}) => void} dbDeploy replaces the
+ *   database's deploy behaviour; a promise `holdEnd` returns holds the deploy's end (after durationMs) until it settles
  * @property {(refuse: UpgradeRefusal | undefined) => void} refuseUpgrades from now on, upgrades to the live log get this instead (undefined: served again)
  * @property {() => number} dropLogSockets cuts every open live-log connection (no closing handshake); returns how many
  * @property {() => number} openLogSockets live-log connections open now
@@ -234,7 +235,7 @@ export async function startEmulator(options = {}) {
   const keys = new Set([apiKey, ...(options.apiKeys ?? [])])
   /** @type {Map<string, number>} */
   const remaining = new Map()
-  /** @type {Map<string, {durationMs: number, fail?: string}>} */
+  /** @type {Map<string, {durationMs: number, fail?: string, holdEnd?: () => Promise<void> | void}>} */
   const dbBehaviour = new Map()
   /** @type {RequestEntry[]} */
   const requests = []
