@@ -9,8 +9,9 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: { isolatedModules: true, allowJs: true } }]
   },
   testTimeout: 30000,
-  // end-to-end files mostly wait (on the emulator and the action's pauses), so twice as many workers as cores
-  // finish sooner; on 2 cores jest's default would be a single worker
-  maxWorkers: '200%',
+  // one worker per core, never more: each end-to-end run is a Node process of its own, and more workers than
+  // cores only makes them wait for the CPU (on 2 cores jest's default would be a single worker). The end-to-end
+  // files that mostly wait run their tests concurrently instead (test.concurrent, an emulator per test)
+  maxWorkers: '100%',
   verbose: false
 }

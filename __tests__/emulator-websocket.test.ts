@@ -378,3 +378,17 @@ describe('switches', () => {
     expect(emu.settledAt(row.deploymentId)).toBeDefined()
   })
 })
+
+describe('staging on the socket', () => {
+  test('a listen-deployment hook runs once an upgrade was accepted and the log so far sent on it', async () => {
+    const emu = await start()
+    const seenAtHook: string[] = []
+    const row = await deployment(emu)
+    emu.hook({ procedure: 'listen-deployment', when: 'after', run: () => void seenAtHook.push(`${emu.openLogSockets()}`) })
+    const ws = await upgrade(emu, pathOf(row))
+    await ws.until((f) => f.opcode === TEXT)
+    expect(text(ws)).toContain('Initializing deployment')
+    // once, with the socket open
+    expect(seenAtHook).toEqual(['1'])
+  })
+})

@@ -776,11 +776,22 @@ describe('fault injection', () => {
 describe('real timing (API.md §10, found on a real v0.30.2)', () => {
   test('a job turns active before its row exists; the row turns done after the last log line; the title is overwritten after that; then the job leaves the queue', async () => {
     const emu = await start({ buildMs: 60, rowLagMs: 80, doneLagMs: 80, overwriteLagMs: 80 })
+    // each step is held until the test has looked at the one before, however slowly the machine runs: the
+    // lags keep their order, not their length
+    const gates = new Map<string, () => void>()
+    const held = (event: string) =>
+      ['row', 'settle', 'overwrite'].includes(event) ? new Promise<void>((resolve) => gates.set(event, resolve)) : undefined
+    const release = async (event: string) => {
+      await waitFor(() => gates.has(event))
+      gates.get(event)?.()
+    }
+    emu.setBuild(emu.ids.web, { durationMs: 60, holdBefore: held })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web, title: 'CI run', description: 'ref 1' })
     const [job] = data(await q(emu, 'deployment.queueList'))
     expect(job).toMatchObject({ id: 'job-1', state: 'active', data: { titleLog: 'CI run', descriptionLog: 'ref 1' } })
     expect(job.processedOn).toBeGreaterThanOrEqual(job.timestamp)
     expect(await rows(emu, emu.ids.web)).toEqual([]) // active, no row yet
+    await release('row')
     const [row] = await waitFor(async () => {
       const r = await rows(emu, emu.ids.web)
       return r.length ? r : undefined
@@ -788,9 +799,11 @@ describe('real timing (API.md §10, found on a real v0.30.2)', () => {
     expect(Date.parse(row.startedAt)).toBeGreaterThanOrEqual(job.processedOn)
     await waitFor(async () => data(await q(emu, 'deployment.readLogs', { deploymentId: row.deploymentId, tail: 1 })) === 'Docker Deployed: ✅')
     expect(emu.deployments[0].status).toBe('running') // last line written, status not yet
+    await release('settle')
     await waitFor(() => emu.deployments[0].status === 'done')
     expect(emu.deployments[0].description).toBe('ref 1') // done, not yet overwritten
     expect(emu.queueList()).toHaveLength(1)
+    await release('overwrite')
     await waitFor(() => emu.queueList().length === 0)
     expect(emu.deployments[0].description).toMatch(/^Commit: /)
   })
@@ -952,5 +965,91 @@ describe('time scale', () => {
       setDefaultTimeScale(1)
     }
     expect((await start()).timeScale).toBe(1)
+  })
+})
+
+describe('staging a race on events, not on the clock', () => {
+  const deferred = () => {
+    let release!: () => void
+    const promise = new Promise<void>((resolve) => (release = resolve))
+    return { promise, release }
+  }
+
+  test('holdBefore holds a build at one of its events until released; the rest of its timeline follows as before', async () => {
+    const emu = await start()
+    const end = deferred()
+    const events: string[] = []
+    emu.setBuild(emu.ids.web, {
+      durationMs: 40,
+      holdBefore: (event) => {
+        events.push(event)
+        return event === 'end' ? end.promise : undefined
+      }
+    })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    await waitFor(() => events.includes('end'))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    // held: every progress line written, the last one not, the row still running
+    const [row] = emu.deployments
+    expect(row.status).toBe('running')
+    expect(emu.loggedAt(row.deploymentId).map(({ line }) => line)).toContain('#8 [build 4/4] RUN step-4 ... done (0.032s)')
+    expect(emu.loggedAt(row.deploymentId).map(({ line }) => line)).not.toContain('Docker Deployed: ✅')
+    end.release()
+    await waitFor(() => emu.queueList().length === 0)
+    expect(row.status).toBe('done')
+    expect(events).toEqual(['row', 'step-1', 'step-2', 'step-3', 'step-4', 'end', 'settle', 'overwrite'])
+    // each line with when it was written, in order
+    const times = emu.loggedAt(row.deploymentId).map(({ at }) => at)
+    expect([...times].sort((a, b) => a - b)).toEqual(times)
+    expect(emu.settledAt(row.deploymentId)).toBeGreaterThanOrEqual(times.at(-1) as number)
+  })
+
+  test('endBuild ends a build that hangs: its last line, then its status', async () => {
+    const emu = await start()
+    emu.setBuild(emu.ids.web, { hang: true })
+    expect(emu.endBuild(emu.ids.web)).toBe(false) // nothing running yet
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    await waitFor(() => emu.deployments.length === 1)
+    expect(emu.endBuild(emu.ids.web, 'exit code 3')).toBe(true)
+    await waitFor(() => emu.queueList().length === 0)
+    expect(emu.deployments[0].status).toBe('error')
+    expect(emu.loggedAt(emu.deployments[0].deploymentId).map(({ line }) => line)).toContain('❌ Error: exit code 3')
+  })
+
+  test('a hook that returns a promise holds the request unanswered until it settles', async () => {
+    const emu = await start()
+    const gate = deferred()
+    emu.hook({ procedure: 'deployment.queueList', when: 'before', run: () => gate.promise })
+    let answered = false
+    const reply = q(emu, 'deployment.queueList').then((r) => {
+      answered = true
+      return r
+    })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(answered).toBe(false)
+    emu.webhookDeploy(emu.ids.web)
+    gate.release()
+    // processed after the hold: it lists the push made meanwhile
+    expect(data(await reply)).toHaveLength(1)
+  })
+
+  test('seenBuilds: a build does not reach its end before its job was listed (or its row shown)', async () => {
+    const emu = await start({ seenBuilds: true })
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    await waitFor(() => emu.deployments.length === 1)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    expect(emu.deployments[0].status).toBe('running')
+    expect(data(await q(emu, 'deployment.queueList'))).toHaveLength(1)
+    await waitFor(() => emu.queueList().length === 0)
+    expect(emu.deployments[0].status).toBe('done')
+
+    // shown in the service's deployment list
+    await m(emu, 'application.deploy', { applicationId: emu.ids.web })
+    await waitFor(() => emu.deployments.length === 2)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    expect(emu.deployments[1].status).toBe('running')
+    await q(emu, 'deployment.all', { applicationId: emu.ids.web })
+    await waitFor(() => emu.queueList().length === 0)
+    expect(emu.deployments[1].status).toBe('done')
   })
 })

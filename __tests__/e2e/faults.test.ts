@@ -1,25 +1,23 @@
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { startEmulator } from '../emulator/server.js'
-import { errorLine, runAction, visibleLog } from './harness.js'
+import { afterAll, describe, expect, test } from '@jest/globals'
+import { emulators, endOnceShown, errorLine, runAction, visibleLog } from './harness.js'
 
 /**
  * Issue 4: the fault matrix. Each case injects what a proxy, a flaky network or Dokploy itself
  * can do, and asserts the outcome, the message, the retries and that one step deploys at most once.
  */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 150 })
-})
-afterEach(() => emu.close())
+// Each test has an emulator of its own and runs beside the others.
+const { start: startEmulator, closeAll } = emulators({ buildMs: 150 })
+afterAll(closeAll)
 
-const deployInputs = (extra: Record<string, string> = {}): Record<string, string> => ({
-  url: emu.url,
-  'api-key': emu.apiKey,
-  id: emu.ids.web,
-  ...extra
-})
-const attempts = (procedure: string): number => emu.requests.filter((r) => r.procedure === procedure).length
-const deploys = (): number => emu.stats().deployCalls[emu.ids.web] ?? 0
+const start = async () => {
+  const emu = await startEmulator()
+  return {
+    emu,
+    deployInputs: (extra: Record<string, string> = {}): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, ...extra }),
+    attempts: (procedure: string): number => emu.requests.filter((r) => r.procedure === procedure).length,
+    deploys: (): number => emu.stats().deployCalls[emu.ids.web] ?? 0
+  }
+}
 const debugCount = (stdout: string): number => Number(/Dokploy requests: (\d+)/.exec(stdout)?.[1] ?? NaN)
 
 describe('503 before processing is retried on every kind of call', () => {
@@ -31,9 +29,10 @@ describe('503 before processing is retried on every kind of call', () => {
     ['application.stop (mutation)', { operation: 'stop' }, 'application.stop'],
     ['project.all (lookup)', { id: '', project: 'shop', environment: 'production', name: 'web' }, 'project.all']
   ]
-  test.each(CALLS)('%s', async (_label, extra, procedure) => {
+  test.concurrent.each(CALLS)('%s', async (_label, extra, procedure) => {
+    const { emu, deployInputs, deploys } = await start()
     // a 503 may hide a restart: after one, only the reference proves the row, so it must still be running when seen
-    if (procedure === 'deployment.queueList') emu.setBuild(emu.ids.web, { durationMs: 5000 })
+    if (procedure === 'deployment.queueList') emu.setBuild(emu.ids.web, { durationMs: 5000, holdBefore: endOnceShown(emu) })
     const rule = emu.inject({ procedure, kind: 'status', status: 503, headers: { 'retry-after': '0' } })
     const run = await runAction(deployInputs(extra))
     expect(run.code).toBe(0)
@@ -45,14 +44,16 @@ describe('503 before processing is retried on every kind of call', () => {
     expect(run.stdout).toMatch(new RegExp(`${procedure.replace('.', '\\.')}: unavailable, retry 1/3`))
   })
 
-  test('a database deploy refused with 503 is sent again and runs once', async () => {
+  test.concurrent('a database deploy refused with 503 is sent again and runs once', async () => {
+    const { emu } = await start()
     emu.inject({ procedure: 'postgres.deploy', kind: 'status', status: 503 })
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'postgres', id: emu.ids.postgres })
     expect(run.code).toBe(0)
     expect(emu.stats().deployCalls[emu.ids.postgres]).toBe(1)
   })
 
-  test('retries are bounded by the retries input', async () => {
+  test.concurrent('retries are bounded by the retries input', async () => {
+    const { emu, deployInputs, attempts, deploys } = await start()
     emu.inject({ procedure: 'deployment.all', kind: 'status', status: 503, times: Infinity })
     const run = await runAction(deployInputs({ retries: '1' }))
     expect(run.code).toBe(1)
@@ -63,10 +64,12 @@ describe('503 before processing is retried on every kind of call', () => {
 })
 
 describe('failures while polling', () => {
-  test('an HTML 502 and a connection reset during polling are retried; the step still reports done', async () => {
-    emu.setBuild(emu.ids.web, { durationMs: 5000 })
-    emu.inject({ procedure: 'deployment.all', kind: 'html', status: 502, after: 2 })
-    emu.inject({ procedure: 'deployment.all', kind: 'reset-before', after: 3 })
+  test.concurrent('an HTML 502 and a connection reset during polling are retried; the step still reports done', async () => {
+    const { emu, deployInputs, deploys } = await start()
+    const gateway = emu.inject({ procedure: 'deployment.all', kind: 'html', status: 502, after: 2 })
+    const reset = emu.inject({ procedure: 'deployment.all', kind: 'reset-before', after: 3 })
+    // the build runs until both faults have hit the step's polls
+    emu.setBuild(emu.ids.web, { durationMs: 5000, holdBefore: (event) => (event === 'end' ? emu.until(() => (gateway.hits ?? 0) > 0 && (reset.hits ?? 0) > 0, 20_000) : undefined) })
     // log: tail, the path that polls the rows while the build runs (a streamed build's rows are read at its end)
     const run = await runAction(deployInputs({ log: 'tail' }))
     expect(run.code).toBe(0)
@@ -76,7 +79,8 @@ describe('failures while polling', () => {
     expect(deploys()).toBe(1)
   })
 
-  test('a 429 with Retry-After is honoured before the next attempt', async () => {
+  test.concurrent('a 429 with Retry-After is honoured before the next attempt', async () => {
+    const { emu, deployInputs } = await start()
     emu.inject({ procedure: 'deployment.all', kind: 'status', status: 429, headers: { 'retry-after': '2' }, after: 1 })
     const run = await runAction(deployInputs())
     expect(run.code).toBe(0)
@@ -85,7 +89,8 @@ describe('failures while polling', () => {
     expect(polls[limited + 1].at - polls[limited].at).toBeGreaterThanOrEqual(1900)
   })
 
-  test('truncated JSON on a query is asked again', async () => {
+  test.concurrent('truncated JSON on a query is asked again', async () => {
+    const { emu, deployInputs } = await start()
     emu.inject({ procedure: 'deployment.all', kind: 'truncated', after: 1 })
     const run = await runAction(deployInputs())
     expect(run.code).toBe(0)
@@ -94,8 +99,9 @@ describe('failures while polling', () => {
 })
 
 describe('one step, at most one deployment', () => {
-  test('the deploy is processed but its answer is lost (reset): found in the queue, not resent', async () => {
-    emu.setBuild(emu.ids.web, { durationMs: 5000 }) // still queued or running when the step looks for it
+  test.concurrent('the deploy is processed but its answer is lost (reset): found in the queue, not resent', async () => {
+    const { emu, deployInputs, attempts, deploys } = await start()
+    emu.setBuild(emu.ids.web, { durationMs: 5000, holdBefore: endOnceShown(emu) }) // still queued or running when the step looks for it
     emu.inject({ procedure: 'application.deploy', kind: 'reset-after' })
     const run = await runAction(deployInputs())
     expect(run.code).toBe(0)
@@ -105,8 +111,9 @@ describe('one step, at most one deployment', () => {
     expect(visibleLog(run)).toContain('Dokploy did receive it')
   })
 
-  test('the deploy answer is cut short (truncated JSON): not resent', async () => {
-    emu.setBuild(emu.ids.web, { durationMs: 5000 }) // still queued or running when the step looks for it
+  test.concurrent('the deploy answer is cut short (truncated JSON): not resent', async () => {
+    const { emu, deployInputs, attempts, deploys } = await start()
+    emu.setBuild(emu.ids.web, { durationMs: 5000, holdBefore: endOnceShown(emu) }) // still queued or running when the step looks for it
     emu.inject({ procedure: 'application.deploy', kind: 'truncated' })
     const run = await runAction(deployInputs())
     expect(run.code).toBe(0)
@@ -114,9 +121,10 @@ describe('one step, at most one deployment', () => {
     expect(attempts('application.deploy')).toBe(1)
   })
 
-  test('the deploy answer never comes (request-timeout): found, not resent', async () => {
+  test.concurrent('the deploy answer never comes (request-timeout): found, not resent', async () => {
+    const { emu, deployInputs, attempts, deploys } = await start()
     // 3 s of real time: past the real request-timeout and the look that follows it, at any time scale
-    emu.setBuild(emu.ids.web, { durationMs: 3000 / emu.timeScale })
+    emu.setBuild(emu.ids.web, { durationMs: 3000 / emu.timeScale, holdBefore: endOnceShown(emu) })
     emu.inject({ procedure: 'application.deploy', kind: 'delay', ms: 2500 })
     const run = await runAction(deployInputs({ 'request-timeout': '1' }))
     expect(run.code).toBe(0)
@@ -125,7 +133,8 @@ describe('one step, at most one deployment', () => {
     expect(visibleLog(run)).toContain('within the request timeout')
   })
 
-  test('the deploy connection is reset before Dokploy got it: the queue shows nothing, so it is sent once more', async () => {
+  test.concurrent('the deploy connection is reset before Dokploy got it: the queue shows nothing, so it is sent once more', async () => {
+    const { emu, deployInputs, attempts, deploys } = await start()
     emu.inject({ procedure: 'application.deploy', kind: 'reset-before' })
     const run = await runAction(deployInputs())
     expect(run.code).toBe(0)
@@ -134,7 +143,8 @@ describe('one step, at most one deployment', () => {
     expect(visibleLog(run)).toContain('never arrived. Sending it once more.')
   })
 
-  test('without a queue listing (v0.27) a lost deploy answer is not resent blind', async () => {
+  test.concurrent('without a queue listing (v0.27) a lost deploy answer is not resent blind', async () => {
+    const { emu, deployInputs, attempts } = await start()
     emu.setVersion('v0.27.0')
     emu.inject({ procedure: 'application.deploy', kind: 'reset-before' })
     const run = await runAction(deployInputs())
@@ -143,7 +153,8 @@ describe('one step, at most one deployment', () => {
     expect(errorLine(run)).toContain('Not resending, which could deploy twice')
   })
 
-  test('a 502 on a mutation is never retried blind (a stop is confirmed through the status instead)', async () => {
+  test.concurrent('a 502 on a mutation is never retried blind (a stop is confirmed through the status instead)', async () => {
+    const { emu, deployInputs, attempts } = await start()
     emu.inject({ procedure: 'application.stop', kind: 'html', status: 502 })
     const run = await runAction(deployInputs({ operation: 'stop' }))
     // the emulator's html fault is not processed: the status shows the service was not stopped
@@ -154,18 +165,22 @@ describe('one step, at most one deployment', () => {
 })
 
 describe('timeouts', () => {
-  test('a hung request does not hang the step past wait-timeout', async () => {
+  test.concurrent('a hung request does not hang the step past wait-timeout', async () => {
+    const { emu, deployInputs, deploys } = await start()
     emu.inject({ procedure: 'deployment.all', kind: 'hang', times: Infinity })
     const run = await runAction(deployInputs({ 'wait-timeout': '4', 'request-timeout': '2', retries: '5' }))
+    const ended = Date.now()
     expect(run.code).toBe(1)
-    expect(run.ms).toBeLessThan(4000 + 3000)
+    // from its first request (the step's own clock starts before it; Node's start-up, slow on a busy machine, is left out)
+    expect(ended - emu.requests[0].at).toBeLessThan(4000 + 3000)
     expect(run.outputs.status).toBe('timeout')
     expect(deploys()).toBe(0)
   }, 20_000)
 })
 
 describe('no retry where it cannot help', () => {
-  test('Cloudflare 403 challenge: one attempt, says the runner is blocked', async () => {
+  test.concurrent('Cloudflare 403 challenge: one attempt, says the runner is blocked', async () => {
+    const { emu, deployInputs } = await start()
     emu.inject({ kind: 'cloudflare', times: Infinity })
     const run = await runAction(deployInputs())
     expect(run.code).toBe(1)
@@ -173,7 +188,8 @@ describe('no retry where it cannot help', () => {
     expect(errorLine(run)).toContain('Cloudflare blocked the request')
   })
 
-  test.each([301, 308])('%i redirect: not followed, the message names the status and Location', async (status) => {
+  test.concurrent.each([301, 308])('%i redirect: not followed, the message names the status and Location', async (status) => {
+    const { emu, deployInputs } = await start()
     emu.inject({ kind: 'redirect', status, location: 'https://dokploy.example.com/api/trpc/application.one' })
     const run = await runAction(deployInputs())
     expect(run.code).toBe(1)
@@ -182,7 +198,8 @@ describe('no retry where it cannot help', () => {
     expect(errorLine(run)).toContain('set the url input to the final address')
   })
 
-  test('401 at the start: check the key', async () => {
+  test.concurrent('401 at the start: check the key', async () => {
+    const { emu, deployInputs } = await start()
     const run = await runAction(deployInputs({ 'api-key': 'wrong-key-123456' }))
     expect(run.code).toBe(1)
     expect(emu.requests).toHaveLength(1)
@@ -190,14 +207,16 @@ describe('no retry where it cannot help', () => {
     expect(errorLine(run)).toContain('check that the api-key secret is a valid, enabled, unexpired key')
   })
 
-  test('401 in the middle of a run: probably the rate limit', async () => {
+  test.concurrent('401 in the middle of a run: probably the rate limit', async () => {
+    const { emu, deployInputs } = await start()
     emu.setRateLimit(emu.apiKey, 3)
     const run = await runAction(deployInputs())
     expect(run.code).toBe(1)
     expect(errorLine(run)).toContain('Do not re-run this step')
   })
 
-  test('404 for an unknown id: check the id', async () => {
+  test.concurrent('404 for an unknown id: check the id', async () => {
+    const { emu, deployInputs } = await start()
     const run = await runAction(deployInputs({ id: 'no-such-app' }))
     expect(run.code).toBe(1)
     // owners see an empty deployment list for any id (API.md §2): the deploy itself answers 404
@@ -206,7 +225,8 @@ describe('no retry where it cannot help', () => {
     expect(errorLine(run)).toContain('check the id')
   })
 
-  test('400 with field errors lists them', async () => {
+  test.concurrent('400 with field errors lists them', async () => {
+    const { emu, deployInputs, attempts } = await start()
     emu.inject({
       procedure: 'application.deploy',
       kind: 'status',
@@ -227,7 +247,8 @@ describe('no retry where it cannot help', () => {
     expect(errorLine(run)).toContain('Dokploy rejected application.deploy (400): title: Too big')
   })
 
-  test('an HTML page with status 200: something else answered', async () => {
+  test.concurrent('an HTML page with status 200: something else answered', async () => {
+    const { emu, deployInputs } = await start()
     emu.inject({ kind: 'html-200' })
     const run = await runAction(deployInputs())
     expect(run.code).toBe(1)
@@ -235,21 +256,23 @@ describe('no retry where it cannot help', () => {
     expect(errorLine(run)).toMatch(/Expected JSON from Dokploy on deployment.all but got 200 text\/html/)
   })
 
-  test('connection refused: cannot reach, after the retries', async () => {
+  test.concurrent('connection refused: cannot reach, after the retries', async () => {
+    const { emu } = await start()
     const url = emu.url
     await emu.close()
     const run = await runAction({ url, 'api-key': 'k-123456', id: 'x', retries: '1' })
     expect(run.code).toBe(1)
     expect(errorLine(run)).toContain('Could not reach Dokploy at')
     expect(errorLine(run)).toContain('ECONNREFUSED')
-    emu = await startEmulator()
   })
 })
 
 describe('requests per run', () => {
-  test('a plain deploy with wait takes few requests, reported under debug', async () => {
-    // a build that ends before its row is proven: followed without a log socket
-    emu.setBuild(emu.ids.web, { durationMs: 150, doneLagMs: 200 })
+  test.concurrent('a plain deploy with wait takes few requests, reported under debug', async () => {
+    const { emu, deployInputs } = await start()
+    // the short build has ended when the step first looks at the rows after its deploy (however slowly either
+    // side runs): the same requests every time
+    emu.hook({ procedure: 'deployment.all', when: 'before', skip: 1, run: () => emu.until(() => emu.queueList().length === 0) })
     const run = await runAction(deployInputs())
     expect(run.code).toBe(0)
     const count = debugCount(run.stdout)
@@ -257,7 +280,8 @@ describe('requests per run', () => {
     expect(count).toBeLessThanOrEqual(8)
   })
 
-  test('a followed deploy that streams its log counts the socket’s upgrade among its requests', async () => {
+  test.concurrent('a followed deploy that streams its log counts the socket’s upgrade among its requests', async () => {
+    const { emu, deployInputs } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 1500 })
     const run = await runAction(deployInputs())
     expect(run.code).toBe(0)
@@ -266,14 +290,16 @@ describe('requests per run', () => {
     expect(run.stdout).toMatch(/Dokploy requests: \d+ \(\d+ retries\), \d+ B sent, \d+ B received; 1 of them log socket upgrade\(s\)/)
   })
 
-  test('a deploy by id with wait: false is the deploy alone: no project.all, the dashboard link is the projects page', async () => {
+  test.concurrent('a deploy by id with wait: false is the deploy alone: no project.all, the dashboard link is the projects page', async () => {
+    const { emu, deployInputs } = await start()
     const run = await runAction(deployInputs({ wait: 'false' }))
     expect(run.code).toBe(0)
     expect(emu.requests.map((r) => r.procedure)).toEqual(['application.deploy'])
     expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/projects`)
   })
 
-  test('a synchronous stop by id is one request: no project.all, the dashboard link is the projects page', async () => {
+  test.concurrent('a synchronous stop by id is one request: no project.all, the dashboard link is the projects page', async () => {
+    const { emu, deployInputs } = await start()
     const run = await runAction(deployInputs({ operation: 'stop' }))
     expect(run.code).toBe(0)
     expect(emu.requests.map((r) => r.procedure)).toEqual(['application.stop'])

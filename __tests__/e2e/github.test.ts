@@ -1,38 +1,47 @@
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { startEmulator } from '../emulator/server.js'
+import { afterAll, describe, expect, test } from '@jest/globals'
+import type { EmulatorOptions } from '../emulator/server.js'
 import { startFakeGitHub, type FakeGitHub } from './fake-github.js'
-import { annotations, errorLine, runAction, TIME_SCALE, visibleLog, type ActionRun } from './harness.js'
+import { annotations, emulators, endOnceShown, errorLine, runAction, TIME_SCALE, visibleLog, type ActionRun } from './harness.js'
 
 /**
  * github-deployment: true records each deploy as a GitHub deployment of the commit, through a local fake
  * of GitHub's REST API reached by GITHUB_API_URL (as on GHES): in_progress while it builds, then
  * success, failure or error, each status with the service's URL and the Dokploy link. A GitHub failure
- * is one warning and never the deploy's.
+ * is one warning and never the deploy's. Each test has an emulator and a fake GitHub of its own, and runs
+ * beside the others.
  */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-let github: FakeGitHub
-beforeEach(async () => {
-  // the step loads GitHub's client just after Dokploy accepts the deploy, which takes a few hundred ms of
-  // real time on a busy machine: the builds outlast it, so the step still sees its own job in the queue
-  emu = await startEmulator({ buildMs: 5000 })
-  github = await startFakeGitHub()
-})
-afterEach(async () => {
-  await emu.close()
-  await github.close()
+const { start: startEmulator, closeAll } = emulators({ buildMs: 5000 })
+const fakes = new Set<FakeGitHub>()
+afterAll(async () => {
+  await closeAll()
+  await Promise.all([...fakes].map((github) => github.close()))
 })
 
 const TOKEN = 'ghs_fakeToken0123456789abcdefABCDEF'
 const SHA = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d'
-const inputs = (extra: Record<string, string>): Record<string, string> => ({
-  url: emu.url,
-  'api-key': emu.apiKey,
-  'github-deployment': 'true',
-  'github-token': TOKEN,
-  ...extra
-})
-const run = (extra: Record<string, string>): Promise<ActionRun> => runAction(inputs(extra), { env: { GITHUB_API_URL: github.url } })
-const states = (index = 0): string[] => github.deployments[index].statuses.map((s) => s.state)
+
+const start = async (options: EmulatorOptions = {}) => {
+  const emu = await startEmulator(options)
+  // the step loads GitHub's client just after Dokploy accepts the deploy, which takes a while on a busy
+  // machine: every build holds its end until the step has seen it running, so the step still sees its own job
+  emu.setBuildDefaults({ holdBefore: endOnceShown(emu) })
+  const github = await startFakeGitHub()
+  fakes.add(github)
+  const inputs = (extra: Record<string, string>): Record<string, string> => ({
+    url: emu.url,
+    'api-key': emu.apiKey,
+    'github-deployment': 'true',
+    'github-token': TOKEN,
+    ...extra
+  })
+  return {
+    emu,
+    github,
+    inputs,
+    run: (extra: Record<string, string>): Promise<ActionRun> => runAction(inputs(extra), { env: { GITHUB_API_URL: github.url } }),
+    states: (index = 0): string[] => github.deployments[index].statuses.map((s) => s.state)
+  }
+}
 
 /** The token goes to GitHub and nowhere else: not in the log, the outputs or the summary. */
 function expectTokenKept(result: ActionRun): void {
@@ -43,7 +52,8 @@ function expectTokenKept(result: ActionRun): void {
 }
 
 describe('a deploy recorded as a GitHub deployment', () => {
-  test('by name: one deployment of the commit in the Dokploy environment, in_progress then success, each with the URL and the Dokploy link', async () => {
+  test.concurrent('by name: one deployment of the commit in the Dokploy environment, in_progress then success, each with the URL and the Dokploy link', async () => {
+    const { github, run, states } = await start()
     const result = await run({ project: 'shop', environment: 'production', name: 'web' })
 
     expect(result.code).toBe(0)
@@ -64,7 +74,8 @@ describe('a deploy recorded as a GitHub deployment', () => {
     expectTokenKept(result)
   })
 
-  test('a failed build: failure', async () => {
+  test.concurrent('a failed build: failure', async () => {
+    const { emu, github, run, states } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 5000, fail: 'npm ERR! boom' })
     const result = await run({ id: emu.ids.web })
 
@@ -73,7 +84,8 @@ describe('a deploy recorded as a GitHub deployment', () => {
     expect(github.deployments[0].statuses[1].description).toBe('Dokploy deploy ended error')
   })
 
-  test('a build still running at wait-timeout: error, said as such', async () => {
+  test.concurrent('a build still running at wait-timeout: error, said as such', async () => {
+    const { emu, github, run, states } = await start()
     emu.setBuild(emu.ids.web, { hang: true })
     const result = await run({ id: emu.ids.web, 'wait-timeout': '3' })
 
@@ -83,16 +95,19 @@ describe('a deploy recorded as a GitHub deployment', () => {
     expect(github.deployments[0].statuses[1].description).toBe('Still running when the step stopped waiting')
   })
 
-  test('the job cancelled while the build runs: error, posted before the step exits', async () => {
+  test.concurrent('the job cancelled while the build runs: error, posted before the step exits', async () => {
+    // at real speed (emulator and action alike): once cancelled, the step gives GitHub at most 2 s, which
+    // the test time scale would shrink to a few hundred ms, too short a bound for a busy machine
+    const { emu, github, inputs, states } = await start({ timeScale: 1 })
     emu.setBuild(emu.ids.web, { durationMs: 20_000 })
     let cancelled = false
     const result = await runAction(inputs({ id: emu.ids.web }), {
-      env: { GITHUB_API_URL: github.url },
+      env: { GITHUB_API_URL: github.url, DOKPLOY_ACTION_TIME_SCALE: '1' },
       onStdout: (chunk, child) => {
         if (!cancelled && /Deployment \S+: matched|Build started: deployment/.test(chunk)) {
           cancelled = true
           // the in_progress status first, as a runner's cancellation would come later
-          setTimeout(() => child.kill('SIGINT'), 500)
+          void emu.until(() => github.deployments[0]?.statuses.some((status) => status.state === 'in_progress') ?? false, 20_000).then(() => child.kill('SIGINT'))
         }
       }
     })
@@ -104,14 +119,16 @@ describe('a deploy recorded as a GitHub deployment', () => {
     expect(result.ms).toBeLessThan(15_000)
   }, 30_000)
 
-  test('a deploy Dokploy refused creates no GitHub deployment', async () => {
+  test.concurrent('a deploy Dokploy refused creates no GitHub deployment', async () => {
+    const { github, run } = await start()
     const result = await run({ id: 'app-nope' })
 
     expect(result.code).toBe(1)
     expect(github.deployments).toEqual([])
   })
 
-  test('by id, a database: the environment comes from the service\'s own .one (never project.all), the status link is the service page', async () => {
+  test.concurrent('by id, a database: the environment comes from the service\'s own .one (never project.all), the status link is the service page', async () => {
+    const { emu, github, run, states } = await start()
     const result = await run({ resource: 'postgres', id: emu.ids.postgresStaging })
 
     expect(result.code).toBe(0)
@@ -124,20 +141,23 @@ describe('a deploy recorded as a GitHub deployment', () => {
     expect(emu.requests.filter((r) => r.procedure === 'postgres.one')).toHaveLength(1)
   })
 
-  test('a Dokploy without environments (v0.24): the GitHub environment is production', async () => {
+  test.concurrent('a Dokploy without environments (v0.24): the GitHub environment is production', async () => {
+    const { emu, github, run } = await start()
     emu.setVersion('v0.24.0')
     const result = await run({ resource: 'postgres', id: emu.ids.postgres })
     expect(result.code).toBe(0)
     expect(github.deployments.map((d) => d.environment)).toEqual(['production'])
   })
 
-  test('github-environment names the GitHub environment', async () => {
+  test.concurrent('github-environment names the GitHub environment', async () => {
+    const { emu, github, run } = await start()
     const result = await run({ id: emu.ids.web, 'github-environment': 'shop-prod' })
     expect(result.code).toBe(0)
     expect(github.deployments.map((d) => d.environment)).toEqual(['shop-prod'])
   })
 
-  test('several targets: one deployment each; the first success makes earlier deployments inactive, its siblings stay active', async () => {
+  test.concurrent('several targets: one deployment each; the first success makes earlier deployments inactive, its siblings stay active', async () => {
+    const { github, run } = await start()
     const result = await run({ project: 'shop', environment: 'production', name: 'api, web' })
 
     expect(result.code).toBe(0)
@@ -156,7 +176,8 @@ describe('a deploy recorded as a GitHub deployment', () => {
 })
 
 describe('never at the deploy\'s expense', () => {
-  test('GitHub answers 403: one warning, the deploy passes', async () => {
+  test.concurrent('GitHub answers 403: one warning, the deploy passes', async () => {
+    const { emu, github, run } = await start()
     github.setMode('forbidden')
     const result = await run({ id: emu.ids.web })
 
@@ -172,38 +193,44 @@ describe('never at the deploy\'s expense', () => {
     expectTokenKept(result)
   })
 
-  test('GitHub never answers: the deploy is sent and followed as usual, the step ends within the bound', async () => {
+  test.concurrent('GitHub never answers: the deploy is sent and followed as usual, the step ends within the bound', async () => {
+    const { emu, github, run } = await start()
     github.setMode('hang')
     const result = await run({ id: emu.ids.web })
+    const ended = Date.now()
 
     expect(result.code).toBe(0)
     expect(result.outputs.status).toBe('done')
     expect(emu.stats().deployCalls[emu.ids.web]).toBe(1)
     expect(annotations(result, 'warning').map((w) => w.title)).toEqual(['GitHub deployment'])
-    // the bound (15 s, under the test time scale) and some slack
-    expect(result.ms).toBeLessThan(15_000 * TIME_SCALE + 5_000)
+    // the bound (15 s, under the test time scale) after the deploy ended, and some slack (counted from the
+    // row's end by the emulator's clock: Node's start-up, slow on a busy machine, is left out)
+    expect(ended - (emu.settledAt(result.outputs['deployment-id']) as number)).toBeLessThan(15_000 * TIME_SCALE + 5_000)
   }, 30_000)
 
-  test('GitHub answers, but slowly: the step waits for it at most 15 s after the deploy ended, then says so', async () => {
+  test.concurrent('GitHub answers, but slowly: the step waits for it at most 15 s after the deploy ended, then says so', async () => {
+    const { emu, github, run } = await start()
     // four calls (look for the job's deployment, create, in_progress, success) of 7 s each, each within
     // GitHub's 10 s request timeout, outlast the 5 s build and the bound after it; GitHub's delays and the
     // action's bounds shrink alike under the test time scale
     github.setMode('slow', 7_000 * TIME_SCALE)
     const result = await run({ id: emu.ids.web })
+    const ended = Date.now()
 
     expect(result.code).toBe(0)
     expect(result.outputs.status).toBe('done')
     const warnings = annotations(result, 'warning')
     const bound = Math.round(15 * TIME_SCALE)
     expect(warnings).toEqual([{ title: 'GitHub deployment', message: expect.stringMatching(new RegExp(`^GitHub did not answer within ${bound} s at the end of the step`)) }])
-    expect(result.ms).toBeLessThan(15_000 * TIME_SCALE + 10_000)
+    // after the deploy ended (by the emulator's clock, Node's start-up left out)
+    expect(ended - (emu.settledAt(result.outputs['deployment-id']) as number)).toBeLessThan(15_000 * TIME_SCALE + 10_000)
     expect(github.deployments).toHaveLength(1)
   }, 40_000)
 })
 
 describe('no duplicate of a job-level environment', () => {
   /** A deployment of this commit in production, as Actions records a job's `environment:`, linking a run. */
-  const seedJobDeployment = (state: string, logUrl: string): void => {
+  const seedJobDeployment = (github: FakeGitHub, state: string, logUrl: string): void => {
     github.seed({
       sha: SHA,
       ref: 'main',
@@ -215,8 +242,9 @@ describe('no duplicate of a job-level environment', () => {
     })
   }
 
-  test('the job\'s own deployment of this run is found: none is created beside it', async () => {
-    seedJobDeployment('in_progress', 'https://github.com/acme/shop/actions/runs/9000001/job/77')
+  test.concurrent('the job\'s own deployment of this run is found: none is created beside it', async () => {
+    const { emu, github, run } = await start()
+    seedJobDeployment(github, 'in_progress', 'https://github.com/acme/shop/actions/runs/9000001/job/77')
     const result = await run({ id: emu.ids.web })
 
     expect(result.code).toBe(0)
@@ -225,8 +253,9 @@ describe('no duplicate of a job-level environment', () => {
     expect(visibleLog(result)).toContain('The job\'s environment "production" already records this run as a GitHub deployment: not creating another (github-deployment).')
   })
 
-  test('a deployment of another run, or of this action, is no reason to skip', async () => {
-    seedJobDeployment('success', 'https://github.com/acme/shop/actions/runs/8000000/job/5')
+  test.concurrent('a deployment of another run, or of this action, is no reason to skip', async () => {
+    const { emu, github, run, states } = await start()
+    seedJobDeployment(github, 'success', 'https://github.com/acme/shop/actions/runs/8000000/job/5')
     const result = await run({ id: emu.ids.web })
 
     expect(result.code).toBe(0)
@@ -236,12 +265,13 @@ describe('no duplicate of a job-level environment', () => {
 })
 
 describe('inputs', () => {
-  test.each([
+  test.concurrent.each([
     [{ operation: 'stop' }, 'needs operation deploy, redeploy or follow, not stop'],
     [{ wait: 'false' }, 'needs wait: true'],
     [{ 'github-token': '' }, 'Input "github-token" is empty'],
     [{ 'github-deployment': 'false', 'github-environment': 'prod' }, '"github-environment" is "prod": only used with github-deployment: true']
   ])('%j is refused before any request', async (extra, message) => {
+    const { emu, github, run } = await start()
     const result = await run({ id: emu.ids.web, ...extra })
 
     expect(result.code).toBe(1)
@@ -250,7 +280,8 @@ describe('inputs', () => {
     expect(github.requests).toEqual([])
   })
 
-  test('without github-deployment, GitHub is never called (and @actions/github never loaded)', async () => {
+  test.concurrent('without github-deployment, GitHub is never called (and @actions/github never loaded)', async () => {
+    const { emu, github } = await start()
     const result = await runAction({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, 'github-token': TOKEN }, { env: { GITHUB_API_URL: github.url } })
     expect(result.code).toBe(0)
     expect(github.requests).toEqual([])

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { EOL, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { SECRET_MARKERS } from '../emulator/state.js'
-import { setDefaultTimeScale } from '../emulator/server.js'
+import { setDefaultSeenBuilds, setDefaultTimeScale, startEmulator, type EmulatorOptions } from '../emulator/server.js'
 import { findNode24, missingNode24 } from '../../scripts/node24.js'
 
 /**
@@ -27,6 +27,15 @@ export const ACTION = resolve('dist/index.js')
 export const TIME_SCALE = timeScaleFromEnv()
 setDefaultTimeScale(TIME_SCALE)
 
+/**
+ * A real build outlasts the step's first look at it by far; a build of a few simulated hundred ms, while the
+ * machine is busy, need not: the step's first look could come after it ended, and its outcome would then be
+ * unprovable. So no build of an emulator a test starts reaches its end before the step was shown it (its
+ * job in a queue listing or its row in a deployment list). A test that stages a build ending unseen says so
+ * with `seenBuilds: false`.
+ */
+setDefaultSeenBuilds(true)
+
 function timeScaleFromEnv(): number {
   const variable = process.env.DOKPLOY_TEST_TIME_SCALE
   if (variable === undefined || variable === '') return 0.2
@@ -40,6 +49,105 @@ function timeScaleFromEnv(): number {
  * child can catch (child.kill ends it at once), so such a test runs on Linux and macOS only.
  */
 export const testWithSignals = process.platform === 'win32' ? test.skip : test
+
+/** A test with signals, run beside the file's other concurrent tests (each has an emulator of its own). */
+export const concurrentWithSignals = process.platform === 'win32' ? test.concurrent.skip : test.concurrent
+
+export type Emulator = Awaited<ReturnType<typeof startEmulator>>
+
+/**
+ * Emulators for tests that run concurrently (test.concurrent, whose tests get no beforeEach/afterEach):
+ * `start` gives each test one of its own, and `closeAll` (the file's afterAll) closes every one started.
+ */
+export function emulators(defaults: EmulatorOptions = {}): { start: (options?: EmulatorOptions) => Promise<Emulator>; closeAll: () => Promise<void> } {
+  const started = new Set<Emulator>()
+  return {
+    start: async (options = {}) => {
+      const emu = await startEmulator({ ...defaults, ...options })
+      started.add(emu)
+      return emu
+    },
+    closeAll: async () => {
+      await Promise.all([...started].map((emu) => emu.close()))
+      started.clear()
+    }
+  }
+}
+
+/**
+ * A run's stdout as it comes (pass `onStdout` to runAction): what was printed so far, when a text was first
+ * printed, and a promise for a text to be printed. How a test makes the emulator wait for the step (a build
+ * that goes on only once the step has printed its last line) instead of racing it on the clock.
+ */
+export class StdoutWatch {
+  text = ''
+  private readonly firstAt = new Map<string, number>()
+  private waiting: { needle: string; resolve: () => void }[] = []
+
+  /** Where the line not yet ended starts. */
+  private lineStart = 0
+
+  readonly onStdout = (chunk: string): void => {
+    this.text += chunk
+    const now = Date.now()
+    const end = this.text.lastIndexOf('\n')
+    if (end >= this.lineStart) {
+      for (const line of this.text.slice(this.lineStart, end).split('\n')) if (!this.firstAt.has(line)) this.firstAt.set(line, now)
+      this.lineStart = end + 1
+    }
+    this.waiting = this.waiting.filter((w) => {
+      if (!this.text.includes(w.needle)) return true
+      w.resolve()
+      return false
+    })
+  }
+
+  /** Resolves once `needle` was printed (at once if it already was). */
+  printed(needle: string): Promise<void> {
+    if (this.text.includes(needle)) return Promise.resolve()
+    return new Promise((resolve) => this.waiting.push({ needle, resolve }))
+  }
+
+  /** When the whole line `line` was first printed (epoch ms), if it was. */
+  lineAt(line: string): number | undefined {
+    return this.firstAt.get(line)
+  }
+}
+
+/** Resolves once the step has opened its live-log socket and the emulator has sent the log so far on it. */
+export const logSocketOpened = (emu: Emulator): Promise<void> =>
+  new Promise((resolve) => {
+    emu.hook({ procedure: 'listen-deployment', when: 'after', run: () => resolve() })
+  })
+
+/**
+ * A holdBefore that holds each build's end until the step has been shown its row running (an answer to the
+ * step's deployment.all or allByCompose for that service listed it): the step sees every build running, however slowly it runs.
+ */
+export function endOnceShown(emu: Emulator): (event: string, job: unknown, row: { deploymentId: string } | undefined) => Promise<void> | undefined {
+  const shown = new Set<string>()
+  for (const procedure of ['deployment.all', 'deployment.allByCompose']) {
+    emu.hook({
+      procedure,
+      when: 'after',
+      times: Infinity,
+      run: (request) => {
+        const input = (request?.input ?? {}) as Record<string, unknown>
+        const service = input.applicationId ?? input.composeId
+        for (const row of emu.deployments) if (row.status === 'running' && (row.applicationId ?? row.composeId) === service) shown.add(row.deploymentId)
+      }
+    })
+  }
+  return (event, _job, row) => (event === 'end' && row ? emu.until(() => shown.has(row.deploymentId), 20_000) : undefined)
+}
+
+/** A holdBefore that holds each build's end until the step has opened a live-log socket on that build's log. */
+export function endOnceStreaming(emu: Emulator): (event: string, job: unknown, row: { logPath: string } | undefined) => Promise<void> | undefined {
+  return (event, _job, row) =>
+    event === 'end' && row
+      ? emu.until(() => emu.requests.some((r) => r.api === 'websocket' && r.status === 101 && (r.input as { logPath?: string }).logPath === row.logPath), 20_000)
+      : undefined
+}
 
 /** The runner's files and stdout end lines with the OS's EOL (\r\n on Windows): tests read them with \n. */
 const unixLines = (text: string): string => (EOL === '\n' ? text : text.split(EOL).join('\n'))

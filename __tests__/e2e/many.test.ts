@@ -1,32 +1,34 @@
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { startEmulator, type EmulatorOptions } from '../emulator/server.js'
-import { annotations, errorLine, runAction, visibleLog } from './harness.js'
+import { afterAll, describe, expect, test } from '@jest/globals'
+import { annotations, emulators, endOnceStreaming, errorLine, runAction, visibleLog } from './harness.js'
 
 /**
  * Issue 11: several services in one step. Every target is resolved before anything is sent, all are
  * triggered, then followed at once; each keeps every promise of a single target (its own deployment,
  * never twice) and one target's failure does not stop the others from being followed to their end.
  */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-const start = async (options: EmulatorOptions = {}): Promise<void> => {
-  emu = await startEmulator({ buildMs: 300, ...options })
+// Each test has an emulator of its own and runs beside the others.
+const { start: startEmulator, closeAll } = emulators({ buildMs: 300 })
+afterAll(closeAll)
+
+const start = async () => {
+  const emu = await startEmulator()
   // a worker application in production, beside web and api (staging already has its own "Worker")
   const api = emu.state.services.application.find((row) => row.applicationId === emu.ids.api)
   emu.state.services.application.push({ ...structuredClone(api), applicationId: 'app-worker', name: 'worker', appName: 'worker-prdxyz' })
+  return {
+    emu,
+    base: (extra: Record<string, string>): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, ...extra }),
+    sent: (procedure: string) => emu.requests.filter((r) => r.procedure === procedure && !r.fault),
+    mutations: (): string[] => emu.requests.filter((r) => r.method === 'POST').map((r) => r.procedure ?? ''),
+    rowsOf: (id: string) => emu.deployments.filter((d) => d.applicationId === id || d.composeId === id)
+  }
 }
-afterEach(() => emu.close())
-
-const base = (extra: Record<string, string>): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, ...extra })
-const sent = (procedure: string) => emu.requests.filter((r) => r.procedure === procedure && !r.fault)
-const mutations = (): string[] => emu.requests.filter((r) => r.method === 'POST').map((r) => r.procedure ?? '')
-const rowsOf = (id: string) => emu.deployments.filter((d) => d.applicationId === id || d.composeId === id)
 const results = (outputs: Record<string, string>) => JSON.parse(outputs.results) as Record<string, unknown>[]
 const isOurs = (job: { data: Record<string, unknown> }): boolean => String(job.data.descriptionLog).includes(' · ref ')
 
 describe('the two examples of the issue, as written', () => {
-  beforeEach(() => start())
-
-  test('resource: database, project: shop, environment: staging, name: "*", operation: stop: every staging database is stopped', async () => {
+  test.concurrent('resource: database, project: shop, environment: staging, name: "*", operation: stop: every staging database is stopped', async () => {
+    const { emu, base, sent, mutations } = await start()
     const run = await runAction(base({ resource: 'database', project: 'shop', environment: 'staging', name: '*', operation: 'stop' }))
 
     expect(run.code).toBe(0)
@@ -54,11 +56,14 @@ describe('the two examples of the issue, as written', () => {
     expect(run.summary.match(/<tr><td>✅/g)).toHaveLength(3)
   })
 
-  test('project: shop, environment: production, name: "api, web, worker": three applications deployed and followed, one after the other on the server', async () => {
-    // long enough that all three deploys go out before the first build ends, whatever the machine's load
+  test.concurrent('project: shop, environment: production, name: "api, web, worker": three applications deployed and followed, one after the other on the server', async () => {
+    const { emu, base, sent, rowsOf } = await start()
+    // no build ends before all three deploys arrived, however slowly the step sends them
     const builds = { [emu.ids.api]: 3000, [emu.ids.web]: 4500, 'app-worker': 3500 }
-    for (const [id, durationMs] of Object.entries(builds)) emu.setBuild(id, { durationMs })
+    const allSent = (event: string) => (event === 'end' ? emu.until(() => Object.keys(builds).every((id) => (emu.stats().deployCalls[id] ?? 0) > 0), 20_000) : undefined)
+    for (const [id, durationMs] of Object.entries(builds)) emu.setBuild(id, { durationMs, holdBefore: allSent })
     const run = await runAction(base({ project: 'shop', environment: 'production', name: 'api, web, worker' }))
+    const ended = Date.now()
 
     expect(run.code).toBe(0)
     expect(run.outputs.status).toBe('done')
@@ -74,9 +79,10 @@ describe('the two examples of the issue, as written', () => {
     const deploys = sent('application.deploy').map((r) => r.at)
     const firstEnd = Math.min(...rows.map(([row]) => Date.parse(row.finishedAt ?? '')))
     expect(Math.max(...deploys)).toBeLessThan(firstEnd)
-    // the queue builds one at a time: wall time about the sum of the builds, not more
-    const sum = Object.values(builds).reduce((a, b) => a + b, 0)
-    expect(run.ms).toBeLessThan(sum * emu.timeScale + 6000)
+    // the queue builds one at a time: wall time about the span of the builds, not more (the step ends soon
+    // after the last build, by the emulator's clock, so its own load adds nothing to the bound)
+    const lastEnd = Math.max(...rows.map(([row]) => emu.settledAt(row.deploymentId) as number))
+    expect(ended - lastEnd).toBeLessThan(6000)
     expect(results(run.outputs)).toEqual([
       { resource: 'application', id: emu.ids.api, name: 'api', environment: 'production', status: 'done', 'deployment-id': rows[0][0].deploymentId, url: '', duration: expect.any(Number) },
       { resource: 'application', id: emu.ids.web, name: 'web', environment: 'production', status: 'done', 'deployment-id': rows[1][0].deploymentId, url: 'https://shop.example.com', duration: expect.any(Number) },
@@ -91,10 +97,18 @@ describe('the two examples of the issue, as written', () => {
 })
 
 describe('mixed outcomes', () => {
-  beforeEach(() => start())
-
-  test('one build fails, another waits behind a push deploy: both followed to their own end, the step fails with the first failure', async () => {
-    emu.setBuild(emu.ids.api, { durationMs: 2500 })
+  test.concurrent('one build fails, another waits behind a push deploy: both followed to their own end, the step fails with the first failure', async () => {
+    const { emu, base, rowsOf } = await start()
+    // the push builds until the step has been shown its api job waiting behind it
+    let shown!: () => void
+    const seenWaiting = new Promise<void>((resolve) => (shown = resolve))
+    emu.hook({
+      procedure: 'deployment.queueList',
+      when: 'after',
+      times: Infinity,
+      run: () => void (emu.queueList().some((job) => job.data.applicationId === emu.ids.api && isOurs(job) && job.state === 'waiting') && shown())
+    })
+    emu.setBuild(emu.ids.api, { durationMs: 2500, holdBefore: (event, job) => (event === 'end' && !isOurs(job) ? seenWaiting : undefined) })
     emu.setBuild(emu.ids.web, { durationMs: 300, fail: (job) => (isOurs(job) ? 'npm ERR! web build failed' : undefined) })
     // a push of api starts building as the step looks its targets up: the step's api job waits behind it
     emu.hook({ procedure: 'project.all', when: 'before', run: () => void emu.webhookDeploy(emu.ids.api) })
@@ -120,7 +134,8 @@ describe('mixed outcomes', () => {
     expect(run.summary).not.toContain('<h3>❌ api')
   }, 30_000)
 
-  test('an id that does not exist fails its target only: the other is deployed and followed', async () => {
+  test.concurrent('an id that does not exist fails its target only: the other is deployed and followed', async () => {
+    const { emu, base } = await start()
     const run = await runAction(base({ id: `${emu.ids.web}, app-nope` }))
 
     expect(run.code).toBe(1)
@@ -133,7 +148,8 @@ describe('mixed outcomes', () => {
     expect(errorLine(run)).toMatch(/^app-nope: Dokploy found nothing for application\.deploy/)
   })
 
-  test('a timeout reads as still running, per target', async () => {
+  test.concurrent('a timeout reads as still running, per target', async () => {
+    const { emu, base } = await start()
     emu.setBuild(emu.ids.api, { hang: true })
     const run = await runAction(base({ id: `${emu.ids.web}\n${emu.ids.api}`, 'wait-timeout': '4' }))
 
@@ -148,9 +164,8 @@ describe('mixed outcomes', () => {
 })
 
 describe('every target is resolved before anything is sent', () => {
-  beforeEach(() => start())
-
-  test('a name that does not resolve fails the step with nothing sent', async () => {
+  test.concurrent('a name that does not resolve fails the step with nothing sent', async () => {
+    const { emu, base, mutations } = await start()
     const run = await runAction(base({ project: 'shop', environment: 'production', name: 'api, nope, web' }))
 
     expect(run.code).toBe(1)
@@ -161,7 +176,8 @@ describe('every target is resolved before anything is sent', () => {
     expect(errorLine(run)).toContain('No application named "nope" in environment "production" of project "shop"')
   })
 
-  test('two names that lead to one service: refused, nothing sent (it would deploy twice)', async () => {
+  test.concurrent('two names that lead to one service: refused, nothing sent (it would deploy twice)', async () => {
+    const { base, mutations } = await start()
     const run = await runAction(base({ project: 'shop', environment: 'production', name: 'API, api' }))
 
     expect(run.code).toBe(1)
@@ -169,7 +185,8 @@ describe('every target is resolved before anything is sent', () => {
     expect(errorLine(run)).toMatch(/"api" and "api" name the same application \(app-api\): give it once\./)
   })
 
-  test('* in an environment without any service of the kind fails, nothing sent', async () => {
+  test.concurrent('* in an environment without any service of the kind fails, nothing sent', async () => {
+    const { base, mutations } = await start()
     const run = await runAction(base({ resource: 'compose', project: 'shop', environment: 'staging', name: '*', operation: 'stop' }))
 
     expect(run.code).toBe(1)
@@ -177,12 +194,13 @@ describe('every target is resolved before anything is sent', () => {
     expect(errorLine(run)).toContain('name is "*", but there is no compose in environment "staging" of project "shop"; nothing was sent.')
   })
 
-  test.each<[Record<string, string>, string, string]>([
+  test.concurrent.each<[Record<string, string>, string, string]>([
     [{ id: 'a, b, a' }, '"id" is "a"', 'each service once'],
     [{ id: '', project: 'shop', name: 'web, *' }, '"name" is "web, *"', '* means every service of the kind'],
     [{ resource: 'database', id: 'pg-db' }, '"resource" is "database"', 'database is for a lookup by name'],
     [{ resource: 'database', id: '', project: 'shop', name: 'db', operation: 'redeploy' }, '"operation" is "redeploy"', 'database supports deploy, start, stop, reload']
   ])('input %j is refused before any request', async (extra, named, accepted) => {
+    const { emu, base } = await start()
     const run = await runAction(base(extra))
 
     expect(run.code).toBe(1)
@@ -196,9 +214,8 @@ describe('every target is resolved before anything is sent', () => {
 })
 
 describe('resource: database over every kind', () => {
-  beforeEach(() => start())
-
-  test('reload of every production database: the appNames come with the one lookup', async () => {
+  test.concurrent('reload of every production database: the appNames come with the one lookup', async () => {
+    const { emu, base, sent } = await start()
     const run = await runAction(base({ resource: 'database', project: 'shop', environment: 'production', name: '*', operation: 'reload' }))
 
     expect(run.code).toBe(0)
@@ -214,7 +231,8 @@ describe('resource: database over every kind', () => {
     expect(emu.requests.map((r) => r.procedure).filter((p) => !/\.reload$/.test(p ?? ''))).toEqual(['project.all', 'environment.byProjectId'])
   })
 
-  test('a name found in two database kinds is ambiguous', async () => {
+  test.concurrent('a name found in two database kinds is ambiguous', async () => {
+    const { emu, base, mutations } = await start()
     const redis = emu.state.services.redis.find((r) => r.redisId === emu.ids.redis)
     if (redis) redis.name = 'db'
     const run = await runAction(base({ resource: 'database', project: 'shop', environment: 'production', name: 'db', operation: 'stop' }))
@@ -226,12 +244,11 @@ describe('resource: database over every kind', () => {
 })
 
 describe('the live log of several targets', () => {
-  beforeEach(() => start())
-
-  test('builds that may overlap: every streamed line carries its target’s name, and no group is opened', async () => {
-    // long enough that each row is seen running, so both logs are streamed: web's from the poll 4.75 s in
-    emu.setBuild(emu.ids.api, { durationMs: 3000 })
-    emu.setBuild(emu.ids.web, { durationMs: 3000 })
+  test.concurrent('builds that may overlap: every streamed line carries its target’s name, and no group is opened', async () => {
+    const { emu, base } = await start()
+    // each build ends only once the step streams its log, so both logs are streamed (web's behind api's)
+    emu.setBuild(emu.ids.api, { durationMs: 3000, holdBefore: endOnceStreaming(emu) })
+    emu.setBuild(emu.ids.web, { durationMs: 3000, holdBefore: endOnceStreaming(emu) })
     const run = await runAction(base({ project: 'shop', environment: 'production', name: 'api, web' }))
 
     expect(run.code).toBe(0)

@@ -1,46 +1,47 @@
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { afterAll, describe, expect, test } from '@jest/globals'
 import http from 'node:http'
 import https from 'node:https'
 import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
-import { startEmulator } from '../emulator/server.js'
 import { commonMarkBlocks, decode, HOSTILE_SHOWN, HOSTILE_TAIL } from '../commonmark.js'
-import { annotations, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
+import { annotations, emulators, endOnceShown, errorLine, runAction, visibleLog, type ActionRun, type Emulator } from './harness.js'
 
 /**
  * The network and the runner's files: long retry pauses, TLS certificates, oversized answers,
  * outputs and summary that cannot be written, a hostile log tail in the summary, timeouts.
  */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 150 })
-})
-afterEach(() => emu.close())
+// Each test has an emulator of its own and runs beside the others.
+const { start: startEmulator, closeAll } = emulators({ buildMs: 150 })
+afterAll(closeAll)
 
-const deployInputs = (extra: Record<string, string> = {}): Record<string, string> => ({
-  url: emu.url,
-  'api-key': emu.apiKey,
-  id: emu.ids.web,
-  ...extra
-})
-const deploys = (): number => emu.stats().deployCalls[emu.ids.web] ?? 0
+const start = async () => {
+  const emu = await startEmulator()
+  return {
+    emu,
+    deployInputs: (extra: Record<string, string> = {}): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, ...extra }),
+    deploys: (): number => emu.stats().deployCalls[emu.ids.web] ?? 0
+  }
+}
 const errorLines = (run: ActionRun): string[] => annotations(run, 'error').map(({ message }) => message)
 /** No unhandled rejection, no stack trace: the failure is the action's own message. */
 const failedCleanly = (run: ActionRun): void => {
-  expect(run.code).toBe(1)
+  // with the step's output when it did not fail
+  expect({ code: run.code, stdout: run.code === 1 ? '' : run.stdout }).toEqual({ code: 1, stdout: '' })
   expect(run.stderr).not.toMatch(/\n\s+at |Unhandled|node:internal/)
 }
 
 describe('a long retry pause is said at info level', () => {
-  test('a 429 asking for 3 s: one visible line names it and the wait', async () => {
+  test.concurrent('a 429 asking for 3 s: one visible line names it and the wait', async () => {
+    const { emu, deployInputs } = await start()
     emu.inject({ procedure: 'deployment.all', kind: 'status', status: 429, headers: { 'retry-after': '3' }, after: 1 })
     const run = await runAction(deployInputs(), { debug: false })
     expect(run.code).toBe(0)
     expect(visibleLog(run)).toContain('Dokploy is rate-limiting deployment.all (429); waiting 3s as it asks (retry 1/3).')
   })
 
-  test('a short pause stays under debug', async () => {
+  test.concurrent('a short pause stays under debug', async () => {
+    const { emu, deployInputs } = await start()
     emu.inject({ procedure: 'deployment.all', kind: 'status', status: 503, headers: { 'retry-after': '0' }, after: 1 })
     const run = await runAction(deployInputs(), { debug: false })
     expect(run.code).toBe(0)
@@ -49,7 +50,8 @@ describe('a long retry pause is said at info level', () => {
 })
 
 describe('the log tail in the job summary', () => {
-  test('a hostile tail (blank lines, Markdown, HTML, fences, colours, CR) stays verbatim in one <pre>', async () => {
+  test.concurrent('a hostile tail (blank lines, Markdown, HTML, fences, colours, CR) stays verbatim in one <pre>', async () => {
+    const { emu, deployInputs } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 100, fail: 'build script exited with code 1' })
     emu.inject({ procedure: 'deployment.readLogs', kind: 'status', status: 200, body: JSON.stringify({ result: { data: { json: HOSTILE_TAIL } } }) })
     // log: tail, the path whose tail comes from readLogs (the injected hostile answer)
@@ -68,7 +70,7 @@ describe('TLS', () => {
   const CA = { NODE_EXTRA_CA_CERTS: `${TLS}/ca.pem` }
 
   /** An https front on 127.0.0.1 with a fixture certificate, passing requests on to the emulator. */
-  async function httpsFront(certificate: string) {
+  async function httpsFront(emu: Emulator, certificate: string) {
     const seen = { handshakesFailed: 0, requests: 0 }
     const server = https.createServer({ cert: readFileSync(`${TLS}/${certificate}.pem`), key: readFileSync(`${TLS}/${certificate}.key`) }, (req, res) => {
       seen.requests++
@@ -87,13 +89,14 @@ describe('TLS', () => {
     return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close }
   }
 
-  test.each([
+  test.concurrent.each([
     ['self-signed', {}, 'is not trusted (DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate)', 'Set NODE_EXTRA_CA_CERTS'],
     ['valid', {}, 'is not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate)', 'Set NODE_EXTRA_CA_CERTS'],
     ['expired', CA, 'has expired (CERT_HAS_EXPIRED)', 'renew it on the server'],
     ['wrong-host', CA, 'is for another host name (ERR_TLS_CERT_ALTNAME_INVALID', 'set the url input to a host name the certificate names']
   ])('%s certificate: one handshake, no request, exit 1 with the problem and the fix', async (certificate, env, problem, fix) => {
-    const front = await httpsFront(certificate)
+    const { emu, deployInputs } = await start()
+    const front = await httpsFront(emu, certificate)
     try {
       const run = await runAction(deployInputs({ url: front.url }), { env })
       failedCleanly(run)
@@ -109,8 +112,9 @@ describe('TLS', () => {
     }
   })
 
-  test('with NODE_EXTRA_CA_CERTS pointing to the CA, a certificate it signed is trusted and the deploy runs', async () => {
-    const front = await httpsFront('valid')
+  test.concurrent('with NODE_EXTRA_CA_CERTS pointing to the CA, a certificate it signed is trusted and the deploy runs', async () => {
+    const { emu, deployInputs, deploys } = await start()
+    const front = await httpsFront(emu, 'valid')
     try {
       const run = await runAction(deployInputs({ url: front.url }), { env: CA })
       expect(run.code).toBe(0)
@@ -127,7 +131,8 @@ describe('answers over the size cap', () => {
   const MB = 1024 * 1024
   const capped = { env: { DOKPLOY_ACTION_MAX_BODY_BYTES: String(MB) } }
 
-  test.each(['huge', 'gzip-bomb'] as const)('%s answer to a query: stopped at the cap, named, not retried, quickly', async (kind) => {
+  test.concurrent.each(['huge', 'gzip-bomb'] as const)('%s answer to a query: stopped at the cap, named, not retried, quickly', async (kind) => {
+    const { emu, deployInputs, deploys } = await start()
     emu.inject({ procedure: 'deployment.all', kind, bytes: 64 * MB })
     const run = await runAction(deployInputs(), capped)
     failedCleanly(run)
@@ -137,7 +142,8 @@ describe('answers over the size cap', () => {
     expect(run.ms).toBeLessThan(10_000)
   })
 
-  test('the default cap (32 MB) stops a 64 MB gzip bomb as well', async () => {
+  test.concurrent('the default cap (32 MB) stops a 64 MB gzip bomb as well', async () => {
+    const { emu, deployInputs } = await start()
     emu.inject({ procedure: 'deployment.all', kind: 'gzip-bomb', bytes: 64 * MB })
     const run = await runAction(deployInputs())
     failedCleanly(run)
@@ -146,10 +152,14 @@ describe('answers over the size cap', () => {
 })
 
 describe('runner files that cannot be written', () => {
-  test.each([
+  test.concurrent.each([
     ['GITHUB_OUTPUT', "Could not write the step's outputs to the file GITHUB_OUTPUT names"],
     ['GITHUB_STEP_SUMMARY', 'Could not write the job summary to the file GITHUB_STEP_SUMMARY names']
   ])('%s in a missing directory: one ::error:: naming it, exit 1, the deploy itself done', async (variable, message) => {
+    const { emu, deployInputs, deploys } = await start()
+    // the short build ends once the step has seen it running, so it is proven the step's own (on a busy machine
+    // the step's first look could come after it ended, and its outcome would not be proven: a second error)
+    emu.setBuild(emu.ids.web, { durationMs: 150, holdBefore: endOnceShown(emu) })
     const run = await runAction(deployInputs(), { env: { [variable]: '/nonexistent-dir/out' } })
     failedCleanly(run)
     expect(errorLines(run)).toHaveLength(1)
@@ -161,7 +171,8 @@ describe('runner files that cannot be written', () => {
 })
 
 describe('a timeout is not under-stated, and its details are not titled as a failure', () => {
-  test('wait-timeout 3 on a build that never ends', async () => {
+  test.concurrent('wait-timeout 3 on a build that never ends', async () => {
+    const { emu, deployInputs } = await start()
     emu.setBuild(emu.ids.web, { hang: true })
     const run = await runAction(deployInputs({ 'wait-timeout': '3', 'log-lines': '3' }))
     expect(run.code).toBe(1)

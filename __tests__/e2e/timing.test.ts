@@ -1,27 +1,32 @@
-import { afterEach, describe, expect, test } from '@jest/globals'
-import { startEmulator, type EmulatorOptions } from '../emulator/server.js'
-import { errorLine, runAction, testWithSignals, visibleLog } from './harness.js'
+import { afterAll, describe, expect, test } from '@jest/globals'
+import type { EmulatorOptions } from '../emulator/server.js'
+import { concurrentWithSignals, emulators, errorLine, runAction, visibleLog } from './harness.js'
 
 /**
  * Issue 8: every promise under real timing. The emulator lags as Dokploy does (a job is active before its
  * row exists, a row turns done after its last log line and is overwritten after that), restarts, renumbers
  * its jobs, and sits behind proxies that answer without forwarding. Each case names the issue's number.
  */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-const start = async (options: EmulatorOptions = {}): Promise<void> => {
-  emu = await startEmulator({ buildMs: 300, ...options })
-}
-afterEach(() => emu.close())
+// Each test has an emulator of its own and runs beside the others. A race is staged on the step's own
+// requests (a look held until builds ended, a build that ends once the key ran out), never on the clock.
+const { start: startEmulator, closeAll } = emulators({ buildMs: 300 })
+afterAll(closeAll)
 
-const inputs = (extra: Record<string, string> = {}): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, ...extra })
-const rowsOf = (id: string) => emu.deployments.filter((d) => d.applicationId === id || d.composeId === id)
-const rowById = (id: string) => emu.deployments.find((d) => d.deploymentId === id)
-const deploys = (id = emu.ids.web): number => emu.stats().deployCalls[id] ?? 0
+const start = async (options: EmulatorOptions = {}) => {
+  const emu = await startEmulator(options)
+  return {
+    emu,
+    inputs: (extra: Record<string, string> = {}): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, ...extra }),
+    rowsOf: (id: string) => emu.deployments.filter((d) => d.applicationId === id || d.composeId === id),
+    rowById: (id: string) => emu.deployments.find((d) => d.deploymentId === id),
+    deploys: (id = emu.ids.web): number => emu.stats().deployCalls[id] ?? 0
+  }
+}
 /** The step's own deploys carry its reference in the description; a push's does not. */
 const isOurs = (job: { data: Record<string, unknown> }): boolean => String(job.data.descriptionLog).includes(' · ref ')
 describe('correlation: never a stranger’s deployment', () => {
-  test('1. a push active in the queue with no row yet; our build fails: the step reports its own error', async () => {
-    await start({ rowLagMs: 600 })
+  test.concurrent('1. a push active in the queue with no row yet; our build fails: the step reports its own error', async () => {
+    const { emu, inputs, rowsOf } = await start({ rowLagMs: 600 })
     emu.setBuild(emu.ids.web, { durationMs: 400, rowLagMs: 600, fail: (job) => (isOurs(job) ? 'npm ERR! ours failed' : undefined) })
     // the push turns active as the step takes its snapshot, so its row is still missing from it
     let rowsAtSnapshot = -1
@@ -37,11 +42,14 @@ describe('correlation: never a stranger’s deployment', () => {
     expect(run.outputs['deployment-id']).toBe(ours.deploymentId)
   })
 
-  test('2. our deploy is lost before Dokploy saw it while a push of the service finishes: never reported as ours', async () => {
-    await start()
+  test.concurrent('2. our deploy is lost before Dokploy saw it while a push of the service finishes: never reported as ours', async () => {
+    // the push ends unseen: the step never looks before it has ended
+    const { emu, inputs, deploys } = await start({ seenBuilds: false })
     emu.setBuild(emu.ids.web, { durationMs: 100 })
     emu.inject({ procedure: 'application.deploy', kind: 'reset-before' })
     let pushed = false
+    // the step's look for its lost deploy is answered once the push has ended and left the queue
+    emu.hook({ procedure: 'deployment.queueList', when: 'before', run: () => emu.until(() => pushed && emu.queueList().length === 0) })
     const run = await runAction(inputs(), {
       onStdout: (chunk) => {
         if (!pushed && chunk.includes('Checking whether Dokploy queued it')) {
@@ -58,11 +66,12 @@ describe('correlation: never a stranger’s deployment', () => {
     expect(errorLine(run)).toContain('Not resending')
   })
 
-  test('2. lost before Dokploy saw it, a push that ended before the deploy left: sent once more and followed', async () => {
-    await start()
+  test.concurrent('2. lost before Dokploy saw it, a push that ended before the deploy left: sent once more and followed', async () => {
+    // the push ends before the step starts
+    const { emu, inputs, rowsOf, deploys } = await start({ seenBuilds: false })
     emu.setBuild(emu.ids.web, { durationMs: 100 })
     emu.webhookDeploy(emu.ids.web)
-    await emu.sleep(1500)
+    await emu.until(() => emu.queueList().length === 0 && rowsOf(emu.ids.web)[0]?.status === 'done')
     emu.inject({ procedure: 'application.deploy', kind: 'reset-before' })
     const run = await runAction(inputs())
     expect(run.code).toBe(0)
@@ -71,8 +80,8 @@ describe('correlation: never a stranger’s deployment', () => {
     expect(run.outputs['deployment-id']).toBe(rowsOf(emu.ids.web)[1].deploymentId)
   })
 
-  test('3. two steps with the same title deploy one service at once: each reports the status of its own row', async () => {
-    await start()
+  test.concurrent('3. two steps with the same title deploy one service at once: each reports the status of its own row', async () => {
+    const { emu, inputs, rowsOf, rowById } = await start()
     let first = true
     emu.setBuild(emu.ids.web, {
       durationMs: 1200,
@@ -92,15 +101,24 @@ describe('correlation: never a stranger’s deployment', () => {
     expect([a.outputs.status, b.outputs.status].sort()).toEqual(['done', 'error'])
   })
 
-  test('4. a push starts between the step’s snapshot and its deploy; our short git build ends between two polls: done', async () => {
-    await start()
-    // marked and overwritten within half a second of its start (a git build that fails fast would be too)
+  test.concurrent('4. a push starts between the step’s snapshot and its deploy; our short git build ends between two polls: done', async () => {
+    const { emu, inputs, rowsOf } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 20, doneLagMs: 200 })
     // the stack's build holds the only build slot from the step's first request on, so ours ends unseen behind
-    // it, between the polls 4.75 s and 8.1 s after the deploy
-    emu.setBuild(emu.ids.stack, { durationMs: 5800 })
+    // it, between two polls: it ends as the step's second look at the queue arrives, which is answered once the
+    // push and ours have both ended and left the queue
+    emu.setBuild(emu.ids.stack, { durationMs: 5800, hang: true })
     emu.hook({ procedure: 'deployment.all', when: 'before', run: () => void emu.webhookDeploy(emu.ids.stack) })
     emu.hook({ procedure: 'deployment.all', when: 'after', run: () => void emu.webhookDeploy(emu.ids.web) })
+    emu.hook({
+      procedure: 'deployment.queueList',
+      when: 'before',
+      skip: 1,
+      run: () => {
+        emu.endBuild(emu.ids.stack)
+        return emu.until(() => emu.queueList().length === 0)
+      }
+    })
     const run = await runAction(inputs({ 'poll-interval': '5' }))
     const [push, ours] = rowsOf(emu.ids.web)
     expect(ours.title).not.toContain('Deploy #42')
@@ -111,8 +129,8 @@ describe('correlation: never a stranger’s deployment', () => {
     expect(run.outputs['deployment-id']).not.toBe(push.deploymentId)
   })
 
-  test('5. after a restart job ids start again at job-1: a remembered id never leads to a stranger’s job', async () => {
-    await start()
+  test.concurrent('5. after a restart job ids start again at job-1: a remembered id never leads to a stranger’s job', async () => {
+    const { emu, inputs, rowsOf } = await start()
     emu.setBuild(emu.ids.stack, { hang: true })
     emu.setBuild(emu.ids.web, { durationMs: 100 })
     emu.webhookDeploy(emu.ids.stack) // job-1, holds the slot; ours is job-2
@@ -140,14 +158,17 @@ describe('correlation: never a stranger’s deployment', () => {
 })
 
 describe('never twice', () => {
-  test.each([
+  test.concurrent.each([
     ['the connection resets after Dokploy queued it', { kind: 'reset-after' as const }, {}],
     ['a proxy holds the answer past a short request-timeout', { kind: 'delay' as const, ms: 3000 }, { 'request-timeout': '1' }],
     ['a proxy holds the answer past a long request-timeout', { kind: 'delay' as const, ms: 6000 }, { 'request-timeout': '5' }]
   ])('6. wait: false, %s, a fast git build ends before the check: exactly one deployment', async (_label, fault, extra) => {
-    await start()
+    // the build ends unseen: before the step's first look
+    const { emu, inputs, rowsOf, deploys } = await start({ seenBuilds: false })
     emu.setBuild(emu.ids.web, { durationMs: 30 })
     emu.inject({ procedure: 'application.deploy', ...fault })
+    // the build ends before the check: the step's look at the queue is answered once it has left
+    emu.hook({ procedure: 'deployment.queueList', when: 'before', run: () => emu.until(() => deploys() === 1 && emu.queueList().length === 0) })
     const run = await runAction(inputs({ wait: 'false', ...extra }))
     await emu.sleep(300)
     expect(deploys()).toBe(1)
@@ -158,12 +179,12 @@ describe('never twice', () => {
 })
 
 describe('no false success for synchronous operations', () => {
-  test.each<[string, Record<string, string>]>([
+  test.concurrent.each<[string, Record<string, string>]>([
     ['application.start', { operation: 'start' }],
     ['application.reload', { operation: 'reload' }],
     ['postgres.deploy', { resource: 'postgres', id: 'PG' }]
   ])('7. a proxy answers %s with an HTML 502 without forwarding it: sent again, and it really runs', async (procedure, extra) => {
-    await start()
+    const { emu, inputs, deploys } = await start()
     const id = extra.id === 'PG' ? emu.ids.postgres : emu.ids.web
     const kind = extra.resource ?? 'application'
     const service = emu.state.find(kind as 'application', id)
@@ -176,8 +197,8 @@ describe('no false success for synchronous operations', () => {
     if (procedure === 'postgres.deploy') expect(deploys(id)).toBe(1)
   })
 
-  test('7. a proxy that never forwards start: the step fails with unknown, never done', async () => {
-    await start()
+  test.concurrent('7. a proxy that never forwards start: the step fails with unknown, never done', async () => {
+    const { emu, inputs } = await start()
     emu.inject({ procedure: 'application.start', kind: 'html', status: 502, times: Infinity })
     const run = await runAction(inputs({ operation: 'start', retries: '1' }))
     expect(run.code).toBe(1)
@@ -185,8 +206,8 @@ describe('no false success for synchronous operations', () => {
     expect(errorLine(run)).toContain('whether it ran is unknown')
   })
 
-  test('24. stop: Dokploy does not report a failed stop, and the step says so', async () => {
-    await start()
+  test.concurrent('24. stop: Dokploy does not report a failed stop, and the step says so', async () => {
+    const { inputs } = await start()
     const run = await runAction(inputs({ operation: 'stop' }))
     expect(run.code).toBe(0)
     expect(run.outputs.status).toBe('idle')
@@ -195,8 +216,8 @@ describe('no false success for synchronous operations', () => {
 })
 
 describe('waiting through trouble', () => {
-  test('8. a network blip while following (more failed polls than the retries): the wait goes on to done', async () => {
-    await start()
+  test.concurrent('8. a network blip while following (more failed polls than the retries): the wait goes on to done', async () => {
+    const { emu, inputs } = await start()
     // long enough to be running still when the polls are answered again, however the retries' jitter falls
     emu.setBuild(emu.ids.web, { durationMs: 15_000 })
     emu.inject({ procedure: 'deployment.all', kind: 'reset-before', after: 2, times: 5 })
@@ -207,8 +228,8 @@ describe('waiting through trouble', () => {
     expect(visibleLog(run)).toMatch(/Dokploy answers again after/)
   }, 30_000)
 
-  testWithSignals('9. deployment-id is set as soon as the row is proven, and stays set when the runner cancels', async () => {
-    await start()
+  concurrentWithSignals('9. deployment-id is set as soon as the row is proven, and stays set when the runner cancels', async () => {
+    const { emu, inputs, rowsOf } = await start()
     emu.setBuild(emu.ids.web, { hang: true })
     const run = await runAction(inputs(), {
       onStdout: (chunk, child) => {
@@ -220,8 +241,8 @@ describe('waiting through trouble', () => {
     expect(run.summary).toContain(rowsOf(emu.ids.web)[0].deploymentId)
   })
 
-  test.each([['refuse' as const], ['proxy-502' as const]])('22. Dokploy restarts while the step follows (%s): cancelled, as the server shows, no url hint', async (down) => {
-    await start()
+  test.concurrent.each([['refuse' as const], ['proxy-502' as const]])('22. Dokploy restarts while the step follows (%s): cancelled, as the server shows, no url hint', async (down) => {
+    const { emu, inputs, rowsOf } = await start()
     emu.setBuild(emu.ids.web, { hang: true })
     let restarted = false
     const run = await runAction(inputs({ retries: '1' }), {
@@ -238,9 +259,10 @@ describe('waiting through trouble', () => {
     expect(errorLine(run)).toContain('Dokploy cancels running deployments when it restarts')
   }, 30_000)
 
-  test('23. the key’s rate limit runs out after the deploy was queued: status unknown, and do not re-run', async () => {
-    await start()
-    emu.setBuild(emu.ids.web, { durationMs: 5000 })
+  test.concurrent('23. the key’s rate limit runs out after the deploy was queued: status unknown, and do not re-run', async () => {
+    const { emu, inputs, deploys } = await start()
+    // the build outlasts the key: it ends only once Dokploy has rejected the key
+    emu.setBuild(emu.ids.web, { durationMs: 5000, holdBefore: (event) => (event === 'end' ? emu.until(() => emu.stats().unauthorized > 0, 20_000) : undefined) })
     emu.setRateLimit(emu.apiKey, 4)
     const run = await runAction(inputs())
     expect(deploys()).toBe(1)
@@ -251,8 +273,8 @@ describe('waiting through trouble', () => {
 })
 
 describe('secrets the action never read', () => {
-  test('12. a build log that prints a connection string and a 500 that repeats a database password are masked', async () => {
-    await start()
+  test.concurrent('12. a build log that prints a connection string and a 500 that repeats a database password are masked', async () => {
+    const { emu, inputs } = await start()
     const web = emu.state.find('application', emu.ids.web)
     const url = /DATABASE_URL=(\S+)/.exec(String(web?.env))?.[1] ?? ''
     expect(url).toContain('S3CR3T')

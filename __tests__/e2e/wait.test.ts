@@ -1,31 +1,39 @@
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { startEmulator } from '../emulator/server.js'
-import { errorLine, runAction, testWithSignals, visibleLog } from './harness.js'
-
-/** Issue 3: the step reports the deployment its own call created, whatever else the server is doing. */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 300 })
-})
-afterEach(() => emu.close())
-
-const inputs = (extra: Record<string, string> = {}): Record<string, string> => ({
-  url: emu.url,
-  'api-key': emu.apiKey,
-  id: emu.ids.web,
-  ...extra
-})
-const rowsOf = (serviceId: string) => emu.deployments.filter((d) => d.applicationId === serviceId || d.composeId === serviceId)
-const ourTitle = '1a2b3c4 · Deploy #42'
+import { afterAll, describe, expect, test } from '@jest/globals'
+import type { EmulatorOptions } from '../emulator/server.js'
+import { concurrentWithSignals, emulators, errorLine, runAction, visibleLog, type Emulator } from './harness.js'
 
 /**
- * As the step's first request arrives: another service's build that holds the only build slot for about
- * 5.8 s, and a push of ours queued behind it. With polls 1, 2.5, 4.75 and 8.1 s after the deploy, the push
- * and then our 20 ms build run and end, overwritten, between the third and the fourth poll.
+ * Issue 3: the step reports the deployment its own call created, whatever else the server is doing.
+ * Each test has an emulator of its own and runs beside the others; races are staged on the step's own
+ * requests (a build that waits for the step's look at the queue, a poll held until builds ended), never on
+ * the clock, so they come out the same on a busy machine.
  */
-function stageLongBuildThenPush(): void {
-  emu.setBuild(emu.ids.stack, { durationMs: 5800 })
-  // both web builds end (marked and overwritten) within a second of the stack's end, before the step's next poll
+const { start: startEmulator, closeAll } = emulators({ buildMs: 300 })
+afterAll(closeAll)
+
+const start = async (options: EmulatorOptions = {}) => {
+  const emu = await startEmulator(options)
+  return {
+    emu,
+    inputs: (extra: Record<string, string> = {}): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, ...extra }),
+    rowsOf: (serviceId: string) => emu.deployments.filter((d) => d.applicationId === serviceId || d.composeId === serviceId)
+  }
+}
+const ourTitle = '1a2b3c4 · Deploy #42'
+/** The step's own deploys carry its reference in the description; a push's does not. */
+const isOurs = (job: { data: Record<string, unknown> }): boolean => String(job.data.descriptionLog).includes(' · ref ')
+/** Resolves once the step's `nth` request (from 1) to `procedure` was processed, just before it is answered. */
+const answered = (emu: Emulator, procedure: string, nth = 1): Promise<void> =>
+  new Promise((resolve) => emu.hook({ procedure, when: 'after', skip: nth - 1, run: () => resolve() }))
+
+/**
+ * As the step's first request arrives: another service's build that holds the only build slot, and a push
+ * of ours queued behind it. The step sees its job waiting behind both; then, as its `nth` request to
+ * `procedure` arrives, the long build ends and the push and our 20 ms build run and end, overwritten, before
+ * that request is answered: both end between two of the step's looks, however slowly either side runs.
+ */
+function stageLongBuildThenPush(emu: Emulator, procedure: string, nth: number): void {
+  emu.setBuild(emu.ids.stack, { durationMs: 5800, hang: true })
   emu.setBuild(emu.ids.web, { durationMs: 20, doneLagMs: 200 })
   emu.hook({
     procedure: 'deployment.all',
@@ -35,12 +43,23 @@ function stageLongBuildThenPush(): void {
       emu.webhookDeploy(emu.ids.web, { title: 'feat: webhook first' })
     }
   })
+  emu.hook({
+    procedure,
+    when: 'before',
+    skip: nth - 1,
+    run: () => {
+      emu.endBuild(emu.ids.stack)
+      return emu.until(() => emu.queueList().length === 0)
+    }
+  })
 }
 
 describe('its own deployment', () => {
-  test('a webhook deployment queued just before the call runs first; the step follows its own, behind it', async () => {
-    // long enough for the step to see its own row running, behind the push, at its second poll
-    emu.setBuild(emu.ids.web, { durationMs: 1200 })
+  test.concurrent('a webhook deployment queued just before the call runs first; the step follows its own, behind it', async () => {
+    const { emu, inputs, rowsOf } = await start()
+    // the push builds until the step has seen its own job waiting behind it
+    const seenQueued = answered(emu, 'deployment.queueList')
+    emu.setBuild(emu.ids.web, { durationMs: 1200, holdBefore: (event, job) => (event === 'end' && !isOurs(job) ? seenQueued : undefined) })
     // queued as the step's deploy arrives, so it is still building whatever the step's start-up took
     emu.hook({ procedure: 'application.deploy', when: 'before', run: () => emu.webhookDeploy(emu.ids.web, { title: 'feat: pushed just before' }) })
     const run = await runAction(inputs())
@@ -58,7 +77,8 @@ describe('its own deployment', () => {
     expect(visibleLog(run)).toContain('Queued: behind 1 other build(s) on this server.')
   })
 
-  test('a webhook deployment queued just after the call runs second; the step reports the first', async () => {
+  test.concurrent('a webhook deployment queued just after the call runs second; the step reports the first', async () => {
+    const { emu, inputs, rowsOf } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 800 })
     let pushed = false
     const run = await runAction(inputs(), {
@@ -77,9 +97,11 @@ describe('its own deployment', () => {
     expect(emu.queueList().length + rowsOf(emu.ids.web).length).toBeGreaterThanOrEqual(2)
   })
 
-  test('a deployment that ends between two polls with its title already overwritten is found by queue order', async () => {
-    // another service's long build holds the queue; then a webhook job and ours wait behind it
-    stageLongBuildThenPush()
+  test.concurrent('a deployment that ends between two polls with its title already overwritten is found by queue order', async () => {
+    const { emu, inputs, rowsOf } = await start()
+    // another service's long build holds the queue; then a webhook job and ours wait behind it, and both end
+    // before the step's second look at the queue is answered
+    stageLongBuildThenPush(emu, 'deployment.queueList', 2)
     const run = await runAction(inputs({ 'poll-interval': '5' }))
 
     expect(run.code).toBe(0)
@@ -91,9 +113,12 @@ describe('its own deployment', () => {
     expect(visibleLog(run)).toContain('matched by its place among this service\'s builds queued with this step\'s job')
   })
 
-  test('without a queue listing (v0.27), two finished rows with overwritten titles: unknown, never done', async () => {
+  test.concurrent('without a queue listing (v0.27), two finished rows with overwritten titles: unknown, never done', async () => {
+    // both builds end unseen: the step has no queue to see them in, and is shown no row before they ended
+    const { emu, inputs, rowsOf } = await start({ seenBuilds: false })
     emu.setVersion('v0.27.0')
-    stageLongBuildThenPush()
+    // the step's first look at the rows (after its snapshot) finds none; both end before its next look is answered
+    stageLongBuildThenPush(emu, 'deployment.all', 3)
     const run = await runAction(inputs({ 'poll-interval': '5' }))
 
     expect(rowsOf(emu.ids.web).map((row) => row.status)).toEqual(['done', 'done'])
@@ -105,8 +130,11 @@ describe('its own deployment', () => {
     expect(emu.stats().deployCalls[emu.ids.web]).toBe(1)
   })
 
-  test('a build queued behind another service says so, then follows its own to done', async () => {
-    emu.setBuild(emu.ids.stack, { durationMs: 2000 })
+  test.concurrent('a build queued behind another service says so, then follows its own to done', async () => {
+    const { emu, inputs, rowsOf } = await start()
+    // the other build ends once the step has seen its job waiting behind it
+    const seenQueued = answered(emu, 'deployment.queueList')
+    emu.setBuild(emu.ids.stack, { durationMs: 2000, holdBefore: (event) => (event === 'end' ? seenQueued : undefined) })
     emu.hook({ procedure: 'deployment.all', when: 'before', run: () => emu.webhookDeploy(emu.ids.stack, { title: 'compose push' }) })
     const run = await runAction(inputs())
 
@@ -118,7 +146,8 @@ describe('its own deployment', () => {
 })
 
 describe('queued, lost, stuck', () => {
-  test('a job lost from the queue (server restart) fails with status lost', async () => {
+  test.concurrent('a job lost from the queue (server restart) fails with status lost', async () => {
+    const { emu, inputs, rowsOf } = await start()
     emu.setBuild(emu.ids.stack, { hang: true })
     emu.webhookDeploy(emu.ids.stack, { title: 'compose push' })
     let restarted = false
@@ -138,9 +167,11 @@ describe('queued, lost, stuck', () => {
     expect(rowsOf(emu.ids.web)).toHaveLength(0)
   }, 40_000)
 
-  test('a build that never ends times out after wait-timeout, with the elapsed time and the log tail', async () => {
+  test.concurrent('a build that never ends times out after wait-timeout, with the elapsed time and the log tail', async () => {
+    const { emu, inputs, rowsOf } = await start()
     emu.setBuild(emu.ids.web, { hang: true })
     const run = await runAction(inputs({ 'wait-timeout': '4', 'log-lines': '3' }))
+    const ended = Date.now()
 
     expect(run.code).toBe(1)
     expect(run.outputs.status).toBe('timeout')
@@ -148,12 +179,14 @@ describe('queued, lost, stuck', () => {
     expect(errorLine(run)).toMatch(/Still running when the step stopped waiting after \d+s \(wait-timeout\): deployment .* was still running/)
     expect(run.stdout).toMatch(/::group::Deployment \S+: still running when the step stopped waiting/)
     expect(run.summary).toContain('Last 3 lines of the build log')
-    expect(run.ms).toBeLessThan(4000 + 5000)
+    // from its first request (the step's clock starts before it; Node's start-up, slow on a busy machine, is left out)
+    expect(ended - emu.requests[0].at).toBeLessThan(4000 + 5000)
     // the action never kills builds: killBuild is host-wide
     expect(emu.requests.some((r) => /killBuild|cancelDeployment/.test(r.procedure ?? ''))).toBe(false)
   }, 20_000)
 
-  test('a build that never starts times out as well, saying it had not started', async () => {
+  test.concurrent('a build that never starts times out as well, saying it had not started', async () => {
+    const { emu, inputs } = await start()
     emu.setBuild(emu.ids.stack, { hang: true })
     emu.webhookDeploy(emu.ids.stack, { title: 'compose push' })
     const run = await runAction(inputs({ 'wait-timeout': '3' }))
@@ -164,7 +197,8 @@ describe('queued, lost, stuck', () => {
 })
 
 describe('failure diagnostics', () => {
-  test('on error: errorMessage and the last log-lines lines, in a group and in the summary', async () => {
+  test.concurrent('on error: errorMessage and the last log-lines lines, in a group and in the summary', async () => {
+    const { emu, inputs } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 200, fail: 'Dockerfile:12 RUN npm ci exited with 1' })
     // log: tail, the path that reads the tail with readLogs (the live log's own tail is in live.test.ts)
     const run = await runAction(inputs({ 'log-lines': '4', log: 'tail' }))
@@ -180,7 +214,8 @@ describe('failure diagnostics', () => {
     expect(readLogs?.input).toMatchObject({ tail: 4 })
   })
 
-  test('a server without deployment.readLogs (v0.29.0) still fails cleanly, without the tail', async () => {
+  test.concurrent('a server without deployment.readLogs (v0.29.0) still fails cleanly, without the tail', async () => {
+    const { emu, inputs } = await start()
     emu.setVersion('v0.29.0')
     emu.setBuild(emu.ids.web, { durationMs: 200, fail: 'build failed' })
     const run = await runAction(inputs({ log: 'tail' }))
@@ -191,9 +226,14 @@ describe('failure diagnostics', () => {
     expect(run.summary).not.toContain('<details>')
   })
 
-  test('a server without deployment.queueList (v0.27.0) follows the row that carries its reference', async () => {
+  test.concurrent('a server without deployment.queueList (v0.27.0) follows the row that carries its reference', async () => {
+    const { emu, inputs, rowsOf } = await start()
     emu.setVersion('v0.27.0')
-    emu.setBuild(emu.ids.web, { durationMs: 5000 })
+    // the build ends (and its description is overwritten) only once the step has been shown its row running
+    let shown!: () => void
+    const rowShown = new Promise<void>((resolve) => (shown = resolve))
+    emu.hook({ procedure: 'deployment.all', when: 'after', times: Infinity, run: () => void (rowsOf(emu.ids.web).length > 0 && shown()) })
+    emu.setBuild(emu.ids.web, { durationMs: 5000, holdBefore: (event) => (event === 'end' ? rowShown : undefined) })
     const run = await runAction(inputs())
     expect(run.code).toBe(0)
     expect(run.outputs['deployment-id']).toBe(rowsOf(emu.ids.web)[0].deploymentId)
@@ -202,8 +242,11 @@ describe('failure diagnostics', () => {
 })
 
 describe('databases', () => {
-  test('a database deploy cut by a proxy (524) is followed through the status until done', async () => {
-    emu.dbDeploy(emu.ids.postgres, { durationMs: 2500 })
+  test.concurrent('a database deploy cut by a proxy (524) is followed through the status until done', async () => {
+    const { emu } = await start()
+    // the deploy ends only once the step, told of the cut, has read the status (running): it outlasts the
+    // step's reaction however slowly the step runs
+    emu.dbDeploy(emu.ids.postgres, { durationMs: 2500, holdEnd: () => answered(emu, 'postgres.one') })
     // faults act in real time: the cut comes well before the deploy ends, at any time scale
     emu.inject({ procedure: 'postgres.deploy', kind: 'cut-after', ms: 100 })
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'postgres', id: emu.ids.postgres })
@@ -215,8 +258,9 @@ describe('databases', () => {
     expect(emu.stats().deployCalls[emu.ids.postgres]).toBe(1)
   })
 
-  test('a database deploy cut by a proxy that then fails ends with status error', async () => {
-    emu.dbDeploy(emu.ids.mongo, { durationMs: 1500, fail: 'mongod exited' })
+  test.concurrent('a database deploy cut by a proxy that then fails ends with status error', async () => {
+    const { emu } = await start()
+    emu.dbDeploy(emu.ids.mongo, { durationMs: 1500, fail: 'mongod exited', holdEnd: () => answered(emu, 'mongo.one') })
     emu.inject({ procedure: 'mongo.deploy', kind: 'cut-after', ms: 100 })
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'mongo', id: emu.ids.mongo })
 
@@ -227,7 +271,8 @@ describe('databases', () => {
 })
 
 describe('cancellation', () => {
-  testWithSignals('SIGINT during the wait stops at once, writes outputs and summary, exits non-zero', async () => {
+  concurrentWithSignals('SIGINT during the wait stops at once, writes outputs and summary, exits non-zero', async () => {
+    const { emu, inputs } = await start()
     emu.setBuild(emu.ids.web, { hang: true })
     let sentAt = 0
     const run = await runAction(inputs(), {

@@ -27,7 +27,7 @@ import { serviceRow, oneView, projectAll, projectOne, environmentOne, environmen
  * @property {Record<string, any>[]} previews pull-request previews of applications
  * @property {Timers} timers
  * @property {() => string} getVersion
- * @property {(serviceId: string) => {durationMs: number, fail?: string}} dbBehaviour
+ * @property {(serviceId: string) => {durationMs: number, fail?: string, holdEnd?: () => Promise<void> | void}} dbBehaviour
  * @property {(counter: 'deployCalls'|'redeployCalls'|'rebuildCalls'|'killBuildCalls'|'cleanQueuesCalls', serviceId: string) => void} count
  */
 
@@ -218,6 +218,7 @@ export function createProcedures(ctx) {
       const b = ctx.dbBehaviour(input[idKey])
       const before = setStatus(kind, row, 'running')
       await ctx.timers.sleep(b.durationMs)
+      await b.holdEnd?.()
       if (b.fail !== undefined) {
         row.applicationStatus = 'error'
         throw new TrpcError('INTERNAL_SERVER_ERROR', b.fail)
@@ -255,22 +256,32 @@ export function createProcedures(ctx) {
 
   // --- deployments ----------------------------------------------------------------------------------------
   // Owners skip existence checks: an unknown id is just an empty list.
-  query('deployment.all', (input) => queue.rowsFor('application', input.applicationId).map((r) => deploymentView(r, ctx.getVersion())))
-  query('deployment.allByCompose', (input) => queue.rowsFor('compose', input.composeId).map((r) => deploymentView(r, ctx.getVersion())))
-  query('deployment.allByType', (input) => {
-    const rows =
-      input.type === 'previewDeployment' ? queue.rowsForPreview(input.id) : input.type === 'application' || input.type === 'compose' ? queue.rowsFor(input.type, input.id) : []
+  /** @param {import('./queue.js').DeploymentRow[]} rows */
+  const shown = (rows) => {
+    queue.rowsShown(rows)
     return rows.map((r) => deploymentView(r, ctx.getVersion()))
-  })
+  }
+  query('deployment.all', (input) => shown(queue.rowsFor('application', input.applicationId)))
+  query('deployment.allByCompose', (input) => shown(queue.rowsFor('compose', input.composeId)))
+  query('deployment.allByType', (input) =>
+    shown(input.type === 'previewDeployment' ? queue.rowsForPreview(input.id) : input.type === 'application' || input.type === 'compose' ? queue.rowsFor(input.type, input.id) : [])
+  )
   // previews of an application, newest first, each with its domain and its rows (findPreviewDeploymentsByApplicationId)
   query('previewDeployment.all', (input) => {
     need('application', input)
     return [...ctx.previews]
       .filter((p) => p.applicationId === input.applicationId)
       .reverse()
-      .map((p) => ({ ...p, deployments: queue.rowsForPreview(p.previewDeploymentId).map((r) => deploymentView(r, ctx.getVersion())) }))
+      .map((p) => ({ ...p, deployments: shown(queue.rowsForPreview(p.previewDeploymentId)) }))
   })
-  query('deployment.queueList', () => queue.queueList(), { since: 'v0.28.3' })
+  query(
+    'deployment.queueList',
+    () => {
+      queue.queueShown()
+      return queue.queueList()
+    },
+    { since: 'v0.28.3' }
+  )
   query(
     'deployment.readLogs',
     (input) => {

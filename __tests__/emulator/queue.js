@@ -28,7 +28,7 @@ import { atLeast } from './versions.js'
  *   `errorMessage` "An error have occurred: <this>" and no log, as its createDeployment does; the only way a row gets an errorMessage
  * @property {string[]} [echo] lines the build prints (say, a connection string its script echoes), at its start
  * @property {number} [echoAfterMs] print the echo lines this long into the build instead
- * @property {boolean} [hang] the build never ends (until restart or killBuild)
+ * @property {boolean} [hang] the build never ends (until restart, killBuild or emu.endBuild)
  * @property {number} [delayStartMs] a job for this service may start only this long after it was enqueued
  * @property {number} [rowLagMs] time between the job turning active and its row being created
  * @property {number} [doneLagMs] time between the last log line and the row's final status, on either path; by
@@ -37,6 +37,17 @@ import { atLeast } from './versions.js'
  * @property {number} [serviceUpdateMs] on an application's done path, the time Dokploy takes to update the Swarm
  *   service (mechanizeDockerContainer) between the builder's last line and the row turning done
  * @property {number} [overwriteLagMs] time between the final status and a git build's title overwrite (then the job leaves the queue)
+ * @property {(event: BuildEvent, job: QueueEntry, row: DeploymentRow | undefined) => Promise<void> | void} [holdBefore] called as each event of the build comes due:
+ *   a promise it returns holds the build at that point until it settles (how a test makes a build wait for the step,
+ *   rather than racing it on the clock). The build's timeline is kept: the events after it come as long after it as before
+ */
+
+/**
+ * The events of a build, in the order they come: its deployment row ('row', rowLagMs after the job turned active),
+ * its progress lines (and its echo lines, at echoAfterMs), its last line ('end', at durationMs), its final status
+ * ('settle', doneLagMs after the last line), the overwrite of a git build's title, after which the job leaves the
+ * queue ('overwrite', overwriteLagMs after that).
+ * @typedef {'row'|'step-1'|'step-2'|'step-3'|'step-4'|'echo'|'end'|'settle'|'overwrite'} BuildEvent
  */
 
 /**
@@ -76,7 +87,7 @@ import { atLeast } from './versions.js'
  * @property {{href: string|null, label: string}} servicePath the service's dashboard path (null when it is gone)
  */
 
-/** @typedef {{entry: QueueEntry, kind: Kind, serviceId: string, partition: string, readyAt: number (real epoch ms), row?: DeploymentRow, timers: ReturnType<typeof setTimeout>[], ended?: boolean}} Job */
+/** @typedef {{entry: QueueEntry, kind: Kind, serviceId: string, previewDeploymentId?: string, partition: string, readyAt: number (real epoch ms), row?: DeploymentRow, timers: ReturnType<typeof setTimeout>[], ended?: boolean, seen?: boolean, onSeen?: (() => void)[]}} Job */
 
 /** The partition of jobs whose service has no serverId: Dokploy's own host (in-memory-queue.ts). */
 export const LOCAL_PARTITION = '__local__'
@@ -104,10 +115,12 @@ export const ROWS_PER_SERVICE = 10
 export class BuildQueue {
   /**
    * @param {{state: State, timers: Timers, getVersion: () => string, hostile?: boolean, buildMs?: number, concurrency?: number,
-   *   serverConcurrency?: Record<string, number>, rowLagMs?: number, doneLagMs?: number, serviceUpdateMs?: number, overwriteLagMs?: number}} opts
+   *   serverConcurrency?: Record<string, number>, rowLagMs?: number, doneLagMs?: number, serviceUpdateMs?: number, overwriteLagMs?: number, seenBuilds?: boolean}} opts
    */
   constructor(opts) {
     this.state = opts.state
+    /** A build does not reach its end before a client was shown it (its job in a queue listing, or its row in a deployment list). */
+    this.seenBuilds = Boolean(opts.seenBuilds)
     this.timers = opts.timers
     this.getVersion = opts.getVersion
     this.hostile = Boolean(opts.hostile)
@@ -131,7 +144,7 @@ export class BuildQueue {
     this.active = new Set()
     /** @type {DeploymentRow[]} every row ever created, including ones dropped by the 10-row cap */
     this.deployments = []
-    /** @type {Map<string, {seq: number, kind: Kind, serviceId: string, host: string|null, logs: string[], dropped: boolean, settledAt?: number, lastLineAt?: number}>} */
+    /** @type {Map<string, {seq: number, kind: Kind, serviceId: string, previewDeploymentId?: string, host: string|null, logs: string[], lineAt: number[], dropped: boolean, settledAt?: number, lastLineAt?: number}>} */
     this.meta = new Map()
     /** @type {Map<string, Set<(lines: string[]) => void>>} who follows a deployment's log as it is written */
     this.logListeners = new Map()
@@ -268,7 +281,7 @@ export class BuildQueue {
     job.entry.processedOn = Date.now()
     service[KINDS[job.kind].statusKey] = 'running'
     const b = this.buildFor(job.serviceId)
-    const t = this.timers.set(() => this.createRow(job), b.rowLagMs ?? 0)
+    const t = this.timers.set(() => this.due(job, 'row', () => this.createRow(job)), b.rowLagMs ?? 0)
     if (t) job.timers.push(t)
   }
 
@@ -308,27 +321,84 @@ export class BuildQueue {
     this.deployments.push(row)
     if (b.createError !== undefined) return this.failCreation(job, service, b.createError)
     const logs = this.startLines(job, service)
+    if (b.echoAfterMs === undefined) logs.push(...(b.echo ?? []))
+    const now = Date.now()
     // the log file is written on the host that builds (services/application.ts: buildServerId || serverId)
     const host = row.buildServerId || service.serverId || null
-    this.meta.set(row.deploymentId, { seq: n, kind: job.kind, serviceId: job.serviceId, previewDeploymentId: job.previewDeploymentId, host, logs, dropped: false })
+    this.meta.set(row.deploymentId, { seq: n, kind: job.kind, serviceId: job.serviceId, previewDeploymentId: job.previewDeploymentId, host, logs, lineAt: logs.map(() => now), dropped: false })
     this.capRows(job.kind, job.serviceId)
 
-    // Progress lines every durationMs/5, then the end (never, when hanging).
+    // Progress lines every durationMs/5, the echo lines at echoAfterMs, then the end (never, when hanging).
     const step = Math.max(1, Math.floor(b.durationMs / 5))
+    /** @type {{at: number, event: BuildEvent, run: () => void}[]} */
+    const timeline = []
     for (let i = 1; i <= 4; i++) {
-      const t = this.timers.set(() => this.appendLog(row.deploymentId, `#${i + 4} [build ${i}/4] RUN step-${i} ... done (${(i * step) / 1000}s)`), i * step)
-      if (t) job.timers.push(t)
+      const line = `#${i + 4} [build ${i}/4] RUN step-${i} ... done (${(i * step) / 1000}s)`
+      timeline.push({ at: i * step, event: /** @type {BuildEvent} */ (`step-${i}`), run: () => this.appendLog(row.deploymentId, line) })
     }
-    if (b.echoAfterMs === undefined) logs.push(...(b.echo ?? []))
-    else {
-      const t = this.timers.set(() => this.appendLog(row.deploymentId, ...(b.echo ?? [])), b.echoAfterMs)
-      if (t) job.timers.push(t)
-    }
+    if (b.echoAfterMs !== undefined) timeline.push({ at: b.echoAfterMs, event: 'echo', run: () => this.appendLog(row.deploymentId, ...(b.echo ?? [])) })
     if (!b.hang) {
       const fail = typeof b.fail === 'function' ? b.fail(job.entry) : b.fail
-      const t = this.timers.set(() => this.finish(job, fail), b.durationMs)
-      if (t) job.timers.push(t)
+      timeline.push({ at: b.durationMs, event: 'end', run: () => this.finish(job, fail) })
     }
+    // stable: at the same moment, the progress line comes before the echo, and both before the end
+    timeline.sort((x, y) => x.at - y.at)
+    this.play(job, timeline, 0)
+  }
+
+  /**
+   * Plays a build's events one after the other, each its own simulated time after the one before; a hold
+   * (holdBefore) delays the event and every one after it. Stops once the job ended (killBuild, restart).
+   * @param {Job} job @param {{at: number, event: BuildEvent, run: () => void}[]} timeline @param {number} from
+   */
+  play(job, timeline, from) {
+    const next = timeline.shift()
+    if (!next) return
+    const t = this.timers.set(() => {
+      job.timers = job.timers.filter((x) => x !== t)
+      if (job.ended) return
+      this.due(job, next.event, () => {
+        next.run()
+        this.play(job, timeline, next.at)
+      })
+    }, next.at - from)
+    if (t) job.timers.push(t)
+  }
+
+  /**
+   * Runs an event of the job's build now, or once the test's hold on it is released.
+   * @param {Job} job @param {BuildEvent} event @param {() => void} run
+   */
+  due(job, event, run) {
+    const b = this.buildFor(job.serviceId)
+    /** @type {Promise<void>[]} */
+    const holds = []
+    if (event === 'end' && this.seenBuilds && !job.seen) holds.push(new Promise((resolve) => (job.onSeen ??= []).push(resolve)))
+    const hold = b.holdBefore?.(event, job.entry, job.row)
+    if (hold) holds.push(hold)
+    if (!holds.length) return run()
+    const still = () => !this.timers.closed && this.active.has(job) && (event === 'settle' || event === 'overwrite' || !job.ended)
+    Promise.all(holds).then(() => {
+      if (still()) run()
+    }, () => {})
+  }
+
+  /** A client was shown the job (seenBuilds). @param {Job} job */
+  markSeen(job) {
+    if (job.seen) return
+    job.seen = true
+    for (const resolve of job.onSeen ?? []) resolve()
+    job.onSeen = undefined
+  }
+
+  /** A client was shown the queue listing: every job in it. */
+  queueShown() {
+    for (const job of this.jobs) this.markSeen(job)
+  }
+
+  /** A client was shown these rows: their jobs. @param {DeploymentRow[]} rows */
+  rowsShown(rows) {
+    for (const job of this.jobs) if (job.row && rows.includes(job.row)) this.markSeen(job)
   }
 
   /** @param {Job} job @param {Row} service @returns {string[]} */
@@ -353,7 +423,7 @@ export class BuildQueue {
     const row = /** @type {DeploymentRow} */ (job.row)
     const text = this.hostile ? `${reason} ${HOSTILE_TEXT}\n${WORKFLOW_COMMAND_LINES.join('\n')}` : reason
     Object.assign(row, { status: 'error', logPath: '', errorMessage: `An error have occurred: ${text}`, finishedAt: row.startedAt })
-    this.meta.set(row.deploymentId, { seq: this.rowSeq, kind: job.kind, serviceId: job.serviceId, host: null, logs: [], dropped: false, settledAt: Date.now() })
+    this.meta.set(row.deploymentId, { seq: this.rowSeq, kind: job.kind, serviceId: job.serviceId, host: null, logs: [], lineAt: [], dropped: false, settledAt: Date.now() })
     this.capRows(job.kind, job.serviceId)
     service[KINDS[job.kind].statusKey] = 'error'
     job.ended = true
@@ -388,7 +458,7 @@ export class BuildQueue {
       row.status = fail === undefined ? 'done' : 'error'
       row.finishedAt = new Date().toISOString()
       if (service) service[KINDS[job.kind].statusKey] = row.status
-      const t = this.timers.set(() => overwrite(service), b.overwriteLagMs ?? 0)
+      const t = this.timers.set(() => this.due(job, 'overwrite', () => overwrite(service)), b.overwriteLagMs ?? 0)
       if (t) job.timers.push(t)
     }
     const overwrite = (/** @type {Row|undefined} */ service) => {
@@ -406,8 +476,20 @@ export class BuildQueue {
     // an application's done: Dokploy updates the Swarm service, then marks the row; a compose stack's done
     // (`docker compose up` printed the line and returned) and every error: the row right after the line
     const lag = b.doneLagMs ?? (fail === undefined && job.kind === 'application' ? b.serviceUpdateMs : ERROR_LAG_MS)
-    const t = this.timers.set(settle, lag ?? 0)
+    const t = this.timers.set(() => this.due(job, 'settle', settle), lag ?? 0)
     if (t) job.timers.push(t)
+  }
+
+  /**
+   * Ends the service's running build now, as if it reached its end: its last line, then its status doneLagMs
+   * later (for a build that hangs, or one held before its end).
+   * @param {string} serviceId @param {string} [fail] @returns {boolean} whether a build was running
+   */
+  endBuild(serviceId, fail) {
+    const job = [...this.active].find((j) => j.serviceId === serviceId && j.row && !j.ended)
+    if (!job) return false
+    this.finish(job, fail)
+    return true
   }
 
   /** @param {Job} job */
@@ -467,6 +549,8 @@ export class BuildQueue {
     const m = this.meta.get(deploymentId)
     if (!m || !lines.length) return
     m.logs.push(...lines)
+    const now = Date.now()
+    m.lineAt.push(...lines.map(() => now))
     for (const listener of this.logListeners.get(deploymentId) ?? []) listener(lines)
   }
 
@@ -520,6 +604,15 @@ export class BuildQueue {
   /** Whether a server of that id exists: one a service runs or builds on. @param {string} serverId */
   knownServer(serverId) {
     return this.state.servers().includes(serverId)
+  }
+
+  /**
+   * When each line of a deployment's log was written, by the emulator's clock (epoch ms), in order.
+   * @param {string} deploymentId @returns {{line: string, at: number}[]}
+   */
+  loggedAt(deploymentId) {
+    const m = this.meta.get(deploymentId)
+    return m ? m.logs.map((line, i) => ({ line, at: m.lineAt[i] })) : []
   }
 
   /** Newest first, as Dokploy sorts it (by enqueue time, descending). @returns {QueueEntry[]} */

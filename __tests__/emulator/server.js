@@ -7,7 +7,7 @@ import { BuildQueue } from './queue.js'
 import { createProcedures } from './procedures.js'
 import { SCHEMAS, validate, flattenIssues, coerceQuery } from './schemas.js'
 import { TrpcError, trpcErrorItem, trpcResultItem, restErrorBody, codeForStatus, HTML } from './wire.js'
-import { FaultBook } from './faults.js'
+import { FaultBook, gzipBomb, streamHugeReply } from './faults.js'
 import { Timers } from './timers.js'
 import { DEFAULT_VERSION, normalizeVersion, atLeast } from './versions.js'
 import { acceptUpgrade, handshakeProblem, refuseUpgrade } from './websocket.js'
@@ -36,6 +36,9 @@ const REST_BODY_LIMIT = 1024 * 1024
  *   row turning done (default 1000)
  * @property {number} [overwriteLagMs] a git build's title is overwritten this long after its final status (default 50)
  * @property {AccessGate} [access] a Cloudflare Access application in front of the whole host (see setAccess)
+ * @property {boolean} [seenBuilds] a build does not reach its end before a client was shown it: its job in a queue listing, or its
+ *   row in a deployment list (default false, or what setDefaultSeenBuilds set). Real builds outlast a client's first look; a
+ *   short simulated one, on a busy machine, need not: with this, it always does
  * @property {number} [timeScale] real time per unit of simulated time (default 1, or what setDefaultTimeScale set). Every
  *   duration of the server's own work is simulated: builds, database deploys, the lags above, delayStartMs, restart
  *   downtime. Faults on the wire ('delay', 'cut-after') and Retry-After headers stay in real time, as the action's
@@ -57,13 +60,25 @@ export function setDefaultTimeScale(scale) {
   defaultTimeScale = scale
 }
 
+/** seenBuilds of emulators started without it: the end-to-end harness sets it once for every test. */
+let defaultSeenBuilds = false
+
+/** @param {boolean} seen */
+export function setDefaultSeenBuilds(seen) {
+  defaultSeenBuilds = seen
+}
+
 /**
  * Runs `run` when a request for `procedure` arrives (`before` it is processed) or once it is processed but
- * not yet answered (`after`): how a test makes a push land at an exact point between two requests.
+ * not yet answered (`after`): how a test makes a push land at an exact point between two requests. A promise
+ * `run` returns holds the request (unanswered) until it settles: the step waits for its answer, so whatever
+ * the test does meanwhile lands between two of its requests however slowly the machine runs.
+ * `procedure: 'listen-deployment'` (with `when: 'after'`) runs once an upgrade to the live log was accepted
+ * and the log so far sent on it.
  * @typedef {object} Hook
  * @property {string} procedure
  * @property {'before'|'after'} when
- * @property {() => void} run
+ * @property {(request: RequestEntry | undefined) => unknown} run called with the request (undefined for listen-deployment)
  * @property {number} [skip] let this many matching requests pass first (default 0)
  * @property {number} [times] default 1
  * @property {number} [hits] filled in: how many times it ran
@@ -117,6 +132,7 @@ export function setDefaultTimeScale(scale) {
  * @property {() => Promise<void>} close
  * @property {(version: string) => void} setVersion
  * @property {(serviceId: string, behaviour: Partial<import('./queue.js').BuildBehaviour>) => void} setBuild replaces the service's build behaviour; omitted fields take the defaults
+ * @property {(behaviour: Partial<import('./queue.js').BuildBehaviour>) => void} setBuildDefaults changes the defaults every build falls back to
  * @property {(serviceId: string, opts?: {title?: string, description?: string, sha?: string}) => string} webhookDeploy a push: Dokploy's webhook queues a job titled with the commit message and described `Hash: <sha>` (the push's commit, which becomes the branch head); returns the job id
  * @property {(applicationId: string, opts: {pr: number, sha: string, host?: string}) => string} previewDeploy the GitHub App's pull_request webhook: creates the pull request's preview (with its domain) once, then queues "Preview Deployment" described `Hash: <head sha>`; returns the job id
  * @property {(opts?: {downMs?: number, down?: 'refuse'|'proxy-502'}) => Promise<void>} restart the server restarts: running rows cancelled, queue lost, job ids from job-1; for downMs it refuses connections (or a proxy answers 502); resolves when it is back
@@ -124,7 +140,8 @@ export function setDefaultTimeScale(scale) {
  * @property {(rule: import('./faults.js').FaultRule) => import('./faults.js').FaultRule} inject
  * @property {() => void} clearFaults
  * @property {(key: string, remainingRequests: number) => void} setRateLimit
- * @property {(serviceId: string, behaviour: {durationMs?: number, fail?: string}) => void} dbDeploy replaces the database's deploy behaviour
+ * @property {(serviceId: string, behaviour: {durationMs?: number, fail?: string, holdEnd?: () => Promise<void> | void}) => void} dbDeploy replaces the
+ *   database's deploy behaviour; a promise `holdEnd` returns holds the deploy's end (after durationMs) until it settles
  * @property {(refuse: UpgradeRefusal | undefined) => void} refuseUpgrades from now on, upgrades to the live log get this instead (undefined: served again)
  * @property {() => number} dropLogSockets cuts every open live-log connection (no closing handshake); returns how many
  * @property {() => number} openLogSockets live-log connections open now
@@ -135,6 +152,11 @@ export function setDefaultTimeScale(scale) {
  *   puts a service on a remote server (serverId: where it runs and queues) and, for an application, a build server
  * @property {(serverId: string, builds: number) => void} setConcurrency builds at once on that server's queue
  * @property {(gate: AccessGate | undefined) => void} setAccess puts Cloudflare Access in front of the host (undefined: removes it)
+ * @property {(deploymentId: string) => {line: string, at: number}[]} loggedAt each line of the deployment's log with when it was written (epoch ms)
+ * @property {(serviceId: string, fail?: string) => boolean} endBuild the service's running build reaches its end now (with `fail`: fails);
+ *   its status follows doneLagMs later, as at the end of its duration; false when none was running
+ * @property {(done: () => boolean, timeoutMs?: number) => Promise<void>} until resolves once `done()` holds (checked every few ms);
+ *   rejects after timeoutMs of real time (default 10 s), so that a test waiting for an event that never comes fails, and says so
  */
 
 /**
@@ -207,19 +229,24 @@ export async function startEmulator(options = {}) {
     serviceUpdateMs: options.serviceUpdateMs,
     rowLagMs: options.rowLagMs,
     doneLagMs: options.doneLagMs,
-    overwriteLagMs: options.overwriteLagMs
+    overwriteLagMs: options.overwriteLagMs,
+    seenBuilds: options.seenBuilds ?? defaultSeenBuilds
   })
   /** @type {Hook[]} */
   const hooks = []
-  /** @param {string[]} procedures @param {'before'|'after'} when */
-  const runHooks = (procedures, when) => {
+  /** @param {string[]} procedures @param {'before'|'after'} when @param {RequestEntry} [entry] @returns {Promise<void> | undefined} */
+  const runHooks = (procedures, when, entry) => {
+    /** @type {PromiseLike<unknown>[]} */
+    const holds = []
     for (const hook of hooks) {
       if (hook.when !== when || !procedures.includes(hook.procedure) || (hook.hits ?? 0) >= (hook.times ?? 1)) continue
       hook.seen = (hook.seen ?? 0) + 1
       if (hook.seen <= (hook.skip ?? 0)) continue
       hook.hits = (hook.hits ?? 0) + 1
-      hook.run()
+      const held = hook.run(entry)
+      if (held && typeof (/** @type {PromiseLike<unknown>} */ (held)).then === 'function') holds.push(/** @type {PromiseLike<unknown>} */ (held))
     }
+    return holds.length ? Promise.all(holds).then(() => undefined) : undefined
   }
   /** @type {AccessGate | undefined} */
   let access = options.access
@@ -246,7 +273,7 @@ export async function startEmulator(options = {}) {
   const keys = new Set([apiKey, ...(options.apiKeys ?? [])])
   /** @type {Map<string, number>} */
   const remaining = new Map()
-  /** @type {Map<string, {durationMs: number, fail?: string}>} */
+  /** @type {Map<string, {durationMs: number, fail?: string, holdEnd?: () => Promise<void> | void}>} */
   const dbBehaviour = new Map()
   /** @type {RequestEntry[]} */
   const requests = []
@@ -514,9 +541,9 @@ export async function startEmulator(options = {}) {
       return
     }
     const processIt = async () => {
-      runHooks(cls.procedures, 'before')
+      await runHooks(cls.procedures, 'before', entry)
       const reply = await dispatch(cls, method, url, req.headers, body)
-      runHooks(cls.procedures, 'after')
+      await runHooks(cls.procedures, 'after', entry)
       return reply
     }
     const rule = faults.match({ procedures: cls.procedures, method, api: cls.api })
@@ -600,13 +627,11 @@ export async function startEmulator(options = {}) {
         )
         return
       case 'huge': {
-        const { streamHugeReply } = await import('./faults.js')
         entry.status = 200
         streamHugeReply(res, rule.bytes)
         return
       }
       case 'gzip-bomb': {
-        const { gzipBomb } = await import('./faults.js')
         const body = await gzipBomb(rule.bytes)
         entry.status = 200
         res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(body.length) })
@@ -691,6 +716,7 @@ export async function startEmulator(options = {}) {
       return connection.close()
     }
     listenDeployment({ connection, url, keyValid, queue })
+    void runHooks(['listen-deployment'], 'after')
   }
 
   /** @type {Set<import('node:net').Socket>} */
@@ -790,6 +816,9 @@ export async function startEmulator(options = {}) {
       // the GitHub App's pull_request webhook: "Preview Deployment", described by the head commit
       return queue.enqueue({ kind: 'application', serviceId: applicationId, title: 'Preview Deployment', description: `Hash: ${sha}`, previewDeploymentId: preview.previewDeploymentId }).id
     },
+    setBuildDefaults: (behaviour) => {
+      Object.assign(queue.defaultBuild, behaviour)
+    },
     webhookDeploy: (serviceId, opts = {}) => {
       const { kind } = mustExist(serviceId)
       if (kind !== 'application' && kind !== 'compose') throw new Error(`webhookDeploy: ${serviceId} is a ${kind}`)
@@ -857,7 +886,22 @@ export async function startEmulator(options = {}) {
     setConcurrency: (serverId, builds) => queue.setConcurrency(serverId, builds),
     setAccess: (gate) => {
       access = gate
-    }
+    },
+    loggedAt: (deploymentId) => queue.loggedAt(deploymentId),
+    endBuild: (serviceId, fail) => {
+      mustExist(serviceId)
+      return queue.endBuild(serviceId, fail)
+    },
+    until: (done, timeoutMs = 10_000) =>
+      new Promise((resolve, reject) => {
+        const giveUp = Date.now() + timeoutMs
+        const check = () => {
+          if (done()) return resolve()
+          if (Date.now() >= giveUp) return reject(new Error(`emulator: the awaited condition did not come within ${timeoutMs} ms`))
+          setTimeout(check, 5)
+        }
+        check()
+      })
   }
   return emu
 }
