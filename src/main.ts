@@ -97,7 +97,8 @@ function lazySockets(): LogSockets {
   const get = (): LogSockets => (sockets ??= webSockets(globalWebSocket(), proxyDispatchers()))
   return {
     unavailable: () => get().unavailable(),
-    open: (url, apiKey, events) => get().open(url, apiKey, events),
+    open: (url, apiKey, events, headers) => get().open(url, apiKey, events, headers),
+    opened: () => sockets?.opened?.() ?? 0,
     settled: async (ms) => (sockets ? sockets.settled(ms) : true)
   }
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from '@jest/globals'
-import { emulators, endOnceShown, errorLine, runAction, visibleLog } from './harness.js'
+import { emulators, endOnceShown, errorLine, runAction, visibleLog, endOnceStreaming } from './harness.js'
 
 /**
  * Issue 4: the fault matrix. Each case injects what a proxy, a flaky network or Dokploy itself
@@ -282,7 +282,7 @@ describe('requests per run', () => {
 
   test.concurrent('a followed deploy that streams its log counts the socket’s upgrade among its requests', async () => {
     const { emu, deployInputs } = await start()
-    emu.setBuild(emu.ids.web, { durationMs: 1500 })
+    emu.setBuild(emu.ids.web, { durationMs: 1500, holdBefore: endOnceStreaming(emu) })
     const run = await runAction(deployInputs())
     expect(run.code).toBe(0)
     expect(emu.requests.filter((r) => r.api === 'websocket')).toHaveLength(1)

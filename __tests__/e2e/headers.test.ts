@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { startEmulator } from '../emulator/server.js'
-import { errorLine, leakedSecrets, runAction } from './harness.js'
+import { errorLine, leakedSecrets, runAction, endOnceStreaming } from './harness.js'
 
 /**
  * Issue 17: the headers input, for a Dokploy behind Cloudflare Access. The emulator stands an Access
@@ -21,6 +21,8 @@ const token = `CF-Access-Client-Id: ${CLIENT_ID}\nCF-Access-Client-Secret: ${CLI
 describe('the headers input', () => {
   test('the headers reach every request and the log socket, and no value shows in any output', async () => {
     await start()
+    // the build ends once the step streams its log, however slowly it runs
+    emu.setBuild(emu.ids.web, { durationMs: 1500, holdBefore: endOnceStreaming(emu) })
     const run = await runAction(inputs({ headers: token }))
     expect(run.code).toBe(0)
     expect(run.outputs.status).toBe('done')
