@@ -75,12 +75,28 @@ export async function followCommit(context: WaitContext, settings: Settings, rec
   }
   record.identified(found, ticket.job?.timestamp)
   const result = await followToEnd(ctx, settings, record, service, poller, found, { takesBack: false })
-  const head = /^Commit: ([0-9a-f]{40})$/.exec(result.row?.description ?? '')?.[1]
+  // a git build says what it built (a preview's row and a docker image's keep their description)
+  const overwritten = pr === undefined && details?.sourceType !== 'docker'
+  const head = /^Commit: ([0-9a-f]{40})$/.exec((overwritten ? await builtDescription(ctx, result.row, queued) : result.row?.description) ?? '')?.[1]
   if (head && head !== sha) {
     ctx.log.info(
       `The deploy queued for commit ${sha.slice(0, 7)} built commit ${head.slice(0, 7)}: a git build clones the branch head when it starts, and a newer push had landed. Its outcome is what commit ${sha.slice(0, 7)} got.`
     )
   }
+}
+
+/**
+ * What a finished git build says it built: Dokploy writes `Commit: <sha>` on the row a moment after its final
+ * status, so a row still described as queued is read again, a few times at the end-look pace.
+ */
+async function builtDescription(ctx: WaitContext, row: DeploymentRow | undefined, queued: string): Promise<string | undefined> {
+  if (!row || row.status === 'running' || row.description !== queued) return row?.description ?? undefined
+  for (let look = 0; look < 3; look++) {
+    await ctx.clock.sleep(ctx.timings.firstEndLookMs, ctx.signal)
+    const now = (await rowsOf(ctx).catch(() => [])).find((r) => r.deploymentId === row.deploymentId)
+    if (now && now.description !== queued) return now.description ?? undefined
+  }
+  return undefined
 }
 
 /** The newest of some rows (by start). */

@@ -91,6 +91,9 @@ describe('operation follow', () => {
   })
 
   test('a push already finished and overwritten when the step started: its row is found by the commit', async () => {
+    // this build must end before anyone looks at it
+    await emu.close()
+    emu = await startEmulator({ buildMs: 3000, seenBuilds: false })
     emu.setBuild(emu.ids.web, { durationMs: 200 })
     emu.webhookDeploy(emu.ids.web, { sha: SHA })
     await waitUntil(() => emu.queueList().length === 0 && emu.deployments.some((d) => d.description === `Commit: ${SHA}`))
