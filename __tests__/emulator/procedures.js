@@ -17,6 +17,7 @@ import { serviceRow, oneView, projectAll, projectOne, environmentOne, environmen
  * @property {'query'|'mutation'} type
  * @property {boolean} [public] callable without a key
  * @property {string} [since] first Dokploy version that has it; older servers answer 404 No procedure found
+ * @property {'docker:read'} [permission] a key of a member (no docker:read) gets 401 unauthorized to access resource "docker"
  * @property {(input: Record<string, any>) => unknown} handler
  */
 
@@ -28,6 +29,7 @@ import { serviceRow, oneView, projectAll, projectOne, environmentOne, environmen
  * @property {() => string} getVersion
  * @property {(serviceId: string) => {durationMs: number, fail?: string}} dbBehaviour
  * @property {(counter: 'deployCalls'|'redeployCalls'|'rebuildCalls'|'killBuildCalls', serviceId: string) => void} count
+ * @property {import('./swarm.js').Swarm} [swarm] what runs after a deployment (tasks, containers)
  */
 
 /**
@@ -209,14 +211,20 @@ export function createProcedures(ctx) {
         throw new TrpcError('INTERNAL_SERVER_ERROR', b.fail)
       }
       row.applicationStatus = 'done'
+      ctx.swarm?.rollout(kind, input[idKey])
       return before
     })
-    mutation(`${kind}.start`, (input) => setStatus(kind, need(kind, input), 'done'))
+    mutation(`${kind}.start`, (input) => {
+      const before = setStatus(kind, need(kind, input), 'done')
+      ctx.swarm?.rollout(kind, input[idKey])
+      return before
+    })
     mutation(`${kind}.stop`, (input) => setStatus(kind, need(kind, input), 'idle'))
     mutation(`${kind}.reload`, (input) => {
       const row = need(kind, input)
       checkAppName(row, input.appName)
       row.applicationStatus = 'done'
+      ctx.swarm?.rollout(kind, input[idKey])
       return true
     })
     mutation(`${kind}.saveEnvironment`, (input) => {
@@ -238,6 +246,24 @@ export function createProcedures(ctx) {
   // --- domains (no secret in them; an owner gets [] for an unknown id) -----------------------------------------
   query('domain.byApplicationId', (input) => domainsOf(state, 'application', input.applicationId))
   query('domain.byComposeId', (input) => domainsOf(state, 'compose', input.composeId))
+
+  // --- what runs (API.md §11): a service on a remote server is only seen with its serverId ------------------
+  /** @param {string} appName @param {string|undefined} serverId */
+  const onServer = (appName, serverId) => {
+    const found = ctx.swarm?.serviceByAppName(appName)
+    return found && (found.row.serverId ?? undefined) === (serverId || undefined) ? found : undefined
+  }
+  query(
+    'swarm.getAppInfos',
+    (input) => {
+      // docker service ps a b c: one unknown name makes docker write to stderr, and Dokploy answers nothing
+      const found = input.appName.map((/** @type {string} */ name) => onServer(name, input.serverId))
+      if (found.some((/** @type {unknown} */ f) => !f)) return undefined
+      return input.appName.flatMap((/** @type {string} */ name) => ctx.swarm?.appInfos(name) ?? [])
+    },
+    { permission: 'docker:read' }
+  )
+  query('docker.getContainersByAppNameMatch', (input) => (onServer(input.appName, input.serverId) ? (ctx.swarm?.containers(input.appName, input.appType) ?? []) : []))
 
   // --- deployments ----------------------------------------------------------------------------------------
   // Owners skip existence checks: an unknown id is just an empty list.

@@ -83,12 +83,14 @@ export const ROWS_PER_SERVICE = 10
 export class BuildQueue {
   /**
    * @param {{state: State, timers: Timers, getVersion: () => string, hostile?: boolean, buildMs?: number, concurrency?: number,
-   *   rowLagMs?: number, doneLagMs?: number, overwriteLagMs?: number}} opts
+   *   rowLagMs?: number, doneLagMs?: number, overwriteLagMs?: number, onDeployed?: (kind: Kind, serviceId: string) => void}} opts
    */
   constructor(opts) {
     this.state = opts.state
     this.timers = opts.timers
     this.getVersion = opts.getVersion
+    /** Hears of a build that succeeded, as Dokploy calls Swarm's service update before it writes done (swarm.js). */
+    this.onDeployed = opts.onDeployed
     this.hostile = Boolean(opts.hostile)
     this.concurrency = Math.max(1, opts.concurrency ?? 1)
     this.defaultBuild = /** @type {BuildBehaviour} */ ({
@@ -318,7 +320,10 @@ export class BuildQueue {
     job.timers = []
     const row = job.row
     const b = this.buildFor(job.serviceId)
-    if (fail === undefined) this.appendLog(row.deploymentId, 'Docker Deployed: ✅')
+    if (fail === undefined) {
+      this.appendLog(row.deploymentId, 'Docker Deployed: ✅')
+      this.onDeployed?.(job.kind, job.serviceId)
+    }
     else {
       const lines = [`❌ Error: ${fail}`]
       if (this.hostile) lines.push(...WORKFLOW_COMMAND_LINES)

@@ -163,6 +163,13 @@ export const SCHEMAS = {
     tail: { type: 'integer', min: 1, max: 10000, default: 100, optional: true }
   },
 
+  'swarm.getAppInfos': { appName: { type: 'array' }, serverId: opt(str) },
+  'docker.getContainersByAppNameMatch': {
+    appType: opt({ type: 'enum', values: ['stack', 'docker-compose'] }),
+    appName: { type: 'string', minLength: 1, pattern: /^[a-zA-Z0-9.\-_]+$/ },
+    serverId: opt(str)
+  },
+
   'domain.byApplicationId': byId('applicationId'),
   'domain.byComposeId': byId('composeId'),
 
