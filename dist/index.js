@@ -37093,7 +37093,9 @@ const Input = {
     envStrategy: 'env-strategy',
     githubDeployment: 'github-deployment',
     githubToken: 'github-token',
-    githubEnvironment: 'github-environment'
+    githubEnvironment: 'github-environment',
+    verify: 'verify',
+    verifyTimeout: 'verify-timeout'
 };
 const Output = {
     status: 'status',
@@ -39824,6 +39826,7 @@ const TIMINGS = {
     endLookBackoff: 1.5,
     quietLookMs: 30_000,
     socketCloseGraceMs: 2000,
+    rolloutSettleMs: 5000,
     reportGraceMs: 5000,
     githubRequestMs: 10_000,
     githubSettleMs: 15_000,
@@ -39841,6 +39844,7 @@ const SCALED = [
     'endLookMs',
     'quietLookMs',
     'socketCloseGraceMs',
+    'rolloutSettleMs',
     'githubRequestMs',
     'githubSettleMs',
     'githubSettleCancelledMs'
@@ -40204,6 +40208,7 @@ const clip = (text, limit) => (text.length <= limit ? text : `${text.slice(0, li
 
 
 
+const VERIFY_MODES = ['running', 'none'];
 const LOG_MODES = ['live', 'tail', 'none'];
 class InputError extends Error {
     constructor(message) {
@@ -40323,6 +40328,8 @@ function readSettings(get, env = process.env) {
         description: clip(get(Input.description).trim() || run.description, DESCRIPTION_LIMIT),
         image,
         env: envSetting,
+        verify: oneOf(get, Input.verify, VERIFY_MODES, 'running'),
+        verifyTimeoutMs: seconds(get, Input.verifyTimeout, 120, 1, 3600),
         github,
         warnings
     };
@@ -40546,6 +40553,8 @@ function readService(client, spec, id, wanted = {}) {
         const details = {
             name: shape_text(row, 'name'),
             appName: shape_text(row, 'appName'),
+            serverId: shape_text(row, 'serverId') || undefined,
+            composeType: shape_text(row, 'composeType'),
             status: shape_text(row, spec.statusKey),
             projectId: shape_text(row, 'projectId') ?? shape_text(environment, 'projectId'),
             environmentId: shape_text(row, 'environmentId'),
@@ -40630,6 +40639,36 @@ async function runOperation(client, call) {
             throw new DokployError('server-error', `Dokploy refused ${spec.router}.${call.operation}: ${reason}.`, 'processed');
         }
     }, { timeoutMs: call.timeoutMs });
+}
+/**
+ * The service's Swarm tasks, history included (`swarm.getAppInfos`, docker:read). Dokploy answers null when
+ * Docker wrote to stderr, and [] on any other failure: both are "could not see", returned as undefined and [].
+ */
+function readTasks(client, appName, serverId, graceMs) {
+    const input = { appName: [appName], ...(serverId ? { serverId } : {}) };
+    return client.query('swarm.getAppInfos', input, (value) => {
+        if (value === null || value === undefined)
+            return undefined;
+        return array(value, 'tasks').map((entry) => {
+            const task = object(entry, 'a task');
+            return {
+                id: shape_text(task, 'ID') ?? '',
+                name: (shape_text(task, 'Name') ?? '').replace(/^\s*\\_\s*/, ''),
+                image: shape_text(task, 'Image') ?? '',
+                desired: (shape_text(task, 'DesiredState') ?? '').toLowerCase(),
+                current: shape_text(task, 'CurrentState') ?? '',
+                error: shape_text(task, 'Error') ?? ''
+            };
+        });
+    }, { graceMs });
+}
+/** A compose project's containers, or a stack's running tasks (`docker.getContainersByAppNameMatch`, service:read). */
+function readContainers(client, appName, appType, serverId, graceMs) {
+    const input = { appName, appType, ...(serverId ? { serverId } : {}) };
+    return client.query('docker.getContainersByAppNameMatch', input, (value) => array(value ?? [], 'containers').map((entry) => {
+        const row = object(entry, 'a container');
+        return { id: shape_text(row, 'containerId') ?? '', name: shape_text(row, 'name') ?? '', state: (shape_text(row, 'state') ?? '').toLowerCase(), status: shape_text(row, 'status') ?? '' };
+    }), { graceMs });
 }
 
 ;// CONCATENATED MODULE: ./src/follow-row.ts
@@ -40730,7 +40769,8 @@ function services(holder, kinds) {
             return [];
         return list.map((entry) => {
             const row = object(entry, `a ${resource} entry`);
-            return { resource, id: shape_text(row, spec.idKey) ?? '', name: shape_text(row, 'name'), appName: shape_text(row, 'appName') };
+            const serverId = 'serverId' in row ? (shape_text(row, 'serverId') ?? null) : undefined;
+            return { resource, id: shape_text(row, spec.idKey) ?? '', name: shape_text(row, 'name'), appName: shape_text(row, 'appName'), serverId };
         });
     });
 }
@@ -40816,6 +40856,7 @@ async function locateAll(client, resource, query, warn) {
         id: service.id,
         name: service.name,
         appName: service.appName,
+        serverId: service.serverId,
         projectId: project.projectId,
         environmentId: env.environmentId,
         environmentName: env.name || undefined
@@ -40873,7 +40914,7 @@ const capitalise = (word) => word.charAt(0).toUpperCase() + word.slice(1);
 
 
 /** Every value of the `status` output (action.yml and the README list them). */
-const STATUSES = (/* unused pure expression or super */ null && (['done', 'error', 'cancelled', 'timeout', 'lost', 'unknown', 'queued', 'idle', 'cancelled-by-runner', 'failed']));
+const STATUSES = (/* unused pure expression or super */ null && (['done', 'error', 'cancelled', 'timeout', 'lost', 'unknown', 'queued', 'idle', 'cancelled-by-runner', 'failed', 'rolled-back', 'unhealthy']));
 /**
  * Dokploy may have acted on the request, and nothing the step can read proves whether or how: status
  * `unknown`. Re-running the step would repeat the operation, so the message says what to check instead.
@@ -40970,6 +41011,22 @@ class Recorder {
         this.outcome.ok = ok;
         if (!ok)
             this.outcome.message = message;
+    }
+    /**
+     * The rollout check after `done`: confirmed, not checked (the status stays Dokploy's `done`, with a note
+     * saying why), or failed (`rolled-back`, `unhealthy`).
+     */
+    rollout(result) {
+        const { outcome } = this;
+        if (result.status === 'done')
+            outcome.rollout = { checked: true, detail: result.detail };
+        else if (result.status === 'unchecked')
+            outcome.rollout = { checked: false, why: result.why };
+        else {
+            outcome.status = result.status;
+            outcome.ok = false;
+            outcome.message = result.message;
+        }
     }
     /** What an error that ended the target (or the step, before any target) means for its outcome. */
     failed(error, cancelled, pastDeadline) {
@@ -41152,6 +41209,9 @@ function oneTarget(step, outcome) {
         rows.push(['Queued', formatDuration(Math.max(0, duration - outcome.buildMs))]);
         rows.push(['Build', formatDuration(outcome.buildMs)]);
     }
+    if (outcome.ok && outcome.rollout) {
+        rows.push(['Rollout', outcome.rollout.checked ? '✅ the new version runs (checked)' : `ℹ️ the rollout was not checked: ${escapeText(outcome.rollout.why)}`]);
+    }
     rows.push(['Duration', formatDuration(duration)]);
     if (outcome.dashboardUrl)
         rows.push(['Dashboard', `<a href="${report_escape(outcome.dashboardUrl)}">open in Dokploy</a>`]);
@@ -41179,6 +41239,9 @@ function severalTargets(step) {
     });
     const table = `<table><tr>${head.map((h) => `<th align="left">${h}</th>`).join('')}</tr>${rows.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`;
     const parts = [table, `<p>${step.title ? `Title: ${escapeText(step.title)} · ` : ''}Duration: ${formatDuration(tookMs(step))}</p>`];
+    for (const { outcome, message } of rolloutNotes(step)) {
+        parts.push(`<p>ℹ️ ${several(step) ? `<code>${report_escape(labelOf(outcome))}</code>: ` : ''}${escapeText(message)}</p>`);
+    }
     for (const outcome of step.outcomes.filter((o) => !o.ok)) {
         parts.push(`<h3>${icon(false, outcome.status)} ${report_escape(labelOf(outcome))}: ${report_escape(report_phrase(outcome.status))}</h3>`, ...failureParts(outcome));
     }
@@ -41258,6 +41321,12 @@ function printFailureDetails(step, log) {
             .join('\n\n');
         log.group(several(step) ? `[${inline(labelOf(outcome))}] ${detailsTitle(outcome)}` : detailsTitle(outcome), body);
     }
+}
+/** Targets whose rollout after `done` was not checked, each with why: one notice each, and a line in the summary. */
+function rolloutNotes(step) {
+    return step.outcomes.flatMap((outcome) => outcome.ok && outcome.rollout && !outcome.rollout.checked
+        ? [{ outcome, message: inline(redact(`Dokploy reports ${outcome.status}, but the rollout was not checked: ${outcome.rollout.why}. So ${outcome.status} means Swarm accepted the new version, not that it runs.`)) }]
+        : []);
 }
 /** The annotations that fail the step: one per target that did not end as expected, each with a title. */
 function failureAnnotations(step) {
@@ -42359,7 +42428,254 @@ function followStatus(ctx, expected) {
     }, { expired: () => ({ ok: false, status: 'timeout', detail: `The ${what} was still deploying when the step stopped waiting after ${poller.elapsed()} (wait-timeout).` }) });
 }
 
+;// CONCATENATED MODULE: ./src/rollout-judge.ts
+const UNITS = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 604_800_000, month: 2_592_000_000, year: 31_536_000_000 };
+/**
+ * Docker's human durations ("Less than a second", "12 seconds", "About a minute", "3 hours"…) as a lower
+ * bound in ms (Docker rounds down); undefined when the text holds none.
+ */
+function durationMs(text) {
+    if (/less than a second/i.test(text))
+        return 0;
+    const about = /about an? (minute|hour)/i.exec(text);
+    if (about)
+        return UNITS[about[1].toLowerCase()];
+    const match = /(\d+) (second|minute|hour|day|week|month|year)s?/i.exec(text);
+    return match ? Number(match[1]) * UNITS[match[2].toLowerCase()] : undefined;
+}
+/** An image as Swarm may show it: no digest, no docker.io/ or library/, a tag (latest when none). */
+function normalizeImage(image) {
+    let name = image.trim().replace(/@sha256:[0-9a-f]+$/i, '');
+    name = name.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '').replace(/^library\//, '');
+    const last = name.slice(name.lastIndexOf('/') + 1);
+    return last.includes(':') ? name : `${name}:latest`;
+}
+const state = (current) => current.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+const FAILED = new Set(['failed', 'rejected', 'orphaned']);
+const RETIRED = new Set(['shutdown', 'complete', 'remove']);
+/**
+ * Swarm tasks (`docker service ps`, history included). Each slot's tasks come newest first: the first is
+ * what the slot runs now. A slot whose newest task is shut down was removed (scaled down) and is skipped.
+ */
+function judgeTasks(tasks, expect) {
+    if (tasks.length === 0)
+        return { kind: 'blind' };
+    const slots = new Map();
+    for (const task of tasks)
+        slots.set(task.name, [...(slots.get(task.name) ?? []), task]);
+    const wanted = expect.image === undefined ? undefined : normalizeImage(expect.image);
+    const failed = (task) => FAILED.has(state(task.current));
+    const recent = (task) => (durationMs(task.current) ?? 0) <= expect.sinceStepMs;
+    let youngest = Infinity;
+    let running = 0;
+    let pending;
+    let behind;
+    let replaced;
+    for (const [, list] of slots) {
+        const [head, ...older] = list;
+        const now = state(head.current);
+        if (head.desired !== 'running' && RETIRED.has(now))
+            continue;
+        const failure = list.find((task) => failed(task) && recent(task));
+        const error = failure && (failure.error || failure.current);
+        if (now !== 'running' || head.desired !== 'running') {
+            const why = failed(head) ? 'its new task failed; Swarm is replacing it' : now === 'starting' ? 'the new task is starting (its health check, if it has one, has not passed yet)' : `the new task is ${now || 'not started'}`;
+            pending ??= { why, error };
+            continue;
+        }
+        if (expect.newTasks && (durationMs(head.current) ?? 0) > expect.sinceStepMs) {
+            pending ??= { why: 'Swarm still runs the task from before this deploy', error };
+            continue;
+        }
+        if (wanted && normalizeImage(head.image) !== wanted) {
+            const tried = older.find((task) => failed(task) && normalizeImage(task.image) === wanted);
+            behind ??= { image: head.image, error: tried && (tried.error || tried.current) };
+            continue;
+        }
+        if (error !== undefined) {
+            replaced ??= error;
+            continue;
+        }
+        running++;
+        youngest = Math.min(youngest, durationMs(head.current) ?? 0);
+    }
+    if (pending)
+        return { kind: 'pending', ...pending };
+    // every slot runs another image after the new one failed: Swarm went back
+    if (behind?.error !== undefined)
+        return { kind: 'rolled-back', running: behind.image, error: behind.error };
+    if (behind)
+        return { kind: 'pending', why: `Swarm still runs ${behind.image}` };
+    if (replaced !== undefined)
+        return { kind: 'replaced', error: replaced };
+    if (running === 0)
+        return { kind: 'pending', why: 'no task is running' };
+    return { kind: 'running', ageMs: youngest, units: running };
+}
+/**
+ * A compose project's containers (`docker ps -a`, by the project's label). Each must run, and be healthy
+ * where it has a health check; one that exited 0 is a one-off job and is skipped.
+ */
+function judgeContainers(containers) {
+    if (containers.length === 0)
+        return { kind: 'blind' };
+    let youngest = Infinity;
+    let running = 0;
+    for (const container of containers) {
+        const { status } = container;
+        if (container.state === 'exited' && /^exited \(0\)/i.test(status))
+            continue;
+        if (container.state !== 'running') {
+            return { kind: 'pending', why: `a container is ${container.state || 'not running'}`, error: /^(exited|restarting|dead)/i.test(status) ? status : undefined };
+        }
+        if (/\(health: starting\)/i.test(status))
+            return { kind: 'pending', why: 'a container is waiting for its health check' };
+        if (/\(unhealthy\)/i.test(status))
+            return { kind: 'pending', why: 'a container is unhealthy', error: status };
+        running++;
+        youngest = Math.min(youngest, durationMs(status) ?? 0);
+    }
+    if (running === 0)
+        return { kind: 'pending', why: 'no container is running' };
+    return { kind: 'running', ageMs: youngest, units: running };
+}
+/** A stack's tasks with desired state running (Dokploy lists no others): each must run. */
+function judgeStackTasks(tasks) {
+    if (tasks.length === 0)
+        return { kind: 'blind' };
+    let youngest = Infinity;
+    for (const task of tasks) {
+        if (task.state !== 'running') {
+            const failed = FAILED.has(task.state);
+            return { kind: 'pending', why: failed ? 'a task failed; Swarm is replacing it' : `a task is ${task.state || 'not started'}`, error: failed ? task.status : undefined };
+        }
+        youngest = Math.min(youngest, durationMs(task.status) ?? 0);
+    }
+    return { kind: 'running', ageMs: youngest, units: tasks.length };
+}
+
+;// CONCATENATED MODULE: ./src/rollout-check.ts
+
+
+
+
+
+
+/** Failures that say this key or server cannot be asked (not a silence to ride out). */
+const CANNOT_ASK = new Set(['unauthorized', 'forbidden', 'cloudflare', 'no-procedure', 'bad-request', 'not-found', 'method', 'bad-shape', 'not-json', 'server-error']);
+/** Server text in one of our lines: masked, on one line, short. */
+const quoted = (text) => {
+    const one = inline(redact(text));
+    return one.length > 200 ? `${one.slice(0, 200)}…` : one;
+};
+async function checkRollout(ctx, check) {
+    const { clock, timings, log } = ctx;
+    let details;
+    const { target } = check;
+    const known = check.service.known();
+    if (known)
+        details = known;
+    else if (target.appName && target.serverId !== undefined)
+        details = { appName: target.appName, serverId: target.serverId ?? undefined };
+    else {
+        try {
+            details = await check.service.read();
+        }
+        catch (error) {
+            return { status: 'unchecked', why: `the service's settings could not be read (${failureKind(error)})` };
+        }
+    }
+    const { appName, serverId } = details;
+    if (!appName)
+        return { status: 'unchecked', why: "Dokploy's answer for the service has no appName" };
+    const deadline = clock.now() + check.verifyTimeoutMs;
+    // the check has its own bound, after done: its requests may run past wait-timeout, up to verify-timeout
+    const graceMs = Math.max(0, deadline - ctx.deadline);
+    const poller = new Poller({ ...ctx, deadline });
+    const compose = check.resource === 'compose';
+    const stack = compose && details.composeType === 'stack';
+    const where = serverId ? ` on server ${quoted(serverId)}` : '';
+    const what = compose ? (stack ? 'tasks of the stack' : 'containers of the compose project') : 'Swarm tasks';
+    const procedure = compose ? 'docker.getContainersByAppNameMatch' : 'swarm.getAppInfos';
+    const permission = compose ? 'service:read' : 'docker:read (owners and admins have it)';
+    let looked = false;
+    let last;
+    let settleWaitMs;
+    const pace = {
+        next: async () => {
+            if (settleWaitMs === undefined)
+                return poller.next();
+            await clock.sleep(Math.min(settleWaitMs, Math.max(0, deadline - clock.now())), ctx.signal);
+        }
+    };
+    const look = async () => {
+        settleWaitMs = undefined;
+        const verdict = await judge();
+        looked = true;
+        last = verdict;
+        switch (verdict.kind) {
+            case 'blind':
+                return { status: 'unchecked', why: `Dokploy listed no ${what} for ${quoted(appName)}${where} (it answers an empty list whenever it cannot reach Docker)` };
+            case 'rolled-back':
+                return {
+                    status: 'rolled-back',
+                    message: `The new version failed and Swarm rolled the service back: it runs ${quoted(verdict.running)} again. The new task's error: ${quoted(verdict.error)}.`
+                };
+            case 'replaced':
+                return {
+                    status: 'unhealthy',
+                    message: `A task of the new version failed during the rollout (${quoted(verdict.error)}), and Swarm replaced it with the same image: it went back to the previous settings or restarted the new ones, which Dokploy's task list cannot tell apart.`
+                };
+            case 'pending':
+                poller.say(`pending ${verdict.why}`, `Rollout: ${quoted(verdict.why)}${verdict.error ? ` (${quoted(verdict.error)})` : ''}.`, 'Rollout: still waiting');
+                return undefined;
+            case 'running': {
+                const settle = timings.rolloutSettleMs;
+                if (verdict.ageMs >= settle) {
+                    const units = `${verdict.units} ${compose && !stack ? 'container' : 'task'}${verdict.units === 1 ? '' : 's'}`;
+                    return { status: 'done', detail: `Rollout checked: ${units} running${compose ? '' : ' the new version'}, healthy where there is a health check, for ${formatDuration(verdict.ageMs)} or more.` };
+                }
+                poller.say('settling', `Rollout: the new version runs; checking it is still up after ${formatDuration(settle)}.`, 'Rollout: settling');
+                settleWaitMs = settle - verdict.ageMs;
+                return undefined;
+            }
+        }
+    };
+    const judge = async () => {
+        if (compose) {
+            const rows = await readContainers(ctx.client, appName, stack ? 'stack' : 'docker-compose', serverId, graceMs);
+            return stack ? judgeStackTasks(rows) : judgeContainers(rows);
+        }
+        const tasks = await readTasks(ctx.client, appName, serverId, graceMs);
+        if (tasks === undefined)
+            return { kind: 'blind' };
+        const sinceStepMs = clock.now() - check.stepStartedAt + timings.clockSlackMs;
+        const application = check.resource === 'application';
+        // a git build is always <appName>:latest, the previous version's name too: only a docker image tells them apart
+        const stored = details.dockerImage ?? undefined;
+        const image = check.image ?? (application ? (details.sourceType === 'docker' ? stored : undefined) : stored);
+        return judgeTasks(tasks, { image, sinceStepMs, newTasks: application && check.operation !== 'start' && check.operation !== 'reload' });
+    };
+    log.info(`Checking the rollout: reading the ${what} of ${quoted(appName)}${where} until they run (verify-timeout ${formatDuration(check.verifyTimeoutMs)}).`);
+    return poller.until(look, {
+        pace,
+        refused: (error) => {
+            if (!(error instanceof DokployError) || !CANNOT_ASK.has(error.failure))
+                return undefined;
+            const because = error.failure === 'no-procedure' ? `this Dokploy has no ${procedure}` : `this key may not read them (${failureKind(error)}; ${procedure} needs ${permission})`;
+            return { status: 'unchecked', why: because };
+        },
+        expired: () => {
+            if (!looked)
+                return { status: 'unchecked', why: `Dokploy did not answer ${procedure} before verify-timeout` };
+            const state = last?.kind === 'pending' ? `${quoted(last.why)}${last.error ? ` (last error: ${quoted(last.error)})` : ''}` : last?.kind === 'running' ? 'it had not yet run for the settle period' : 'it was not running';
+            return { status: 'unhealthy', message: `The new version was not running and healthy when verify-timeout (${formatDuration(check.verifyTimeoutMs)}) ended: ${state}.` };
+        }
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/execute.ts
+
 
 
 
@@ -42385,8 +42701,10 @@ async function execute(settings, target, context, record, service) {
         await applyEnv(client, target.resource, target.id, details, settings.env, log);
     if (settings.image && details)
         await applyImage(client, target.id, details, settings.image, log);
-    if (mode === 'queued')
-        return runQueued(ctx, settings, record, service);
+    if (mode === 'queued') {
+        await runQueued(ctx, settings, record, service);
+        return verifyRollout(ctx, settings, target, record, service);
+    }
     const label = `${spec.router}.${settings.operation}`;
     const expected = statusAfter(settings.operation);
     const call = {
@@ -42418,12 +42736,38 @@ async function execute(settings, target, context, record, service) {
         // Dokploy's stop logs a failure to scale the service down and answers 200 all the same (API.md §10)
         const caveat = settings.operation === 'stop' ? ' (Dokploy does not report a stop that failed: it answers success all the same)' : '';
         log.info(`${label}: Dokploy accepted it; the ${target.resource} is now ${expected}${caveat}.`);
-        return;
     }
-    const followed = await followStatus(ctx, expected);
-    record.answered(followed.status, followed.ok, `${label}: ${followed.detail}`);
-    if (followed.ok)
-        log.info(`${label}: ${followed.detail}`);
+    else {
+        const followed = await followStatus(ctx, expected);
+        record.answered(followed.status, followed.ok, `${label}: ${followed.detail}`);
+        if (followed.ok)
+            log.info(`${label}: ${followed.detail}`);
+    }
+    return verifyRollout(ctx, settings, target, record, service);
+}
+/** What a rollout check follows: a followed deploy of an application or compose stack, a database's deploy, start or reload. */
+const ROLLED_OUT = { queued: ['deploy', 'redeploy'], database: ['deploy', 'start', 'reload'] };
+/** After Dokploy's `done`, with verify: running, the new version must be seen running (rollout-check.ts). */
+async function verifyRollout(ctx, settings, target, record, service) {
+    const { outcome } = record;
+    if (settings.verify === 'none' || outcome.status !== 'done')
+        return;
+    const queued = ctx.spec.operations[settings.operation] === 'queued';
+    const eligible = queued ? ROLLED_OUT.queued : ctx.spec.deploymentList ? [] : ROLLED_OUT.database;
+    if (!eligible.includes(settings.operation))
+        return;
+    const result = await checkRollout(ctx, {
+        resource: outcome.resource,
+        target,
+        operation: settings.operation,
+        service,
+        stepStartedAt: outcome.startedAt,
+        verifyTimeoutMs: settings.verifyTimeoutMs,
+        image: settings.image?.dockerImage
+    });
+    record.rollout(result);
+    if (result.status === 'done')
+        ctx.log.info(result.detail);
 }
 /**
  * Sends a synchronous operation until Dokploy answers it. Start, stop and reload are idempotent, and a
@@ -42869,6 +43213,10 @@ async function report(step, log, client) {
     if (client) {
         const { requests, retries, bytesSent, bytesReceived } = client.stats;
         log.debug(`Dokploy requests: ${requests} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received`);
+    }
+    for (const { outcome, message } of rolloutNotes(step)) {
+        const label = outcome.name || outcome.resourceId;
+        notice(step.outcomes.length > 1 && label ? `${inline(redact(label))}: ${message}` : message, { title: 'Dokploy: rollout not checked' });
     }
     for (const { title, message } of failureAnnotations(step))
         fail(message, title);

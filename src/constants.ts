@@ -25,7 +25,9 @@ export const Input = {
   envStrategy: 'env-strategy',
   githubDeployment: 'github-deployment',
   githubToken: 'github-token',
-  githubEnvironment: 'github-environment'
+  githubEnvironment: 'github-environment',
+  verify: 'verify',
+  verifyTimeout: 'verify-timeout'
 } as const
 
 export const Output = {

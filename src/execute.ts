@@ -10,6 +10,7 @@ import { followStatus } from './follow-status.js'
 import type { WaitContext } from './poller.js'
 import { inline } from './logger.js'
 import type { ServiceSource } from './service.js'
+import { checkRollout } from './rollout-check.js'
 
 export type RunContext = Omit<WaitContext, 'spec' | 'serviceId'>
 
@@ -30,7 +31,10 @@ export async function execute(settings: Settings, target: Target, context: RunCo
   if (settings.env && details) await applyEnv(client, target.resource, target.id, details, settings.env, log)
   if (settings.image && details) await applyImage(client, target.id, details, settings.image, log)
 
-  if (mode === 'queued') return runQueued(ctx, settings, record, service)
+  if (mode === 'queued') {
+    await runQueued(ctx, settings, record, service)
+    return verifyRollout(ctx, settings, target, record, service)
+  }
 
   const label = `${spec.router}.${settings.operation}`
   const expected = statusAfter(settings.operation)
@@ -61,11 +65,35 @@ export async function execute(settings: Settings, target: Target, context: RunCo
     // Dokploy's stop logs a failure to scale the service down and answers 200 all the same (API.md §10)
     const caveat = settings.operation === 'stop' ? ' (Dokploy does not report a stop that failed: it answers success all the same)' : ''
     log.info(`${label}: Dokploy accepted it; the ${target.resource} is now ${expected}${caveat}.`)
-    return
+  } else {
+    const followed = await followStatus(ctx, expected)
+    record.answered(followed.status, followed.ok, `${label}: ${followed.detail}`)
+    if (followed.ok) log.info(`${label}: ${followed.detail}`)
   }
-  const followed = await followStatus(ctx, expected)
-  record.answered(followed.status, followed.ok, `${label}: ${followed.detail}`)
-  if (followed.ok) log.info(`${label}: ${followed.detail}`)
+  return verifyRollout(ctx, settings, target, record, service)
+}
+
+/** What a rollout check follows: a followed deploy of an application or compose stack, a database's deploy, start or reload. */
+const ROLLED_OUT: Record<'queued' | 'database', readonly string[]> = { queued: ['deploy', 'redeploy'], database: ['deploy', 'start', 'reload'] }
+
+/** After Dokploy's `done`, with verify: running, the new version must be seen running (rollout-check.ts). */
+async function verifyRollout(ctx: WaitContext, settings: Settings, target: Target, record: Recorder, service: ServiceSource): Promise<void> {
+  const { outcome } = record
+  if (settings.verify === 'none' || outcome.status !== 'done') return
+  const queued = ctx.spec.operations[settings.operation] === 'queued'
+  const eligible = queued ? ROLLED_OUT.queued : ctx.spec.deploymentList ? [] : ROLLED_OUT.database
+  if (!eligible.includes(settings.operation)) return
+  const result = await checkRollout(ctx, {
+    resource: outcome.resource,
+    target,
+    operation: settings.operation,
+    service,
+    stepStartedAt: outcome.startedAt,
+    verifyTimeoutMs: settings.verifyTimeoutMs,
+    image: settings.image?.dockerImage
+  })
+  record.rollout(result)
+  if (result.status === 'done') ctx.log.info(result.detail)
 }
 
 /**

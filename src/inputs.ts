@@ -24,10 +24,17 @@ export interface Settings {
   description: string
   image?: { dockerImage: string; registryUrl?: string; username?: string; password?: string }
   env?: { entries: EnvEntry[]; strategy: EnvStrategy }
+  /** running: after `done`, check that the new version runs (rollout-check.ts); none: Dokploy's word alone. */
+  verify: VerifyMode
+  /** How long the new version may take to run and turn healthy, counted after `done`. */
+  verifyTimeoutMs: number
   /** Set with github-deployment: true. */
   github?: { token: string; environment?: string }
   warnings: string[]
 }
+
+export const VERIFY_MODES = ['running', 'none'] as const
+export type VerifyMode = (typeof VERIFY_MODES)[number]
 
 export const LOG_MODES = ['live', 'tail', 'none'] as const
 export type LogMode = (typeof LOG_MODES)[number]
@@ -150,6 +157,8 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
     description: clip(get(Input.description).trim() || run.description, DESCRIPTION_LIMIT),
     image,
     env: envSetting,
+    verify: oneOf(get, Input.verify, VERIFY_MODES, 'running'),
+    verifyTimeoutMs: seconds(get, Input.verifyTimeout, 120, 1, 3600),
     github,
     warnings
   }

@@ -5,7 +5,7 @@ import { createTransport } from './dokploy/transport.js'
 import { readSettings, type GetInput, type Settings } from './inputs.js'
 import { envInputValues } from './env.js'
 import { newOutcome, Recorder, type Outcome } from './outcome.js'
-import { dashboardUrl, failureAnnotations, printFailureDetails, writeRunnerFiles, type StepReport } from './report.js'
+import { dashboardUrl, failureAnnotations, printFailureDetails, rolloutNotes, writeRunnerFiles, type StepReport } from './report.js'
 import { resolveTargets, runTargets } from './targets.js'
 import { GitHubDeployments } from './github-deployment.js'
 import { actionsLog, actionsSink, inline, type Log } from './logger.js'
@@ -64,6 +64,10 @@ async function report(step: StepReport, log: Log, client: DokployClient | undefi
   if (client) {
     const { requests, retries, bytesSent, bytesReceived } = client.stats
     log.debug(`Dokploy requests: ${requests} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received`)
+  }
+  for (const { outcome, message } of rolloutNotes(step)) {
+    const label = outcome.name || outcome.resourceId
+    core.notice(step.outcomes.length > 1 && label ? `${inline(redact(label))}: ${message}` : message, { title: 'Dokploy: rollout not checked' })
   }
   for (const { title, message } of failureAnnotations(step)) fail(message, title)
   // outputs or a summary the workflow relies on are missing: the step cannot pass

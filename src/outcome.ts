@@ -6,6 +6,7 @@ import { buildMs, type WaitResult } from './follow-row.js'
 import { InputError } from './inputs.js'
 import { LookupError } from './lookup.js'
 import type { Target } from './target.js'
+import type { RolloutResult } from './rollout-check.js'
 
 /** What the run learned of one target, filled in as it goes, so a failure or a cancellation still reports it. */
 export interface Outcome {
@@ -32,12 +33,14 @@ export interface Outcome {
   dashboardUrl?: string
   /** The service's public URL, when it has a domain and it was read. */
   url?: string
+  /** After `done`: whether the new version was seen running (checked), or why that was not checked. */
+  rollout?: { checked: true; detail: string } | { checked: false; why: string }
   /** Set when the step failed before it had a target: resource and operation as the user wrote them. */
   asWritten?: { resource: string; operation: string }
 }
 
 /** Every value of the `status` output (action.yml and the README list them). */
-export const STATUSES = ['done', 'error', 'cancelled', 'timeout', 'lost', 'unknown', 'queued', 'idle', 'cancelled-by-runner', 'failed'] as const
+export const STATUSES = ['done', 'error', 'cancelled', 'timeout', 'lost', 'unknown', 'queued', 'idle', 'cancelled-by-runner', 'failed', 'rolled-back', 'unhealthy'] as const
 
 /**
  * Dokploy may have acted on the request, and nothing the step can read proves whether or how: status
@@ -153,6 +156,21 @@ export class Recorder {
     this.outcome.status = status
     this.outcome.ok = ok
     if (!ok) this.outcome.message = message
+  }
+
+  /**
+   * The rollout check after `done`: confirmed, not checked (the status stays Dokploy's `done`, with a note
+   * saying why), or failed (`rolled-back`, `unhealthy`).
+   */
+  rollout(result: RolloutResult): void {
+    const { outcome } = this
+    if (result.status === 'done') outcome.rollout = { checked: true, detail: result.detail }
+    else if (result.status === 'unchecked') outcome.rollout = { checked: false, why: result.why }
+    else {
+      outcome.status = result.status
+      outcome.ok = false
+      outcome.message = result.message
+    }
   }
 
   /** What an error that ended the target (or the step, before any target) means for its outcome. */

@@ -129,6 +129,9 @@ function oneTarget(step: StepReport, outcome: Outcome): string[] {
     rows.push(['Queued', formatDuration(Math.max(0, duration - outcome.buildMs))])
     rows.push(['Build', formatDuration(outcome.buildMs)])
   }
+  if (outcome.ok && outcome.rollout) {
+    rows.push(['Rollout', outcome.rollout.checked ? '✅ the new version runs (checked)' : `ℹ️ the rollout was not checked: ${escapeText(outcome.rollout.why)}`])
+  }
   rows.push(['Duration', formatDuration(duration)])
   if (outcome.dashboardUrl) rows.push(['Dashboard', `<a href="${escape(outcome.dashboardUrl)}">open in Dokploy</a>`])
   if (outcome.url) rows.push(['URL', `<a href="${escape(outcome.url)}">${escape(outcome.url)}</a>`])
@@ -155,6 +158,9 @@ function severalTargets(step: StepReport): string[] {
   })
   const table = `<table><tr>${head.map((h) => `<th align="left">${h}</th>`).join('')}</tr>${rows.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`
   const parts = [table, `<p>${step.title ? `Title: ${escapeText(step.title)} · ` : ''}Duration: ${formatDuration(tookMs(step))}</p>`]
+  for (const { outcome, message } of rolloutNotes(step)) {
+    parts.push(`<p>ℹ️ ${several(step) ? `<code>${escape(labelOf(outcome))}</code>: ` : ''}${escapeText(message)}</p>`)
+  }
   for (const outcome of step.outcomes.filter((o) => !o.ok)) {
     parts.push(`<h3>${icon(false, outcome.status)} ${escape(labelOf(outcome))}: ${escape(phrase(outcome.status))}</h3>`, ...failureParts(outcome))
   }
@@ -234,6 +240,15 @@ export function printFailureDetails(step: StepReport, log: Log): void {
       .join('\n\n')
     log.group(several(step) ? `[${inline(labelOf(outcome))}] ${detailsTitle(outcome)}` : detailsTitle(outcome), body)
   }
+}
+
+/** Targets whose rollout after `done` was not checked, each with why: one notice each, and a line in the summary. */
+export function rolloutNotes(step: StepReport): { outcome: Outcome; message: string }[] {
+  return step.outcomes.flatMap((outcome) =>
+    outcome.ok && outcome.rollout && !outcome.rollout.checked
+      ? [{ outcome, message: inline(redact(`Dokploy reports ${outcome.status}, but the rollout was not checked: ${outcome.rollout.why}. So ${outcome.status} means Swarm accepted the new version, not that it runs.`)) }]
+      : []
+  )
 }
 
 /** The annotations that fail the step: one per target that did not end as expected, each with a title. */

@@ -30,6 +30,11 @@ export interface Timings {
   quietLookMs: number
   /** A log socket whose close is never answered would keep the step running. */
   socketCloseGraceMs: number
+  /**
+   * After `done`, the new version must have run this long before the rollout counts as checked: Swarm's
+   * update monitor (5 s by default, which Dokploy keeps) rolls back a task that fails within it.
+   */
+  rolloutSettleMs: number
   /** Past wait-timeout, for the reads that complete a report: the log tail, the domains. */
   reportGraceMs: number
   /** GitHub's answers: one request, and the wait for the last statuses at the end of the step. */
@@ -55,6 +60,7 @@ export const TIMINGS: Readonly<Timings> = {
   endLookBackoff: 1.5,
   quietLookMs: 30_000,
   socketCloseGraceMs: 2000,
+  rolloutSettleMs: 5000,
   reportGraceMs: 5000,
   githubRequestMs: 10_000,
   githubSettleMs: 15_000,
@@ -73,6 +79,7 @@ const SCALED: readonly (keyof Timings)[] = [
   'endLookMs',
   'quietLookMs',
   'socketCloseGraceMs',
+  'rolloutSettleMs',
   'githubRequestMs',
   'githubSettleMs',
   'githubSettleCancelledMs'

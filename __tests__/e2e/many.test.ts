@@ -211,7 +211,8 @@ describe('resource: database over every kind', () => {
     }
     // no .one, which carries every secret
     expect(emu.requests.filter((r) => /\.one$/.test(r.procedure ?? ''))).toEqual([])
-    expect(emu.requests.map((r) => r.procedure).filter((p) => !/\.reload$/.test(p ?? ''))).toEqual(['project.all', 'environment.byProjectId'])
+    // and each reload's rollout check reads that database's tasks, with the appName and server from the lookup
+    expect(emu.requests.map((r) => r.procedure).filter((p) => !/\.reload$/.test(p ?? ''))).toEqual(['project.all', 'environment.byProjectId', ...kinds.map(() => 'swarm.getAppInfos')])
   })
 
   test('a name found in two database kinds is ambiguous', async () => {

@@ -58,6 +58,8 @@ const settingsFor = (extra: Partial<Settings> = {}): Settings => ({
   target: { ids: [SERVICE] },
   wait: true,
   waitTimeoutMs: 30 * MINUTE,
+  verify: 'none',
+  verifyTimeoutMs: 120_000,
   requestTimeoutMs: 30_000,
   pollIntervalMs: 10_000,
   logLines: 50,

@@ -48,6 +48,8 @@ describe('readSettings defaults', () => {
       logLines: 50,
       log: 'live',
       retries: 3,
+      verify: 'running',
+      verifyTimeoutMs: 120_000,
       warnings: []
     })
     expect(settings.image).toBeUndefined()
@@ -329,6 +331,12 @@ describe('bad inputs name the input, the value and what is accepted', () => {
     expect(message).toContain(`"${name}"`)
     expect(message).toContain(`"${value}"`)
     expect(message).toMatch(accepted)
+  })
+
+  it('bad verify and verify-timeout values name the input, the value and what is accepted', () => {
+    expect(inputError(() => read({ verify: 'healthy' }))).toBe('Input "verify" is "healthy": expected one of running, none.')
+    expect(inputError(() => read({ 'verify-timeout': '0' }))).toBe('Input "verify-timeout" is "0": expected a number of seconds from 1 to 3600.')
+    expect(read({ verify: 'none', 'verify-timeout': '30' })).toMatchObject({ verify: 'none', verifyTimeoutMs: 30_000 })
   })
 
   it('bad wait value', () => {

@@ -1,0 +1,195 @@
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { startEmulator } from '../emulator/server.js'
+import { annotations, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
+
+/**
+ * After Dokploy's `done`, the step checks that the new version runs (verify: running, the default):
+ * through dist/index.js against the emulator, whose Swarm runs, rolls back, crash-loops or turns healthy
+ * slowly as each test asks.
+ */
+let emu: Awaited<ReturnType<typeof startEmulator>>
+const MEMBER_KEY = 'member-key-7d1e9b3a55c2f004'
+beforeEach(async () => {
+  emu = await startEmulator({ buildMs: 100, memberKeys: [MEMBER_KEY] })
+})
+afterEach(() => emu.close())
+
+const inputs = (extra: Record<string, string>): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, ...extra })
+const sent = (procedure: string) => emu.requests.filter((r) => r.procedure === procedure)
+const order = (procedure: string): number => emu.requests.findIndex((r) => r.procedure === procedure)
+const appNameOf = (kind: 'application' | 'compose' | 'postgres', key: string): string => {
+  const row = emu.state.find(kind, emu.ids[key])
+  if (!row) throw new Error(`no ${kind} ${key}`)
+  return String(row.appName)
+}
+const notices = (run: ActionRun) => annotations(run, 'notice').filter((n) => n.title === 'Dokploy: rollout not checked')
+
+describe('an application deploy', () => {
+  test('a healthy rollout is done, checked after the deployment ended, in one read of the tasks', async () => {
+    const run = await runAction(inputs({ id: emu.ids.web }))
+
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('done')
+    expect(visibleLog(run)).toMatch(/Rollout checked: 1 task running the new version/)
+    expect(notices(run)).toEqual([])
+    // the tasks are read after the row turned done, for the service's appName
+    const reads = sent('swarm.getAppInfos')
+    expect(reads).toHaveLength(1)
+    expect(reads[0].input).toEqual({ appName: [appNameOf('application', 'web')] })
+    const row = emu.deployments.find((d) => d.deploymentId === run.outputs['deployment-id'])
+    expect(reads[0].at).toBeGreaterThanOrEqual(emu.settledAt(String(row?.deploymentId)) ?? Infinity)
+    expect(order('application.one')).toBeLessThan(order('swarm.getAppInfos'))
+  })
+
+  test('a new image that crashes and is rolled back by Swarm: rolled-back, failing, with the task error', async () => {
+    emu.setRollout(emu.ids.api, { crash: 'rollback' })
+    const run = await runAction(inputs({ id: emu.ids.api, 'docker-image': 'ghcr.io/acme/api:2.0' }))
+
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('rolled-back')
+    expect(errorLine(run)).toMatch(/Swarm rolled the service back: it runs ghcr\.io\/acme\/api:1\.0 again\. The new task's error: task: non-zero exit \(1\)/)
+    expect(annotations(run, 'error')[0].title).toBe('Dokploy deploy of api: rolled-back')
+    expect(run.summary).toContain('task: non-zero exit &#40;1&#41;')
+    expect(JSON.parse(run.outputs.results)[0].status).toBe('rolled-back')
+    // the row itself stays done: Dokploy's word, which the check corrected
+    expect(emu.deployments.find((d) => d.deploymentId === run.outputs['deployment-id'])?.status).toBe('done')
+  })
+
+  test("the task's error is masked like every server text", async () => {
+    const api = emu.state.find('application', emu.ids.api)
+    const secret = /^DATABASE_URL=(.*)$/m.exec(String(api?.env))?.[1] ?? ''
+    expect(secret).toMatch(/S3CR3T-/)
+    emu.setRollout(emu.ids.api, { crash: 'rollback', error: `task: non-zero exit (1): cannot reach ${secret}` })
+    // the harness fails any run whose log, outputs or summary holds a secret marker
+    const run = await runAction(inputs({ id: emu.ids.api, 'docker-image': 'ghcr.io/acme/api:2.0' }))
+
+    expect(run.outputs.status).toBe('rolled-back')
+    expect(errorLine(run)).toContain('task: non-zero exit (1): cannot reach ***')
+  })
+
+  test('a git build that crash-loops (the previous version has the same image): unhealthy', async () => {
+    emu.setRollout(emu.ids.web, { crash: 'loop' })
+    const run = await runAction(inputs({ id: emu.ids.web, 'verify-timeout': '30' }))
+
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('unhealthy')
+    expect(errorLine(run)).toMatch(/failed during the rollout \(task: non-zero exit \(1\)\)/)
+  })
+
+  test('a health check that passes slowly, within verify-timeout: done, after the step saw it starting', async () => {
+    emu.setRollout(emu.ids.web, { runningAfterMs: 8000 })
+    const run = await runAction(inputs({ id: emu.ids.web, 'verify-timeout': '120' }))
+
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('done')
+    const log = visibleLog(run)
+    const starting = log.indexOf('Rollout: the new task is starting')
+    const checked = log.indexOf('Rollout checked')
+    expect(starting).toBeGreaterThan(-1)
+    expect(checked).toBeGreaterThan(starting)
+    expect(sent('swarm.getAppInfos').length).toBeGreaterThan(1)
+  })
+
+  test('never healthy: unhealthy when verify-timeout ends, not wait-timeout', async () => {
+    emu.setRollout(emu.ids.web, { neverHealthy: true })
+    const run = await runAction(inputs({ id: emu.ids.web, 'verify-timeout': '2', 'wait-timeout': '600' }))
+
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('unhealthy')
+    expect(errorLine(run)).toMatch(/not running and healthy when verify-timeout \(2s\) ended: the new task is starting/)
+    const reads = sent('swarm.getAppInfos')
+    // the reads span verify-timeout, counted after done
+    expect(reads[reads.length - 1].at - reads[0].at).toBeGreaterThanOrEqual(1500)
+  })
+
+  test('a key without docker:read: done, with one notice that the rollout was not checked', async () => {
+    emu.setRollout(emu.ids.web, { crash: 'loop' })
+    const run = await runAction({ url: emu.url, 'api-key': MEMBER_KEY, id: emu.ids.web })
+
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('done')
+    expect(sent('swarm.getAppInfos').map((r) => r.status)).toEqual([401])
+    const said = notices(run)
+    expect(said).toHaveLength(1)
+    expect(said[0].message).toMatch(/the rollout was not checked: this key may not read them \(unauthorized, HTTP 401; swarm\.getAppInfos needs docker:read/)
+    expect(run.summary).toContain('the rollout was not checked')
+    expect(visibleLog(run)).not.toMatch(/Rollout checked/)
+  })
+
+  test('an empty task list proves nothing: done, with the notice', async () => {
+    const appName = appNameOf('application', 'web')
+    emu.hook({ procedure: 'swarm.getAppInfos', when: 'before', run: () => emu.swarm.tasks.set(appName, []), times: 5 })
+    const run = await runAction(inputs({ id: emu.ids.web }))
+
+    expect(run.outputs.status).toBe('done')
+    expect(notices(run)).toHaveLength(1)
+    expect(notices(run)[0].message).toMatch(/Dokploy listed no Swarm tasks for web-\w+ \(it answers an empty list whenever it cannot reach Docker\)/)
+  })
+
+  test('verify: none reads no task, and done is Dokploy\'s word alone', async () => {
+    emu.setRollout(emu.ids.web, { crash: 'loop' })
+    const run = await runAction(inputs({ id: emu.ids.web, verify: 'none' }))
+
+    expect(run.outputs.status).toBe('done')
+    expect(sent('swarm.getAppInfos')).toEqual([])
+    expect(notices(run)).toEqual([])
+  })
+
+  test('a service on a remote server is read there: its serverId is passed', async () => {
+    const web = emu.state.find('application', emu.ids.web)
+    if (web) web.serverId = 'srv-remote-1'
+    const run = await runAction(inputs({ id: emu.ids.web }))
+
+    expect(run.outputs.status).toBe('done')
+    expect(sent('swarm.getAppInfos')[0].input).toEqual({ appName: [appNameOf('application', 'web')], serverId: 'srv-remote-1' })
+    expect(visibleLog(run)).toMatch(/on server srv-remote-1/)
+  })
+})
+
+describe('a compose stack', () => {
+  test('docker-compose with several services: every container runs, read with the project label', async () => {
+    emu.setRollout(emu.ids.stack, { services: ['web', 'worker', 'db'] })
+    const run = await runAction(inputs({ resource: 'compose', id: emu.ids.stack }))
+
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('done')
+    expect(sent('docker.getContainersByAppNameMatch')[0].input).toEqual({ appName: appNameOf('compose', 'stack'), appType: 'docker-compose' })
+    expect(visibleLog(run)).toMatch(/Rollout checked: 3 containers running/)
+  })
+
+  test('a stack whose service never turns healthy: unhealthy', async () => {
+    const stack = emu.state.find('compose', emu.ids.stack)
+    if (stack) stack.composeType = 'stack'
+    emu.setRollout(emu.ids.stack, { services: ['web', 'worker'], neverHealthy: true })
+    const run = await runAction(inputs({ resource: 'compose', id: emu.ids.stack, 'verify-timeout': '2' }))
+
+    expect(run.outputs.status).toBe('unhealthy')
+    expect(sent('docker.getContainersByAppNameMatch')[0].input).toEqual({ appName: appNameOf('compose', 'stack'), appType: 'stack' })
+  })
+})
+
+describe('a database', () => {
+  test('deploy: its task must run the database image', async () => {
+    const run = await runAction(inputs({ resource: 'postgres', id: emu.ids.postgres }))
+
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('done')
+    expect(order('postgres.deploy')).toBeLessThan(order('swarm.getAppInfos'))
+    expect(sent('swarm.getAppInfos')[0].input).toEqual({ appName: [appNameOf('postgres', 'postgres')] })
+    expect(visibleLog(run)).toMatch(/Rollout checked: 1 task running the new version/)
+  })
+
+  test('start that never turns healthy: unhealthy', async () => {
+    emu.setRollout(emu.ids.postgres, { neverHealthy: true })
+    const run = await runAction(inputs({ resource: 'postgres', id: emu.ids.postgres, operation: 'start', 'verify-timeout': '2' }))
+
+    expect(run.outputs.status).toBe('unhealthy')
+  })
+
+  test('stop is not checked', async () => {
+    const run = await runAction(inputs({ resource: 'postgres', id: emu.ids.postgres, operation: 'stop' }))
+
+    expect(run.outputs.status).toBe('idle')
+    expect(sent('swarm.getAppInfos')).toEqual([])
+  })
+})
