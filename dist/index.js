@@ -40999,6 +40999,7 @@ class Recorder {
         outcome.ok = result.status === 'done';
         if (result.row)
             outcome.deploymentId = result.row.deploymentId;
+        outcome.finishedAt = result.row?.finishedAt;
         outcome.buildMs = result.row && buildMs(result.row);
         outcome.errorMessage = result.row?.errorMessage ?? undefined;
         if (!outcome.ok)
@@ -42465,7 +42466,12 @@ function judgeTasks(tasks, expect) {
         slots.set(task.name, [...(slots.get(task.name) ?? []), task]);
     const wanted = expect.image === undefined ? undefined : normalizeImage(expect.image);
     const failed = (task) => FAILED.has(state(task.current));
-    const recent = (task) => (durationMs(task.current) ?? 0) <= expect.sinceStepMs;
+    const recent = (task) => (durationMs(task.current) ?? 0) <= (expect.sinceDoneMs ?? expect.sinceStepMs);
+    /** The slot's tasks newer than its newest shut-down one: those the update started. */
+    const sinceUpdate = (list) => {
+        const retired = list.findIndex((task) => state(task.current) === 'shutdown' && task.desired !== 'running');
+        return retired === -1 ? list : list.slice(0, retired);
+    };
     let youngest = Infinity;
     let running = 0;
     let pending;
@@ -42476,7 +42482,7 @@ function judgeTasks(tasks, expect) {
         const now = state(head.current);
         if (head.desired !== 'running' && RETIRED.has(now))
             continue;
-        const failure = list.find((task) => failed(task) && recent(task));
+        const failure = sinceUpdate(list).find((task) => failed(task) && recent(task));
         const error = failure && (failure.error || failure.current);
         if (now !== 'running' || head.desired !== 'running') {
             const why = failed(head) ? 'its new task failed; Swarm is replacing it' : now === 'starting' ? 'the new task is starting (its health check, if it has one, has not passed yet)' : `the new task is ${now || 'not started'}`;
@@ -42588,7 +42594,9 @@ async function checkRollout(ctx, check) {
     const { appName, serverId } = details;
     if (!appName)
         return { status: 'unchecked', why: "Dokploy's answer for the service has no appName" };
-    const deadline = clock.now() + check.verifyTimeoutMs;
+    const startedAt = clock.now();
+    const deadline = startedAt + check.verifyTimeoutMs;
+    const doneAt = doneMoment(ctx, check.finishedAt, startedAt);
     // the check has its own bound, after done: its requests may run past wait-timeout, up to verify-timeout
     const graceMs = Math.max(0, deadline - ctx.deadline);
     const poller = new Poller({ ...ctx, deadline });
@@ -42650,11 +42658,12 @@ async function checkRollout(ctx, check) {
         if (tasks === undefined)
             return { kind: 'blind' };
         const sinceStepMs = clock.now() - check.stepStartedAt + timings.clockSlackMs;
+        const sinceDoneMs = clock.now() - doneAt + timings.clockSlackMs;
         const application = check.resource === 'application';
         // a git build is always <appName>:latest, the previous version's name too: only a docker image tells them apart
         const stored = details.dockerImage ?? undefined;
         const image = check.image ?? (application ? (details.sourceType === 'docker' ? stored : undefined) : stored);
-        return judgeTasks(tasks, { image, sinceStepMs, newTasks: application && check.operation !== 'start' && check.operation !== 'reload' });
+        return judgeTasks(tasks, { image, sinceStepMs, sinceDoneMs, newTasks: application && check.operation !== 'start' && check.operation !== 'reload' });
     };
     log.info(`Checking the rollout: reading the ${what} of ${quoted(appName)}${where} until they run (verify-timeout ${formatDuration(check.verifyTimeoutMs)}).`);
     return poller.until(look, {
@@ -42672,6 +42681,19 @@ async function checkRollout(ctx, check) {
             return { status: 'unhealthy', message: `The new version was not running and healthy when verify-timeout (${formatDuration(check.verifyTimeoutMs)}) ended: ${state}.` };
         }
     });
+}
+/**
+ * When the deployment turned done, by the run's clock: its row's finishedAt, moved onto the run's clock by
+ * the server's Date header; without either, a poll interval before the check began (no later than that).
+ */
+function doneMoment(ctx, finishedAt, now) {
+    if (finishedAt === undefined)
+        return now;
+    const finished = Date.parse(finishedAt ?? '');
+    const serverNow = ctx.client.serverTimeAtLeast(now);
+    if (!Number.isFinite(finished) || serverNow === undefined)
+        return now - ctx.pollCapMs;
+    return now - Math.min(Math.max(0, serverNow - finished), ctx.pollCapMs);
 }
 
 ;// CONCATENATED MODULE: ./src/execute.ts
@@ -42763,6 +42785,7 @@ async function verifyRollout(ctx, settings, target, record, service) {
         service,
         stepStartedAt: outcome.startedAt,
         verifyTimeoutMs: settings.verifyTimeoutMs,
+        finishedAt: queued ? (outcome.finishedAt ?? null) : undefined,
         image: settings.image?.dockerImage
     });
     record.rollout(result);

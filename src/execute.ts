@@ -90,6 +90,7 @@ async function verifyRollout(ctx: WaitContext, settings: Settings, target: Targe
     service,
     stepStartedAt: outcome.startedAt,
     verifyTimeoutMs: settings.verifyTimeoutMs,
+    finishedAt: queued ? (outcome.finishedAt ?? null) : undefined,
     image: settings.image?.dockerImage
   })
   record.rollout(result)

@@ -23,6 +23,8 @@ export interface Outcome {
   environmentId?: string
   environmentName?: string
   deploymentId?: string
+  /** When the followed deployment ended, by the server's clock. */
+  finishedAt?: string | null
   matchedBy?: string
   buildMs?: number
   /** Why it failed, in our words. */
@@ -145,6 +147,7 @@ export class Recorder {
     outcome.status = result.status
     outcome.ok = result.status === 'done'
     if (result.row) outcome.deploymentId = result.row.deploymentId
+    outcome.finishedAt = result.row?.finishedAt
     outcome.buildMs = result.row && buildMs(result.row)
     outcome.errorMessage = result.row?.errorMessage ?? undefined
     if (!outcome.ok) outcome.message = result.detail

@@ -39,6 +39,8 @@ export interface RolloutCheck {
   /** When the step began, by the run's clock: a task that failed since is this rollout's. */
   stepStartedAt: number
   verifyTimeoutMs: number
+  /** When Dokploy marked the deployment done, by the server's clock (a followed deploy's row); else the check starts at done. */
+  finishedAt?: string | null
   /** The image this step set (docker-image): `.one` was read before it was saved, so it still names the previous one. */
   image?: string
 }
@@ -60,7 +62,9 @@ export async function checkRollout(ctx: WaitContext, check: RolloutCheck): Promi
   const { appName, serverId } = details
   if (!appName) return { status: 'unchecked', why: "Dokploy's answer for the service has no appName" }
 
-  const deadline = clock.now() + check.verifyTimeoutMs
+  const startedAt = clock.now()
+  const deadline = startedAt + check.verifyTimeoutMs
+  const doneAt = doneMoment(ctx, check.finishedAt, startedAt)
   // the check has its own bound, after done: its requests may run past wait-timeout, up to verify-timeout
   const graceMs = Math.max(0, deadline - ctx.deadline)
   const poller = new Poller({ ...ctx, deadline })
@@ -123,11 +127,12 @@ export async function checkRollout(ctx: WaitContext, check: RolloutCheck): Promi
     const tasks = await readTasks(ctx.client, appName, serverId, graceMs)
     if (tasks === undefined) return { kind: 'blind' }
     const sinceStepMs = clock.now() - check.stepStartedAt + timings.clockSlackMs
+    const sinceDoneMs = clock.now() - doneAt + timings.clockSlackMs
     const application = check.resource === 'application'
     // a git build is always <appName>:latest, the previous version's name too: only a docker image tells them apart
     const stored = details.dockerImage ?? undefined
     const image = check.image ?? (application ? (details.sourceType === 'docker' ? stored : undefined) : stored)
-    return judgeTasks(tasks, { image, sinceStepMs, newTasks: application && check.operation !== 'start' && check.operation !== 'reload' })
+    return judgeTasks(tasks, { image, sinceStepMs, sinceDoneMs, newTasks: application && check.operation !== 'start' && check.operation !== 'reload' })
   }
 
   log.info(`Checking the rollout: reading the ${what} of ${quoted(appName)}${where} until they run (verify-timeout ${formatDuration(check.verifyTimeoutMs)}).`)
@@ -144,4 +149,16 @@ export async function checkRollout(ctx: WaitContext, check: RolloutCheck): Promi
       return { status: 'unhealthy', message: `The new version was not running and healthy when verify-timeout (${formatDuration(check.verifyTimeoutMs)}) ended: ${state}.` }
     }
   })
+}
+
+/**
+ * When the deployment turned done, by the run's clock: its row's finishedAt, moved onto the run's clock by
+ * the server's Date header; without either, a poll interval before the check began (no later than that).
+ */
+function doneMoment(ctx: WaitContext, finishedAt: string | null | undefined, now: number): number {
+  if (finishedAt === undefined) return now
+  const finished = Date.parse(finishedAt ?? '')
+  const serverNow = ctx.client.serverTimeAtLeast(now)
+  if (!Number.isFinite(finished) || serverNow === undefined) return now - ctx.pollCapMs
+  return now - Math.min(Math.max(0, serverNow - finished), ctx.pollCapMs)
 }

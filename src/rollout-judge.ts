@@ -49,8 +49,14 @@ const RETIRED = new Set(['shutdown', 'complete', 'remove'])
 export interface TaskExpectations {
   /** The image this deploy runs, when known (a docker image, a database's): a slot that runs another one has not moved on, or went back. */
   image?: string
-  /** How long ago the step began (plus slack), in ms: a task that failed since belongs to this rollout. */
+  /** How long ago the step began (plus slack), in ms. */
   sinceStepMs: number
+  /**
+   * How long ago Dokploy marked it done (plus slack), in ms: a task that failed since, and after the slot's
+   * previous task was shut down for the update, is this rollout's. (Failures of a previous version that
+   * crash-looped until this deploy replaced it are older.) Default: sinceStepMs.
+   */
+  sinceDoneMs?: number
   /** Every deploy makes new tasks (an application's: Dokploy forces the update): a task older than the step is not the new version. */
   newTasks?: boolean
 }
@@ -65,7 +71,12 @@ export function judgeTasks(tasks: SwarmTask[], expect: TaskExpectations): Verdic
   for (const task of tasks) slots.set(task.name, [...(slots.get(task.name) ?? []), task])
   const wanted = expect.image === undefined ? undefined : normalizeImage(expect.image)
   const failed = (task: SwarmTask): boolean => FAILED.has(state(task.current))
-  const recent = (task: SwarmTask): boolean => (durationMs(task.current) ?? 0) <= expect.sinceStepMs
+  const recent = (task: SwarmTask): boolean => (durationMs(task.current) ?? 0) <= (expect.sinceDoneMs ?? expect.sinceStepMs)
+  /** The slot's tasks newer than its newest shut-down one: those the update started. */
+  const sinceUpdate = (list: SwarmTask[]): SwarmTask[] => {
+    const retired = list.findIndex((task) => state(task.current) === 'shutdown' && task.desired !== 'running')
+    return retired === -1 ? list : list.slice(0, retired)
+  }
   let youngest = Infinity
   let running = 0
   let pending: { why: string; error?: string } | undefined
@@ -75,7 +86,7 @@ export function judgeTasks(tasks: SwarmTask[], expect: TaskExpectations): Verdic
     const [head, ...older] = list
     const now = state(head.current)
     if (head.desired !== 'running' && RETIRED.has(now)) continue
-    const failure = list.find((task) => failed(task) && recent(task))
+    const failure = sinceUpdate(list).find((task) => failed(task) && recent(task))
     const error = failure && (failure.error || failure.current)
     if (now !== 'running' || head.desired !== 'running') {
       const why = failed(head) ? 'its new task failed; Swarm is replacing it' : now === 'starting' ? 'the new task is starting (its health check, if it has one, has not passed yet)' : `the new task is ${now || 'not started'}`

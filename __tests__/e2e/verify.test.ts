@@ -76,6 +76,20 @@ describe('an application deploy', () => {
     expect(errorLine(run)).toMatch(/failed during the rollout \(task: non-zero exit \(1\)\)/)
   })
 
+  test('the deploy that fixes a crash loop is done: the failures of the version it replaced do not count', async () => {
+    emu.setRollout(emu.ids.web, { crash: 'loop', crashAfterMs: 500 })
+    const broken = await runAction(inputs({ id: emu.ids.web, 'verify-timeout': '30' }))
+    expect(broken.outputs.status).toBe('unhealthy')
+    // the old version goes on crashing for a while, then the fix is deployed
+    await emu.sleep(3000)
+    emu.setRollout(emu.ids.web, { runningAfterMs: 0 })
+    const fixed = await runAction(inputs({ id: emu.ids.web }))
+
+    expect(fixed.code).toBe(0)
+    expect(fixed.outputs.status).toBe('done')
+    expect(visibleLog(fixed)).toMatch(/Rollout checked/)
+  })
+
   test('a health check that passes slowly, within verify-timeout: done, after the step saw it starting', async () => {
     emu.setRollout(emu.ids.web, { runningAfterMs: 8000 })
     const run = await runAction(inputs({ id: emu.ids.web, 'verify-timeout': '120' }))

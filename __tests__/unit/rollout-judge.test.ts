@@ -62,6 +62,19 @@ describe('judgeTasks', () => {
     expect(judgeTasks(tasks, since)).toEqual({ kind: 'replaced', error: 'task: non-zero exit (137)' })
   })
 
+  it('deploying a fix for a version that crash-looped: its failures came before the update, the new task runs', () => {
+    const tasks = [
+      task('web.1', 'web:latest', 'running', 'Running 6 seconds ago'),
+      task('web.1', 'web:latest', 'shutdown', 'Shutdown 6 seconds ago'),
+      task('web.1', 'web:latest', 'shutdown', 'Failed 9 seconds ago', 'task: non-zero exit (1)'),
+      task('web.1', 'web:latest', 'shutdown', 'Failed 20 seconds ago', 'task: non-zero exit (1)')
+    ]
+    expect(judgeTasks(tasks, { sinceStepMs: 60_000 })).toEqual({ kind: 'running', ageMs: 6000, units: 1 })
+    // without a shut-down task between, the time since done tells: a failure before it is the old version's
+    expect(judgeTasks([tasks[0], tasks[2]], { sinceStepMs: 60_000, sinceDoneMs: 8000 })).toMatchObject({ kind: 'running' })
+    expect(judgeTasks([tasks[0], tasks[2]], { sinceStepMs: 60_000, sinceDoneMs: 12_000 })).toMatchObject({ kind: 'replaced' })
+  })
+
   it('a failure from before the step is history, not this rollout', () => {
     const tasks = [task('web.1', 'web:latest', 'running', 'Running 8 seconds ago'), task('web.1', 'web:latest', 'shutdown', 'Failed 3 days ago', 'task: non-zero exit (1)')]
     expect(judgeTasks(tasks, { sinceStepMs: 20_000 })).toMatchObject({ kind: 'running' })
