@@ -37095,7 +37095,9 @@ const Input = {
     githubToken: 'github-token',
     githubEnvironment: 'github-environment',
     verify: 'verify',
-    verifyTimeout: 'verify-timeout'
+    verifyTimeout: 'verify-timeout',
+    verifyUrl: 'verify-url',
+    verifyText: 'verify-text'
 };
 const Output = {
     status: 'status',
@@ -40330,6 +40332,7 @@ function readSettings(get, env = process.env) {
         env: envSetting,
         verify: oneOf(get, Input.verify, VERIFY_MODES, 'running'),
         verifyTimeoutMs: seconds(get, Input.verifyTimeout, 120, 1, 3600),
+        ...readVerifyUrl(get, resource),
         github,
         warnings
     };
@@ -40403,6 +40406,41 @@ function readGithub(get, operation, wait) {
     if (environment.length > 255 || hasControlCharacter(environment))
         throw bad(Input.githubEnvironment, environment, 'expected a GitHub environment name (up to 255 characters, one line)');
     return { token, environment: environment || undefined };
+}
+/** verify-url: an http(s) URL without credentials, or a path (joined to the service's URL); verify-text only with it. */
+function readVerifyUrl(get, resource) {
+    const raw = get(Input.verifyUrl).trim();
+    const text = get(Input.verifyText);
+    if (raw === '') {
+        if (text.trim() !== '')
+            throw bad(Input.verifyText, text.trim(), `only used together with ${Input.verifyUrl}`);
+        return {};
+    }
+    // never echo credentials written into the URL
+    const shown = raw.replace(/\/\/\S*@/, '//***@');
+    if (hasControlCharacter(raw) || /\s/.test(raw))
+        throw bad(Input.verifyUrl, shown, 'expected one URL or path, without white space');
+    if (raw.startsWith('/')) {
+        if (resource !== 'application' && resource !== 'compose') {
+            throw bad(Input.verifyUrl, shown, `a path is joined to the service's public URL, and ${resource} has none: give an absolute http:// or https:// URL`);
+        }
+    }
+    else {
+        let url;
+        try {
+            url = new URL(raw);
+        }
+        catch {
+            throw bad(Input.verifyUrl, shown, 'expected an absolute http:// or https:// URL, or a path such as /health joined to the service\'s URL');
+        }
+        if (url.protocol !== 'http:' && url.protocol !== 'https:')
+            throw bad(Input.verifyUrl, shown, 'expected an http:// or https:// URL');
+        if (url.username || url.password)
+            throw bad(Input.verifyUrl, shown, 'credentials in the URL are not accepted');
+    }
+    if (text !== '' && (hasControlCharacter(text) || text.trim() === ''))
+        throw bad(Input.verifyText, text.trim(), 'expected text on one line');
+    return { verifyUrl: raw, verifyText: text === '' ? undefined : text };
 }
 /** Operations that leave the running containers' environment as it was. */
 const KEEPS_RUNNING_ENV = ['start', 'stop', 'reload'];
@@ -42696,7 +42734,110 @@ function doneMoment(ctx, finishedAt, now) {
     return now - Math.min(Math.max(0, serverNow - finished), ctx.pollCapMs);
 }
 
+;// CONCATENATED MODULE: ./src/verify-url.ts
+
+
+
+
+
+
+/**
+ * The user's own HTTP check after `done` (verify-url, verify-text): GET the URL until it answers 2xx with
+ * the text in its body, or verify-timeout passes. Through the runner's proxy settings, like every request
+ * of the action; redirects are not followed (a 3xx is reported with where it points). Nothing of the body
+ * is shown but a short masked excerpt when the check fails.
+ */
+/** A page this large is not a health check; the excerpt needs far less. */
+const verify_url_MAX_BODY_BYTES = 1024 * 1024;
+async function checkUrl(ctx, check) {
+    const transport = createTransport({ maxBodyBytes: verify_url_MAX_BODY_BYTES });
+    const started = ctx.clock.now();
+    const poller = new Poller({ ...ctx, deadline: started + check.timeoutMs });
+    const shown = inline(redact(check.url));
+    let last = 'no answer yet';
+    let attempts = 0;
+    const look = async () => {
+        attempts++;
+        let response;
+        try {
+            const timeoutMs = Math.max(1, Math.min(check.requestTimeoutMs, started + check.timeoutMs - ctx.clock.now()));
+            response = await transport.send({ method: 'GET', url: check.url, headers: { accept: 'text/html,application/json,text/plain,*/*' }, timeoutMs, signal: ctx.signal });
+        }
+        catch (error) {
+            if (error instanceof TransportError && error.reason === 'cancelled')
+                throw error;
+            last = error instanceof TransportError ? `no answer (${error.reason}: ${inline(redact(error.message)).slice(0, 160)})` : 'no answer';
+            poller.say(`url ${last}`, `verify-url: ${shown} gives ${last}; trying again until verify-timeout.`, 'verify-url: still trying');
+            return undefined;
+        }
+        const status = response.status;
+        if (status >= 300 && status < 400) {
+            last = `HTTP ${status}, a redirect to ${inline(redact(response.header('location') ?? '(no Location)')).slice(0, 200)} (not followed: give the final URL)`;
+        }
+        else if (status < 200 || status >= 300) {
+            last = `HTTP ${status}, body ${preview(response.text, redact)}`;
+        }
+        else if (check.text !== undefined && !response.text.includes(check.text)) {
+            last = `HTTP ${status}, but the body does not contain verify-text; it begins ${preview(response.text, redact)}`;
+        }
+        else {
+            const found = check.text === undefined ? '' : ', with verify-text in its body';
+            return { ok: true, detail: `verify-url: ${shown} answered HTTP ${status}${found} after ${formatDuration(ctx.clock.now() - started)} (${attempts} attempt${attempts === 1 ? '' : 's'}).` };
+        }
+        poller.say(`url ${status}`, `verify-url: ${shown} gives ${last}; trying again until verify-timeout.`, 'verify-url: still trying');
+        return undefined;
+    };
+    try {
+        return await poller.until(look, {
+            expired: () => ({ ok: false, message: `verify-url: ${shown} did not pass within verify-timeout (${formatDuration(check.timeoutMs)}, ${attempts} attempt${attempts === 1 ? '' : 's'}): ${last}.` })
+        });
+    }
+    finally {
+        transport.close();
+    }
+}
+/** An absolute URL, or a path joined to the service's public URL (the `url` output). */
+function joinUrl(verifyUrl, serviceUrl) {
+    if (/^https?:\/\//i.test(verifyUrl))
+        return verifyUrl;
+    if (!serviceUrl)
+        return undefined;
+    return `${serviceUrl.replace(/\/+$/, '')}/${verifyUrl.replace(/^\/+/, '')}`;
+}
+
+;// CONCATENATED MODULE: ./src/service-url.ts
+/** A host name as a URL carries it: no scheme, path, credentials, query or white space. */
+const HOST = /^[^\s/\\?#@]+$/;
+/**
+ * The public URL of an application or compose service (the `url` output): its first https domain, else
+ * its first domain, as `scheme://host` plus its path. Disabled domains are not served and are skipped;
+ * a host that is not a host name (server text) gives no URL rather than a wrong one.
+ */
+function serviceUrl(domains) {
+    const served = domains.filter((domain) => domain.enabled);
+    const chosen = served.find((domain) => domain.https) ?? served[0];
+    if (!chosen || !HOST.test(chosen.host))
+        return undefined;
+    let origin;
+    try {
+        origin = new URL(`${chosen.https ? 'https' : 'http'}://${chosen.host}`);
+    }
+    catch {
+        return undefined;
+    }
+    if (origin.pathname !== '/' || origin.search || origin.hash)
+        return undefined;
+    const raw = chosen.path?.trim() ?? '';
+    // the URL parser encodes what a path may not hold; a query or fragment in it is not part of the path
+    const path = raw === '' || raw === '/' ? '' : new URL(raw.startsWith('/') ? raw : `/${raw}`, origin).pathname;
+    return `${origin.origin}${path}`;
+}
+
 ;// CONCATENATED MODULE: ./src/execute.ts
+
+
+
+
 
 
 
@@ -42772,12 +42913,43 @@ const ROLLED_OUT = { queued: ['deploy', 'redeploy'], database: ['deploy', 'start
 /** After Dokploy's `done`, with verify: running, the new version must be seen running (rollout-check.ts). */
 async function verifyRollout(ctx, settings, target, record, service) {
     const { outcome } = record;
-    if (settings.verify === 'none' || outcome.status !== 'done')
+    if (outcome.status !== 'done')
         return;
     const queued = ctx.spec.operations[settings.operation] === 'queued';
     const eligible = queued ? ROLLED_OUT.queued : ctx.spec.deploymentList ? [] : ROLLED_OUT.database;
     if (!eligible.includes(settings.operation))
         return;
+    const startedAt = ctx.clock.now();
+    if (settings.verify === 'running')
+        await verifyTasks(ctx, settings, target, record, service, queued);
+    if (settings.verifyUrl && record.outcome.ok) {
+        const url = joinUrl(settings.verifyUrl, await publicUrl(ctx, target, service, settings.verifyUrl));
+        if (!url) {
+            record.rollout({ status: 'unhealthy', message: `verify-url ${inline(settings.verifyUrl)} is a path, but the service has no domain to join it to: give an absolute URL.` });
+            return;
+        }
+        const left = Math.max(1000, startedAt + settings.verifyTimeoutMs - ctx.clock.now());
+        const checked = await checkUrl(ctx, { url, text: settings.verifyText, timeoutMs: left, requestTimeoutMs: settings.requestTimeoutMs });
+        if (checked.ok)
+            ctx.log.info(checked.detail);
+        else
+            record.rollout({ status: 'unhealthy', message: checked.message });
+    }
+}
+/** The service's public URL, for a verify-url path: from the .one already read, else from its domain list. */
+async function publicUrl(ctx, target, service, verifyUrl) {
+    if (/^https?:\/\//i.test(verifyUrl) || !ctx.spec.domainList)
+        return undefined;
+    try {
+        return serviceUrl(service.known()?.domains ?? (await readDomains(ctx.client, ctx.spec, target.id, ctx.timings.reportGraceMs)));
+    }
+    catch (error) {
+        ctx.log.info(`The service's domains could not be read (${failureKind(error)}).`);
+        return undefined;
+    }
+}
+async function verifyTasks(ctx, settings, target, record, service, queued) {
+    const { outcome } = record;
     const result = await checkRollout(ctx, {
         resource: outcome.resource,
         target,
@@ -42824,34 +42996,6 @@ async function sendSync(ctx, call, retries) {
 
 /** Whether a target's failure report quotes the server (a build log, Dokploy's errorMessage, an error text). */
 const quotesServer = (outcome, error) => !!outcome.logTail || !!outcome.errorMessage || (error instanceof DokployError && error.failure === 'server-error');
-
-;// CONCATENATED MODULE: ./src/service-url.ts
-/** A host name as a URL carries it: no scheme, path, credentials, query or white space. */
-const HOST = /^[^\s/\\?#@]+$/;
-/**
- * The public URL of an application or compose service (the `url` output): its first https domain, else
- * its first domain, as `scheme://host` plus its path. Disabled domains are not served and are skipped;
- * a host that is not a host name (server text) gives no URL rather than a wrong one.
- */
-function serviceUrl(domains) {
-    const served = domains.filter((domain) => domain.enabled);
-    const chosen = served.find((domain) => domain.https) ?? served[0];
-    if (!chosen || !HOST.test(chosen.host))
-        return undefined;
-    let origin;
-    try {
-        origin = new URL(`${chosen.https ? 'https' : 'http'}://${chosen.host}`);
-    }
-    catch {
-        return undefined;
-    }
-    if (origin.pathname !== '/' || origin.search || origin.hash)
-        return undefined;
-    const raw = chosen.path?.trim() ?? '';
-    // the URL parser encodes what a path may not hold; a query or fragment in it is not part of the path
-    const path = raw === '' || raw === '/' ? '' : new URL(raw.startsWith('/') ? raw : `/${raw}`, origin).pathname;
-    return `${origin.origin}${path}`;
-}
 
 ;// CONCATENATED MODULE: ./src/service.ts
 

@@ -27,7 +27,9 @@ export const Input = {
   githubToken: 'github-token',
   githubEnvironment: 'github-environment',
   verify: 'verify',
-  verifyTimeout: 'verify-timeout'
+  verifyTimeout: 'verify-timeout',
+  verifyUrl: 'verify-url',
+  verifyText: 'verify-text'
 } as const
 
 export const Output = {

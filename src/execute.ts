@@ -11,6 +11,10 @@ import type { WaitContext } from './poller.js'
 import { inline } from './logger.js'
 import type { ServiceSource } from './service.js'
 import { checkRollout } from './rollout-check.js'
+import { checkUrl, joinUrl } from './verify-url.js'
+import { readDomains } from './dokploy/api.js'
+import { serviceUrl } from './service-url.js'
+import { failureKind } from './dokploy/errors.js'
 
 export type RunContext = Omit<WaitContext, 'spec' | 'serviceId'>
 
@@ -79,10 +83,38 @@ const ROLLED_OUT: Record<'queued' | 'database', readonly string[]> = { queued: [
 /** After Dokploy's `done`, with verify: running, the new version must be seen running (rollout-check.ts). */
 async function verifyRollout(ctx: WaitContext, settings: Settings, target: Target, record: Recorder, service: ServiceSource): Promise<void> {
   const { outcome } = record
-  if (settings.verify === 'none' || outcome.status !== 'done') return
+  if (outcome.status !== 'done') return
   const queued = ctx.spec.operations[settings.operation] === 'queued'
   const eligible = queued ? ROLLED_OUT.queued : ctx.spec.deploymentList ? [] : ROLLED_OUT.database
   if (!eligible.includes(settings.operation)) return
+  const startedAt = ctx.clock.now()
+  if (settings.verify === 'running') await verifyTasks(ctx, settings, target, record, service, queued)
+  if (settings.verifyUrl && record.outcome.ok) {
+    const url = joinUrl(settings.verifyUrl, await publicUrl(ctx, target, service, settings.verifyUrl))
+    if (!url) {
+      record.rollout({ status: 'unhealthy', message: `verify-url ${inline(settings.verifyUrl)} is a path, but the service has no domain to join it to: give an absolute URL.` })
+      return
+    }
+    const left = Math.max(1000, startedAt + settings.verifyTimeoutMs - ctx.clock.now())
+    const checked = await checkUrl(ctx, { url, text: settings.verifyText, timeoutMs: left, requestTimeoutMs: settings.requestTimeoutMs })
+    if (checked.ok) ctx.log.info(checked.detail)
+    else record.rollout({ status: 'unhealthy', message: checked.message })
+  }
+}
+
+/** The service's public URL, for a verify-url path: from the .one already read, else from its domain list. */
+async function publicUrl(ctx: WaitContext, target: Target, service: ServiceSource, verifyUrl: string): Promise<string | undefined> {
+  if (/^https?:\/\//i.test(verifyUrl) || !ctx.spec.domainList) return undefined
+  try {
+    return serviceUrl(service.known()?.domains ?? (await readDomains(ctx.client, ctx.spec, target.id, ctx.timings.reportGraceMs)))
+  } catch (error) {
+    ctx.log.info(`The service's domains could not be read (${failureKind(error)}).`)
+    return undefined
+  }
+}
+
+async function verifyTasks(ctx: WaitContext, settings: Settings, target: Target, record: Recorder, service: ServiceSource, queued: boolean): Promise<void> {
+  const { outcome } = record
   const result = await checkRollout(ctx, {
     resource: outcome.resource,
     target,

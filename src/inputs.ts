@@ -28,6 +28,10 @@ export interface Settings {
   verify: VerifyMode
   /** How long the new version may take to run and turn healthy, counted after `done`. */
   verifyTimeoutMs: number
+  /** An HTTP check after `done`: an absolute URL, or a path joined to the service's public URL. */
+  verifyUrl?: string
+  /** Text the verify-url body must contain. */
+  verifyText?: string
   /** Set with github-deployment: true. */
   github?: { token: string; environment?: string }
   warnings: string[]
@@ -159,6 +163,7 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
     env: envSetting,
     verify: oneOf(get, Input.verify, VERIFY_MODES, 'running'),
     verifyTimeoutMs: seconds(get, Input.verifyTimeout, 120, 1, 3600),
+    ...readVerifyUrl(get, resource),
     github,
     warnings
   }
@@ -224,6 +229,35 @@ function readGithub(get: GetInput, operation: Operation, wait: boolean): Setting
   // GitHub environment names: up to 255 characters on one line
   if (environment.length > 255 || hasControlCharacter(environment)) throw bad(Input.githubEnvironment, environment, 'expected a GitHub environment name (up to 255 characters, one line)')
   return { token, environment: environment || undefined }
+}
+
+/** verify-url: an http(s) URL without credentials, or a path (joined to the service's URL); verify-text only with it. */
+function readVerifyUrl(get: GetInput, resource: ResourceInput): Pick<Settings, 'verifyUrl' | 'verifyText'> {
+  const raw = get(Input.verifyUrl).trim()
+  const text = get(Input.verifyText)
+  if (raw === '') {
+    if (text.trim() !== '') throw bad(Input.verifyText, text.trim(), `only used together with ${Input.verifyUrl}`)
+    return {}
+  }
+  // never echo credentials written into the URL
+  const shown = raw.replace(/\/\/\S*@/, '//***@')
+  if (hasControlCharacter(raw) || /\s/.test(raw)) throw bad(Input.verifyUrl, shown, 'expected one URL or path, without white space')
+  if (raw.startsWith('/')) {
+    if (resource !== 'application' && resource !== 'compose') {
+      throw bad(Input.verifyUrl, shown, `a path is joined to the service's public URL, and ${resource} has none: give an absolute http:// or https:// URL`)
+    }
+  } else {
+    let url: URL
+    try {
+      url = new URL(raw)
+    } catch {
+      throw bad(Input.verifyUrl, shown, 'expected an absolute http:// or https:// URL, or a path such as /health joined to the service\'s URL')
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(Input.verifyUrl, shown, 'expected an http:// or https:// URL')
+    if (url.username || url.password) throw bad(Input.verifyUrl, shown, 'credentials in the URL are not accepted')
+  }
+  if (text !== '' && (hasControlCharacter(text) || text.trim() === '')) throw bad(Input.verifyText, text.trim(), 'expected text on one line')
+  return { verifyUrl: raw, verifyText: text === '' ? undefined : text }
 }
 
 /** Operations that leave the running containers' environment as it was. */

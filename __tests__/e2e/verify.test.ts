@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { startEmulator } from '../emulator/server.js'
+import { domainRow } from '../emulator/state.js'
 import { annotations, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
 
 /**
@@ -205,5 +208,76 @@ describe('a database', () => {
 
     expect(run.outputs.status).toBe('idle')
     expect(sent('swarm.getAppInfos')).toEqual([])
+  })
+})
+
+/** The service's own page, on 127.0.0.1: answers with `reply` per request, in order (the last one repeats). */
+async function site(replies: { status: number; body: string }[]) {
+  const seen: string[] = []
+  const server = http.createServer((req, res) => {
+    seen.push(req.url ?? '')
+    const reply = replies[Math.min(seen.length - 1, replies.length - 1)]
+    res.writeHead(reply.status, { 'content-type': 'text/plain' })
+    res.end(reply.body)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}`, seen, close: () => new Promise((resolve) => server.close(resolve)) }
+}
+
+describe('verify-url and verify-text', () => {
+  test('retried until the page answers 2xx with the text: done', async () => {
+    const page = await site([
+      { status: 503, body: 'starting' },
+      { status: 200, body: 'build old999' },
+      { status: 200, body: 'build abc123def' }
+    ])
+    try {
+      const run = await runAction(inputs({ id: emu.ids.web, 'verify-url': `${page.url}/version`, 'verify-text': 'abc123' }))
+
+      expect(run.code).toBe(0)
+      expect(run.outputs.status).toBe('done')
+      expect(page.seen).toEqual(['/version', '/version', '/version'])
+      const log = visibleLog(run)
+      expect(log).toMatch(/verify-url: http:\/\/127\.0\.0\.1:\d+\/version answered HTTP 200, with verify-text in its body after .* \(3 attempts\)/)
+      // the tasks first, then the page
+      expect(log.indexOf('Rollout checked')).toBeLessThan(log.indexOf('answered HTTP 200'))
+    } finally {
+      await page.close()
+    }
+  })
+
+  test('a page that never shows the text: unhealthy, with a short masked excerpt of the body', async () => {
+    const api = emu.state.find('application', emu.ids.web)
+    const secret = /^DATABASE_URL=(.*)$/m.exec(String(api?.env))?.[1] ?? ''
+    const page = await site([{ status: 200, body: `build old999 ${secret} ${'x'.repeat(5000)}` }])
+    try {
+      // the harness fails a run whose output holds the secret: the page quotes one the step learned from .one
+      const run = await runAction(inputs({ id: emu.ids.web, 'verify-url': page.url, 'verify-text': 'abc123', 'verify-timeout': '2' }))
+
+      expect(run.code).toBe(1)
+      expect(run.outputs.status).toBe('unhealthy')
+      const message = errorLine(run)
+      expect(message).toMatch(/did not pass within verify-timeout \(2s, \d+ attempts\): HTTP 200, but the body does not contain verify-text; it begins "build old999 \*\*\* x+…"/)
+      expect(message.length).toBeLessThan(400)
+      expect(page.seen.length).toBeGreaterThan(1)
+    } finally {
+      await page.close()
+    }
+  })
+
+  test("a path is joined to the service's URL", async () => {
+    const page = await site([{ status: 204, body: '' }])
+    try {
+      emu.state.domains.splice(0, emu.state.domains.length, ...emu.state.domains.filter((d) => d.applicationId !== emu.ids.web))
+      emu.state.domains.push(domainRow('dom-local', { applicationId: emu.ids.web }, page.host, false, '/'))
+      const run = await runAction(inputs({ id: emu.ids.web, 'verify-url': '/health' }))
+
+      expect(run.outputs.status).toBe('done')
+      expect(run.outputs.url).toBe(page.url)
+      expect(page.seen).toEqual(['/health'])
+    } finally {
+      await page.close()
+    }
   })
 })

@@ -339,6 +339,16 @@ describe('bad inputs name the input, the value and what is accepted', () => {
     expect(read({ verify: 'none', 'verify-timeout': '30' })).toMatchObject({ verify: 'none', verifyTimeoutMs: 30_000 })
   })
 
+  it('verify-url: an http(s) URL or a path; verify-text only with it; credentials never echoed', () => {
+    expect(read({ 'verify-url': 'https://web.example.com/version', 'verify-text': 'abc123' })).toMatchObject({ verifyUrl: 'https://web.example.com/version', verifyText: 'abc123' })
+    expect(read({ 'verify-url': '/health' })).toMatchObject({ verifyUrl: '/health', verifyText: undefined })
+    expect(inputError(() => read({ 'verify-text': 'abc' }))).toBe('Input "verify-text" is "abc": only used together with verify-url.')
+    expect(inputError(() => read({ 'verify-url': 'ftp://x.example.com' }))).toBe('Input "verify-url" is "ftp://x.example.com": expected an http:// or https:// URL.')
+    expect(inputError(() => read({ 'verify-url': 'https://user:pw@x.example.com' }))).toBe('Input "verify-url" is "https://***@x.example.com": credentials in the URL are not accepted.')
+    expect(inputError(() => read({ resource: 'postgres', 'verify-url': '/health' }))).toMatch(/^Input "verify-url" is "\/health": a path is joined to the service's public URL, and postgres has none/)
+    expect(inputError(() => read({ 'verify-url': 'health' }))).toMatch(/expected an absolute http:\/\/ or https:\/\/ URL, or a path such as \/health/)
+  })
+
   it('bad wait value', () => {
     const message = inputError(() => read({ wait: 'maybe' }))
     expect(message).toContain('"wait"')
