@@ -37097,7 +37097,8 @@ const Input = {
     verify: 'verify',
     verifyTimeout: 'verify-timeout',
     verifyUrl: 'verify-url',
-    verifyText: 'verify-text'
+    verifyText: 'verify-text',
+    onFailure: 'on-failure'
 };
 const Output = {
     status: 'status',
@@ -37106,6 +37107,7 @@ const Output = {
     duration: 'duration',
     logUrl: 'log-url',
     url: 'url',
+    rolledBackTo: 'rolled-back-to',
     results: 'results'
 };
 const USER_AGENT = 'dokploy-action/1';
@@ -40013,7 +40015,7 @@ class DokployClient {
  * Databases have no redeploy, and their `rebuild` deletes volumes, so it is never listed.
  */
 const RESOURCES = ['application', 'compose', 'postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'libsql'];
-const OPERATIONS = ['deploy', 'redeploy', 'start', 'stop', 'reload'];
+const OPERATIONS = ['deploy', 'redeploy', 'start', 'stop', 'reload', 'rollback'];
 /** Every database kind: what `resource: database` stands for. */
 const DATABASES = ['postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'libsql'];
 /** The resource input: one kind, or `database` for every database kind at once. */
@@ -40037,7 +40039,8 @@ const SPECS = {
         dashboardType: 'application',
         deploymentList: 'deployment.all',
         domainList: 'domain.byApplicationId',
-        operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync', reload: 'sync' }
+        // rollback: Dokploy's rollback.rollback to a previous deployment's image (rollback.ts); synchronous, no row
+        operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync', reload: 'sync', rollback: 'sync' }
     },
     compose: {
         router: 'compose',
@@ -40333,6 +40336,7 @@ function readSettings(get, env = process.env) {
         verify: oneOf(get, Input.verify, VERIFY_MODES, 'running'),
         verifyTimeoutMs: seconds(get, Input.verifyTimeout, 120, 1, 3600),
         ...readVerifyUrl(get, resource),
+        onFailure: readOnFailure(get, resource, operation),
         github,
         warnings
     };
@@ -40407,6 +40411,14 @@ function readGithub(get, operation, wait) {
         throw bad(Input.githubEnvironment, environment, 'expected a GitHub environment name (up to 255 characters, one line)');
     return { token, environment: environment || undefined };
 }
+/** on-failure: rollback needs an application deploy (Dokploy's rollbacks are the application's). */
+function readOnFailure(get, resource, operation) {
+    const value = oneOf(get, Input.onFailure, ['none', 'rollback'], 'none');
+    if (value === 'rollback' && (resource !== 'application' || (operation !== 'deploy' && operation !== 'redeploy'))) {
+        throw bad(Input.onFailure, value, `rolls back a failed deploy of an application (Dokploy has rollbacks for applications only), not a ${operation} of ${resource}`);
+    }
+    return value;
+}
 /** verify-url: an http(s) URL without credentials, or a path (joined to the service's URL); verify-text only with it. */
 function readVerifyUrl(get, resource) {
     const raw = get(Input.verifyUrl).trim();
@@ -40465,6 +40477,8 @@ function readEnv(get, operation, warnings) {
         warnings.push(`${Input.env} holds only comments and blank lines: no variable is set.`);
         return undefined;
     }
+    if (operation === 'rollback')
+        throw new InputError(`Input "${Input.env}" is not used with operation rollback: a rollback restores the environment stored with that deployment.`);
     if (KEEPS_RUNNING_ENV.includes(operation)) {
         warnings.push(`${Input.env} is saved, but the service only picks it up at its next deploy: ${operation} does not apply it.`);
     }
@@ -40707,6 +40721,24 @@ function readContainers(client, appName, appType, serverId, graceMs) {
         const row = object(entry, 'a container');
         return { id: shape_text(row, 'containerId') ?? '', name: shape_text(row, 'name') ?? '', state: (shape_text(row, 'state') ?? '').toLowerCase(), status: shape_text(row, 'status') ?? '' };
     }), { graceMs });
+}
+/** An application's deployment rows with their rollback records, newest first (`deployment.allByType`, v0.22+). */
+function listRollbackRows(client, applicationId) {
+    return client.query('deployment.allByType', { id: applicationId, type: 'application' }, (value) => array(value, 'deployments').map((entry) => {
+        const row = object(entry, 'a deployment row');
+        const rollback = row.rollback && typeof row.rollback === 'object' ? row.rollback : undefined;
+        return {
+            deploymentId: requiredText(row, 'deploymentId', 'a deployment row'),
+            status: requiredText(row, 'status', 'a deployment row'),
+            createdAt: nullableText(row, 'createdAt'),
+            rollbackId: rollback ? shape_text(rollback, 'rollbackId') : undefined,
+            image: rollback ? shape_text(rollback, 'image') : undefined
+        };
+    }));
+}
+/** Dokploy's rollback: the application runs that deployment's image and settings again (synchronous; no deployment row). */
+async function runRollback(client, rollbackId) {
+    await client.mutate('rollback.rollback', { rollbackId }, () => undefined);
 }
 
 ;// CONCATENATED MODULE: ./src/follow-row.ts
@@ -41067,6 +41099,16 @@ class Recorder {
             outcome.message = result.message;
         }
     }
+    /** A rollback restored this deployment; `note` says how it went when it followed a failure (the status stands). */
+    rolledBack(deploymentId, note) {
+        this.outcome.rolledBackTo = deploymentId;
+        if (note)
+            this.outcome.message = `${this.outcome.message ?? ''} ${note}`.trim();
+    }
+    /** on-failure: rollback could not roll back: why, after the failure's own message. */
+    noRollback(note) {
+        this.outcome.message = `${this.outcome.message ?? ''} ${note}`.trim();
+    }
     /** What an error that ended the target (or the step, before any target) means for its outcome. */
     failed(error, cancelled, pastDeadline) {
         const { outcome } = this;
@@ -41176,6 +41218,7 @@ function results(step) {
         status: outcome.status,
         'deployment-id': outcome.deploymentId ?? '',
         url: outcome.url ?? '',
+        'rolled-back-to': outcome.rolledBackTo ?? '',
         duration: report_seconds(tookMs(outcome))
     }));
 }
@@ -41200,6 +41243,7 @@ function writeOutputs(step) {
         setOutput(Output.duration, String(report_seconds(tookMs(step))));
         setOutput(Output.logUrl, each((o) => o.dashboardUrl));
         setOutput(Output.url, each((o) => o.url));
+        setOutput(Output.rolledBackTo, each((o) => o.rolledBackTo));
         setOutput(Output.results, JSON.stringify(results(step)));
     }
     catch (error) {
@@ -42695,7 +42739,8 @@ async function checkRollout(ctx, check) {
         const tasks = await readTasks(ctx.client, appName, serverId, graceMs);
         if (tasks === undefined)
             return { kind: 'blind' };
-        const sinceStepMs = clock.now() - check.stepStartedAt + timings.clockSlackMs;
+        // slack: the server's clock, and Docker's whole-second ages; a task from a previous deploy is minutes old or more
+        const sinceStepMs = clock.now() - check.stepStartedAt + timings.clockSlackMs + timings.rolloutSettleMs;
         const sinceDoneMs = clock.now() - doneAt + timings.clockSlackMs;
         const application = check.resource === 'application';
         // a git build is always <appName>:latest, the previous version's name too: only a docker image tells them apart
@@ -42833,7 +42878,50 @@ function serviceUrl(domains) {
     return `${origin.origin}${path}`;
 }
 
+;// CONCATENATED MODULE: ./src/rollback.ts
+
+
+/**
+ * Dokploy's rollbacks (applications only): a deployment made while the application has rollbacks on
+ * (rollbackActive, with a rollback registry) keeps a record with its image; `rollback.rollback` runs that
+ * image and the settings stored with it again. Dokploy keeps rows, and so records, for the last 10
+ * deployments. The records' fullContext holds every secret of the application: only ids and images are read.
+ */
+const HOW_TO_ENABLE = "In Dokploy, open the application's Advanced tab, turn Rollbacks on and choose a rollback registry: deployments made from then on keep a rollback (Dokploy keeps them for the last 10 deployments).";
+class NoRollback extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'NoRollback';
+    }
+}
+/**
+ * The deployment to go back to: the newest `done` one that has a rollback and is older than `current` (the
+ * deployment that runs now, or failed to); without `current`, older than the newest `done` one.
+ */
+function chooseRollback(rows, current) {
+    const at = current === undefined ? rows.findIndex((row) => row.status === 'done') : rows.findIndex((row) => row.deploymentId === current);
+    if (at === -1)
+        return undefined;
+    return rows.slice(at + 1).find((row) => row.status === 'done' && row.rollbackId);
+}
+/** Rolls the application back to its previous good deployment; throws NoRollback when there is none. */
+async function rollBack(client, applicationId, log, current) {
+    const rows = await listRollbackRows(client, applicationId);
+    const chosen = chooseRollback(rows, current);
+    if (!chosen?.rollbackId) {
+        const withRollback = rows.filter((row) => row.rollbackId).length;
+        const why = withRollback === 0
+            ? `none of its ${rows.length} deployment(s) Dokploy lists has a rollback`
+            : `no deployment before ${current ? `deployment ${inline(current)}` : 'the one that runs now'} ended done with a rollback`;
+        throw new NoRollback(`There is no deployment to roll back to: ${why}. ${HOW_TO_ENABLE}`);
+    }
+    log.info(`Rolling back to deployment ${inline(chosen.deploymentId)}${chosen.image ? ` (image ${inline(chosen.image)})` : ''}.`);
+    await runRollback(client, chosen.rollbackId);
+    return { deploymentId: chosen.deploymentId, image: chosen.image };
+}
+
 ;// CONCATENATED MODULE: ./src/execute.ts
+
 
 
 
@@ -42867,6 +42955,22 @@ async function execute(settings, target, context, record, service) {
     if (mode === 'queued') {
         await runQueued(ctx, settings, record, service);
         return verifyRollout(ctx, settings, target, record, service);
+    }
+    if (settings.operation === 'rollback') {
+        let restored;
+        try {
+            restored = await rollBack(client, target.id, log);
+        }
+        catch (error) {
+            if (!(error instanceof NoRollback))
+                throw error;
+            record.answered('failed', false, error.message);
+            return;
+        }
+        record.answered('done', true);
+        record.rolledBack(restored.deploymentId);
+        log.info(`rollback.rollback: Dokploy rolled the application back to deployment ${inline(restored.deploymentId)}.`);
+        return verifyRollout(ctx, settings, target, record, service, restored.image);
     }
     const label = `${spec.router}.${settings.operation}`;
     const expected = statusAfter(settings.operation);
@@ -42911,17 +43015,40 @@ async function execute(settings, target, context, record, service) {
 /** What a rollout check follows: a followed deploy of an application or compose stack, a database's deploy, start or reload. */
 const ROLLED_OUT = { queued: ['deploy', 'redeploy'], database: ['deploy', 'start', 'reload'] };
 /** After Dokploy's `done`, with verify: running, the new version must be seen running (rollout-check.ts). */
-async function verifyRollout(ctx, settings, target, record, service) {
+async function verifyRollout(ctx, settings, target, record, service, rollbackImage) {
+    await verifyAfterDone(ctx, settings, target, record, service, rollbackImage);
+    const { outcome } = record;
+    if (settings.onFailure !== 'rollback' || (outcome.status !== 'unhealthy' && outcome.status !== 'rolled-back'))
+        return;
+    // on-failure: rollback: back to the previous good deployment, whose rollout is checked in turn; the status stays the failure's
+    let restored;
+    try {
+        restored = await rollBack(ctx.client, target.id, ctx.log, outcome.deploymentId);
+    }
+    catch (error) {
+        if (!(error instanceof NoRollback)) {
+            record.noRollback(`on-failure: rollback failed (${failureKind(error)}).`);
+            return;
+        }
+        record.noRollback(`on-failure: rollback: ${error.message}`);
+        return;
+    }
+    const back = new Recorder({ ...newOutcome(outcome.resource, 'rollback', ctx.clock.now()), status: 'done', ok: true });
+    await verifyAfterDone(ctx, { ...settings, operation: 'rollback', verifyUrl: undefined }, target, back, service, restored.image);
+    const how = back.outcome.ok ? (back.outcome.rollout?.checked ? 'it runs (checked)' : 'Dokploy accepted it; its rollout was not checked') : `but that failed too: ${(back.outcome.message ?? back.outcome.status).replace(/\.$/, '')}`;
+    record.rolledBack(restored.deploymentId, `on-failure: rollback: rolled back to deployment ${inline(restored.deploymentId)}: ${how}.`);
+}
+async function verifyAfterDone(ctx, settings, target, record, service, rollbackImage) {
     const { outcome } = record;
     if (outcome.status !== 'done')
         return;
     const queued = ctx.spec.operations[settings.operation] === 'queued';
-    const eligible = queued ? ROLLED_OUT.queued : ctx.spec.deploymentList ? [] : ROLLED_OUT.database;
+    const eligible = settings.operation === 'rollback' ? ['rollback'] : queued ? ROLLED_OUT.queued : ctx.spec.deploymentList ? [] : ROLLED_OUT.database;
     if (!eligible.includes(settings.operation))
         return;
     const startedAt = ctx.clock.now();
     if (settings.verify === 'running')
-        await verifyTasks(ctx, settings, target, record, service, queued);
+        await verifyTasks(ctx, settings, target, record, service, queued, rollbackImage);
     if (settings.verifyUrl && record.outcome.ok) {
         const url = joinUrl(settings.verifyUrl, await publicUrl(ctx, target, service, settings.verifyUrl));
         if (!url) {
@@ -42948,7 +43075,7 @@ async function publicUrl(ctx, target, service, verifyUrl) {
         return undefined;
     }
 }
-async function verifyTasks(ctx, settings, target, record, service, queued) {
+async function verifyTasks(ctx, settings, target, record, service, queued, rollbackImage) {
     const { outcome } = record;
     const result = await checkRollout(ctx, {
         resource: outcome.resource,
@@ -42958,7 +43085,7 @@ async function verifyTasks(ctx, settings, target, record, service, queued) {
         stepStartedAt: outcome.startedAt,
         verifyTimeoutMs: settings.verifyTimeoutMs,
         finishedAt: queued ? (outcome.finishedAt ?? null) : undefined,
-        image: settings.image?.dockerImage
+        image: rollbackImage ?? settings.image?.dockerImage
     });
     record.rollout(result);
     if (result.status === 'done')

@@ -29,7 +29,8 @@ export const Input = {
   verify: 'verify',
   verifyTimeout: 'verify-timeout',
   verifyUrl: 'verify-url',
-  verifyText: 'verify-text'
+  verifyText: 'verify-text',
+  onFailure: 'on-failure'
 } as const
 
 export const Output = {
@@ -39,6 +40,7 @@ export const Output = {
   duration: 'duration',
   logUrl: 'log-url',
   url: 'url',
+  rolledBackTo: 'rolled-back-to',
   results: 'results'
 } as const
 

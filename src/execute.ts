@@ -2,7 +2,7 @@ import { DokployError } from './dokploy/errors.js'
 import { readStatus, runOperation, type OperationCall } from './dokploy/api.js'
 import { SPECS, needsAppName, statusAfter } from './operations.js'
 import type { Settings } from './inputs.js'
-import { UnknownOutcome, type Recorder } from './outcome.js'
+import { newOutcome, Recorder, UnknownOutcome } from './outcome.js'
 import type { Target } from './target.js'
 import { applyEnv, applyImage } from './rollout.js'
 import { runQueued } from './deploy.js'
@@ -15,6 +15,7 @@ import { checkUrl, joinUrl } from './verify-url.js'
 import { readDomains } from './dokploy/api.js'
 import { serviceUrl } from './service-url.js'
 import { failureKind } from './dokploy/errors.js'
+import { NoRollback, rollBack } from './rollback.js'
 
 export type RunContext = Omit<WaitContext, 'spec' | 'serviceId'>
 
@@ -38,6 +39,20 @@ export async function execute(settings: Settings, target: Target, context: RunCo
   if (mode === 'queued') {
     await runQueued(ctx, settings, record, service)
     return verifyRollout(ctx, settings, target, record, service)
+  }
+  if (settings.operation === 'rollback') {
+    let restored: { deploymentId: string; image?: string }
+    try {
+      restored = await rollBack(client, target.id, log)
+    } catch (error) {
+      if (!(error instanceof NoRollback)) throw error
+      record.answered('failed', false, error.message)
+      return
+    }
+    record.answered('done', true)
+    record.rolledBack(restored.deploymentId)
+    log.info(`rollback.rollback: Dokploy rolled the application back to deployment ${inline(restored.deploymentId)}.`)
+    return verifyRollout(ctx, settings, target, record, service, restored.image)
   }
 
   const label = `${spec.router}.${settings.operation}`
@@ -81,14 +96,36 @@ export async function execute(settings: Settings, target: Target, context: RunCo
 const ROLLED_OUT: Record<'queued' | 'database', readonly string[]> = { queued: ['deploy', 'redeploy'], database: ['deploy', 'start', 'reload'] }
 
 /** After Dokploy's `done`, with verify: running, the new version must be seen running (rollout-check.ts). */
-async function verifyRollout(ctx: WaitContext, settings: Settings, target: Target, record: Recorder, service: ServiceSource): Promise<void> {
+async function verifyRollout(ctx: WaitContext, settings: Settings, target: Target, record: Recorder, service: ServiceSource, rollbackImage?: string): Promise<void> {
+  await verifyAfterDone(ctx, settings, target, record, service, rollbackImage)
+  const { outcome } = record
+  if (settings.onFailure !== 'rollback' || (outcome.status !== 'unhealthy' && outcome.status !== 'rolled-back')) return
+  // on-failure: rollback: back to the previous good deployment, whose rollout is checked in turn; the status stays the failure's
+  let restored: { deploymentId: string; image?: string }
+  try {
+    restored = await rollBack(ctx.client, target.id, ctx.log, outcome.deploymentId)
+  } catch (error) {
+    if (!(error instanceof NoRollback)) {
+      record.noRollback(`on-failure: rollback failed (${failureKind(error)}).`)
+      return
+    }
+    record.noRollback(`on-failure: rollback: ${error.message}`)
+    return
+  }
+  const back = new Recorder({ ...newOutcome(outcome.resource, 'rollback', ctx.clock.now()), status: 'done', ok: true })
+  await verifyAfterDone(ctx, { ...settings, operation: 'rollback', verifyUrl: undefined }, target, back, service, restored.image)
+  const how = back.outcome.ok ? (back.outcome.rollout?.checked ? 'it runs (checked)' : 'Dokploy accepted it; its rollout was not checked') : `but that failed too: ${(back.outcome.message ?? back.outcome.status).replace(/\.$/, '')}`
+  record.rolledBack(restored.deploymentId, `on-failure: rollback: rolled back to deployment ${inline(restored.deploymentId)}: ${how}.`)
+}
+
+async function verifyAfterDone(ctx: WaitContext, settings: Settings, target: Target, record: Recorder, service: ServiceSource, rollbackImage?: string): Promise<void> {
   const { outcome } = record
   if (outcome.status !== 'done') return
   const queued = ctx.spec.operations[settings.operation] === 'queued'
-  const eligible = queued ? ROLLED_OUT.queued : ctx.spec.deploymentList ? [] : ROLLED_OUT.database
+  const eligible = settings.operation === 'rollback' ? ['rollback'] : queued ? ROLLED_OUT.queued : ctx.spec.deploymentList ? [] : ROLLED_OUT.database
   if (!eligible.includes(settings.operation)) return
   const startedAt = ctx.clock.now()
-  if (settings.verify === 'running') await verifyTasks(ctx, settings, target, record, service, queued)
+  if (settings.verify === 'running') await verifyTasks(ctx, settings, target, record, service, queued, rollbackImage)
   if (settings.verifyUrl && record.outcome.ok) {
     const url = joinUrl(settings.verifyUrl, await publicUrl(ctx, target, service, settings.verifyUrl))
     if (!url) {
@@ -113,7 +150,7 @@ async function publicUrl(ctx: WaitContext, target: Target, service: ServiceSourc
   }
 }
 
-async function verifyTasks(ctx: WaitContext, settings: Settings, target: Target, record: Recorder, service: ServiceSource, queued: boolean): Promise<void> {
+async function verifyTasks(ctx: WaitContext, settings: Settings, target: Target, record: Recorder, service: ServiceSource, queued: boolean, rollbackImage?: string): Promise<void> {
   const { outcome } = record
   const result = await checkRollout(ctx, {
     resource: outcome.resource,
@@ -123,7 +160,7 @@ async function verifyTasks(ctx: WaitContext, settings: Settings, target: Target,
     stepStartedAt: outcome.startedAt,
     verifyTimeoutMs: settings.verifyTimeoutMs,
     finishedAt: queued ? (outcome.finishedAt ?? null) : undefined,
-    image: settings.image?.dockerImage
+    image: rollbackImage ?? settings.image?.dockerImage
   })
   record.rollout(result)
   if (result.status === 'done') ctx.log.info(result.detail)

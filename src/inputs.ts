@@ -32,6 +32,8 @@ export interface Settings {
   verifyUrl?: string
   /** Text the verify-url body must contain. */
   verifyText?: string
+  /** rollback: when the rollout check or verify-url fails, roll the application back to its previous good deployment. */
+  onFailure: 'none' | 'rollback'
   /** Set with github-deployment: true. */
   github?: { token: string; environment?: string }
   warnings: string[]
@@ -164,6 +166,7 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
     verify: oneOf(get, Input.verify, VERIFY_MODES, 'running'),
     verifyTimeoutMs: seconds(get, Input.verifyTimeout, 120, 1, 3600),
     ...readVerifyUrl(get, resource),
+    onFailure: readOnFailure(get, resource, operation),
     github,
     warnings
   }
@@ -231,6 +234,15 @@ function readGithub(get: GetInput, operation: Operation, wait: boolean): Setting
   return { token, environment: environment || undefined }
 }
 
+/** on-failure: rollback needs an application deploy (Dokploy's rollbacks are the application's). */
+function readOnFailure(get: GetInput, resource: ResourceInput, operation: Operation): Settings['onFailure'] {
+  const value = oneOf(get, Input.onFailure, ['none', 'rollback'] as const, 'none')
+  if (value === 'rollback' && (resource !== 'application' || (operation !== 'deploy' && operation !== 'redeploy'))) {
+    throw bad(Input.onFailure, value, `rolls back a failed deploy of an application (Dokploy has rollbacks for applications only), not a ${operation} of ${resource}`)
+  }
+  return value
+}
+
 /** verify-url: an http(s) URL without credentials, or a path (joined to the service's URL); verify-text only with it. */
 function readVerifyUrl(get: GetInput, resource: ResourceInput): Pick<Settings, 'verifyUrl' | 'verifyText'> {
   const raw = get(Input.verifyUrl).trim()
@@ -283,6 +295,7 @@ function readEnv(get: GetInput, operation: Operation, warnings: string[]): Setti
     warnings.push(`${Input.env} holds only comments and blank lines: no variable is set.`)
     return undefined
   }
+  if (operation === 'rollback') throw new InputError(`Input "${Input.env}" is not used with operation rollback: a rollback restores the environment stored with that deployment.`)
   if (KEEPS_RUNNING_ENV.includes(operation)) {
     warnings.push(`${Input.env} is saved, but the service only picks it up at its next deploy: ${operation} does not apply it.`)
   }

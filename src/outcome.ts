@@ -35,6 +35,8 @@ export interface Outcome {
   dashboardUrl?: string
   /** The service's public URL, when it has a domain and it was read. */
   url?: string
+  /** The deployment a rollback restored (operation rollback, or on-failure: rollback). */
+  rolledBackTo?: string
   /** After `done`: whether the new version was seen running (checked), or why that was not checked. */
   rollout?: { checked: true; detail: string } | { checked: false; why: string }
   /** Set when the step failed before it had a target: resource and operation as the user wrote them. */
@@ -174,6 +176,17 @@ export class Recorder {
       outcome.ok = false
       outcome.message = result.message
     }
+  }
+
+  /** A rollback restored this deployment; `note` says how it went when it followed a failure (the status stands). */
+  rolledBack(deploymentId: string, note?: string): void {
+    this.outcome.rolledBackTo = deploymentId
+    if (note) this.outcome.message = `${this.outcome.message ?? ''} ${note}`.trim()
+  }
+
+  /** on-failure: rollback could not roll back: why, after the failure's own message. */
+  noRollback(note: string): void {
+    this.outcome.message = `${this.outcome.message ?? ''} ${note}`.trim()
   }
 
   /** What an error that ended the target (or the step, before any target) means for its outcome. */

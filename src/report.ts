@@ -56,6 +56,7 @@ export function results(step: StepReport): Record<string, string | number>[] {
       status: outcome.status,
       'deployment-id': outcome.deploymentId ?? '',
       url: outcome.url ?? '',
+      'rolled-back-to': outcome.rolledBackTo ?? '',
       duration: seconds(tookMs(outcome))
     }))
 }
@@ -82,6 +83,7 @@ export function writeOutputs(step: StepReport): void {
     core.setOutput(Output.duration, String(seconds(tookMs(step))))
     core.setOutput(Output.logUrl, each((o) => o.dashboardUrl))
     core.setOutput(Output.url, each((o) => o.url))
+    core.setOutput(Output.rolledBackTo, each((o) => o.rolledBackTo))
     core.setOutput(Output.results, JSON.stringify(results(step)))
   } catch (error) {
     throw new RunnerFileError('GITHUB_OUTPUT', "the step's outputs", error)

@@ -126,7 +126,8 @@ export async function checkRollout(ctx: WaitContext, check: RolloutCheck): Promi
     }
     const tasks = await readTasks(ctx.client, appName, serverId, graceMs)
     if (tasks === undefined) return { kind: 'blind' }
-    const sinceStepMs = clock.now() - check.stepStartedAt + timings.clockSlackMs
+    // slack: the server's clock, and Docker's whole-second ages; a task from a previous deploy is minutes old or more
+    const sinceStepMs = clock.now() - check.stepStartedAt + timings.clockSlackMs + timings.rolloutSettleMs
     const sinceDoneMs = clock.now() - doneAt + timings.clockSlackMs
     const application = check.resource === 'application'
     // a git build is always <appName>:latest, the previous version's name too: only a docker image tells them apart

@@ -78,9 +78,9 @@ describe('the two examples of the issue, as written', () => {
     const sum = Object.values(builds).reduce((a, b) => a + b, 0)
     expect(run.ms).toBeLessThan(sum * emu.timeScale + 6000)
     expect(results(run.outputs)).toEqual([
-      { resource: 'application', id: emu.ids.api, name: 'api', environment: 'production', status: 'done', 'deployment-id': rows[0][0].deploymentId, url: '', duration: expect.any(Number) },
-      { resource: 'application', id: emu.ids.web, name: 'web', environment: 'production', status: 'done', 'deployment-id': rows[1][0].deploymentId, url: 'https://shop.example.com', duration: expect.any(Number) },
-      { resource: 'application', id: 'app-worker', name: 'worker', environment: 'production', status: 'done', 'deployment-id': rows[2][0].deploymentId, url: '', duration: expect.any(Number) }
+      { resource: 'application', id: emu.ids.api, name: 'api', environment: 'production', status: 'done', 'deployment-id': rows[0][0].deploymentId, url: '', 'rolled-back-to': '', duration: expect.any(Number) },
+      { resource: 'application', id: emu.ids.web, name: 'web', environment: 'production', status: 'done', 'deployment-id': rows[1][0].deploymentId, url: 'https://shop.example.com', 'rolled-back-to': '', duration: expect.any(Number) },
+      { resource: 'application', id: 'app-worker', name: 'worker', environment: 'production', status: 'done', 'deployment-id': rows[2][0].deploymentId, url: '', 'rolled-back-to': '', duration: expect.any(Number) }
     ])
     expect(run.outputs.url).toBe('\nhttps://shop.example.com\n')
     expect(run.outputs['log-url'].split('\n')).toEqual(ids.map((id) => `${emu.url}/dashboard/project/${emu.ids.shop}/environment/${emu.ids.prod}/services/application/${id}?tab=deployments`))

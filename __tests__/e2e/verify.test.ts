@@ -281,3 +281,59 @@ describe('verify-url and verify-text', () => {
     }
   })
 })
+
+describe('rollbacks', () => {
+  /** Rollbacks on for the application (Dokploy: Advanced → Rollbacks, with a registry), then `n` good deploys. */
+  async function deployWithRollbacks(key: string, n: number): Promise<string[]> {
+    const app = emu.state.find('application', emu.ids[key])
+    if (app) Object.assign(app, { rollbackActive: true, rollbackRegistryId: 'reg-rollbacks' })
+    const ids: string[] = []
+    for (let i = 0; i < n; i++) {
+      const run = await runAction(inputs({ id: emu.ids[key], verify: 'none' }))
+      expect(run.outputs.status).toBe('done')
+      ids.push(run.outputs['deployment-id'])
+    }
+    return ids
+  }
+
+  test('operation rollback: back to the newest done deployment before the newest; no row, its rollout checked', async () => {
+    const [first, second] = await deployWithRollbacks('web', 2)
+    const rows = emu.deployments.length
+    const run = await runAction(inputs({ id: emu.ids.web, operation: 'rollback' }))
+
+    expect(run.code).toBe(0)
+    expect(run.outputs.status).toBe('done')
+    expect(run.outputs['rolled-back-to']).toBe(first)
+    expect(JSON.parse(run.outputs.results)[0]['rolled-back-to']).toBe(first)
+    expect(run.outputs['rolled-back-to']).not.toBe(second)
+    expect(emu.deployments).toHaveLength(rows)
+    const record = [...emu.swarm.rollbacks.values()].find((r) => r.deploymentId === first)
+    expect(sent('rollback.rollback').map((r) => r.input)).toEqual([{ rollbackId: record?.rollbackId }])
+    // the check expects the rollback's image, and sees it run
+    expect(order('rollback.rollback')).toBeLessThan(order('swarm.getAppInfos'))
+    expect(visibleLog(run)).toMatch(/Rolling back to deployment .* \(image registry\.example\.com\/rollbacks\/web-\w+:v1\)[\s\S]*Rollout checked/)
+  })
+
+  test('operation rollback without rollbacks: the step fails, saying how to turn them on, and sends nothing', async () => {
+    await runAction(inputs({ id: emu.ids.web, verify: 'none' }))
+    const run = await runAction(inputs({ id: emu.ids.web, operation: 'rollback' }))
+
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('failed')
+    expect(errorLine(run)).toMatch(/There is no deployment to roll back to: none of its 1 deployment\(s\) Dokploy lists has a rollback\. In Dokploy, open the application's Advanced tab, turn Rollbacks on and choose a rollback registry/)
+    expect(sent('rollback.rollback')).toEqual([])
+    expect(run.outputs['rolled-back-to']).toBe('')
+  })
+
+  test('on-failure: rollback: a deploy that crash-loops is rolled back to the previous good one, both reported, the step failing', async () => {
+    const [good] = await deployWithRollbacks('web', 1)
+    emu.setRollout(emu.ids.web, { crash: 'loop' })
+    const run = await runAction(inputs({ id: emu.ids.web, 'on-failure': 'rollback', 'verify-timeout': '30' }))
+
+    expect(run.code).toBe(1)
+    expect(run.outputs.status).toBe('unhealthy')
+    expect(run.outputs['rolled-back-to']).toBe(good)
+    expect(errorLine(run)).toMatch(/failed during the rollout .* on-failure: rollback: rolled back to deployment \S+: it runs \(checked\)\./)
+    expect(sent('deployment.allByType')).toHaveLength(1)
+  })
+})

@@ -265,6 +265,17 @@ export function createProcedures(ctx) {
   )
   query('docker.getContainersByAppNameMatch', (input) => (onServer(input.appName, input.serverId) ? (ctx.swarm?.containers(input.appName, input.appType) ?? []) : []))
 
+  // --- rollbacks (applications with rollbackActive and a rollback registry) --------------------------------
+  query('deployment.allByType', (input) => {
+    if (input.type !== 'application') return []
+    return queue.rowsFor('application', input.id).map((r) => ({ ...deploymentView(r, ctx.getVersion()), rollback: r.rollbackId ? structuredClone(ctx.swarm?.rollbacks.get(r.rollbackId) ?? null) : null }))
+  })
+  mutation('rollback.rollback', (input) => {
+    // Dokploy wraps every failure of a rollback in the same 400
+    if (!ctx.swarm?.rollBack(input.rollbackId)) throw new TrpcError('BAD_REQUEST', 'Error input: Rolling back')
+    return undefined
+  })
+
   // --- deployments ----------------------------------------------------------------------------------------
   // Owners skip existence checks: an unknown id is just an empty list.
   query('deployment.all', (input) => queue.rowsFor('application', input.applicationId).map((r) => deploymentView(r, ctx.getVersion())))

@@ -83,7 +83,7 @@ export const ROWS_PER_SERVICE = 10
 export class BuildQueue {
   /**
    * @param {{state: State, timers: Timers, getVersion: () => string, hostile?: boolean, buildMs?: number, concurrency?: number,
-   *   rowLagMs?: number, doneLagMs?: number, overwriteLagMs?: number, onDeployed?: (kind: Kind, serviceId: string) => void}} opts
+   *   rowLagMs?: number, doneLagMs?: number, overwriteLagMs?: number, onDeployed?: (kind: Kind, serviceId: string, deploymentId: string) => void}} opts
    */
   constructor(opts) {
     this.state = opts.state
@@ -322,7 +322,7 @@ export class BuildQueue {
     const b = this.buildFor(job.serviceId)
     if (fail === undefined) {
       this.appendLog(row.deploymentId, 'Docker Deployed: ✅')
-      this.onDeployed?.(job.kind, job.serviceId)
+      this.onDeployed?.(job.kind, job.serviceId, row.deploymentId)
     }
     else {
       const lines = [`❌ Error: ${fail}`]

@@ -170,6 +170,12 @@ export const SCHEMAS = {
     serverId: opt(str)
   },
 
+  'deployment.allByType': {
+    id: id,
+    type: { type: 'enum', values: ['application', 'compose', 'server', 'schedule', 'previewDeployment', 'backup', 'volumeBackup'] }
+  },
+  'rollback.rollback': byId('rollbackId'),
+
   'domain.byApplicationId': byId('applicationId'),
   'domain.byComposeId': byId('composeId'),
 

@@ -184,7 +184,8 @@ export async function startEmulator(options = {}) {
   const timers = new Timers(options.timeScale ?? defaultTimeScale)
   const swarm = new Swarm({ state, timers })
   const queue = new BuildQueue({
-    onDeployed: (kind, serviceId) => swarm.rollout(kind, serviceId),
+    onDeployed: (kind, serviceId, deploymentId) =>
+      swarm.deployed(kind, serviceId, deploymentId, queue.deployments.find((d) => d.deploymentId === deploymentId)),
     state,
     timers,
     getVersion: () => version,

@@ -50,6 +50,12 @@ export class Swarm {
     this.seq = 0
     /** @type {{appName: string, at: number}[]} every rollout started, in order */
     this.rollouts = []
+    /**
+     * Rollback records by id (Dokploy's `rollback` table): made for a deployment of an application that has
+     * rollbackActive and a rollbackRegistryId; fullContext holds the application whole, secrets included.
+     * @type {Map<string, {rollbackId: string, deploymentId: string, version: number, image: string, createdAt: string, fullContext: Record<string, any>}>}
+     */
+    this.rollbacks = new Map()
     // what runs from the start: the image each service has before a test changes it (a docker-image deploy)
     for (const kind of /** @type {Kind[]} */ (Object.keys(KINDS))) for (const row of this.state.services[kind] ?? []) this.tasksOf(kind, row)
   }
@@ -119,15 +125,43 @@ export class Swarm {
   }
 
   /**
-   * A deployment of the service turned done (or a database's deploy, start or reload answered): Swarm
-   * starts the new tasks, start-first, and what they do next is the service's behaviour.
-   * @param {Kind} kind @param {string} serviceId
+   * A build succeeded: with rollbacks on, Dokploy pushes its image to the rollback registry under a version
+   * and keeps a record of it on the deployment row (API.md §11); then Swarm rolls the service out.
+   * @param {Kind} kind @param {string} serviceId @param {string} deploymentId @param {Record<string, any>|undefined} deployment the row
    */
-  rollout(kind, serviceId) {
+  deployed(kind, serviceId, deploymentId, deployment) {
+    const row = this.state.find(kind, serviceId)
+    if (row && kind === 'application' && row.rollbackActive && row.rollbackRegistryId && deployment) {
+      const version = this.rollbacks.size + 1
+      const rollbackId = `rb-${version}-${pseudo(`rb:${deploymentId}`, 6)}`
+      const image = `registry.example.com/rollbacks/${row.appName}:v${version}`
+      this.rollbacks.set(rollbackId, { rollbackId, deploymentId, version, image, createdAt: new Date().toISOString(), fullContext: structuredClone(row) })
+      deployment.rollbackId = rollbackId
+    }
+    this.rollout(kind, serviceId)
+  }
+
+  /** rollback.rollback: the service runs the record's image again; no deployment row. @param {string} rollbackId */
+  rollBack(rollbackId) {
+    const record = this.rollbacks.get(rollbackId)
+    if (!record) return false
+    const app = this.state.services.application.find((r) => r.applicationId === record.fullContext.applicationId)
+    if (!app) return false
+    this.rollout('application', app.applicationId, record.image)
+    return true
+  }
+
+  /**
+   * A deployment of the service turned done (or a database's deploy, start or reload answered, or a
+   * rollback): Swarm starts the new tasks, start-first, and what they do next is the service's behaviour.
+   * @param {Kind} kind @param {string} serviceId @param {string} [imageOverride] a rollback's image
+   */
+  rollout(kind, serviceId, imageOverride) {
     const row = this.state.find(kind, serviceId)
     if (!row) return
-    const b = this.behaviourOf(serviceId)
-    const image = this.imageOf(kind, row)
+    // a rollback runs the image of a deployment that worked: the service's crash or health behaviour is the new version's
+    const b = imageOverride ? {} : this.behaviourOf(serviceId)
+    const image = imageOverride ?? this.imageOf(kind, row)
     const previous = this.tasksOf(kind, row).filter((t) => t.desired === 'running')
     this.rollouts.push({ appName: row.appName, at: Date.now() })
     const now = Date.now()

@@ -60,6 +60,7 @@ const settingsFor = (extra: Partial<Settings> = {}): Settings => ({
   waitTimeoutMs: 30 * MINUTE,
   verify: 'none',
   verifyTimeoutMs: 120_000,
+  onFailure: 'none',
   requestTimeoutMs: 30_000,
   pollIntervalMs: 10_000,
   logLines: 50,

@@ -349,6 +349,14 @@ describe('bad inputs name the input, the value and what is accepted', () => {
     expect(inputError(() => read({ 'verify-url': 'health' }))).toMatch(/expected an absolute http:\/\/ or https:\/\/ URL, or a path such as \/health/)
   })
 
+  it('on-failure rollback: an application deploy only; rollback takes no env', () => {
+    expect(read({ 'on-failure': 'rollback' })).toMatchObject({ onFailure: 'rollback' })
+    expect(read({})).toMatchObject({ onFailure: 'none' })
+    expect(inputError(() => read({ resource: 'compose', 'on-failure': 'rollback' }))).toBe('Input "on-failure" is "rollback": rolls back a failed deploy of an application (Dokploy has rollbacks for applications only), not a deploy of compose.')
+    expect(inputError(() => read({ operation: 'rollback', env: 'A=1' }))).toMatch(/^Input "env" is not used with operation rollback/)
+    expect(inputError(() => read({ resource: 'compose', operation: 'rollback' }))).toMatch(/^Input "operation" is "rollback": compose supports deploy, redeploy, start, stop\.$/)
+  })
+
   it('bad wait value', () => {
     const message = inputError(() => read({ wait: 'maybe' }))
     expect(message).toContain('"wait"')

@@ -297,3 +297,34 @@ export function readContainers(client: DokployClient, appName: string, appType: 
     })
   , { graceMs })
 }
+
+/** A deployment row with what its rollback record says: its id and image. Nothing else of the record (its fullContext holds every secret of the application) is read. */
+export interface RollbackRow {
+  deploymentId: string
+  status: string
+  createdAt: string | null
+  rollbackId?: string
+  image?: string
+}
+
+/** An application's deployment rows with their rollback records, newest first (`deployment.allByType`, v0.22+). */
+export function listRollbackRows(client: DokployClient, applicationId: string): Promise<RollbackRow[]> {
+  return client.query('deployment.allByType', { id: applicationId, type: 'application' }, (value) =>
+    array(value, 'deployments').map((entry) => {
+      const row = object(entry, 'a deployment row')
+      const rollback = row.rollback && typeof row.rollback === 'object' ? (row.rollback as Json) : undefined
+      return {
+        deploymentId: requiredText(row, 'deploymentId', 'a deployment row'),
+        status: requiredText(row, 'status', 'a deployment row'),
+        createdAt: nullableText(row, 'createdAt'),
+        rollbackId: rollback ? text(rollback, 'rollbackId') : undefined,
+        image: rollback ? text(rollback, 'image') : undefined
+      }
+    })
+  )
+}
+
+/** Dokploy's rollback: the application runs that deployment's image and settings again (synchronous; no deployment row). */
+export async function runRollback(client: DokployClient, rollbackId: string): Promise<void> {
+  await client.mutate('rollback.rollback', { rollbackId }, () => undefined)
+}
