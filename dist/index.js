@@ -40740,6 +40740,10 @@ function listRollbackRows(client, applicationId) {
 async function runRollback(client, rollbackId) {
     await client.mutate('rollback.rollback', { rollbackId }, () => undefined);
 }
+/** The log of the application's newest running container (`application.readLogs`): server text, masked before it is shown. */
+function readRuntimeLog(client, applicationId, tail, graceMs) {
+    return client.query('application.readLogs', { applicationId, tail, since: '10m' }, (value) => (typeof value === 'string' ? value : ''), { graceMs });
+}
 
 ;// CONCATENATED MODULE: ./src/follow-row.ts
 
@@ -41105,6 +41109,11 @@ class Recorder {
         if (note)
             this.outcome.message = `${this.outcome.message ?? ''} ${note}`.trim();
     }
+    /** The running container's log after a failed rollout check, with what it shows. */
+    runtime(label, text) {
+        if (text.trim())
+            this.outcome.runtimeLog = { label, text };
+    }
     /** on-failure: rollback could not roll back: why, after the failure's own message. */
     noRollback(note) {
         this.outcome.message = `${this.outcome.message ?? ''} ${note}`.trim();
@@ -41139,9 +41148,10 @@ class Recorder {
      */
     withheld(why, error) {
         const { outcome } = this;
-        const hadLog = !!outcome.logTail || !!outcome.errorMessage;
+        const hadLog = !!outcome.logTail || !!outcome.errorMessage || !!outcome.runtimeLog;
         outcome.logTail = undefined;
         outcome.errorMessage = undefined;
+        outcome.runtimeLog = undefined;
         if (error instanceof DokployError && error.failure === 'server-error') {
             outcome.message = `Dokploy failed on the ${outcome.operation} of this ${outcome.resource}${error.status ? ` (HTTP ${error.status})` : ''}; its error text is not shown: ${why}. Dokploy's dashboard has it.`;
         }
@@ -41341,6 +41351,9 @@ function failureParts(outcome) {
     const tail = outcome.logTail ? plainText(redact(outcome.logTail)).trimEnd() : '';
     if (tail.trim())
         parts.push(logTailBlock(tail));
+    const runtime = outcome.runtimeLog ? plainText(redact(outcome.runtimeLog.text)).trimEnd() : '';
+    if (runtime.trim() && outcome.runtimeLog)
+        parts.push(logTailBlock(runtime, `Runtime log: ${outcome.runtimeLog.label}`));
     return parts;
 }
 /**
@@ -41362,9 +41375,9 @@ function plainText(text) {
  * block after a blank line: an HTML block opened by <pre> runs to the line that holds </pre>
  * (or </script>, </style>, </textarea>), blank lines included, and the escaped text holds none of those.
  */
-function logTailBlock(tail) {
+function logTailBlock(tail, title) {
     const lines = tail.split('\n').length;
-    return [`<details><summary>Last ${lines} lines of the build log</summary>`, '', '<pre>', escapeText(tail), '</pre>', '', '</details>'].join('\n');
+    return [`<details><summary>${title ? report_escape(title) : `Last ${lines} lines of the build log`}</summary>`, '', '<pre>', escapeText(tail), '</pre>', '', '</details>'].join('\n');
 }
 /** Throws RunnerFileError when GITHUB_STEP_SUMMARY points to a missing or unwritable file. */
 async function writeSummary(step) {
@@ -41394,11 +41407,12 @@ async function writeRunnerFiles(step) {
 /** The build log tail and Dokploy's errorMessage of each target, in a collapsed group, behind a gutter. */
 function printFailureDetails(step, log) {
     for (const outcome of step.outcomes) {
-        if (!outcome.errorMessage && !outcome.logTail)
+        if (!outcome.errorMessage && !outcome.logTail && !outcome.runtimeLog)
             continue;
         const body = [
             outcome.errorMessage ? `Dokploy's error message:\n${gutter(redact(outcome.errorMessage))}` : '',
-            outcome.logTail ? `Last lines of the build log:\n${gutter(redact(outcome.logTail))}` : ''
+            outcome.logTail ? `Last lines of the build log:\n${gutter(redact(outcome.logTail))}` : '',
+            outcome.runtimeLog ? `Runtime log, ${outcome.runtimeLog.label}:\n${gutter(redact(outcome.runtimeLog.text))}` : ''
         ]
             .filter(Boolean)
             .join('\n\n');
@@ -43090,6 +43104,18 @@ async function verifyTasks(ctx, settings, target, record, service, queued, rollb
     record.rollout(result);
     if (result.status === 'done')
         ctx.log.info(result.detail);
+    else if ((result.status === 'rolled-back' || result.status === 'unhealthy') && outcome.resource === 'application' && settings.log !== 'none' && settings.logLines > 0) {
+        // Dokploy reads the newest running container: after Swarm's rollback, that is the previous version
+        const label = result.status === 'rolled-back'
+            ? "the container that runs now, which after Swarm's rollback is the previous version's, not the failed one's"
+            : "the newest running container: the new version's if one runs, else the previous version's";
+        try {
+            record.runtime(label, await readRuntimeLog(ctx.client, target.id, settings.logLines, ctx.timings.reportGraceMs));
+        }
+        catch (error) {
+            ctx.log.debug(`the runtime log was not read (${failureKind(error)})`);
+        }
+    }
 }
 /**
  * Sends a synchronous operation until Dokploy answers it. Start, stop and reload are idempotent, and a
@@ -43122,7 +43148,7 @@ async function sendSync(ctx, call, retries) {
 ;// CONCATENATED MODULE: ./src/failure.ts
 
 /** Whether a target's failure report quotes the server (a build log, Dokploy's errorMessage, an error text). */
-const quotesServer = (outcome, error) => !!outcome.logTail || !!outcome.errorMessage || (error instanceof DokployError && error.failure === 'server-error');
+const quotesServer = (outcome, error) => !!outcome.logTail || !!outcome.errorMessage || !!outcome.runtimeLog || (error instanceof DokployError && error.failure === 'server-error');
 
 ;// CONCATENATED MODULE: ./src/service.ts
 

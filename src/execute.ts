@@ -12,7 +12,7 @@ import { inline } from './logger.js'
 import type { ServiceSource } from './service.js'
 import { checkRollout } from './rollout-check.js'
 import { checkUrl, joinUrl } from './verify-url.js'
-import { readDomains } from './dokploy/api.js'
+import { readDomains, readRuntimeLog } from './dokploy/api.js'
 import { serviceUrl } from './service-url.js'
 import { failureKind } from './dokploy/errors.js'
 import { NoRollback, rollBack } from './rollback.js'
@@ -164,6 +164,18 @@ async function verifyTasks(ctx: WaitContext, settings: Settings, target: Target,
   })
   record.rollout(result)
   if (result.status === 'done') ctx.log.info(result.detail)
+  else if ((result.status === 'rolled-back' || result.status === 'unhealthy') && outcome.resource === 'application' && settings.log !== 'none' && settings.logLines > 0) {
+    // Dokploy reads the newest running container: after Swarm's rollback, that is the previous version
+    const label =
+      result.status === 'rolled-back'
+        ? "the container that runs now, which after Swarm's rollback is the previous version's, not the failed one's"
+        : "the newest running container: the new version's if one runs, else the previous version's"
+    try {
+      record.runtime(label, await readRuntimeLog(ctx.client, target.id, settings.logLines, ctx.timings.reportGraceMs))
+    } catch (error) {
+      ctx.log.debug(`the runtime log was not read (${failureKind(error)})`)
+    }
+  }
 }
 
 /**

@@ -35,6 +35,8 @@ export interface Outcome {
   dashboardUrl?: string
   /** The service's public URL, when it has a domain and it was read. */
   url?: string
+  /** After a failed rollout check: the running container's log, and what it is (after a rollback, the previous version's). */
+  runtimeLog?: { label: string; text: string }
   /** The deployment a rollback restored (operation rollback, or on-failure: rollback). */
   rolledBackTo?: string
   /** After `done`: whether the new version was seen running (checked), or why that was not checked. */
@@ -184,6 +186,11 @@ export class Recorder {
     if (note) this.outcome.message = `${this.outcome.message ?? ''} ${note}`.trim()
   }
 
+  /** The running container's log after a failed rollout check, with what it shows. */
+  runtime(label: string, text: string): void {
+    if (text.trim()) this.outcome.runtimeLog = { label, text }
+  }
+
   /** on-failure: rollback could not roll back: why, after the failure's own message. */
   noRollback(note: string): void {
     this.outcome.message = `${this.outcome.message ?? ''} ${note}`.trim()
@@ -217,9 +224,10 @@ export class Recorder {
    */
   withheld(why: string, error: unknown): void {
     const { outcome } = this
-    const hadLog = !!outcome.logTail || !!outcome.errorMessage
+    const hadLog = !!outcome.logTail || !!outcome.errorMessage || !!outcome.runtimeLog
     outcome.logTail = undefined
     outcome.errorMessage = undefined
+    outcome.runtimeLog = undefined
     if (error instanceof DokployError && error.failure === 'server-error') {
       outcome.message = `Dokploy failed on the ${outcome.operation} of this ${outcome.resource}${error.status ? ` (HTTP ${error.status})` : ''}; its error text is not shown: ${why}. Dokploy's dashboard has it.`
     } else if (hadLog) {

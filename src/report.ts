@@ -177,6 +177,8 @@ function failureParts(outcome: Outcome): string[] {
   // redacted before and after stripping: a secret may hold a control character, or be split by a colour code
   const tail = outcome.logTail ? plainText(redact(outcome.logTail)).trimEnd() : ''
   if (tail.trim()) parts.push(logTailBlock(tail))
+  const runtime = outcome.runtimeLog ? plainText(redact(outcome.runtimeLog.text)).trimEnd() : ''
+  if (runtime.trim() && outcome.runtimeLog) parts.push(logTailBlock(runtime, `Runtime log: ${outcome.runtimeLog.label}`))
   return parts
 }
 
@@ -201,9 +203,9 @@ export function plainText(text: string): string {
  * block after a blank line: an HTML block opened by <pre> runs to the line that holds </pre>
  * (or </script>, </style>, </textarea>), blank lines included, and the escaped text holds none of those.
  */
-function logTailBlock(tail: string): string {
+function logTailBlock(tail: string, title?: string): string {
   const lines = tail.split('\n').length
-  return [`<details><summary>Last ${lines} lines of the build log</summary>`, '', '<pre>', escapeText(tail), '</pre>', '', '</details>'].join('\n')
+  return [`<details><summary>${title ? escape(title) : `Last ${lines} lines of the build log`}</summary>`, '', '<pre>', escapeText(tail), '</pre>', '', '</details>'].join('\n')
 }
 
 /** Throws RunnerFileError when GITHUB_STEP_SUMMARY points to a missing or unwritable file. */
@@ -233,10 +235,11 @@ export async function writeRunnerFiles(step: StepReport): Promise<string[]> {
 /** The build log tail and Dokploy's errorMessage of each target, in a collapsed group, behind a gutter. */
 export function printFailureDetails(step: StepReport, log: Log): void {
   for (const outcome of step.outcomes) {
-    if (!outcome.errorMessage && !outcome.logTail) continue
+    if (!outcome.errorMessage && !outcome.logTail && !outcome.runtimeLog) continue
     const body = [
       outcome.errorMessage ? `Dokploy's error message:\n${gutter(redact(outcome.errorMessage))}` : '',
-      outcome.logTail ? `Last lines of the build log:\n${gutter(redact(outcome.logTail))}` : ''
+      outcome.logTail ? `Last lines of the build log:\n${gutter(redact(outcome.logTail))}` : '',
+      outcome.runtimeLog ? `Runtime log, ${outcome.runtimeLog.label}:\n${gutter(redact(outcome.runtimeLog.text))}` : ''
     ]
       .filter(Boolean)
       .join('\n\n')

@@ -54,6 +54,10 @@ describe('an application deploy', () => {
     expect(annotations(run, 'error')[0].title).toBe('Dokploy deploy of api: rolled-back')
     expect(run.summary).toContain('task: non-zero exit &#40;1&#41;')
     expect(JSON.parse(run.outputs.results)[0].status).toBe('rolled-back')
+    // the runtime log Dokploy reads is the running container's: the previous version's, and labelled so
+    expect(sent('application.readLogs')[0].input).toMatchObject({ applicationId: emu.ids.api, tail: 50 })
+    expect(run.stdout).toMatch(/Runtime log, the container that runs now, which after Swarm's rollback is the previous version's, not the failed one's:\n│ ghcr\.io\/acme\/api:1\.0 starting/)
+    expect(run.summary).toContain('<summary>Runtime log: the container that runs now, which after Swarm&#39;s rollback is the previous version&#39;s')
     // the row itself stays done: Dokploy's word, which the check corrected
     expect(emu.deployments.find((d) => d.deploymentId === run.outputs['deployment-id'])?.status).toBe('done')
   })

@@ -265,6 +265,15 @@ export function createProcedures(ctx) {
   )
   query('docker.getContainersByAppNameMatch', (input) => (onServer(input.appName, input.serverId) ? (ctx.swarm?.containers(input.appName, input.appType) ?? []) : []))
 
+  // application.readLogs: the log of the newest running container (docker ps --filter name=^appName | head -1)
+  query('application.readLogs', (input) => {
+    const app = need('application', input)
+    const running = ctx.swarm?.tasksOf('application', app).find((t) => t.desired === 'running' && t.state === 'running')
+    if (!running) throw new TrpcError('INTERNAL_SERVER_ERROR', `No container or service found for: ${app.appName}`)
+    const lines = [`${running.image} starting`, `${running.image} listening on :3000`]
+    return lines.slice(-input.tail).join('\n')
+  })
+
   // --- rollbacks (applications with rollbackActive and a rollback registry) --------------------------------
   query('deployment.allByType', (input) => {
     if (input.type !== 'application') return []

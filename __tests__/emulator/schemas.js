@@ -175,6 +175,11 @@ export const SCHEMAS = {
     type: { type: 'enum', values: ['application', 'compose', 'server', 'schedule', 'previewDeployment', 'backup', 'volumeBackup'] }
   },
   'rollback.rollback': byId('rollbackId'),
+  'application.readLogs': {
+    applicationId: id,
+    tail: { type: 'integer', min: 1, max: 10000, default: 100, optional: true },
+    since: { type: 'string', pattern: /^(all|\d+[smhd])$/, default: 'all', optional: true }
+  },
 
   'domain.byApplicationId': byId('applicationId'),
   'domain.byComposeId': byId('composeId'),

@@ -328,3 +328,8 @@ export function listRollbackRows(client: DokployClient, applicationId: string): 
 export async function runRollback(client: DokployClient, rollbackId: string): Promise<void> {
   await client.mutate('rollback.rollback', { rollbackId }, () => undefined)
 }
+
+/** The log of the application's newest running container (`application.readLogs`): server text, masked before it is shown. */
+export function readRuntimeLog(client: DokployClient, applicationId: string, tail: number, graceMs?: number): Promise<string> {
+  return client.query('application.readLogs', { applicationId, tail, since: '10m' }, (value) => (typeof value === 'string' ? value : ''), { graceMs })
+}
