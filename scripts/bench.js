@@ -166,4 +166,31 @@ for (const mode of ['polled', 'live']) {
 }
 await Promise.all(Object.values(emulators).map((server) => server.close()))
 await emu.close()
+
+// 5. the rollout check after done (verify: running): the requests it adds to a followed deploy, and how late
+// the step ends after the moment the new version can be confirmed (done, or the task running for the 5 s
+// settle period, whichever is later)
+const SETTLE_MS = 5000
+const check = await startEmulator({ buildMs: 300 })
+const checkRuns = [
+  ['verify: none', { verify: 'none' }],
+  ['running since before done (emulator default)', {}],
+  ['new task runs at done', {}, { runningAfterMs: 0 }],
+  ['new task runs 3 s after done (slow health check)', {}, { runningAfterMs: 3000 }]
+]
+console.log('\nrollout check | requests | added | late after confirmable')
+let noneRequests
+for (const [label, extra, behaviour] of checkRuns) {
+  check.setRollout(check.ids.api, behaviour ?? {})
+  const from = check.requests.length
+  const run = await runAction({ url: check.url, 'api-key': check.apiKey, id: check.ids.api, log: 'tail', ...extra })
+  const exitedAt = Date.now()
+  const requests = check.requests.length - from
+  noneRequests ??= requests
+  const doneAt = check.settledAt(run.outputs['deployment-id']) ?? exitedAt
+  const started = check.swarm.rollouts.at(-1)?.at ?? doneAt
+  const confirmable = extra.verify === 'none' ? doneAt : Math.max(doneAt, started + (behaviour?.runningAfterMs ?? -SETTLE_MS) + SETTLE_MS)
+  console.log(`${label} | ${requests} | +${requests - noneRequests} | ${((exitedAt - confirmable) / 1000).toFixed(2)} s${run.code ? ` (exit ${run.code}, ${run.outputs.status})` : ''}`)
+}
+await check.close()
 rmSync(scratch, { recursive: true, force: true })

@@ -30,7 +30,12 @@ export const Input = {
   githubEnvironment: 'github-environment',
   commit: 'commit',
   pullRequest: 'pull-request',
-  commitStatus: 'commit-status'
+  commitStatus: 'commit-status',
+  verify: 'verify',
+  verifyTimeout: 'verify-timeout',
+  verifyUrl: 'verify-url',
+  verifyText: 'verify-text',
+  onFailure: 'on-failure'
 } as const
 
 export const Output = {
@@ -40,6 +45,7 @@ export const Output = {
   duration: 'duration',
   logUrl: 'log-url',
   url: 'url',
+  rolledBackTo: 'rolled-back-to',
   results: 'results'
 } as const
 

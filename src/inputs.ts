@@ -29,6 +29,16 @@ export interface Settings {
   description: string
   image?: { dockerImage: string; registryUrl?: string; username?: string; password?: string }
   env?: { entries: EnvEntry[]; strategy: EnvStrategy }
+  /** running: after `done`, check that the new version runs (rollout-check.ts); none: Dokploy's word alone. */
+  verify: VerifyMode
+  /** How long the new version may take to run and turn healthy, counted after `done`. */
+  verifyTimeoutMs: number
+  /** An HTTP check after `done`: an absolute URL, or a path joined to the service's public URL. */
+  verifyUrl?: string
+  /** Text the verify-url body must contain. */
+  verifyText?: string
+  /** rollback: when the rollout check or verify-url fails, roll the application back to its previous good deployment. */
+  onFailure: 'none' | 'rollback'
   /** The commit a `follow` looks for, and whose commit status is posted: GITHUB_SHA unless `commit` says. */
   commit?: string
   /** operation follow of a pull request's preview deployment (its head commit is `commit`). */
@@ -37,6 +47,9 @@ export interface Settings {
   github?: { token: string; environment?: string; deployments: boolean; statuses: boolean }
   warnings: string[]
 }
+
+export const VERIFY_MODES = ['running', 'none'] as const
+export type VerifyMode = (typeof VERIFY_MODES)[number]
 
 export const LOG_MODES = ['live', 'tail', 'none'] as const
 export type LogMode = (typeof LOG_MODES)[number]
@@ -171,6 +184,10 @@ export function readSettings(get: GetInput, env: NodeJS.ProcessEnv = process.env
     env: envSetting,
     commit,
     pullRequest: pullRequest?.number,
+    verify: oneOf(get, Input.verify, VERIFY_MODES, 'running'),
+    verifyTimeoutMs: seconds(get, Input.verifyTimeout, 120, 1, 3600),
+    ...readVerifyUrl(get, resource),
+    onFailure: readOnFailure(get, resource, operation),
     github,
     warnings
   }
@@ -340,6 +357,44 @@ function pullRequestEvent(env: NodeJS.ProcessEnv): PullRequest | undefined {
   }
 }
 
+/** on-failure: rollback needs an application deploy (Dokploy's rollbacks are the application's). */
+function readOnFailure(get: GetInput, resource: ResourceInput, operation: Operation): Settings['onFailure'] {
+  const value = oneOf(get, Input.onFailure, ['none', 'rollback'] as const, 'none')
+  if (value === 'rollback' && (resource !== 'application' || (operation !== 'deploy' && operation !== 'redeploy'))) {
+    throw bad(Input.onFailure, value, `rolls back a failed deploy of an application (Dokploy has rollbacks for applications only), not a ${operation} of ${resource}`)
+  }
+  return value
+}
+
+/** verify-url: an http(s) URL without credentials, or a path (joined to the service's URL); verify-text only with it. */
+function readVerifyUrl(get: GetInput, resource: ResourceInput): Pick<Settings, 'verifyUrl' | 'verifyText'> {
+  const raw = get(Input.verifyUrl).trim()
+  const text = get(Input.verifyText)
+  if (raw === '') {
+    if (text.trim() !== '') throw bad(Input.verifyText, text.trim(), `only used together with ${Input.verifyUrl}`)
+    return {}
+  }
+  // never echo credentials written into the URL
+  const shown = raw.replace(/\/\/\S*@/, '//***@')
+  if (hasControlCharacter(raw) || /\s/.test(raw)) throw bad(Input.verifyUrl, shown, 'expected one URL or path, without white space')
+  if (raw.startsWith('/')) {
+    if (resource !== 'application' && resource !== 'compose') {
+      throw bad(Input.verifyUrl, shown, `a path is joined to the service's public URL, and ${resource} has none: give an absolute http:// or https:// URL`)
+    }
+  } else {
+    let url: URL
+    try {
+      url = new URL(raw)
+    } catch {
+      throw bad(Input.verifyUrl, shown, 'expected an absolute http:// or https:// URL, or a path such as /health joined to the service\'s URL')
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(Input.verifyUrl, shown, 'expected an http:// or https:// URL')
+    if (url.username || url.password) throw bad(Input.verifyUrl, shown, 'credentials in the URL are not accepted')
+  }
+  if (text !== '' && (hasControlCharacter(text) || text.trim() === '')) throw bad(Input.verifyText, text.trim(), 'expected text on one line')
+  return { verifyUrl: raw, verifyText: text === '' ? undefined : text }
+}
+
 /** Operations that leave the running containers' environment as it was. */
 const KEEPS_RUNNING_ENV: readonly Operation[] = ['start', 'stop', 'reload']
 
@@ -363,6 +418,7 @@ function readEnv(get: GetInput, operation: Operation, warnings: string[]): Setti
     warnings.push(`${Input.env} holds only comments and blank lines: no variable is set.`)
     return undefined
   }
+  if (operation === 'rollback') throw new InputError(`Input "${Input.env}" is not used with operation rollback: a rollback restores the environment stored with that deployment.`)
   if (KEEPS_RUNNING_ENV.includes(operation)) {
     warnings.push(`${Input.env} is saved, but the service only picks it up at its next deploy: ${operation} does not apply it.`)
   }

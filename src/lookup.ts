@@ -13,6 +13,8 @@ interface ServiceRef {
   id: string
   name?: string
   appName?: string
+  /** Where it runs, when the entry says (null: Dokploy's own host); undefined when the entry has no such field. */
+  serverId?: string | null
 }
 
 interface EnvironmentView {
@@ -68,7 +70,8 @@ function services(holder: Json, kinds: readonly Resource[]): ServiceRef[] {
     if (!Array.isArray(list)) return []
     return list.map((entry) => {
       const row = object(entry, `a ${resource} entry`)
-      return { resource, id: text(row, spec.idKey) ?? '', name: text(row, 'name'), appName: text(row, 'appName') }
+      const serverId = 'serverId' in row ? (text(row, 'serverId') ?? null) : undefined
+      return { resource, id: text(row, spec.idKey) ?? '', name: text(row, 'name'), appName: text(row, 'appName'), serverId }
     })
   })
 }
@@ -171,6 +174,7 @@ export async function locateAll(
     id: service.id,
     name: service.name,
     appName: service.appName,
+    serverId: service.serverId,
     projectId: project.projectId,
     environmentId: env.environmentId,
     environmentName: env.name || undefined

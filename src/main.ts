@@ -4,7 +4,7 @@ import { DokployClient } from './dokploy/client.js'
 import { createTransport } from './dokploy/transport.js'
 import { headerInputValues, readSettings, type GetInput, type Settings } from './inputs.js'
 import { newOutcome, Recorder, type Outcome } from './outcome.js'
-import { dashboardUrl, failureAnnotations, printFailureDetails, writeRunnerFiles, type StepReport } from './report.js'
+import { dashboardUrl, failureAnnotations, printFailureDetails, rolloutNotes, writeRunnerFiles, type StepReport } from './report.js'
 import { resolveTargets, runTargets } from './targets.js'
 import { GitHubDeployments } from './github-deployment.js'
 import { actionsLog, actionsSink, inline, type Log } from './logger.js'
@@ -69,6 +69,10 @@ async function report(step: StepReport, log: Log, client: DokployClient | undefi
     // a log socket's upgrade spends a key check as a request does: counted with them
     const upgrades = sockets > 0 ? `; ${sockets} of them log socket upgrade(s)` : ''
     log.debug(`Dokploy requests: ${requests + sockets} (${retries} retries), ${bytesSent} B sent, ${bytesReceived} B received${upgrades}`)
+  }
+  for (const { outcome, message } of rolloutNotes(step)) {
+    const label = outcome.name || outcome.resourceId
+    core.notice(step.outcomes.length > 1 && label ? `${inline(redact(label))}: ${message}` : message, { title: 'Dokploy: rollout not checked' })
   }
   for (const { title, message } of failureAnnotations(step)) fail(message, title)
   // outputs or a summary the workflow relies on are missing: the step cannot pass

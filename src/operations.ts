@@ -3,7 +3,7 @@
  * Databases have no redeploy, and their `rebuild` deletes volumes, so it is never listed.
  */
 export const RESOURCES = ['application', 'compose', 'postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'libsql'] as const
-export const OPERATIONS = ['deploy', 'redeploy', 'start', 'stop', 'reload', 'follow'] as const
+export const OPERATIONS = ['deploy', 'redeploy', 'start', 'stop', 'reload', 'follow', 'rollback'] as const
 
 export type Resource = (typeof RESOURCES)[number]
 export type Operation = (typeof OPERATIONS)[number]
@@ -59,7 +59,8 @@ export const SPECS: Record<Resource, ResourceSpec> = {
     dashboardType: 'application',
     deploymentList: 'deployment.all',
     domainList: 'domain.byApplicationId',
-    operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync', reload: 'sync', follow: 'follow' }
+    // rollback: Dokploy's rollback.rollback to a previous deployment's image (rollback.ts); synchronous, no row
+    operations: { deploy: 'queued', redeploy: 'queued', start: 'sync', stop: 'sync', reload: 'sync', follow: 'follow', rollback: 'sync' }
   },
   compose: {
     router: 'compose',

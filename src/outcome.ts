@@ -7,6 +7,7 @@ import { InputError } from './inputs.js'
 import { LookupError } from './lookup.js'
 import type { TakeBack } from './take-back.js'
 import type { Target } from './target.js'
+import type { RolloutResult } from './rollout-check.js'
 
 /** What the run learned of one target, filled in as it goes, so a failure or a cancellation still reports it. */
 export interface Outcome {
@@ -23,6 +24,8 @@ export interface Outcome {
   environmentId?: string
   environmentName?: string
   deploymentId?: string
+  /** When the followed deployment ended, by the server's clock. */
+  finishedAt?: string | null
   matchedBy?: string
   /** From enqueue to the start of its build, by Dokploy's clock. */
   queuedMs?: number
@@ -39,12 +42,18 @@ export interface Outcome {
   dashboardUrl?: string
   /** The service's public URL, when it has a domain and it was read. */
   url?: string
+  /** After a failed rollout check: the running container's log, and what it is (after a rollback, the previous version's). */
+  runtimeLog?: { label: string; text: string }
+  /** The deployment a rollback restored (operation rollback, or on-failure: rollback). */
+  rolledBackTo?: string
+  /** After `done`: whether the new version was seen running (checked), or why that was not checked. */
+  rollout?: { checked: true; detail: string } | { checked: false; why: string }
   /** Set when the step failed before it had a target: resource and operation as the user wrote them. */
   asWritten?: { resource: string; operation: string }
 }
 
 /** Every value of the `status` output (action.yml and the README list them). */
-export const STATUSES = ['done', 'error', 'cancelled', 'timeout', 'lost', 'unknown', 'not-found', 'queued', 'idle', 'cancelled-by-runner', 'failed'] as const
+export const STATUSES = ['done', 'error', 'cancelled', 'timeout', 'lost', 'unknown', 'not-found', 'queued', 'idle', 'cancelled-by-runner', 'failed', 'rolled-back', 'unhealthy'] as const
 
 /**
  * Dokploy may have acted on the request, and nothing the step can read proves whether or how: status
@@ -154,6 +163,7 @@ export class Recorder {
     outcome.status = result.status
     outcome.ok = result.status === 'done'
     if (result.row) outcome.deploymentId = result.row.deploymentId
+    outcome.finishedAt = result.row?.finishedAt
     outcome.buildMs = result.row && buildMs(result.row)
     outcome.errorMessage = result.row?.errorMessage ?? undefined
     if (!outcome.ok) outcome.message = withNote(result.detail, outcome.queueNote)
@@ -171,6 +181,37 @@ export class Recorder {
     this.outcome.status = status
     this.outcome.ok = ok
     if (!ok) this.outcome.message = message
+  }
+
+  /**
+   * The rollout check after `done`: confirmed, not checked (the status stays Dokploy's `done`, with a note
+   * saying why), or failed (`rolled-back`, `unhealthy`).
+   */
+  rollout(result: RolloutResult): void {
+    const { outcome } = this
+    if (result.status === 'done') outcome.rollout = { checked: true, detail: result.detail }
+    else if (result.status === 'unchecked') outcome.rollout = { checked: false, why: result.why }
+    else {
+      outcome.status = result.status
+      outcome.ok = false
+      outcome.message = result.message
+    }
+  }
+
+  /** A rollback restored this deployment; `note` says how it went when it followed a failure (the status stands). */
+  rolledBack(deploymentId: string, note?: string): void {
+    this.outcome.rolledBackTo = deploymentId
+    if (note) this.outcome.message = `${this.outcome.message ?? ''} ${note}`.trim()
+  }
+
+  /** The running container's log after a failed rollout check, with what it shows. */
+  runtime(label: string, text: string): void {
+    if (text.trim()) this.outcome.runtimeLog = { label, text }
+  }
+
+  /** on-failure: rollback could not roll back: why, after the failure's own message. */
+  noRollback(note: string): void {
+    this.outcome.message = `${this.outcome.message ?? ''} ${note}`.trim()
   }
 
   /** What an error that ended the target (or the step, before any target) means for its outcome. */
@@ -203,9 +244,10 @@ export class Recorder {
    */
   withheld(why: string, error: unknown): void {
     const { outcome } = this
-    const hadLog = !!outcome.logTail || !!outcome.errorMessage
+    const hadLog = !!outcome.logTail || !!outcome.errorMessage || !!outcome.runtimeLog
     outcome.logTail = undefined
     outcome.errorMessage = undefined
+    outcome.runtimeLog = undefined
     if (error instanceof DokployError && error.failure === 'server-error') {
       outcome.message = `Dokploy failed on the ${outcome.operation} of this ${outcome.resource}${error.status ? ` (HTTP ${error.status})` : ''}; its error text is not shown: ${why}. Dokploy's dashboard has it.`
     } else if (hadLog) {

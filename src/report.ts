@@ -56,6 +56,7 @@ export function results(step: StepReport): Record<string, string | number>[] {
       status: outcome.status,
       'deployment-id': outcome.deploymentId ?? '',
       url: outcome.url ?? '',
+      'rolled-back-to': outcome.rolledBackTo ?? '',
       duration: seconds(tookMs(outcome))
     }))
 }
@@ -84,6 +85,7 @@ export function writeOutputs(step: StepReport): void {
     set(Output.duration, String(seconds(tookMs(step))))
     set(Output.logUrl, each((o) => o.dashboardUrl))
     set(Output.url, each((o) => o.url))
+    set(Output.rolledBackTo, each((o) => o.rolledBackTo))
     set(Output.results, JSON.stringify(results(step), (_key, value: unknown) => (typeof value === 'string' ? redactMasked(value) : value)))
   } catch (error) {
     throw new RunnerFileError('GITHUB_OUTPUT', "the step's outputs", error)
@@ -130,6 +132,9 @@ function oneTarget(step: StepReport, outcome: Outcome): string[] {
   // by Dokploy's own clock: from enqueue to the build's start, and the build
   if (outcome.queuedMs !== undefined) rows.push(['Queued', formatRounded(outcome.queuedMs)])
   if (outcome.buildMs !== undefined) rows.push(['Build', formatRounded(outcome.buildMs)])
+  if (outcome.ok && outcome.rollout) {
+    rows.push(['Rollout', outcome.rollout.checked ? '✅ the new version runs (checked)' : `ℹ️ the rollout was not checked: ${escapeText(outcome.rollout.why)}`])
+  }
   // the same number as the duration output
   rows.push(['Duration', formatRounded(duration)])
   if (outcome.dashboardUrl) rows.push(['Dashboard', `<a href="${escape(outcome.dashboardUrl)}">open in Dokploy</a>`])
@@ -157,6 +162,9 @@ function severalTargets(step: StepReport): string[] {
   })
   const table = `<table><tr>${head.map((h) => `<th align="left">${h}</th>`).join('')}</tr>${rows.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`
   const parts = [table, `<p>${step.title ? `Title: ${escapeText(step.title)} · ` : ''}Duration: ${formatRounded(tookMs(step))}</p>`]
+  for (const { outcome, message } of rolloutNotes(step)) {
+    parts.push(`<p>ℹ️ ${several(step) ? `<code>${escape(labelOf(outcome))}</code>: ` : ''}${escapeText(message)}</p>`)
+  }
   for (const outcome of step.outcomes.filter((o) => !o.ok)) {
     parts.push(`<h3>${icon(false, outcome.status)} ${escape(labelOf(outcome))}: ${escape(phrase(outcome.status))}</h3>`, ...failureParts(outcome))
   }
@@ -171,6 +179,8 @@ function failureParts(outcome: Outcome): string[] {
   // redacted before and after stripping: a secret may hold a control character, or be split by a colour code
   const tail = outcome.logTail ? plainText(redact(outcome.logTail)).trimEnd() : ''
   if (tail.trim()) parts.push(logTailBlock(tail))
+  const runtime = outcome.runtimeLog ? plainText(redact(outcome.runtimeLog.text)).trimEnd() : ''
+  if (runtime.trim() && outcome.runtimeLog) parts.push(logTailBlock(runtime, `Runtime log: ${outcome.runtimeLog.label}`))
   return parts
 }
 
@@ -195,9 +205,9 @@ export function plainText(text: string): string {
  * block after a blank line: an HTML block opened by <pre> runs to the line that holds </pre>
  * (or </script>, </style>, </textarea>), blank lines included, and the escaped text holds none of those.
  */
-function logTailBlock(tail: string): string {
+function logTailBlock(tail: string, title?: string): string {
   const lines = tail.split('\n').length
-  return [`<details><summary>Last ${lines} lines of the build log</summary>`, '', '<pre>', escapeText(tail), '</pre>', '', '</details>'].join('\n')
+  return [`<details><summary>${title ? escape(title) : `Last ${lines} lines of the build log`}</summary>`, '', '<pre>', escapeText(tail), '</pre>', '', '</details>'].join('\n')
 }
 
 /** Throws RunnerFileError when GITHUB_STEP_SUMMARY points to a missing or unwritable file. */
@@ -229,15 +239,25 @@ export async function writeRunnerFiles(step: StepReport): Promise<string[]> {
 /** The build log tail and Dokploy's errorMessage of each target, in a collapsed group, behind a gutter. */
 export function printFailureDetails(step: StepReport, log: Log): void {
   for (const outcome of step.outcomes) {
-    if (!outcome.errorMessage && !outcome.logTail) continue
+    if (!outcome.errorMessage && !outcome.logTail && !outcome.runtimeLog) continue
     const body = [
       outcome.errorMessage ? `Dokploy's error message:\n${gutter(redact(outcome.errorMessage))}` : '',
-      outcome.logTail ? `Last lines of the build log:\n${gutter(redact(outcome.logTail))}` : ''
+      outcome.logTail ? `Last lines of the build log:\n${gutter(redact(outcome.logTail))}` : '',
+      outcome.runtimeLog ? `Runtime log, ${outcome.runtimeLog.label}:\n${gutter(redact(outcome.runtimeLog.text))}` : ''
     ]
       .filter(Boolean)
       .join('\n\n')
     log.group(several(step) ? `[${inline(labelOf(outcome))}] ${detailsTitle(outcome)}` : detailsTitle(outcome), body)
   }
+}
+
+/** Targets whose rollout after `done` was not checked, each with why: one notice each, and a line in the summary. */
+export function rolloutNotes(step: StepReport): { outcome: Outcome; message: string }[] {
+  return step.outcomes.flatMap((outcome) =>
+    outcome.ok && outcome.rollout && !outcome.rollout.checked
+      ? [{ outcome, message: inline(redact(`Dokploy reports ${outcome.status}, but the rollout was not checked: ${outcome.rollout.why}. So ${outcome.status} means Swarm accepted the new version, not that it runs.`)) }]
+      : []
+  )
 }
 
 /** The annotations that fail the step: one per target that did not end as expected, each with a title. */

@@ -7,6 +7,8 @@ export interface Target {
   name?: string
   /** The stored appName, when the lookup brought it (reload needs it). */
   appName?: string
+  /** Where it runs, when the lookup said (null: Dokploy's own host); undefined when unknown. */
+  serverId?: string | null
   projectId?: string
   environmentId?: string
   environmentName?: string

@@ -42,6 +42,11 @@ export interface Timings {
   takeBackMs: number
   /** A failure tail read through the log socket: the whole file has come once it has been quiet this long. */
   socketTailQuietMs: number
+  /**
+   * After `done`, the new version must have run this long before the rollout counts as checked: Swarm's
+   * update monitor (5 s by default, which Dokploy keeps) rolls back a task that fails within it.
+   */
+  rolloutSettleMs: number
   /** Past wait-timeout, for the reads that complete a report: the log tail, the domains. */
   reportGraceMs: number
   /** GitHub's answers: one request, and the wait for the last statuses at the end of the step. */
@@ -70,6 +75,7 @@ export const TIMINGS: Readonly<Timings> = {
   socketCloseGraceMs: 2000,
   takeBackMs: 3000,
   socketTailQuietMs: 500,
+  rolloutSettleMs: 5000,
   reportGraceMs: 5000,
   githubRequestMs: 10_000,
   githubSettleMs: 15_000,
@@ -91,6 +97,7 @@ const SCALED: readonly (keyof Timings)[] = [
   'socketCloseGraceMs',
   'takeBackMs',
   'socketTailQuietMs',
+  'rolloutSettleMs',
   'githubRequestMs',
   'githubSettleMs',
   'githubSettleCancelledMs'

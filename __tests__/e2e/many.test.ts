@@ -84,9 +84,9 @@ describe('the two examples of the issue, as written', () => {
     const lastEnd = Math.max(...rows.map(([row]) => emu.settledAt(row.deploymentId) as number))
     expect(ended - lastEnd).toBeLessThan(6000)
     expect(results(run.outputs)).toEqual([
-      { resource: 'application', id: emu.ids.api, name: 'api', environment: 'production', status: 'done', 'deployment-id': rows[0][0].deploymentId, url: '', duration: expect.any(Number) },
-      { resource: 'application', id: emu.ids.web, name: 'web', environment: 'production', status: 'done', 'deployment-id': rows[1][0].deploymentId, url: 'https://shop.example.com', duration: expect.any(Number) },
-      { resource: 'application', id: 'app-worker', name: 'worker', environment: 'production', status: 'done', 'deployment-id': rows[2][0].deploymentId, url: '', duration: expect.any(Number) }
+      { resource: 'application', id: emu.ids.api, name: 'api', environment: 'production', status: 'done', 'deployment-id': rows[0][0].deploymentId, url: '', 'rolled-back-to': '', duration: expect.any(Number) },
+      { resource: 'application', id: emu.ids.web, name: 'web', environment: 'production', status: 'done', 'deployment-id': rows[1][0].deploymentId, url: 'https://shop.example.com', 'rolled-back-to': '', duration: expect.any(Number) },
+      { resource: 'application', id: 'app-worker', name: 'worker', environment: 'production', status: 'done', 'deployment-id': rows[2][0].deploymentId, url: '', 'rolled-back-to': '', duration: expect.any(Number) }
     ])
     expect(run.outputs.url).toBe('\nhttps://shop.example.com\n')
     expect(run.outputs['log-url'].split('\n')).toEqual(ids.map((id) => `${emu.url}/dashboard/project/${emu.ids.shop}/environment/${emu.ids.prod}/services/application/${id}?tab=deployments`))
@@ -228,7 +228,8 @@ describe('resource: database over every kind', () => {
     }
     // no .one, which carries every secret
     expect(emu.requests.filter((r) => /\.one$/.test(r.procedure ?? ''))).toEqual([])
-    expect(emu.requests.map((r) => r.procedure).filter((p) => !/\.reload$/.test(p ?? ''))).toEqual(['project.all', 'environment.byProjectId'])
+    // and each reload's rollout check reads that database's tasks, with the appName and server from the lookup
+    expect(emu.requests.map((r) => r.procedure).filter((p) => !/\.reload$/.test(p ?? ''))).toEqual(['project.all', 'environment.byProjectId', ...kinds.map(() => 'swarm.getAppInfos')])
   })
 
   test.concurrent('a name found in two database kinds is ambiguous', async () => {

@@ -58,8 +58,10 @@ describe('each resource by name, in environment production', () => {
     expect(deploys).toHaveLength(1)
     expect(deploys[0].input).toMatchObject({ [`${resource}Id`]: id })
     expect(sent('project.all')).toHaveLength(1)
-    // the name came with the lookup: nothing reads the service's secrets-laden `.one`
-    expect(sent(`${resource}.one`)).toHaveLength(0)
+    // the name came with the lookup; so did a database's appName and server, which the rollout check reads the
+    // tasks with: nothing reads its secrets-laden `.one`. An application's or compose stack's trimmed entry in
+    // project.all has no appName, so the check reads their `.one`, once, after done.
+    expect(sent(`${resource}.one`)).toHaveLength(resource === 'application' || resource === 'compose' ? 1 : 0)
   })
 })
 
@@ -189,7 +191,8 @@ describe('the three shapes of project.all', () => {
     expect(run.outputs['resource-id']).toBe(emu.ids.postgres)
     expect(annotations(run, 'warning')).toEqual([{ title: 'Dokploy', message: 'This Dokploy has no environments; ignoring environment "production".' }])
     expect(visibleLog(run)).toContain(`Found postgres "db": id ${emu.ids.postgres}.`)
-    expect(procedures()).toEqual(['project.all', 'postgres.deploy'])
+    // the rollout check: the full row gave the appName and server, so only the tasks are read
+    expect(procedures()).toEqual(['project.all', 'postgres.deploy', 'swarm.getAppInfos'])
   })
 
   test('v0.24.0: an application by name, without environment', async () => {
@@ -211,7 +214,7 @@ describe('the three shapes of project.all', () => {
 
     expect(run.code).toBe(0)
     expect(run.outputs['resource-id']).toBe(emu.ids.postgres)
-    expect(procedures()).toEqual(['project.all', 'postgres.deploy'])
+    expect(procedures()).toEqual(['project.all', 'postgres.deploy', 'swarm.getAppInfos'])
   })
 
   test('v0.30.2 (trimmed, databases as ids only): environment.byProjectId supplies the names', async () => {
@@ -220,7 +223,7 @@ describe('the three shapes of project.all', () => {
 
     expect(run.code).toBe(0)
     expect(run.outputs['resource-id']).toBe(emu.ids.postgres)
-    expect(procedures()).toEqual(['project.all', 'environment.byProjectId', 'postgres.deploy'])
+    expect(procedures()).toEqual(['project.all', 'environment.byProjectId', 'postgres.deploy', 'swarm.getAppInfos'])
     expect(sent('environment.byProjectId')[0].input).toEqual({ projectId: emu.ids.shop })
   })
 
@@ -257,7 +260,8 @@ describe('reload by name: the appName comes with the lookup when it can', () => 
 
     expect(run.code).toBe(0)
     expect(run.outputs.status).toBe('done')
-    expect(procedures()).toEqual(['project.all', 'environment.byProjectId', 'mariadb.reload'])
+    // then the rollout check reads the tasks, with the appName and server from the same lookup
+    expect(procedures()).toEqual(['project.all', 'environment.byProjectId', 'mariadb.reload', 'swarm.getAppInfos'])
     const row = emu.state.find('mariadb', emu.ids.mariadb)
     expect(sent('mariadb.reload')[0].input).toEqual({ mariadbId: emu.ids.mariadb, appName: row?.appName })
   })

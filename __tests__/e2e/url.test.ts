@@ -19,8 +19,9 @@ const inputs = (extra: Record<string, string>): Record<string, string> => ({ url
 const sent = (procedure: string) => emu.requests.filter((r) => r.procedure === procedure)
 
 describe('after a followed deploy', () => {
+  // verify: none in the tests of the domain list: the rollout check reads the service's .one, whose domains then give the URL
   test('an application: its https domain wins over an http one listed first', async () => {
-    const run = await runAction(inputs({ id: emu.ids.web }))
+    const run = await runAction(inputs({ id: emu.ids.web, verify: 'none' }))
 
     expect(run.code).toBe(0)
     expect(run.outputs.url).toBe('https://shop.example.com')
@@ -42,8 +43,17 @@ describe('after a followed deploy', () => {
     expect(sent('domain.byApplicationId')).toHaveLength(0)
   })
 
+  test('with the rollout check, the domains come from the .one it read for the appName: no extra request', async () => {
+    const run = await runAction(inputs({ id: emu.ids.web }))
+
+    expect(run.code).toBe(0)
+    expect(run.outputs.url).toBe('https://shop.example.com')
+    expect(sent('application.one')).toHaveLength(1)
+    expect(sent('domain.byApplicationId')).toHaveLength(0)
+  })
+
   test('a compose stack: scheme, host and path', async () => {
-    const run = await runAction(inputs({ resource: 'compose', id: emu.ids.stack }))
+    const run = await runAction(inputs({ resource: 'compose', id: emu.ids.stack, verify: 'none' }))
 
     expect(run.code).toBe(0)
     expect(run.outputs.url).toBe('http://stack.example.com/app')
@@ -51,7 +61,7 @@ describe('after a followed deploy', () => {
   })
 
   test('a service without a domain: empty', async () => {
-    const run = await runAction(inputs({ id: emu.ids.api }))
+    const run = await runAction(inputs({ id: emu.ids.api, verify: 'none' }))
 
     expect(run.code).toBe(0)
     expect(run.outputs.url).toBe('')
@@ -80,7 +90,7 @@ describe('after a followed deploy', () => {
 
   test('domains that cannot be read leave url empty and the deploy done; the server\'s message is not quoted', async () => {
     emu.inject({ procedure: 'domain.byApplicationId', kind: 'status', status: 500, times: Infinity, body: JSON.stringify({ message: 'pool: password=never-read-7731 refused' }) })
-    const run = await runAction(inputs({ id: emu.ids.web }))
+    const run = await runAction(inputs({ id: emu.ids.web, verify: 'none' }))
 
     expect(run.code).toBe(0)
     expect(run.outputs.status).toBe('done')

@@ -17,6 +17,7 @@ import { serviceRow, oneView, projectAll, projectOne, environmentOne, environmen
  * @property {'query'|'mutation'} type
  * @property {boolean} [public] callable without a key
  * @property {string} [since] first Dokploy version that has it; older servers answer 404 No procedure found
+ * @property {'docker:read'} [permission] a key of a member (no docker:read) gets 401 unauthorized to access resource "docker"
  * @property {(input: Record<string, any>) => unknown} handler
  */
 
@@ -29,6 +30,7 @@ import { serviceRow, oneView, projectAll, projectOne, environmentOne, environmen
  * @property {() => string} getVersion
  * @property {(serviceId: string) => {durationMs: number, fail?: string, holdEnd?: () => Promise<void> | void}} dbBehaviour
  * @property {(counter: 'deployCalls'|'redeployCalls'|'rebuildCalls'|'killBuildCalls'|'cleanQueuesCalls', serviceId: string) => void} count
+ * @property {import('./swarm.js').Swarm} [swarm] what runs after a deployment (tasks, containers)
  */
 
 /**
@@ -224,14 +226,20 @@ export function createProcedures(ctx) {
         throw new TrpcError('INTERNAL_SERVER_ERROR', b.fail)
       }
       row.applicationStatus = 'done'
+      ctx.swarm?.rollout(kind, input[idKey])
       return before
     })
-    mutation(`${kind}.start`, (input) => setStatus(kind, need(kind, input), 'done'))
+    mutation(`${kind}.start`, (input) => {
+      const before = setStatus(kind, need(kind, input), 'done')
+      ctx.swarm?.rollout(kind, input[idKey])
+      return before
+    })
     mutation(`${kind}.stop`, (input) => setStatus(kind, need(kind, input), 'idle'))
     mutation(`${kind}.reload`, (input) => {
       const row = need(kind, input)
       checkAppName(row, input.appName)
       row.applicationStatus = 'done'
+      ctx.swarm?.rollout(kind, input[idKey])
       return true
     })
     mutation(`${kind}.saveEnvironment`, (input) => {
@@ -253,6 +261,44 @@ export function createProcedures(ctx) {
   // --- domains (no secret in them; an owner gets [] for an unknown id) -----------------------------------------
   query('domain.byApplicationId', (input) => domainsOf(state, 'application', input.applicationId))
   query('domain.byComposeId', (input) => domainsOf(state, 'compose', input.composeId))
+
+  // --- what runs (API.md §11): a service on a remote server is only seen with its serverId ------------------
+  /** @param {string} appName @param {string|undefined} serverId */
+  const onServer = (appName, serverId) => {
+    const found = ctx.swarm?.serviceByAppName(appName)
+    return found && (found.row.serverId ?? undefined) === (serverId || undefined) ? found : undefined
+  }
+  query(
+    'swarm.getAppInfos',
+    (input) => {
+      // docker service ps a b c: one unknown name makes docker write to stderr, and Dokploy answers nothing
+      const found = input.appName.map((/** @type {string} */ name) => onServer(name, input.serverId))
+      if (found.some((/** @type {unknown} */ f) => !f)) return undefined
+      return input.appName.flatMap((/** @type {string} */ name) => ctx.swarm?.appInfos(name) ?? [])
+    },
+    { permission: 'docker:read' }
+  )
+  query('docker.getContainersByAppNameMatch', (input) => (onServer(input.appName, input.serverId) ? (ctx.swarm?.containers(input.appName, input.appType) ?? []) : []))
+
+  // application.readLogs: the log of the newest running container (docker ps --filter name=^appName | head -1)
+  query('application.readLogs', (input) => {
+    const app = need('application', input)
+    const running = ctx.swarm?.tasksOf('application', app).find((t) => t.desired === 'running' && t.state === 'running')
+    if (!running) throw new TrpcError('INTERNAL_SERVER_ERROR', `No container or service found for: ${app.appName}`)
+    const lines = [`${running.image} starting`, `${running.image} listening on :3000`]
+    return lines.slice(-input.tail).join('\n')
+  })
+
+  // --- rollbacks (applications with rollbackActive and a rollback registry) --------------------------------
+  query('deployment.allByType', (input) => {
+    if (input.type !== 'application') return []
+    return queue.rowsFor('application', input.id).map((r) => ({ ...deploymentView(r, ctx.getVersion()), rollback: r.rollbackId ? structuredClone(ctx.swarm?.rollbacks.get(r.rollbackId) ?? null) : null }))
+  })
+  mutation('rollback.rollback', (input) => {
+    // Dokploy wraps every failure of a rollback in the same 400
+    if (!ctx.swarm?.rollBack(input.rollbackId)) throw new TrpcError('BAD_REQUEST', 'Error input: Rolling back')
+    return undefined
+  })
 
   // --- deployments ----------------------------------------------------------------------------------------
   // Owners skip existence checks: an unknown id is just an empty list.

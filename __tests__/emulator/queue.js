@@ -115,7 +115,8 @@ export const ROWS_PER_SERVICE = 10
 export class BuildQueue {
   /**
    * @param {{state: State, timers: Timers, getVersion: () => string, hostile?: boolean, buildMs?: number, concurrency?: number,
-   *   serverConcurrency?: Record<string, number>, rowLagMs?: number, doneLagMs?: number, serviceUpdateMs?: number, overwriteLagMs?: number, seenBuilds?: boolean}} opts
+   *   serverConcurrency?: Record<string, number>, rowLagMs?: number, doneLagMs?: number, serviceUpdateMs?: number, overwriteLagMs?: number, seenBuilds?: boolean,
+   *   onDeployed?: (kind: Kind, serviceId: string, deploymentId: string) => void}} opts
    */
   constructor(opts) {
     this.state = opts.state
@@ -123,6 +124,8 @@ export class BuildQueue {
     this.seenBuilds = Boolean(opts.seenBuilds)
     this.timers = opts.timers
     this.getVersion = opts.getVersion
+    /** Hears of a build that succeeded, as Dokploy calls Swarm's service update before it writes done (swarm.js). */
+    this.onDeployed = opts.onDeployed
     this.hostile = Boolean(opts.hostile)
     this.concurrency = Math.max(1, opts.concurrency ?? 1)
     /** @type {Map<string, number>} builds at once per remote server (Dokploy's buildsConcurrency of each server) */
@@ -444,7 +447,10 @@ export class BuildQueue {
     const row = job.row
     const b = this.buildFor(job.serviceId)
     const lastLineAt = Date.now()
-    if (fail === undefined) this.appendLog(row.deploymentId, 'Docker Deployed: ✅')
+    if (fail === undefined) {
+      this.appendLog(row.deploymentId, 'Docker Deployed: ✅')
+      this.onDeployed?.(job.kind, job.serviceId, row.deploymentId)
+    }
     else {
       const lines = [`❌ Error: ${fail}`]
       if (this.hostile) lines.push(...WORKFLOW_COMMAND_LINES)

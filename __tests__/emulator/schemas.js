@@ -167,6 +167,24 @@ export const SCHEMAS = {
     tail: { type: 'integer', min: 1, max: 10000, default: 100, optional: true }
   },
 
+  'swarm.getAppInfos': { appName: { type: 'array' }, serverId: opt(str) },
+  'docker.getContainersByAppNameMatch': {
+    appType: opt({ type: 'enum', values: ['stack', 'docker-compose'] }),
+    appName: { type: 'string', minLength: 1, pattern: /^[a-zA-Z0-9.\-_]+$/ },
+    serverId: opt(str)
+  },
+
+  'deployment.allByType': {
+    id: id,
+    type: { type: 'enum', values: ['application', 'compose', 'server', 'schedule', 'previewDeployment', 'backup', 'volumeBackup'] }
+  },
+  'rollback.rollback': byId('rollbackId'),
+  'application.readLogs': {
+    applicationId: id,
+    tail: { type: 'integer', min: 1, max: 10000, default: 100, optional: true },
+    since: { type: 'string', pattern: /^(all|\d+[smhd])$/, default: 'all', optional: true }
+  },
+
   'domain.byApplicationId': byId('applicationId'),
   'domain.byComposeId': byId('composeId'),
 

@@ -12,6 +12,7 @@ import { Timers } from './timers.js'
 import { DEFAULT_VERSION, normalizeVersion, atLeast } from './versions.js'
 import { acceptUpgrade, handshakeProblem, refuseUpgrade } from './websocket.js'
 import { listenDeployment } from './listen-deployment.js'
+import { Swarm } from './swarm.js'
 
 export { SECRET_MARKERS, HOSTILE_TEXT, WORKFLOW_COMMAND_LINES }
 
@@ -26,6 +27,7 @@ const REST_BODY_LIMIT = 1024 * 1024
  * @property {string} [version] Dokploy version to emulate (default 'v0.30.2')
  * @property {string} [apiKey] the main key (default 'test-key-…', deterministic)
  * @property {string[]} [apiKeys] further valid keys
+ * @property {string[]} [memberKeys] further valid keys of a member: no docker:read, so swarm.getAppInfos answers 401
  * @property {boolean} [hostile] names, titles, logs and error messages carry HTML/Markdown and workflow commands
  * @property {number} [concurrency] builds at once on the server (Dokploy's buildsConcurrency; default 1)
  * @property {number} [rowLagMs] a job turns active this long before its deployment row exists (default 200)
@@ -157,6 +159,8 @@ export function setDefaultSeenBuilds(seen) {
  *   its status follows doneLagMs later, as at the end of its duration; false when none was running
  * @property {(done: () => boolean, timeoutMs?: number) => Promise<void>} until resolves once `done()` holds (checked every few ms);
  *   rejects after timeoutMs of real time (default 10 s), so that a test waiting for an event that never comes fails, and says so
+ * @property {import('./swarm.js').Swarm} swarm each service's Swarm tasks and containers (what runs after a deployment)
+ * @property {(serviceId: string, behaviour: import('./swarm.js').RolloutBehaviour) => void} setRollout how the service's next rollouts go (replaces)
  */
 
 /**
@@ -218,7 +222,10 @@ export async function startEmulator(options = {}) {
   let version = normalizeVersion(options.version ?? DEFAULT_VERSION)
   const state = createState({ hostile: options.hostile })
   const timers = new Timers(options.timeScale ?? defaultTimeScale)
+  const swarm = new Swarm({ state, timers })
   const queue = new BuildQueue({
+    onDeployed: (kind, serviceId, deploymentId) =>
+      swarm.deployed(kind, serviceId, deploymentId, queue.deployments.find((d) => d.deploymentId === deploymentId)),
     state,
     timers,
     getVersion: () => version,
@@ -270,7 +277,8 @@ export async function startEmulator(options = {}) {
   let down = /** @type {undefined | 'refuse' | 'proxy-502'} */ (undefined)
   const faults = new FaultBook()
   const apiKey = options.apiKey ?? 'test-key-4f9c2a7e1b8d3c60'
-  const keys = new Set([apiKey, ...(options.apiKeys ?? [])])
+  const memberKeys = new Set(options.memberKeys ?? [])
+  const keys = new Set([apiKey, ...(options.apiKeys ?? []), ...memberKeys])
   /** @type {Map<string, number>} */
   const remaining = new Map()
   /** @type {Map<string, {durationMs: number, fail?: string, holdEnd?: () => Promise<void> | void}>} */
@@ -297,6 +305,7 @@ export async function startEmulator(options = {}) {
     previews,
     timers,
     getVersion: () => version,
+    swarm,
     dbBehaviour: (id) => ({ durationMs: options.dbMs ?? 100, ...dbBehaviour.get(id) }),
     count: (counter, id) => {
       counters[counter][id] = (counters[counter][id] ?? 0) + 1
@@ -393,6 +402,7 @@ export async function startEmulator(options = {}) {
           throw new TrpcError('METHOD_NOT_SUPPORTED', `Unsupported GET-request to mutation procedure at path "${name}"`)
         }
         if (!def.public && !authed) throw new TrpcError('UNAUTHORIZED')
+        if (def.permission && memberKeys.has(String(key))) throw new TrpcError('UNAUTHORIZED', `unauthorized to access resource "${def.permission.split(':')[0]}"`)
         // superjson wrapper: the input is under `json`; without it the procedure sees undefined.
         const value = await run(name, def, isObject(rawInput) ? rawInput.json : undefined)
         return { item: trpcResultItem(value), status: 200 }
@@ -423,6 +433,7 @@ export async function startEmulator(options = {}) {
     const k = typeof key === 'string' ? key : undefined
     if (!checkKey(k) || !checkKey(k)) return jsonReply(401, { message: 'Unauthorized' })
     const def = lookup(name)
+    if (def?.permission && memberKeys.has(String(k))) return jsonReply(401, { message: 'Unauthorized' })
     if (!def || (def.type === 'query') !== (method === 'GET') || (method !== 'GET' && method !== 'POST')) {
       return jsonReply(404, { message: 'Not found', code: 'NOT_FOUND', data: { code: 'NOT_FOUND', httpStatus: 404, zodError: null } })
     }
@@ -901,7 +912,12 @@ export async function startEmulator(options = {}) {
           setTimeout(check, 5)
         }
         check()
-      })
+      }),
+    swarm,
+    setRollout: (serviceId, behaviour) => {
+      mustExist(serviceId)
+      swarm.setRollout(serviceId, behaviour)
+    }
   }
   return emu
 }

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { errorLine, leakedSecrets, runAction, type ActionRun } from '../e2e/harness.js'
+import { annotations, errorLine, leakedSecrets, runAction, visibleLog, type ActionRun } from '../e2e/harness.js'
 import { RESOURCES, SPECS, operationsOf, type Resource } from '../../src/operations.js'
 import { DokployClient } from '../../src/dokploy/client.js'
 import { DokployError } from '../../src/dokploy/errors.js'
 import { createTransport } from '../../src/dokploy/transport.js'
+import { readContainers, readTasks } from '../../src/dokploy/api.js'
 import { createFixtures, removeFixtures, IMAGE, type Fixtures } from './fixtures.js'
 import { realDokploy } from './dokploy.js'
 
@@ -40,7 +41,8 @@ const idOf = (resource: Resource): string | undefined =>
   resource === 'application' ? fx.ids.web : resource === 'compose' ? fx.ids.stack : fx.ids[resource as keyof Fixtures['ids']]
 
 describe('every resource × operation the action offers is accepted as it sends it', () => {
-  const cases = RESOURCES.flatMap((resource) => operationsOf(resource).map((operation) => [resource, operation] as const))
+  // rollback needs rollbacks turned on, with a registry: the fixtures have none, and its own test says what it answers then
+  const cases = RESOURCES.flatMap((resource) => operationsOf(resource).filter((operation) => operation !== 'rollback').map((operation) => [resource, operation] as const))
   test.each(cases)('%s %s', async (resource, operation) => {
     const id = idOf(resource)
     if (!id) return // a kind this server does not have (libsql before v0.29)
@@ -154,6 +156,50 @@ describe('roll-out changes exactly what it says', () => {
     expect(app.env.trim()).toBe('ONLY=this')
     expect(app.dockerImage).toBe(IMAGE)
   }, 120_000)
+})
+
+describe('the rollout check reads what Dokploy lists', () => {
+  test("the tasks and containers parse with the action's own readers (a list, or nothing when Docker is not reachable)", async () => {
+    const transport = createTransport()
+    const client = new DokployClient({ baseUrl: api.url, apiKey: api.apiKey, requestTimeoutMs: 30_000, retries: 0, transport: transport.send })
+    try {
+      const app = await api.query<{ appName: string; serverId: string | null }>('application.one', { applicationId: fx.ids.api })
+      const stack = await api.query<{ appName: string; serverId: string | null }>('compose.one', { composeId: fx.ids.stack })
+      // a key without docker:read gets 401 for the tasks: the action then says the rollout was not checked
+      const tasks = await readTasks(client, app.appName, app.serverId ?? undefined, 0).catch((e: unknown) => e)
+      if (tasks instanceof DokployError) expect(tasks.failure).toBe('unauthorized')
+      else if (tasks !== undefined) {
+        if (!Array.isArray(tasks)) throw new Error('swarm.getAppInfos: expected a list or nothing')
+        for (const task of tasks) {
+          expect(task.name.startsWith(`${app.appName}.`)).toBe(true)
+          expect(['running', 'shutdown', 'ready', 'accepted', 'complete']).toContain(task.desired)
+          expect(task.current).toMatch(/^[A-Z][a-z]+/)
+        }
+      }
+      const containers = await readContainers(client, stack.appName, 'docker-compose', stack.serverId ?? undefined, 0)
+      for (const container of containers) expect(typeof container.state).toBe('string')
+    } finally {
+      transport.close()
+    }
+  })
+
+  test('a followed deploy ends done with the rollout checked or one notice saying why not, or with a failing status', async () => {
+    const run = await step({ id: fx.ids.api, 'verify-timeout': '60' })
+    expect(['done', 'error', 'rolled-back', 'unhealthy']).toContain(run.outputs.status)
+    if (run.outputs.status === 'done') {
+      const notices = annotations(run, 'notice').filter((n) => n.title === 'Dokploy: rollout not checked')
+      expect(notices.length + (/Rollout checked/.test(visibleLog(run)) ? 1 : 0)).toBe(1)
+    }
+  }, 400_000)
+})
+
+describe('rollbacks', () => {
+  test('deployment.allByType lists the rows with their rollback; without rollbacks on, rollback fails saying how to turn them on', async () => {
+    const run = await step({ id: fx.ids.api, operation: 'rollback' })
+    expect(errorLine(run)).not.toMatch(/\(400\)|This Dokploy has no|did not have the expected shape/)
+    if (run.outputs.status === 'failed') expect(errorLine(run)).toMatch(/turn Rollbacks on and choose a rollback registry/)
+    else expect(run.outputs['rolled-back-to']).not.toBe('')
+  }, 400_000)
 })
 
 describe('documented messages', () => {

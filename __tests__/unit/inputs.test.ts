@@ -48,6 +48,8 @@ describe('readSettings defaults', () => {
       logLines: 50,
       log: 'live',
       retries: 3,
+      verify: 'running',
+      verifyTimeoutMs: 120_000,
       warnings: []
     })
     expect(settings.image).toBeUndefined()
@@ -329,6 +331,30 @@ describe('bad inputs name the input, the value and what is accepted', () => {
     expect(message).toContain(`"${name}"`)
     expect(message).toContain(`"${value}"`)
     expect(message).toMatch(accepted)
+  })
+
+  it('bad verify and verify-timeout values name the input, the value and what is accepted', () => {
+    expect(inputError(() => read({ verify: 'healthy' }))).toBe('Input "verify" is "healthy": expected one of running, none.')
+    expect(inputError(() => read({ 'verify-timeout': '0' }))).toBe('Input "verify-timeout" is "0": expected a number of seconds from 1 to 3600.')
+    expect(read({ verify: 'none', 'verify-timeout': '30' })).toMatchObject({ verify: 'none', verifyTimeoutMs: 30_000 })
+  })
+
+  it('verify-url: an http(s) URL or a path; verify-text only with it; credentials never echoed', () => {
+    expect(read({ 'verify-url': 'https://web.example.com/version', 'verify-text': 'abc123' })).toMatchObject({ verifyUrl: 'https://web.example.com/version', verifyText: 'abc123' })
+    expect(read({ 'verify-url': '/health' })).toMatchObject({ verifyUrl: '/health', verifyText: undefined })
+    expect(inputError(() => read({ 'verify-text': 'abc' }))).toBe('Input "verify-text" is "abc": only used together with verify-url.')
+    expect(inputError(() => read({ 'verify-url': 'ftp://x.example.com' }))).toBe('Input "verify-url" is "ftp://x.example.com": expected an http:// or https:// URL.')
+    expect(inputError(() => read({ 'verify-url': 'https://user:pw@x.example.com' }))).toBe('Input "verify-url" is "https://***@x.example.com": credentials in the URL are not accepted.')
+    expect(inputError(() => read({ resource: 'postgres', 'verify-url': '/health' }))).toMatch(/^Input "verify-url" is "\/health": a path is joined to the service's public URL, and postgres has none/)
+    expect(inputError(() => read({ 'verify-url': 'health' }))).toMatch(/expected an absolute http:\/\/ or https:\/\/ URL, or a path such as \/health/)
+  })
+
+  it('on-failure rollback: an application deploy only; rollback takes no env', () => {
+    expect(read({ 'on-failure': 'rollback' })).toMatchObject({ onFailure: 'rollback' })
+    expect(read({})).toMatchObject({ onFailure: 'none' })
+    expect(inputError(() => read({ resource: 'compose', 'on-failure': 'rollback' }))).toBe('Input "on-failure" is "rollback": rolls back a failed deploy of an application (Dokploy has rollbacks for applications only), not a deploy of compose.')
+    expect(inputError(() => read({ operation: 'rollback', env: 'A=1' }))).toMatch(/^Input "env" is not used with operation rollback/)
+    expect(inputError(() => read({ resource: 'compose', operation: 'rollback' }))).toMatch(/^Input "operation" is "rollback": compose supports deploy, redeploy, start, stop\.$/)
   })
 
   it('bad wait value', () => {

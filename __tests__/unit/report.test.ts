@@ -271,8 +271,9 @@ describe('writeOutputs', () => {
       duration: '95',
       'log-url': `${BASE}/x`,
       url: '',
+      'rolled-back-to': '',
       results: JSON.stringify([
-        { resource: 'application', id: 'A1', name: '', environment: '', status: 'done', 'deployment-id': 'D1', url: '', duration: 95 }
+        { resource: 'application', id: 'A1', name: '', environment: '', status: 'done', 'deployment-id': 'D1', url: '', 'rolled-back-to': '', duration: 95 }
       ])
     })
     setOutput.mockClear()
@@ -436,9 +437,9 @@ describe('several targets', () => {
     expect(outputs.url).toBe('https://api.example.com\n\n')
     expect(outputs.duration).toBe('200')
     expect(JSON.parse(outputs.results)).toEqual([
-      { resource: 'application', id: 'A1', name: 'api', environment: 'production', status: 'done', 'deployment-id': 'D1', url: 'https://api.example.com', duration: 95 },
-      { resource: 'application', id: 'A2', name: 'web', environment: '', status: 'error', 'deployment-id': 'D2', url: '', duration: 95 },
-      { resource: 'application', id: 'A3', name: '', environment: '', status: 'timeout', 'deployment-id': '', url: '', duration: 95 }
+      { resource: 'application', id: 'A1', name: 'api', environment: 'production', status: 'done', 'deployment-id': 'D1', url: 'https://api.example.com', 'rolled-back-to': '', duration: 95 },
+      { resource: 'application', id: 'A2', name: 'web', environment: '', status: 'error', 'deployment-id': 'D2', url: '', 'rolled-back-to': '', duration: 95 },
+      { resource: 'application', id: 'A3', name: '', environment: '', status: 'timeout', 'deployment-id': '', url: '', 'rolled-back-to': '', duration: 95 }
     ])
   })
 

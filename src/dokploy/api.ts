@@ -138,6 +138,10 @@ export function readLogs(client: DokployClient, deploymentId: string, tail: numb
 export interface ServiceDetails {
   name?: string
   appName?: string
+  /** The remote server the service runs on (and queues on), or undefined on Dokploy's own host. */
+  serverId?: string
+  /** compose only: docker-compose (containers) or stack (Swarm tasks). */
+  composeType?: string
   status?: string
   projectId?: string
   environmentId?: string
@@ -146,8 +150,6 @@ export interface ServiceDetails {
   /** Whether Dokploy deploys the service on a push by itself. */
   autoDeploy?: boolean
   dockerImage?: string | null
-  /** The remote server the service runs on (and queues on), or null for Dokploy's own host. */
-  serverId?: string | null
   /** The build server an application builds on, or null when it builds where it runs. */
   buildServerId?: string | null
   /** Host, scheme and path of each domain (applications and compose); undefined when `.one` had none readable. */
@@ -180,6 +182,8 @@ export function readService(client: DokployClient, spec: ResourceSpec, id: strin
     const details: ServiceDetails = {
       name: text(row, 'name'),
       appName: text(row, 'appName'),
+      serverId: text(row, 'serverId') || undefined,
+      composeType: text(row, 'composeType'),
       status: text(row, spec.statusKey),
       projectId: text(row, 'projectId') ?? text(environment, 'projectId'),
       environmentId: text(row, 'environmentId'),
@@ -187,7 +191,6 @@ export function readService(client: DokployClient, spec: ResourceSpec, id: strin
       sourceType: text(row, 'sourceType'),
       autoDeploy: typeof row.autoDeploy === 'boolean' ? row.autoDeploy : undefined,
       dockerImage: nullableText(row, 'dockerImage'),
-      serverId: nullableText(row, 'serverId'),
       buildServerId: spec.router === 'application' ? nullableText(row, 'buildServerId') : null,
       domains: spec.domainList && Array.isArray(row.domains) ? domainsOrNone(row.domains) : undefined
     }
@@ -270,4 +273,95 @@ export async function runOperation(client: DokployClient, call: OperationCall): 
       throw new DokployError('server-error', `Dokploy refused ${spec.router}.${call.operation}: ${reason}.`, 'processed')
     }
   }, { timeoutMs: call.timeoutMs })
+}
+
+/** One Swarm task of a service (`docker service ps`), the fields the rollout check reads. Server text: redact before showing. */
+export interface SwarmTask {
+  id: string
+  /** `<appName>.<slot>`: a slot's tasks come newest first. */
+  name: string
+  image: string
+  desired: string
+  /** e.g. "Running 12 seconds ago", "Starting 2 seconds ago", "Failed 3 seconds ago". */
+  current: string
+  error: string
+}
+
+/**
+ * The service's Swarm tasks, history included (`swarm.getAppInfos`, docker:read). Dokploy answers null when
+ * Docker wrote to stderr, and [] on any other failure: both are "could not see", returned as undefined and [].
+ */
+export function readTasks(client: DokployClient, appName: string, serverId: string | undefined, graceMs: number): Promise<SwarmTask[] | undefined> {
+  const input = { appName: [appName], ...(serverId ? { serverId } : {}) }
+  return client.query('swarm.getAppInfos', input, (value) => {
+    if (value === null || value === undefined) return undefined
+    return array(value, 'tasks').map((entry) => {
+      const task = object(entry, 'a task')
+      return {
+        id: text(task, 'ID') ?? '',
+        name: (text(task, 'Name') ?? '').replace(/^\s*\\_\s*/, ''),
+        image: text(task, 'Image') ?? '',
+        desired: (text(task, 'DesiredState') ?? '').toLowerCase(),
+        current: text(task, 'CurrentState') ?? '',
+        error: text(task, 'Error') ?? ''
+      }
+    })
+  }, { graceMs })
+}
+
+/** A container (`docker ps -a`) or, for a stack, a task with desired state running: server text, redact before showing. */
+export interface ContainerRow {
+  id: string
+  name: string
+  /** running, exited, restarting… (a stack task: its current state's first word) */
+  state: string
+  /** e.g. "Up 12 seconds (healthy)", "Exited (1) 3 seconds ago"; a stack task: "Running 5 seconds ago". */
+  status: string
+}
+
+/** A compose project's containers, or a stack's running tasks (`docker.getContainersByAppNameMatch`, service:read). */
+export function readContainers(client: DokployClient, appName: string, appType: 'docker-compose' | 'stack', serverId: string | undefined, graceMs: number): Promise<ContainerRow[]> {
+  const input = { appName, appType, ...(serverId ? { serverId } : {}) }
+  return client.query('docker.getContainersByAppNameMatch', input, (value) =>
+    array(value ?? [], 'containers').map((entry) => {
+      const row = object(entry, 'a container')
+      return { id: text(row, 'containerId') ?? '', name: text(row, 'name') ?? '', state: (text(row, 'state') ?? '').toLowerCase(), status: text(row, 'status') ?? '' }
+    })
+  , { graceMs })
+}
+
+/** A deployment row with what its rollback record says: its id and image. Nothing else of the record (its fullContext holds every secret of the application) is read. */
+export interface RollbackRow {
+  deploymentId: string
+  status: string
+  createdAt: string | null
+  rollbackId?: string
+  image?: string
+}
+
+/** An application's deployment rows with their rollback records, newest first (`deployment.allByType`, v0.22+). */
+export function listRollbackRows(client: DokployClient, applicationId: string): Promise<RollbackRow[]> {
+  return client.query('deployment.allByType', { id: applicationId, type: 'application' }, (value) =>
+    array(value, 'deployments').map((entry) => {
+      const row = object(entry, 'a deployment row')
+      const rollback = row.rollback && typeof row.rollback === 'object' ? (row.rollback as Json) : undefined
+      return {
+        deploymentId: requiredText(row, 'deploymentId', 'a deployment row'),
+        status: requiredText(row, 'status', 'a deployment row'),
+        createdAt: nullableText(row, 'createdAt'),
+        rollbackId: rollback ? text(rollback, 'rollbackId') : undefined,
+        image: rollback ? text(rollback, 'image') : undefined
+      }
+    })
+  )
+}
+
+/** Dokploy's rollback: the application runs that deployment's image and settings again (synchronous; no deployment row). */
+export async function runRollback(client: DokployClient, rollbackId: string): Promise<void> {
+  await client.mutate('rollback.rollback', { rollbackId }, () => undefined)
+}
+
+/** The log of the application's newest running container (`application.readLogs`): server text, masked before it is shown. */
+export function readRuntimeLog(client: DokployClient, applicationId: string, tail: number, graceMs?: number): Promise<string> {
+  return client.query('application.readLogs', { applicationId, tail, since: '10m' }, (value) => (typeof value === 'string' ? value : ''), { graceMs })
 }
