@@ -290,10 +290,6 @@ export function createProcedures(ctx) {
   })
 
   // --- rollbacks (applications with rollbackActive and a rollback registry) --------------------------------
-  query('deployment.allByType', (input) => {
-    if (input.type !== 'application') return []
-    return queue.rowsFor('application', input.id).map((r) => ({ ...deploymentView(r, ctx.getVersion()), rollback: r.rollbackId ? structuredClone(ctx.swarm?.rollbacks.get(r.rollbackId) ?? null) : null }))
-  })
   mutation('rollback.rollback', (input) => {
     // Dokploy wraps every failure of a rollback in the same 400
     if (!ctx.swarm?.rollBack(input.rollbackId)) throw new TrpcError('BAD_REQUEST', 'Error input: Rolling back')
@@ -309,9 +305,11 @@ export function createProcedures(ctx) {
   }
   query('deployment.all', (input) => shown(queue.rowsFor('application', input.applicationId)))
   query('deployment.allByCompose', (input) => shown(queue.rowsFor('compose', input.composeId)))
-  query('deployment.allByType', (input) =>
-    shown(input.type === 'previewDeployment' ? queue.rowsForPreview(input.id) : input.type === 'application' || input.type === 'compose' ? queue.rowsFor(input.type, input.id) : [])
-  )
+  // rows of any owner, each with its rollback (Dokploy's `with: {rollback: true}`, fullContext and all)
+  query('deployment.allByType', (input) => {
+    const rows = input.type === 'previewDeployment' ? queue.rowsForPreview(input.id) : input.type === 'application' || input.type === 'compose' ? queue.rowsFor(input.type, input.id) : []
+    return shown(rows).map((view, i) => ({ ...view, rollback: rows[i].rollbackId ? structuredClone(ctx.swarm?.rollbacks.get(rows[i].rollbackId) ?? null) : null }))
+  })
   // previews of an application, newest first, each with its domain and its rows (findPreviewDeploymentsByApplicationId)
   query('previewDeployment.all', (input) => {
     need('application', input)

@@ -174,10 +174,6 @@ export const SCHEMAS = {
     serverId: opt(str)
   },
 
-  'deployment.allByType': {
-    id: id,
-    type: { type: 'enum', values: ['application', 'compose', 'server', 'schedule', 'previewDeployment', 'backup', 'volumeBackup'] }
-  },
   'rollback.rollback': byId('rollbackId'),
   'application.readLogs': {
     applicationId: id,
