@@ -354,7 +354,7 @@ describe('bad inputs name the input, the value and what is accepted', () => {
     expect(read({})).toMatchObject({ onFailure: 'none' })
     expect(inputError(() => read({ resource: 'compose', 'on-failure': 'rollback' }))).toBe('Input "on-failure" is "rollback": rolls back a failed deploy of an application (Dokploy has rollbacks for applications only), not a deploy of compose.')
     expect(inputError(() => read({ operation: 'rollback', env: 'A=1' }))).toMatch(/^Input "env" is not used with operation rollback/)
-    expect(inputError(() => read({ resource: 'compose', operation: 'rollback' }))).toMatch(/^Input "operation" is "rollback": compose supports deploy, redeploy, start, stop\.$/)
+    expect(inputError(() => read({ resource: 'compose', operation: 'rollback' }))).toMatch(/^Input "operation" is "rollback": compose supports deploy, redeploy, start, stop, follow\.$/)
   })
 
   it('bad wait value', () => {
