@@ -126,7 +126,8 @@ describe('scripts/release.js on a push to main, against a local origin and a fak
         const body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined
         requests.push({ method: request.method ?? '', url: request.url ?? '', authorization: String(request.headers.authorization ?? ''), body })
         const answer = (status: number, value: unknown) => {
-          response.writeHead(status, { 'content-type': 'application/json' })
+          // no keep-alive: a socket the server closed while git ran must never be reused (ECONNRESET under load)
+          response.writeHead(status, { 'content-type': 'application/json', connection: 'close' })
           response.end(JSON.stringify(value))
         }
         const byTag = /^\/repos\/owner\/demo\/releases\/tags\/(.+)$/.exec(request.url ?? '')
