@@ -76,35 +76,45 @@ export function parseLsRemote(output) {
 /**
  * Git configuration for the remote's authentication, passed through the environment so that the
  * token is never on a command line nor written to .git/config (the checkout keeps no credentials).
+ * @param {NodeJS.ProcessEnv} [env]
+ * @param {(line: string) => void} [log]
  */
-function gitEnvironment() {
-  const token = process.env.GITHUB_TOKEN
-  if (!token) return process.env
+export function gitEnvironment(env = process.env, log = console.log) {
+  const token = env.GITHUB_TOKEN
+  if (!token) return env
   const header = `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`
-  console.log(`::add-mask::${header.slice('AUTHORIZATION: basic '.length)}`)
-  const server = (process.env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/$/, '')
-  return { ...process.env, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `http.${server}/.extraheader`, GIT_CONFIG_VALUE_0: header }
+  log(`::add-mask::${header.slice('AUTHORIZATION: basic '.length)}`)
+  const server = (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/$/, '')
+  return { ...env, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `http.${server}/.extraheader`, GIT_CONFIG_VALUE_0: header }
 }
 
-function main() {
-  const tag = process.env.TAG ?? ''
-  const prerelease = process.env.PRERELEASE === 'true'
-  const remote = process.env.REMOTE ?? 'origin'
-  const env = gitEnvironment()
-  const git = (...args) => execFileSync('git', args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+/**
+ * Reads the remote's tags, decides, and moves the major tag if it should; says what it did.
+ * @param {{tag: string, prerelease: boolean, remote: string, git: (...args: string[]) => string, log?: (line: string) => void}} options
+ * @returns {boolean} false when the decision is a failure (the caller fails the step)
+ */
+export function moveMajorTag({ tag, prerelease, remote, git, log = console.log }) {
   const decision = decide({ tag, prerelease, tags: parseLsRemote(git('ls-remote', '--tags', remote)) })
   if (decision.action === 'move' && decision.major && decision.commit) {
     git('push', '--force', remote, `${decision.commit}:refs/tags/${decision.major}`)
-    console.log(decision.message)
+    log(decision.message)
   } else if (decision.action === 'keep') {
-    console.log(`::notice title=Major tag not moved::${decision.message}`)
+    log(`::notice title=Major tag not moved::${decision.message}`)
   } else if (decision.action === 'refuse') {
     // a backport release is legitimate: the release stands, only the major tag stays
-    console.log(`::warning title=Major tag not moved backwards::${decision.message}`)
+    log(`::warning title=Major tag not moved backwards::${decision.message}`)
   } else {
-    console.log(`::error title=Major tag not moved::${decision.message}`)
-    process.exitCode = 1
+    log(`::error title=Major tag not moved::${decision.message}`)
+    return false
   }
+  return true
+}
+
+function main() {
+  const env = gitEnvironment()
+  const git = (...args) => execFileSync('git', args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+  const ok = moveMajorTag({ tag: process.env.TAG ?? '', prerelease: process.env.PRERELEASE === 'true', remote: process.env.REMOTE ?? 'origin', git })
+  if (!ok) process.exitCode = 1
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main()
