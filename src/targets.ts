@@ -73,7 +73,7 @@ export async function runTargets(settings: Settings, targets: Target[], context:
       })
       record.listen(tracked)
       const spec = SPECS[target.resource]
-      const service = serviceSource(client, spec, target.id, { env: settings.env !== undefined, registry: settings.image !== undefined }, (details) => record.place(details))
+      const service = serviceSource(client, spec, target.id, { env: settings.env !== undefined, registry: settings.image !== undefined }, (details) => record.service(details))
       const run: Run = { target, record, log, service }
       try {
         const liveLog = several && context.liveLog ? { ...context.liveLog, sink: prefixedSink(context.liveLog.sink, label) } : context.liveLog

@@ -156,10 +156,14 @@ describe('mixed outcomes', () => {
     expect(run.code).toBe(1)
     expect(run.outputs.status).toBe('timeout')
     expect(results(run.outputs).map((r) => r.status)).toEqual(['done', 'timeout'])
-    // given by id, a service is named by its id
-    expect(annotations(run, 'error')[0].title).toBe(`Dokploy deploy of ${emu.ids.api}: still running when the step stopped waiting`)
-    expect(run.summary).toContain(`<h2>⏳ Dokploy deploy of ${emu.ids.web}, ${emu.ids.api}: still running when the step stopped waiting</h2>`)
-    expect(run.stdout).toMatch(new RegExp(`^::group::\\[${emu.ids.api}\\] Deployment \\S+: still running when the step stopped waiting`, 'm'))
+    // given by id, a service is named by the name its own settings gave (read for its live log and its rollout check)
+    expect(results(run.outputs).map((r) => [r.name, r.environment])).toEqual([
+      ['web', 'production'],
+      ['api', 'production']
+    ])
+    expect(annotations(run, 'error')[0].title).toBe('Dokploy deploy of api: still running when the step stopped waiting')
+    expect(run.summary).toContain('<h2>⏳ Dokploy deploy of web, api: still running when the step stopped waiting</h2>')
+    expect(run.stdout).toMatch(/^::group::\[api\] Deployment \S+: still running when the step stopped waiting/m)
   }, 20_000)
 })
 
