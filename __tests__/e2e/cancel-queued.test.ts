@@ -117,6 +117,43 @@ describe('wait-timeout ends while its deploy waits', () => {
     expect(errorLine(run)).toMatch(/^Still queued when the step stopped waiting after \d+s \(wait-timeout\): the build had not started\. When wait-timeout ended, the step removed its queued deploy from Dokploy's queue\.$/)
   })
 
+  test('together with a push deploy of the same service: nothing is removed, and the push is named', async () => {
+    emu.webhookDeploy(emu.ids.web, { title: 'feat: checkout v2' })
+    const run = await runAction(inputs({ 'wait-timeout': '3' }))
+    expect(run.outputs.status).toBe('timeout')
+    expect(cleans(emu.ids.web)).toBe(0)
+    expect(waiting(emu.ids.web)).toHaveLength(2)
+    expect(errorLine(run)).toContain('When wait-timeout ended, the step left the queue: other deploys of this service were waiting ("feat: checkout v2")')
+  })
+
+  test('its build already running: nothing is removed, and the message says so', async () => {
+    await emu.restart()
+    emu.setBuild(emu.ids.web, { hang: true })
+    const run = await runAction(inputs({ 'wait-timeout': '3' }))
+    expect(run.outputs.status).toBe('timeout')
+    expect(cleans(emu.ids.web)).toBe(0)
+    expect(errorLine(run)).toContain('When wait-timeout ended, its build had already started; Dokploy cannot stop a running build.')
+  })
+
+  test('a key without the permission: a clear message', async () => {
+    const body = JSON.stringify({ error: { json: { message: 'unauthorized to access resource "deployment"', code: -32001, data: { code: 'UNAUTHORIZED', httpStatus: 401, path: 'application.cleanQueues' } } } })
+    emu.inject({ procedure: 'application.cleanQueues', kind: 'status', status: 401, body })
+    const run = await runAction(inputs({ 'wait-timeout': '3' }))
+    expect(run.outputs.status).toBe('timeout')
+    expect(waiting(emu.ids.web)).toHaveLength(1)
+    expect(errorLine(run)).toContain('When wait-timeout ended, its queued deploy could not be removed: Dokploy refused application.cleanQueues')
+  })
+
+  test('several targets: each is taken back on its own', async () => {
+    const run = await runAction(inputs({ id: `${emu.ids.web}\n${emu.ids.api}`, 'wait-timeout': '3' }))
+    expect(run.outputs.status).toBe('timeout')
+    expect(cleans(emu.ids.web)).toBe(1)
+    expect(cleans(emu.ids.api)).toBe(1)
+    expect(waiting(emu.ids.web)).toEqual([])
+    expect(waiting(emu.ids.api)).toEqual([])
+    stackStillBuilds()
+  })
+
   test('cancel-queued: false leaves it queued', async () => {
     const run = await runAction(inputs({ 'wait-timeout': '3', 'cancel-queued': 'false' }))
     expect(run.outputs.status).toBe('timeout')
