@@ -1,32 +1,42 @@
-import { afterEach, beforeEach, describe, expect } from '@jest/globals'
-import { startEmulator } from '../emulator/server.js'
-import { errorLine, runAction, testWithSignals, type ActionRun, type RunOptions } from './harness.js'
+import { afterAll, describe, expect, test } from '@jest/globals'
+import { concurrentWithSignals, emulators, errorLine, runAction, type ActionRun, type RunOptions } from './harness.js'
 
 /**
  * Issue 19: a step cancelled by the runner (SIGINT, as `concurrency: cancel-in-progress` does), or whose
  * wait-timeout ends, while its own deploy still waits in Dokploy's queue takes that deploy back: only when
  * every waiting job of the service is its own, since Dokploy's cleanQueues removes them all at once.
+ * Each test has an emulator of its own, so that they run at once.
  */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 1500 })
+const { start: startEmulator, closeAll } = emulators({ buildMs: 1500 })
+afterAll(closeAll)
+
+async function start() {
+  const emu = await startEmulator()
   // another service's build holds Dokploy's only build slot: what the step queues waits behind it
   emu.setBuild(emu.ids.stack, { hang: true })
   emu.webhookDeploy(emu.ids.stack)
-})
-afterEach(() => emu.close())
-
-const inputs = (extra: Record<string, string> = {}): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, ...extra })
-const waiting = (serviceId: string) => emu.queueList().filter((job) => Object.values(job.data).includes(serviceId) && job.state === 'waiting')
-const cleans = (serviceId: string): number => emu.stats().cleanQueuesCalls[serviceId] ?? 0
-const stackStillBuilds = (): void => {
-  expect(emu.queueList().find((job) => job.data.composeId === emu.ids.stack)?.state).toBe('active')
+  const inputs = (extra: Record<string, string> = {}): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, ...extra })
+  return {
+    emu,
+    inputs,
+    waiting: (serviceId: string) => emu.queueList().filter((job) => Object.values(job.data).includes(serviceId) && job.state === 'waiting'),
+    cleans: (serviceId: string): number => emu.stats().cleanQueuesCalls[serviceId] ?? 0,
+    stackStillBuilds: (): void => {
+      expect(emu.queueList().find((job) => job.data.composeId === emu.ids.stack)?.state).toBe('active')
+    },
+    cancelled: (extra: Record<string, string>, when: RegExp, options: RunOptions = {}) => cancelled(inputs(extra), when, options),
+    /** The slot is free (the stack's build is not in the way) and the step's own build runs when it is cancelled. */
+    runAlone: async () => {
+      await emu.restart()
+      return cancelled(inputs(), /Build started: deployment/)
+    }
+  }
 }
 
 /** Runs the step and cancels it (SIGINT) once it prints a line matching `when`; resolves with the run and how long it took from the signal to the exit. */
-async function cancelled(extra: Record<string, string>, when: RegExp, options: RunOptions = {}): Promise<{ run: ActionRun; afterSignalMs: number }> {
+async function cancelled(inputs: Record<string, string>, when: RegExp, options: RunOptions = {}): Promise<{ run: ActionRun; afterSignalMs: number }> {
   let signalAt = 0
-  const run = await runAction(inputs(extra), {
+  const run = await runAction(inputs, {
     killAfterMs: 20_000,
     ...options,
     onStdout: (chunk, child) => {
@@ -41,7 +51,8 @@ async function cancelled(extra: Record<string, string>, when: RegExp, options: R
 }
 
 describe('the runner cancels the step while its deploy waits', () => {
-  testWithSignals('behind another service’s build: its job is removed, the other build carries on', async () => {
+  concurrentWithSignals('behind another service’s build: its job is removed, the other build carries on', async () => {
+    const { emu, waiting, cleans, stackStillBuilds, cancelled } = await start()
     const { run, afterSignalMs } = await cancelled({}, /Queued: behind 1 other build/)
 
     expect(run.code).toBe(1)
@@ -55,7 +66,8 @@ describe('the runner cancels the step while its deploy waits', () => {
     expect(afterSignalMs).toBeLessThan(7500)
   })
 
-  testWithSignals('together with a push deploy of the same service: nothing is removed, and the push is named', async () => {
+  concurrentWithSignals('together with a push deploy of the same service: nothing is removed, and the push is named', async () => {
+    const { emu, waiting, cleans, cancelled } = await start()
     emu.webhookDeploy(emu.ids.web, { title: 'feat: checkout v2' })
     const { run } = await cancelled({}, /Queued: behind 2 other build/)
 
@@ -66,7 +78,8 @@ describe('the runner cancels the step while its deploy waits', () => {
     expect(errorLine(run)).toContain('When the runner cancelled the job, the step left the queue: other deploys of this service were waiting ("feat: checkout v2")')
   })
 
-  testWithSignals('its build already running: nothing is removed, and the message says so', async () => {
+  concurrentWithSignals('its build already running: nothing is removed, and the message says so', async () => {
+    const { emu, cleans, runAlone } = await start()
     emu.setBuild(emu.ids.web, { hang: true })
     const { run } = await runAlone()
     expect(run.outputs.status).toBe('cancelled-by-runner')
@@ -74,7 +87,8 @@ describe('the runner cancels the step while its deploy waits', () => {
     expect(errorLine(run)).toContain('When the runner cancelled the job, its build had already started; Dokploy cannot stop a running build.')
   })
 
-  testWithSignals('a key without the permission: a clear message, and the step still ends within the grace period', async () => {
+  concurrentWithSignals('a key without the permission: a clear message, and the step still ends within the grace period', async () => {
+    const { emu, waiting, cancelled } = await start()
     const body = JSON.stringify({ error: { json: { message: 'unauthorized to access resource "deployment"', code: -32001, data: { code: 'UNAUTHORIZED', httpStatus: 401, path: 'application.cleanQueues' } } } })
     emu.inject({ procedure: 'application.cleanQueues', kind: 'status', status: 401, body })
     const { run, afterSignalMs } = await cancelled({}, /Queued: behind 1 other build/)
@@ -86,7 +100,8 @@ describe('the runner cancels the step while its deploy waits', () => {
     expect(afterSignalMs).toBeLessThan(7500)
   })
 
-  testWithSignals('cancel-queued: false: nothing is removed', async () => {
+  concurrentWithSignals('cancel-queued: false: nothing is removed', async () => {
+    const { emu, waiting, cleans, cancelled } = await start()
     const { run } = await cancelled({ 'cancel-queued': 'false' }, /Queued: behind 1 other build/)
     expect(run.outputs.status).toBe('cancelled-by-runner')
     expect(cleans(emu.ids.web)).toBe(0)
@@ -94,7 +109,8 @@ describe('the runner cancels the step while its deploy waits', () => {
     expect(errorLine(run)).not.toContain('When the runner cancelled the job')
   })
 
-  testWithSignals('several targets: each is taken back on its own', async () => {
+  concurrentWithSignals('several targets: each is taken back on its own', async () => {
+    const { emu, waiting, cleans, stackStillBuilds, cancelled } = await start()
     const { run } = await cancelled({ id: `${emu.ids.web}\n${emu.ids.api}` }, /\[[^\]]+\] Queued: behind 2 other build/)
     expect(run.outputs.status).toBe('cancelled-by-runner')
     expect(cleans(emu.ids.web)).toBe(1)
@@ -106,7 +122,8 @@ describe('the runner cancels the step while its deploy waits', () => {
 })
 
 describe('wait-timeout ends while its deploy waits', () => {
-  test('its job is removed; the status stays timeout, and the message does not claim Dokploy may still build it', async () => {
+  test.concurrent('its job is removed; the status stays timeout, and the message does not claim Dokploy may still build it', async () => {
+    const { emu, inputs, waiting, cleans, stackStillBuilds } = await start()
     const run = await runAction(inputs({ 'wait-timeout': '3' }))
 
     expect(run.code).toBe(1)
@@ -117,7 +134,8 @@ describe('wait-timeout ends while its deploy waits', () => {
     expect(errorLine(run)).toMatch(/^Still queued when the step stopped waiting after \d+s \(wait-timeout\): the build had not started\. When wait-timeout ended, the step removed its queued deploy from Dokploy's queue\.$/)
   })
 
-  test('together with a push deploy of the same service: nothing is removed, and the push is named', async () => {
+  test.concurrent('together with a push deploy of the same service: nothing is removed, and the push is named', async () => {
+    const { emu, inputs, waiting, cleans } = await start()
     emu.webhookDeploy(emu.ids.web, { title: 'feat: checkout v2' })
     const run = await runAction(inputs({ 'wait-timeout': '3' }))
     expect(run.outputs.status).toBe('timeout')
@@ -126,7 +144,8 @@ describe('wait-timeout ends while its deploy waits', () => {
     expect(errorLine(run)).toContain('When wait-timeout ended, the step left the queue: other deploys of this service were waiting ("feat: checkout v2")')
   })
 
-  test('its build already running: nothing is removed, and the message says so', async () => {
+  test.concurrent('its build already running: nothing is removed, and the message says so', async () => {
+    const { emu, inputs, cleans } = await start()
     await emu.restart()
     emu.setBuild(emu.ids.web, { hang: true })
     const run = await runAction(inputs({ 'wait-timeout': '3' }))
@@ -135,7 +154,8 @@ describe('wait-timeout ends while its deploy waits', () => {
     expect(errorLine(run)).toContain('When wait-timeout ended, its build had already started; Dokploy cannot stop a running build.')
   })
 
-  test('a key without the permission: a clear message', async () => {
+  test.concurrent('a key without the permission: a clear message', async () => {
+    const { emu, inputs, waiting } = await start()
     const body = JSON.stringify({ error: { json: { message: 'unauthorized to access resource "deployment"', code: -32001, data: { code: 'UNAUTHORIZED', httpStatus: 401, path: 'application.cleanQueues' } } } })
     emu.inject({ procedure: 'application.cleanQueues', kind: 'status', status: 401, body })
     const run = await runAction(inputs({ 'wait-timeout': '3' }))
@@ -144,7 +164,8 @@ describe('wait-timeout ends while its deploy waits', () => {
     expect(errorLine(run)).toContain('When wait-timeout ended, its queued deploy could not be removed: Dokploy refused application.cleanQueues')
   })
 
-  test('several targets: each is taken back on its own', async () => {
+  test.concurrent('several targets: each is taken back on its own', async () => {
+    const { emu, inputs, waiting, cleans, stackStillBuilds } = await start()
     const run = await runAction(inputs({ id: `${emu.ids.web}\n${emu.ids.api}`, 'wait-timeout': '3' }))
     expect(run.outputs.status).toBe('timeout')
     expect(cleans(emu.ids.web)).toBe(1)
@@ -154,16 +175,11 @@ describe('wait-timeout ends while its deploy waits', () => {
     stackStillBuilds()
   })
 
-  test('cancel-queued: false leaves it queued', async () => {
+  test.concurrent('cancel-queued: false leaves it queued', async () => {
+    const { emu, inputs, waiting, cleans } = await start()
     const run = await runAction(inputs({ 'wait-timeout': '3', 'cancel-queued': 'false' }))
     expect(run.outputs.status).toBe('timeout')
     expect(cleans(emu.ids.web)).toBe(0)
     expect(waiting(emu.ids.web)).toHaveLength(1)
   })
 })
-
-/** The slot is free (the stack's build is not in the way) and the step's own build runs when it is cancelled. */
-async function runAlone(): Promise<{ run: ActionRun; afterSignalMs: number }> {
-  await emu.restart()
-  return cancelled({}, /Build started: deployment/)
-}
