@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { startEmulator } from '../emulator/server.js'
+import { afterAll, describe, expect, test } from '@jest/globals'
+import type { EmulatorOptions } from '../emulator/server.js'
 import { startFakeGitHub, type FakeGitHub } from './fake-github.js'
-import { annotations, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
+import { annotations, emulators, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
 
 /**
  * Issue 20: operation follow sends nothing. Dokploy deploys on a push by itself (the emulator's
@@ -12,30 +12,39 @@ import { annotations, errorLine, runAction, visibleLog, type ActionRun } from '.
  * writing `Commit: <sha of the branch head>`); the step finds the deployment of its commit by whole SHAs and
  * follows it like its own. commit-status posts the outcome as a commit status (a local fake of GitHub's API).
  */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-let github: FakeGitHub
-beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 3000 })
-  github = await startFakeGitHub()
-})
-afterEach(async () => {
-  await emu.close()
-  await github.close()
+const { start: startEmulator, closeAll } = emulators({ buildMs: 3000 })
+const fakes: FakeGitHub[] = []
+afterAll(async () => {
+  await closeAll()
+  await Promise.all(fakes.map((fake) => fake.close()))
 })
 
 /** The run's commit in the harness (GITHUB_SHA). */
 const SHA = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d'
 const OTHER = '9f8e7d6c5b4a39281706f5e4d3c2b1a098765432'
 const TOKEN = 'ghs_fakeToken0123456789abcdefABCDEF'
-const inputs = (extra: Record<string, string> = {}): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, operation: 'follow', ...extra })
-const follow = (extra: Record<string, string> = {}): Promise<ActionRun> => runAction(inputs(extra), { env: { GITHUB_API_URL: github.url } })
-const rowOf = (run: ActionRun) => emu.deployments.find((d) => d.deploymentId === run.outputs['deployment-id'])
-/** A push of `sha` lands once the step has looked for its deployment twice: it appears while the step waits. */
-const pushWhileWaiting = (sha: string, serviceId = emu.ids.web): void =>
-  void emu.hook({ procedure: 'deployment.all', when: 'after', skip: 1, run: () => void emu.webhookDeploy(serviceId, { sha }) })
+
+/** An emulator and a fake GitHub of the test's own, so that the tests run at once. */
+async function start(options: EmulatorOptions = {}) {
+  const emu = await startEmulator(options)
+  const github = await startFakeGitHub()
+  fakes.push(github)
+  const inputs = (extra: Record<string, string> = {}): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, operation: 'follow', ...extra })
+  return {
+    emu,
+    github,
+    inputs,
+    follow: (extra: Record<string, string> = {}): Promise<ActionRun> => runAction(inputs(extra), { env: { GITHUB_API_URL: github.url } }),
+    rowOf: (run: ActionRun) => emu.deployments.find((d) => d.deploymentId === run.outputs['deployment-id']),
+    /** A push of `sha` lands once the step has looked for its deployment twice: it appears while the step waits. */
+    pushWhileWaiting: (sha: string, serviceId = emu.ids.web): void =>
+      void emu.hook({ procedure: 'deployment.all', when: 'after', skip: 1, run: () => void emu.webhookDeploy(serviceId, { sha }) })
+  }
+}
 
 describe('operation follow', () => {
-  test('a push deploy followed to done, with the live log; nothing is sent to Dokploy', async () => {
+  test.concurrent('a push deploy followed to done, with the live log; nothing is sent to Dokploy', async () => {
+    const { emu, follow, rowOf, pushWhileWaiting } = await start()
     pushWhileWaiting(SHA)
     const run = await follow()
 
@@ -51,7 +60,8 @@ describe('operation follow', () => {
     expect(run.stdout).toContain('Docker Deployed: ✅')
   })
 
-  test('a push deploy followed to error: the step fails, with the log', async () => {
+  test.concurrent('a push deploy followed to error: the step fails, with the log', async () => {
+    const { emu, follow, rowOf, pushWhileWaiting } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 3000, fail: 'npm ERR! the tests failed' })
     pushWhileWaiting(SHA)
     const run = await follow()
@@ -62,20 +72,23 @@ describe('operation follow', () => {
     expect(run.stdout).toContain('npm ERR! the tests failed')
   })
 
-  test('a deploy that never appears: not-found, saying the service deploys on a push', async () => {
+  test.concurrent('a deploy that never appears: not-found, saying the service deploys on a push', async () => {
+    const { follow } = await start()
     const run = await follow({ 'wait-timeout': '3' })
     expect(run.code).toBe(1)
     expect(run.outputs.status).toBe('not-found')
     expect(errorLine(run)).toMatch(new RegExp(`^No deployment of commit ${SHA} appeared in Dokploy within \\d+s \\(wait-timeout\\)\\. The service has auto-deploy on:`))
   })
 
-  test('a service with auto-deploy off: not-found says so', async () => {
+  test.concurrent('a service with auto-deploy off: not-found says so', async () => {
+    const { emu, follow } = await start()
     const run = await follow({ id: emu.ids.api, 'wait-timeout': '2' })
     expect(run.outputs.status).toBe('not-found')
     expect(errorLine(run)).toContain('The service has auto-deploy off, so Dokploy deploys it only when asked')
   })
 
-  test('two pushes in a row, followed by two steps: each gets its own commit’s deployment, never its neighbour’s', async () => {
+  test.concurrent('two pushes in a row, followed by two steps: each gets its own commit’s deployment, never its neighbour’s', async () => {
+    const { emu, follow, rowOf } = await start()
     emu.webhookDeploy(emu.ids.web, { sha: OTHER })
     emu.webhookDeploy(emu.ids.web, { sha: SHA })
     const [first, second] = await Promise.all([follow({ commit: OTHER }), follow()])
@@ -90,10 +103,9 @@ describe('operation follow', () => {
     expect(rowOf(second)?.description).toBe(`Commit: ${SHA}`)
   })
 
-  test('a push already finished and overwritten when the step started: its row is found by the commit', async () => {
+  test.concurrent('a push already finished and overwritten when the step started: its row is found by the commit', async () => {
+    const { emu, follow, rowOf } = await start({ seenBuilds: false })
     // this build must end before anyone looks at it
-    await emu.close()
-    emu = await startEmulator({ buildMs: 3000, seenBuilds: false })
     emu.setBuild(emu.ids.web, { durationMs: 200 })
     emu.webhookDeploy(emu.ids.web, { sha: SHA })
     await waitUntil(() => emu.queueList().length === 0 && emu.deployments.some((d) => d.description === `Commit: ${SHA}`))
@@ -104,7 +116,8 @@ describe('operation follow', () => {
     expect(rowOf(run)?.description).toBe(`Commit: ${SHA}`)
   })
 
-  test('a prefix is refused before any request', async () => {
+  test.concurrent('a prefix is refused before any request', async () => {
+    const { emu, follow } = await start()
     const run = await follow({ commit: SHA.slice(0, 12) })
     expect(run.code).toBe(1)
     expect(emu.requests).toHaveLength(0)
@@ -113,11 +126,13 @@ describe('operation follow', () => {
 })
 
 describe('commit-status', () => {
-  const withStatus = (extra: Record<string, string> = {}) => follow({ 'commit-status': 'true', 'github-token': TOKEN, ...extra })
+  const withStatus = (follow: (extra: Record<string, string>) => Promise<ActionRun>, extra: Record<string, string> = {}) =>
+    follow({ 'commit-status': 'true', 'github-token': TOKEN, ...extra })
 
-  test('pending while following, then success, linking the Dokploy deployment', async () => {
+  test.concurrent('pending while following, then success, linking the Dokploy deployment', async () => {
+    const { github, pushWhileWaiting, follow } = await start()
     pushWhileWaiting(SHA)
-    const run = await withStatus()
+    const run = await withStatus(follow)
 
     expect(run.outputs.status).toBe('done')
     expect(github.commitStatuses.map((s) => [s.sha, s.context, s.state])).toEqual([
@@ -128,18 +143,20 @@ describe('commit-status', () => {
     expect(JSON.stringify(github.commitStatuses)).not.toContain(TOKEN)
   })
 
-  test('pending, then failure for a build that failed', async () => {
+  test.concurrent('pending, then failure for a build that failed', async () => {
+    const { emu, github, pushWhileWaiting, follow } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 3000, fail: 'npm ERR! the tests failed' })
     pushWhileWaiting(SHA)
-    const run = await withStatus()
+    const run = await withStatus(follow)
     expect(run.outputs.status).toBe('error')
     expect(github.commitStatuses.map((s) => s.state)).toEqual(['pending', 'failure'])
   })
 
-  test('GitHub answering 403: one warning, and the Dokploy outcome stands', async () => {
+  test.concurrent('GitHub answering 403: one warning, and the Dokploy outcome stands', async () => {
+    const { github, pushWhileWaiting, follow } = await start()
     github.setMode('forbidden')
     pushWhileWaiting(SHA)
-    const run = await withStatus()
+    const run = await withStatus(follow)
     expect(run.code).toBe(0)
     expect(run.outputs.status).toBe('done')
     const warnings = annotations(run, 'warning')
@@ -147,7 +164,8 @@ describe('commit-status', () => {
     expect(warnings[0].message).toContain('statuses: write')
   })
 
-  test('several targets: one status per service, each with its own context', async () => {
+  test.concurrent('several targets: one status per service, each with its own context', async () => {
+    const { emu, github, pushWhileWaiting } = await start()
     pushWhileWaiting(SHA)
     pushWhileWaiting(SHA, emu.ids.api)
     const run = await runAction(
@@ -170,7 +188,8 @@ async function waitUntil(condition: () => boolean): Promise<void> {
 describe('previews of pull requests', () => {
   const HEAD = 'c0ffee0123456789abcdef0123456789abcdef01'
 
-  test('followed by pull-request number: the preview’s own row, and its URL', async () => {
+  test.concurrent('followed by pull-request number: the preview’s own row, and its URL', async () => {
+    const { emu, follow, rowOf } = await start()
     emu.hook({ procedure: 'previewDeployment.all', when: 'after', skip: 1, run: () => void emu.previewDeploy(emu.ids.web, { pr: 7, sha: HEAD }) })
     const run = await follow({ 'pull-request': '7', commit: HEAD })
 
@@ -184,7 +203,8 @@ describe('previews of pull requests', () => {
     expect(emu.requests.filter((r) => r.method === 'POST')).toEqual([])
   })
 
-  test('in a pull_request run: the run’s pull request at its head commit, not the merge commit', async () => {
+  test.concurrent('in a pull_request run: the run’s pull request at its head commit, not the merge commit', async () => {
+    const { emu, inputs, rowOf } = await start()
     const dir = mkdtempSync(join(tmpdir(), 'event-'))
     const eventPath = join(dir, 'event.json')
     writeFileSync(eventPath, JSON.stringify({ pull_request: { number: 12, head: { sha: HEAD } } }))
@@ -196,7 +216,8 @@ describe('previews of pull requests', () => {
     expect(rowOf(run)?.description).toBe(`Hash: ${HEAD}`)
   })
 
-  test('a pull request without a preview: not-found, saying what creates one', async () => {
+  test.concurrent('a pull request without a preview: not-found, saying what creates one', async () => {
+    const { follow } = await start()
     const run = await follow({ 'pull-request': '99', commit: HEAD, 'wait-timeout': '2' })
     expect(run.outputs.status).toBe('not-found')
     expect(errorLine(run)).toContain('No preview deployment of pull request #99 appeared in Dokploy')
