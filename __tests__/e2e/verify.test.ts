@@ -1,34 +1,38 @@
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { afterAll, describe, expect, test } from '@jest/globals'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { startEmulator } from '../emulator/server.js'
 import { domainRow } from '../emulator/state.js'
-import { annotations, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
+import { annotations, emulators, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
 
 /**
  * After Dokploy's `done`, the step checks that the new version runs (verify: running, the default):
  * through dist/index.js against the emulator, whose Swarm runs, rolls back, crash-loops or turns healthy
  * slowly as each test asks.
  */
-let emu: Awaited<ReturnType<typeof startEmulator>>
 const MEMBER_KEY = 'member-key-7d1e9b3a55c2f004'
-beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 100, memberKeys: [MEMBER_KEY] })
-})
-afterEach(() => emu.close())
+const { start: startEmulator, closeAll } = emulators({ buildMs: 100, memberKeys: [MEMBER_KEY] })
+afterAll(closeAll)
 
-const inputs = (extra: Record<string, string>): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, ...extra })
-const sent = (procedure: string) => emu.requests.filter((r) => r.procedure === procedure)
-const order = (procedure: string): number => emu.requests.findIndex((r) => r.procedure === procedure)
-const appNameOf = (kind: 'application' | 'compose' | 'postgres', key: string): string => {
-  const row = emu.state.find(kind, emu.ids[key])
-  if (!row) throw new Error(`no ${kind} ${key}`)
-  return String(row.appName)
+/** An emulator of the test's own, so that the tests run at once. */
+async function start() {
+  const emu = await startEmulator()
+  return {
+    emu,
+    inputs: (extra: Record<string, string>): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, ...extra }),
+    sent: (procedure: string) => emu.requests.filter((r) => r.procedure === procedure),
+    order: (procedure: string): number => emu.requests.findIndex((r) => r.procedure === procedure),
+    appNameOf: (kind: 'application' | 'compose' | 'postgres', key: string): string => {
+      const row = emu.state.find(kind, emu.ids[key])
+      if (!row) throw new Error(`no ${kind} ${key}`)
+      return String(row.appName)
+    }
+  }
 }
 const notices = (run: ActionRun) => annotations(run, 'notice').filter((n) => n.title === 'Dokploy: rollout not checked')
 
 describe('an application deploy', () => {
-  test('a healthy rollout is done, checked after the deployment ended, in one read of the tasks', async () => {
+  test.concurrent('a healthy rollout is done, checked after the deployment ended, in one read of the tasks', async () => {
+    const { emu, inputs, sent, order, appNameOf } = await start()
     const run = await runAction(inputs({ id: emu.ids.web }))
 
     expect(run.code).toBe(0)
@@ -44,7 +48,8 @@ describe('an application deploy', () => {
     expect(order('application.one')).toBeLessThan(order('swarm.getAppInfos'))
   })
 
-  test('a new image that crashes and is rolled back by Swarm: rolled-back, failing, with the task error', async () => {
+  test.concurrent('a new image that crashes and is rolled back by Swarm: rolled-back, failing, with the task error', async () => {
+    const { emu, inputs, sent } = await start()
     emu.setRollout(emu.ids.api, { crash: 'rollback' })
     const run = await runAction(inputs({ id: emu.ids.api, 'docker-image': 'ghcr.io/acme/api:2.0' }))
 
@@ -62,7 +67,8 @@ describe('an application deploy', () => {
     expect(emu.deployments.find((d) => d.deploymentId === run.outputs['deployment-id'])?.status).toBe('done')
   })
 
-  test("the task's error is masked like every server text", async () => {
+  test.concurrent("the task's error is masked like every server text", async () => {
+    const { emu, inputs } = await start()
     const api = emu.state.find('application', emu.ids.api)
     const secret = /^DATABASE_URL=(.*)$/m.exec(String(api?.env))?.[1] ?? ''
     expect(secret).toMatch(/S3CR3T-/)
@@ -75,7 +81,8 @@ describe('an application deploy', () => {
     expect(errorLine(run)).toContain('task: non-zero exit (1): cannot reach postgres://app:***@db:5432/app')
   })
 
-  test('a git build that crash-loops (the previous version has the same image): unhealthy', async () => {
+  test.concurrent('a git build that crash-loops (the previous version has the same image): unhealthy', async () => {
+    const { emu, inputs } = await start()
     emu.setRollout(emu.ids.web, { crash: 'loop' })
     const run = await runAction(inputs({ id: emu.ids.web, 'verify-timeout': '30' }))
 
@@ -84,7 +91,8 @@ describe('an application deploy', () => {
     expect(errorLine(run)).toMatch(/failed during the rollout \(task: non-zero exit \(1\)\)/)
   })
 
-  test('the deploy that fixes a crash loop is done: the failures of the version it replaced do not count', async () => {
+  test.concurrent('the deploy that fixes a crash loop is done: the failures of the version it replaced do not count', async () => {
+    const { emu, inputs } = await start()
     emu.setRollout(emu.ids.web, { crash: 'loop', crashAfterMs: 500 })
     const broken = await runAction(inputs({ id: emu.ids.web, 'verify-timeout': '30' }))
     expect(broken.outputs.status).toBe('unhealthy')
@@ -98,7 +106,8 @@ describe('an application deploy', () => {
     expect(visibleLog(fixed)).toMatch(/Rollout checked/)
   })
 
-  test('a health check that passes slowly, within verify-timeout: done, after the step saw it starting', async () => {
+  test.concurrent('a health check that passes slowly, within verify-timeout: done, after the step saw it starting', async () => {
+    const { emu, inputs, sent } = await start()
     emu.setRollout(emu.ids.web, { runningAfterMs: 8000 })
     const run = await runAction(inputs({ id: emu.ids.web, 'verify-timeout': '120' }))
 
@@ -112,7 +121,8 @@ describe('an application deploy', () => {
     expect(sent('swarm.getAppInfos').length).toBeGreaterThan(1)
   })
 
-  test('never healthy: unhealthy when verify-timeout ends, not wait-timeout', async () => {
+  test.concurrent('never healthy: unhealthy when verify-timeout ends, not wait-timeout', async () => {
+    const { emu, inputs, sent } = await start()
     emu.setRollout(emu.ids.web, { neverHealthy: true })
     const run = await runAction(inputs({ id: emu.ids.web, 'verify-timeout': '2', 'wait-timeout': '600' }))
 
@@ -124,7 +134,8 @@ describe('an application deploy', () => {
     expect(reads[reads.length - 1].at - reads[0].at).toBeGreaterThanOrEqual(1500)
   })
 
-  test('a key without docker:read: done, with one notice that the rollout was not checked', async () => {
+  test.concurrent('a key without docker:read: done, with one notice that the rollout was not checked', async () => {
+    const { emu, sent } = await start()
     emu.setRollout(emu.ids.web, { crash: 'loop' })
     const run = await runAction({ url: emu.url, 'api-key': MEMBER_KEY, id: emu.ids.web })
 
@@ -138,7 +149,8 @@ describe('an application deploy', () => {
     expect(visibleLog(run)).not.toMatch(/Rollout checked/)
   })
 
-  test('an empty task list proves nothing: done, with the notice', async () => {
+  test.concurrent('an empty task list proves nothing: done, with the notice', async () => {
+    const { emu, inputs, appNameOf } = await start()
     const appName = appNameOf('application', 'web')
     emu.hook({ procedure: 'swarm.getAppInfos', when: 'before', run: () => emu.swarm.tasks.set(appName, []), times: 5 })
     const run = await runAction(inputs({ id: emu.ids.web }))
@@ -148,7 +160,8 @@ describe('an application deploy', () => {
     expect(notices(run)[0].message).toMatch(/Dokploy listed no Swarm tasks for web-\w+ \(it answers an empty list whenever it cannot reach Docker\)/)
   })
 
-  test('verify: none reads no task, and done is Dokploy\'s word alone', async () => {
+  test.concurrent('verify: none reads no task, and done is Dokploy\'s word alone', async () => {
+    const { emu, inputs, sent } = await start()
     emu.setRollout(emu.ids.web, { crash: 'loop' })
     const run = await runAction(inputs({ id: emu.ids.web, verify: 'none' }))
 
@@ -157,7 +170,8 @@ describe('an application deploy', () => {
     expect(notices(run)).toEqual([])
   })
 
-  test('a service on a remote server is read there: its serverId is passed', async () => {
+  test.concurrent('a service on a remote server is read there: its serverId is passed', async () => {
+    const { emu, inputs, sent, appNameOf } = await start()
     const web = emu.state.find('application', emu.ids.web)
     if (web) web.serverId = 'srv-remote-1'
     const run = await runAction(inputs({ id: emu.ids.web }))
@@ -169,7 +183,8 @@ describe('an application deploy', () => {
 })
 
 describe('a compose stack', () => {
-  test('docker-compose with several services: every container runs, read with the project label', async () => {
+  test.concurrent('docker-compose with several services: every container runs, read with the project label', async () => {
+    const { emu, inputs, sent, appNameOf } = await start()
     emu.setRollout(emu.ids.stack, { services: ['web', 'worker', 'db'] })
     const run = await runAction(inputs({ resource: 'compose', id: emu.ids.stack }))
 
@@ -179,7 +194,8 @@ describe('a compose stack', () => {
     expect(visibleLog(run)).toMatch(/Rollout checked: 3 containers running/)
   })
 
-  test('a stack whose service never turns healthy: unhealthy', async () => {
+  test.concurrent('a stack whose service never turns healthy: unhealthy', async () => {
+    const { emu, inputs, sent, appNameOf } = await start()
     const stack = emu.state.find('compose', emu.ids.stack)
     if (stack) stack.composeType = 'stack'
     emu.setRollout(emu.ids.stack, { services: ['web', 'worker'], neverHealthy: true })
@@ -191,7 +207,8 @@ describe('a compose stack', () => {
 })
 
 describe('a database', () => {
-  test('deploy: its task must run the database image', async () => {
+  test.concurrent('deploy: its task must run the database image', async () => {
+    const { emu, inputs, sent, order, appNameOf } = await start()
     const run = await runAction(inputs({ resource: 'postgres', id: emu.ids.postgres }))
 
     expect(run.code).toBe(0)
@@ -201,14 +218,16 @@ describe('a database', () => {
     expect(visibleLog(run)).toMatch(/Rollout checked: 1 task running the new version/)
   })
 
-  test('start that never turns healthy: unhealthy', async () => {
+  test.concurrent('start that never turns healthy: unhealthy', async () => {
+    const { emu, inputs } = await start()
     emu.setRollout(emu.ids.postgres, { neverHealthy: true })
     const run = await runAction(inputs({ resource: 'postgres', id: emu.ids.postgres, operation: 'start', 'verify-timeout': '2' }))
 
     expect(run.outputs.status).toBe('unhealthy')
   })
 
-  test('stop is not checked', async () => {
+  test.concurrent('stop is not checked', async () => {
+    const { emu, inputs, sent } = await start()
     const run = await runAction(inputs({ resource: 'postgres', id: emu.ids.postgres, operation: 'stop' }))
 
     expect(run.outputs.status).toBe('idle')
@@ -231,7 +250,8 @@ async function site(replies: { status: number; body: string }[]) {
 }
 
 describe('verify-url and verify-text', () => {
-  test('retried until the page answers 2xx with the text: done', async () => {
+  test.concurrent('retried until the page answers 2xx with the text: done', async () => {
+    const { emu, inputs } = await start()
     const page = await site([
       { status: 503, body: 'starting' },
       { status: 200, body: 'build old999' },
@@ -252,7 +272,8 @@ describe('verify-url and verify-text', () => {
     }
   })
 
-  test('a page that never shows the text: unhealthy, with a short masked excerpt of the body', async () => {
+  test.concurrent('a page that never shows the text: unhealthy, with a short masked excerpt of the body', async () => {
+    const { emu, inputs } = await start()
     const api = emu.state.find('application', emu.ids.web)
     const secret = /^DATABASE_URL=(.*)$/m.exec(String(api?.env))?.[1] ?? ''
     const page = await site([{ status: 200, body: `build old999 ${secret} ${'x'.repeat(5000)}` }])
@@ -271,7 +292,8 @@ describe('verify-url and verify-text', () => {
     }
   })
 
-  test("a path is joined to the service's URL", async () => {
+  test.concurrent("a path is joined to the service's URL", async () => {
+    const { emu, inputs } = await start()
     const page = await site([{ status: 204, body: '' }])
     try {
       emu.state.domains.splice(0, emu.state.domains.length, ...emu.state.domains.filter((d) => d.applicationId !== emu.ids.web))
@@ -289,7 +311,7 @@ describe('verify-url and verify-text', () => {
 
 describe('rollbacks', () => {
   /** Rollbacks on for the application (Dokploy: Advanced → Rollbacks, with a registry), then `n` good deploys. */
-  async function deployWithRollbacks(key: string, n: number): Promise<string[]> {
+  async function deployWithRollbacks({ emu, inputs }: Awaited<ReturnType<typeof start>>, key: string, n: number): Promise<string[]> {
     const app = emu.state.find('application', emu.ids[key])
     if (app) Object.assign(app, { rollbackActive: true, rollbackRegistryId: 'reg-rollbacks' })
     const ids: string[] = []
@@ -301,8 +323,10 @@ describe('rollbacks', () => {
     return ids
   }
 
-  test('operation rollback: back to the newest done deployment before the newest; no row, its rollout checked', async () => {
-    const [first, second] = await deployWithRollbacks('web', 2)
+  test.concurrent('operation rollback: back to the newest done deployment before the newest; no row, its rollout checked', async () => {
+    const world = await start()
+    const { emu, inputs, sent, order } = world
+    const [first, second] = await deployWithRollbacks(world, 'web', 2)
     const rows = emu.deployments.length
     const run = await runAction(inputs({ id: emu.ids.web, operation: 'rollback' }))
 
@@ -319,7 +343,8 @@ describe('rollbacks', () => {
     expect(visibleLog(run)).toMatch(/Rolling back to deployment .* \(image registry\.example\.com\/rollbacks\/web-\w+:v1\)[\s\S]*Rollout checked/)
   })
 
-  test('operation rollback without rollbacks: the step fails, saying how to turn them on, and sends nothing', async () => {
+  test.concurrent('operation rollback without rollbacks: the step fails, saying how to turn them on, and sends nothing', async () => {
+    const { emu, inputs, sent } = await start()
     await runAction(inputs({ id: emu.ids.web, verify: 'none' }))
     const run = await runAction(inputs({ id: emu.ids.web, operation: 'rollback' }))
 
@@ -330,8 +355,10 @@ describe('rollbacks', () => {
     expect(run.outputs['rolled-back-to']).toBe('')
   })
 
-  test('on-failure: rollback: a deploy that crash-loops is rolled back to the previous good one, both reported, the step failing', async () => {
-    const [good] = await deployWithRollbacks('web', 1)
+  test.concurrent('on-failure: rollback: a deploy that crash-loops is rolled back to the previous good one, both reported, the step failing', async () => {
+    const world = await start()
+    const { emu, inputs, sent } = world
+    const [good] = await deployWithRollbacks(world, 'web', 1)
     emu.setRollout(emu.ids.web, { crash: 'loop' })
     const run = await runAction(inputs({ id: emu.ids.web, 'on-failure': 'rollback', 'verify-timeout': '30' }))
 
