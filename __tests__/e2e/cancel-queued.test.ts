@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from '@jest/globals'
-import { concurrentWithSignals, emulators, errorLine, runAction, type ActionRun, type RunOptions } from './harness.js'
+import { concurrentWithSignals, emulators, errorLine, runAction, type ActionRun, type Emulator, type RunOptions } from './harness.js'
 
 /**
  * Issue 19: a step cancelled by the runner (SIGINT, as `concurrency: cancel-in-progress` does), or whose
@@ -31,6 +31,12 @@ async function start() {
       return cancelled(inputs(), /Build started: deployment/)
     }
   }
+}
+
+/** A key whose user lacks `deployment: cancel`: Dokploy answers cleanQueues 401, as its permission check does. */
+function refuseCleanQueues(emu: Emulator): void {
+  const body = JSON.stringify({ error: { json: { message: 'unauthorized to access resource "deployment"', code: -32001, data: { code: 'UNAUTHORIZED', httpStatus: 401, path: 'application.cleanQueues' } } } })
+  emu.inject({ procedure: 'application.cleanQueues', kind: 'status', status: 401, body })
 }
 
 /** Runs the step and cancels it (SIGINT) once it prints a line matching `when`; resolves with the run and how long it took from the signal to the exit. */
@@ -89,8 +95,7 @@ describe('the runner cancels the step while its deploy waits', () => {
 
   concurrentWithSignals('a key without the permission: a clear message, and the step still ends within the grace period', async () => {
     const { emu, waiting, cancelled } = await start()
-    const body = JSON.stringify({ error: { json: { message: 'unauthorized to access resource "deployment"', code: -32001, data: { code: 'UNAUTHORIZED', httpStatus: 401, path: 'application.cleanQueues' } } } })
-    emu.inject({ procedure: 'application.cleanQueues', kind: 'status', status: 401, body })
+    refuseCleanQueues(emu)
     const { run, afterSignalMs } = await cancelled({}, /Queued: behind 1 other build/)
 
     expect(run.outputs.status).toBe('cancelled-by-runner')
@@ -156,8 +161,7 @@ describe('wait-timeout ends while its deploy waits', () => {
 
   test.concurrent('a key without the permission: a clear message', async () => {
     const { emu, inputs, waiting } = await start()
-    const body = JSON.stringify({ error: { json: { message: 'unauthorized to access resource "deployment"', code: -32001, data: { code: 'UNAUTHORIZED', httpStatus: 401, path: 'application.cleanQueues' } } } })
-    emu.inject({ procedure: 'application.cleanQueues', kind: 'status', status: 401, body })
+    refuseCleanQueues(emu)
     const run = await runAction(inputs({ 'wait-timeout': '3' }))
     expect(run.outputs.status).toBe('timeout')
     expect(waiting(emu.ids.web)).toHaveLength(1)
