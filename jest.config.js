@@ -13,5 +13,6 @@ export default {
   // cores only makes them wait for the CPU (on 2 cores jest's default would be a single worker). The end-to-end
   // files that mostly wait run their tests concurrently instead (test.concurrent, an emulator per test)
   maxWorkers: '100%',
+  maxConcurrency: 16,
   verbose: false
 }

@@ -1,5 +1,6 @@
-import { afterAll, describe, expect, test } from '@jest/globals'
-import { concurrentWithSignals, emulators, errorLine, runAction, type ActionRun, type Emulator, type RunOptions } from './harness.js'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, concurrentWithSignals, heading } from './at-once.js'
+import { emulators, errorLine, runAction, type ActionRun, type Emulator, type RunOptions } from './harness.js'
 
 /**
  * Issue 19: a step cancelled by the runner (SIGINT, as `concurrency: cancel-in-progress` does), or whose
@@ -56,7 +57,7 @@ async function cancelled(inputs: Record<string, string>, when: RegExp, options: 
   return { run, afterSignalMs: Date.now() - signalAt }
 }
 
-describe('the runner cancels the step while its deploy waits', () => {
+heading('the runner cancels the step while its deploy waits', () => {
   concurrentWithSignals('behind another service’s build: its job is removed, the other build carries on', async () => {
     const { emu, waiting, cleans, stackStillBuilds, cancelled } = await start()
     const { run, afterSignalMs } = await cancelled({}, /Queued: behind 1 other build/)
@@ -126,8 +127,8 @@ describe('the runner cancels the step while its deploy waits', () => {
   })
 })
 
-describe('wait-timeout ends while its deploy waits', () => {
-  test.concurrent('its job is removed; the status stays timeout, and the message does not claim Dokploy may still build it', async () => {
+heading('wait-timeout ends while its deploy waits', () => {
+  concurrent('its job is removed; the status stays timeout, and the message does not claim Dokploy may still build it', async () => {
     const { emu, inputs, waiting, cleans, stackStillBuilds } = await start()
     const run = await runAction(inputs({ 'wait-timeout': '3' }))
 
@@ -139,7 +140,7 @@ describe('wait-timeout ends while its deploy waits', () => {
     expect(errorLine(run)).toMatch(/^Still queued when the step stopped waiting after \d+s \(wait-timeout\): the build had not started\. When wait-timeout ended, the step removed its queued deploy from Dokploy's queue\.$/)
   })
 
-  test.concurrent('together with a push deploy of the same service: nothing is removed, and the push is named', async () => {
+  concurrent('together with a push deploy of the same service: nothing is removed, and the push is named', async () => {
     const { emu, inputs, waiting, cleans } = await start()
     emu.webhookDeploy(emu.ids.web, { title: 'feat: checkout v2' })
     const run = await runAction(inputs({ 'wait-timeout': '3' }))
@@ -149,7 +150,7 @@ describe('wait-timeout ends while its deploy waits', () => {
     expect(errorLine(run)).toContain('When wait-timeout ended, the step left the queue: other deploys of this service were waiting ("feat: checkout v2")')
   })
 
-  test.concurrent('its build already running: nothing is removed, and the message says so', async () => {
+  concurrent('its build already running: nothing is removed, and the message says so', async () => {
     const { emu, inputs, cleans } = await start()
     await emu.restart()
     emu.setBuild(emu.ids.web, { hang: true })
@@ -159,7 +160,7 @@ describe('wait-timeout ends while its deploy waits', () => {
     expect(errorLine(run)).toContain('When wait-timeout ended, its build had already started; Dokploy cannot stop a running build.')
   })
 
-  test.concurrent('a key without the permission: a clear message', async () => {
+  concurrent('a key without the permission: a clear message', async () => {
     const { emu, inputs, waiting } = await start()
     refuseCleanQueues(emu)
     const run = await runAction(inputs({ 'wait-timeout': '3' }))
@@ -168,7 +169,7 @@ describe('wait-timeout ends while its deploy waits', () => {
     expect(errorLine(run)).toContain('When wait-timeout ended, its queued deploy could not be removed: Dokploy refused application.cleanQueues')
   })
 
-  test.concurrent('several targets: each is taken back on its own', async () => {
+  concurrent('several targets: each is taken back on its own', async () => {
     const { emu, inputs, waiting, cleans, stackStillBuilds } = await start()
     const run = await runAction(inputs({ id: `${emu.ids.web}\n${emu.ids.api}`, 'wait-timeout': '3' }))
     expect(run.outputs.status).toBe('timeout')
@@ -179,7 +180,7 @@ describe('wait-timeout ends while its deploy waits', () => {
     stackStillBuilds()
   })
 
-  test.concurrent('cancel-queued: false leaves it queued', async () => {
+  concurrent('cancel-queued: false leaves it queued', async () => {
     const { emu, inputs, waiting, cleans } = await start()
     const run = await runAction(inputs({ 'wait-timeout': '3', 'cancel-queued': 'false' }))
     expect(run.outputs.status).toBe('timeout')

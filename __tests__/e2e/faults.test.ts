@@ -1,4 +1,5 @@
-import { afterAll, describe, expect, test } from '@jest/globals'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, heading } from './at-once.js'
 import { emulators, endOnceShown, errorLine, runAction, visibleLog, endOnceStreaming } from './harness.js'
 
 /**
@@ -20,7 +21,7 @@ const start = async () => {
 }
 const debugCount = (stdout: string): number => Number(/Dokploy requests: (\d+)/.exec(stdout)?.[1] ?? NaN)
 
-describe('503 before processing is retried on every kind of call', () => {
+heading('503 before processing is retried on every kind of call', () => {
   const CALLS: [string, Record<string, string>, string][] = [
     ['application.one (query, for reload)', { operation: 'reload' }, 'application.one'],
     ['deployment.queueList (query)', {}, 'deployment.queueList'],
@@ -29,7 +30,7 @@ describe('503 before processing is retried on every kind of call', () => {
     ['application.stop (mutation)', { operation: 'stop' }, 'application.stop'],
     ['project.all (lookup)', { id: '', project: 'shop', environment: 'production', name: 'web' }, 'project.all']
   ]
-  test.concurrent.each(CALLS)('%s', async (_label, extra, procedure) => {
+  concurrent.each(CALLS)('%s', async (_label, extra, procedure) => {
     const { emu, deployInputs, deploys } = await start()
     // a 503 may hide a restart: after one, only the reference proves the row, so it must still be running when seen
     if (procedure === 'deployment.queueList') emu.setBuild(emu.ids.web, { durationMs: 5000, holdBefore: endOnceShown(emu) })
@@ -44,7 +45,7 @@ describe('503 before processing is retried on every kind of call', () => {
     expect(run.stdout).toMatch(new RegExp(`${procedure.replace('.', '\\.')}: unavailable, retry 1/3`))
   })
 
-  test.concurrent('a database deploy refused with 503 is sent again and runs once', async () => {
+  concurrent('a database deploy refused with 503 is sent again and runs once', async () => {
     const { emu } = await start()
     emu.inject({ procedure: 'postgres.deploy', kind: 'status', status: 503 })
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'postgres', id: emu.ids.postgres })
@@ -52,7 +53,7 @@ describe('503 before processing is retried on every kind of call', () => {
     expect(emu.stats().deployCalls[emu.ids.postgres]).toBe(1)
   })
 
-  test.concurrent('retries are bounded by the retries input', async () => {
+  concurrent('retries are bounded by the retries input', async () => {
     const { emu, deployInputs, attempts, deploys } = await start()
     emu.inject({ procedure: 'deployment.all', kind: 'status', status: 503, times: Infinity })
     const run = await runAction(deployInputs({ retries: '1' }))
@@ -63,8 +64,8 @@ describe('503 before processing is retried on every kind of call', () => {
   })
 })
 
-describe('failures while polling', () => {
-  test.concurrent('an HTML 502 and a connection reset during polling are retried; the step still reports done', async () => {
+heading('failures while polling', () => {
+  concurrent('an HTML 502 and a connection reset during polling are retried; the step still reports done', async () => {
     const { emu, deployInputs, deploys } = await start()
     const gateway = emu.inject({ procedure: 'deployment.all', kind: 'html', status: 502, after: 2 })
     const reset = emu.inject({ procedure: 'deployment.all', kind: 'reset-before', after: 3 })
@@ -79,7 +80,7 @@ describe('failures while polling', () => {
     expect(deploys()).toBe(1)
   })
 
-  test.concurrent('a 429 with Retry-After is honoured before the next attempt', async () => {
+  concurrent('a 429 with Retry-After is honoured before the next attempt', async () => {
     const { emu, deployInputs } = await start()
     emu.inject({ procedure: 'deployment.all', kind: 'status', status: 429, headers: { 'retry-after': '2' }, after: 1 })
     const run = await runAction(deployInputs())
@@ -89,7 +90,7 @@ describe('failures while polling', () => {
     expect(polls[limited + 1].at - polls[limited].at).toBeGreaterThanOrEqual(1900)
   })
 
-  test.concurrent('truncated JSON on a query is asked again', async () => {
+  concurrent('truncated JSON on a query is asked again', async () => {
     const { emu, deployInputs } = await start()
     emu.inject({ procedure: 'deployment.all', kind: 'truncated', after: 1 })
     const run = await runAction(deployInputs())
@@ -98,8 +99,8 @@ describe('failures while polling', () => {
   })
 })
 
-describe('one step, at most one deployment', () => {
-  test.concurrent('the deploy is processed but its answer is lost (reset): found in the queue, not resent', async () => {
+heading('one step, at most one deployment', () => {
+  concurrent('the deploy is processed but its answer is lost (reset): found in the queue, not resent', async () => {
     const { emu, deployInputs, attempts, deploys } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 5000, holdBefore: endOnceShown(emu) }) // still queued or running when the step looks for it
     emu.inject({ procedure: 'application.deploy', kind: 'reset-after' })
@@ -111,7 +112,7 @@ describe('one step, at most one deployment', () => {
     expect(visibleLog(run)).toContain('Dokploy did receive it')
   })
 
-  test.concurrent('the deploy answer is cut short (truncated JSON): not resent', async () => {
+  concurrent('the deploy answer is cut short (truncated JSON): not resent', async () => {
     const { emu, deployInputs, attempts, deploys } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 5000, holdBefore: endOnceShown(emu) }) // still queued or running when the step looks for it
     emu.inject({ procedure: 'application.deploy', kind: 'truncated' })
@@ -121,7 +122,7 @@ describe('one step, at most one deployment', () => {
     expect(attempts('application.deploy')).toBe(1)
   })
 
-  test.concurrent('the deploy answer never comes (request-timeout): found, not resent', async () => {
+  concurrent('the deploy answer never comes (request-timeout): found, not resent', async () => {
     const { emu, deployInputs, attempts, deploys } = await start()
     // 3 s of real time: past the real request-timeout and the look that follows it, at any time scale
     emu.setBuild(emu.ids.web, { durationMs: 3000 / emu.timeScale, holdBefore: endOnceShown(emu) })
@@ -133,7 +134,7 @@ describe('one step, at most one deployment', () => {
     expect(visibleLog(run)).toContain('within the request timeout')
   })
 
-  test.concurrent('the deploy connection is reset before Dokploy got it: the queue shows nothing, so it is sent once more', async () => {
+  concurrent('the deploy connection is reset before Dokploy got it: the queue shows nothing, so it is sent once more', async () => {
     const { emu, deployInputs, attempts, deploys } = await start()
     emu.inject({ procedure: 'application.deploy', kind: 'reset-before' })
     const run = await runAction(deployInputs())
@@ -143,7 +144,7 @@ describe('one step, at most one deployment', () => {
     expect(visibleLog(run)).toContain('never arrived. Sending it once more.')
   })
 
-  test.concurrent('without a queue listing (v0.27) a lost deploy answer is not resent blind', async () => {
+  concurrent('without a queue listing (v0.27) a lost deploy answer is not resent blind', async () => {
     const { emu, deployInputs, attempts } = await start()
     emu.setVersion('v0.27.0')
     emu.inject({ procedure: 'application.deploy', kind: 'reset-before' })
@@ -153,7 +154,7 @@ describe('one step, at most one deployment', () => {
     expect(errorLine(run)).toContain('Not resending, which could deploy twice')
   })
 
-  test.concurrent('a 502 on a mutation is never retried blind (a stop is confirmed through the status instead)', async () => {
+  concurrent('a 502 on a mutation is never retried blind (a stop is confirmed through the status instead)', async () => {
     const { emu, deployInputs, attempts } = await start()
     emu.inject({ procedure: 'application.stop', kind: 'html', status: 502 })
     const run = await runAction(deployInputs({ operation: 'stop' }))
@@ -164,8 +165,8 @@ describe('one step, at most one deployment', () => {
   })
 })
 
-describe('timeouts', () => {
-  test.concurrent('a hung request does not hang the step past wait-timeout', async () => {
+heading('timeouts', () => {
+  concurrent('a hung request does not hang the step past wait-timeout', async () => {
     const { emu, deployInputs, deploys } = await start()
     emu.inject({ procedure: 'deployment.all', kind: 'hang', times: Infinity })
     const run = await runAction(deployInputs({ 'wait-timeout': '4', 'request-timeout': '2', retries: '5' }))
@@ -178,8 +179,8 @@ describe('timeouts', () => {
   }, 20_000)
 })
 
-describe('no retry where it cannot help', () => {
-  test.concurrent('Cloudflare 403 challenge: one attempt, says the runner is blocked', async () => {
+heading('no retry where it cannot help', () => {
+  concurrent('Cloudflare 403 challenge: one attempt, says the runner is blocked', async () => {
     const { emu, deployInputs } = await start()
     emu.inject({ kind: 'cloudflare', times: Infinity })
     const run = await runAction(deployInputs())
@@ -188,7 +189,7 @@ describe('no retry where it cannot help', () => {
     expect(errorLine(run)).toContain('Cloudflare blocked the request')
   })
 
-  test.concurrent.each([301, 308])('%i redirect: not followed, the message names the status and Location', async (status) => {
+  concurrent.each([301, 308])('%i redirect: not followed, the message names the status and Location', async (status) => {
     const { emu, deployInputs } = await start()
     emu.inject({ kind: 'redirect', status, location: 'https://dokploy.example.com/api/trpc/application.one' })
     const run = await runAction(deployInputs())
@@ -198,7 +199,7 @@ describe('no retry where it cannot help', () => {
     expect(errorLine(run)).toContain('set the url input to the final address')
   })
 
-  test.concurrent('401 at the start: check the key', async () => {
+  concurrent('401 at the start: check the key', async () => {
     const { emu, deployInputs } = await start()
     const run = await runAction(deployInputs({ 'api-key': 'wrong-key-123456' }))
     expect(run.code).toBe(1)
@@ -207,7 +208,7 @@ describe('no retry where it cannot help', () => {
     expect(errorLine(run)).toContain('check that the api-key secret is a valid, enabled, unexpired key')
   })
 
-  test.concurrent('401 in the middle of a run: probably the rate limit', async () => {
+  concurrent('401 in the middle of a run: probably the rate limit', async () => {
     const { emu, deployInputs } = await start()
     emu.setRateLimit(emu.apiKey, 3)
     const run = await runAction(deployInputs())
@@ -215,7 +216,7 @@ describe('no retry where it cannot help', () => {
     expect(errorLine(run)).toContain('Do not re-run this step')
   })
 
-  test.concurrent('404 for an unknown id: check the id', async () => {
+  concurrent('404 for an unknown id: check the id', async () => {
     const { emu, deployInputs } = await start()
     const run = await runAction(deployInputs({ id: 'no-such-app' }))
     expect(run.code).toBe(1)
@@ -225,7 +226,7 @@ describe('no retry where it cannot help', () => {
     expect(errorLine(run)).toContain('check the id')
   })
 
-  test.concurrent('400 with field errors lists them', async () => {
+  concurrent('400 with field errors lists them', async () => {
     const { emu, deployInputs, attempts } = await start()
     emu.inject({
       procedure: 'application.deploy',
@@ -247,7 +248,7 @@ describe('no retry where it cannot help', () => {
     expect(errorLine(run)).toContain('Dokploy rejected application.deploy (400): title: Too big')
   })
 
-  test.concurrent('an HTML page with status 200: something else answered', async () => {
+  concurrent('an HTML page with status 200: something else answered', async () => {
     const { emu, deployInputs } = await start()
     emu.inject({ kind: 'html-200' })
     const run = await runAction(deployInputs())
@@ -256,7 +257,7 @@ describe('no retry where it cannot help', () => {
     expect(errorLine(run)).toMatch(/Expected JSON from Dokploy on deployment.all but got 200 text\/html/)
   })
 
-  test.concurrent('connection refused: cannot reach, after the retries', async () => {
+  concurrent('connection refused: cannot reach, after the retries', async () => {
     const { emu } = await start()
     const url = emu.url
     await emu.close()
@@ -267,8 +268,8 @@ describe('no retry where it cannot help', () => {
   })
 })
 
-describe('requests per run', () => {
-  test.concurrent('a plain deploy with wait takes few requests, reported under debug', async () => {
+heading('requests per run', () => {
+  concurrent('a plain deploy with wait takes few requests, reported under debug', async () => {
     const { emu, deployInputs } = await start()
     // the short build has ended when the step first looks at the rows after its deploy (however slowly either
     // side runs): the same requests every time
@@ -280,7 +281,7 @@ describe('requests per run', () => {
     expect(count).toBeLessThanOrEqual(8)
   })
 
-  test.concurrent('a followed deploy that streams its log counts the socket’s upgrade among its requests', async () => {
+  concurrent('a followed deploy that streams its log counts the socket’s upgrade among its requests', async () => {
     const { emu, deployInputs } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 1500, holdBefore: endOnceStreaming(emu) })
     const run = await runAction(deployInputs())
@@ -290,7 +291,7 @@ describe('requests per run', () => {
     expect(run.stdout).toMatch(/Dokploy requests: \d+ \(\d+ retries\), \d+ B sent, \d+ B received; 1 of them log socket upgrade\(s\)/)
   })
 
-  test.concurrent('a deploy by id with wait: false is the deploy alone: no project.all, the dashboard link is the projects page', async () => {
+  concurrent('a deploy by id with wait: false is the deploy alone: no project.all, the dashboard link is the projects page', async () => {
     const { emu, deployInputs } = await start()
     const run = await runAction(deployInputs({ wait: 'false' }))
     expect(run.code).toBe(0)
@@ -298,7 +299,7 @@ describe('requests per run', () => {
     expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/projects`)
   })
 
-  test.concurrent('a synchronous stop by id is one request: no project.all, the dashboard link is the projects page', async () => {
+  concurrent('a synchronous stop by id is one request: no project.all, the dashboard link is the projects page', async () => {
     const { emu, deployInputs } = await start()
     const run = await runAction(deployInputs({ operation: 'stop' }))
     expect(run.code).toBe(0)

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, test } from '@jest/globals'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, heading } from './at-once.js'
 import type { EmulatorOptions } from '../emulator/server.js'
 import { startFakeGitHub, type FakeGitHub } from './fake-github.js'
 import { annotations, emulators, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
@@ -42,8 +43,8 @@ async function start(options: EmulatorOptions = {}) {
   }
 }
 
-describe('operation follow', () => {
-  test.concurrent('a push deploy followed to done, with the live log; nothing is sent to Dokploy', async () => {
+heading('operation follow', () => {
+  concurrent('a push deploy followed to done, with the live log; nothing is sent to Dokploy', async () => {
     const { emu, follow, rowOf, pushWhileWaiting } = await start()
     pushWhileWaiting(SHA)
     const run = await follow()
@@ -60,7 +61,7 @@ describe('operation follow', () => {
     expect(run.stdout).toContain('Docker Deployed: ✅')
   })
 
-  test.concurrent('a push deploy followed to error: the step fails, with the log', async () => {
+  concurrent('a push deploy followed to error: the step fails, with the log', async () => {
     const { emu, follow, rowOf, pushWhileWaiting } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 3000, fail: 'npm ERR! the tests failed' })
     pushWhileWaiting(SHA)
@@ -72,7 +73,7 @@ describe('operation follow', () => {
     expect(run.stdout).toContain('npm ERR! the tests failed')
   })
 
-  test.concurrent('a deploy that never appears: not-found, saying the service deploys on a push', async () => {
+  concurrent('a deploy that never appears: not-found, saying the service deploys on a push', async () => {
     const { follow } = await start()
     const run = await follow({ 'wait-timeout': '3' })
     expect(run.code).toBe(1)
@@ -80,14 +81,14 @@ describe('operation follow', () => {
     expect(errorLine(run)).toMatch(new RegExp(`^No deployment of commit ${SHA} appeared in Dokploy within \\d+s \\(wait-timeout\\)\\. The service has auto-deploy on:`))
   })
 
-  test.concurrent('a service with auto-deploy off: not-found says so', async () => {
+  concurrent('a service with auto-deploy off: not-found says so', async () => {
     const { emu, follow } = await start()
     const run = await follow({ id: emu.ids.api, 'wait-timeout': '2' })
     expect(run.outputs.status).toBe('not-found')
     expect(errorLine(run)).toContain('The service has auto-deploy off, so Dokploy deploys it only when asked')
   })
 
-  test.concurrent('two pushes in a row, followed by two steps: each gets its own commit’s deployment, never its neighbour’s', async () => {
+  concurrent('two pushes in a row, followed by two steps: each gets its own commit’s deployment, never its neighbour’s', async () => {
     const { emu, follow, rowOf } = await start()
     emu.webhookDeploy(emu.ids.web, { sha: OTHER })
     emu.webhookDeploy(emu.ids.web, { sha: SHA })
@@ -103,7 +104,7 @@ describe('operation follow', () => {
     expect(rowOf(second)?.description).toBe(`Commit: ${SHA}`)
   })
 
-  test.concurrent('a push already finished and overwritten when the step started: its row is found by the commit', async () => {
+  concurrent('a push already finished and overwritten when the step started: its row is found by the commit', async () => {
     const { emu, follow, rowOf } = await start({ seenBuilds: false })
     // this build must end before anyone looks at it
     emu.setBuild(emu.ids.web, { durationMs: 200 })
@@ -116,7 +117,7 @@ describe('operation follow', () => {
     expect(rowOf(run)?.description).toBe(`Commit: ${SHA}`)
   })
 
-  test.concurrent('a prefix is refused before any request', async () => {
+  concurrent('a prefix is refused before any request', async () => {
     const { emu, follow } = await start()
     const run = await follow({ commit: SHA.slice(0, 12) })
     expect(run.code).toBe(1)
@@ -125,11 +126,11 @@ describe('operation follow', () => {
   })
 })
 
-describe('commit-status', () => {
+heading('commit-status', () => {
   const withStatus = (follow: (extra: Record<string, string>) => Promise<ActionRun>, extra: Record<string, string> = {}) =>
     follow({ 'commit-status': 'true', 'github-token': TOKEN, ...extra })
 
-  test.concurrent('pending while following, then success, linking the Dokploy deployment', async () => {
+  concurrent('pending while following, then success, linking the Dokploy deployment', async () => {
     const { github, pushWhileWaiting, follow } = await start()
     pushWhileWaiting(SHA)
     const run = await withStatus(follow)
@@ -143,7 +144,7 @@ describe('commit-status', () => {
     expect(JSON.stringify(github.commitStatuses)).not.toContain(TOKEN)
   })
 
-  test.concurrent('pending, then failure for a build that failed', async () => {
+  concurrent('pending, then failure for a build that failed', async () => {
     const { emu, github, pushWhileWaiting, follow } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 3000, fail: 'npm ERR! the tests failed' })
     pushWhileWaiting(SHA)
@@ -152,7 +153,7 @@ describe('commit-status', () => {
     expect(github.commitStatuses.map((s) => s.state)).toEqual(['pending', 'failure'])
   })
 
-  test.concurrent('GitHub answering 403: one warning, and the Dokploy outcome stands', async () => {
+  concurrent('GitHub answering 403: one warning, and the Dokploy outcome stands', async () => {
     const { github, pushWhileWaiting, follow } = await start()
     github.setMode('forbidden')
     pushWhileWaiting(SHA)
@@ -164,7 +165,7 @@ describe('commit-status', () => {
     expect(warnings[0].message).toContain('statuses: write')
   })
 
-  test.concurrent('several targets: one status per service, each with its own context', async () => {
+  concurrent('several targets: one status per service, each with its own context', async () => {
     const { emu, github, pushWhileWaiting } = await start()
     pushWhileWaiting(SHA)
     pushWhileWaiting(SHA, emu.ids.api)
@@ -185,10 +186,10 @@ async function waitUntil(condition: () => boolean): Promise<void> {
   expect(condition()).toBe(true)
 }
 
-describe('previews of pull requests', () => {
+heading('previews of pull requests', () => {
   const HEAD = 'c0ffee0123456789abcdef0123456789abcdef01'
 
-  test.concurrent('followed by pull-request number: the preview’s own row, and its URL', async () => {
+  concurrent('followed by pull-request number: the preview’s own row, and its URL', async () => {
     const { emu, follow, rowOf } = await start()
     emu.hook({ procedure: 'previewDeployment.all', when: 'after', skip: 1, run: () => void emu.previewDeploy(emu.ids.web, { pr: 7, sha: HEAD }) })
     const run = await follow({ 'pull-request': '7', commit: HEAD })
@@ -203,7 +204,7 @@ describe('previews of pull requests', () => {
     expect(emu.requests.filter((r) => r.method === 'POST')).toEqual([])
   })
 
-  test.concurrent('in a pull_request run: the run’s pull request at its head commit, not the merge commit', async () => {
+  concurrent('in a pull_request run: the run’s pull request at its head commit, not the merge commit', async () => {
     const { emu, inputs, rowOf } = await start()
     const dir = mkdtempSync(join(tmpdir(), 'event-'))
     const eventPath = join(dir, 'event.json')
@@ -216,7 +217,7 @@ describe('previews of pull requests', () => {
     expect(rowOf(run)?.description).toBe(`Hash: ${HEAD}`)
   })
 
-  test.concurrent('a pull request without a preview: not-found, saying what creates one', async () => {
+  concurrent('a pull request without a preview: not-found, saying what creates one', async () => {
     const { follow } = await start()
     const run = await follow({ 'pull-request': '99', commit: HEAD, 'wait-timeout': '2' })
     expect(run.outputs.status).toBe('not-found')

@@ -1,4 +1,5 @@
-import { afterAll, describe, expect, test } from '@jest/globals'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, heading } from './at-once.js'
 import type { EmulatorOptions } from '../emulator/server.js'
 import { startFakeGitHub, type FakeGitHub } from './fake-github.js'
 import { annotations, emulators, endOnceShown, errorLine, runAction, TIME_SCALE, visibleLog, type ActionRun } from './harness.js'
@@ -51,8 +52,8 @@ function expectTokenKept(result: ActionRun): void {
   expect(result.summary).not.toContain(TOKEN)
 }
 
-describe('a deploy recorded as a GitHub deployment', () => {
-  test.concurrent('by name: one deployment of the commit in the Dokploy environment, in_progress then success, each with the URL and the Dokploy link', async () => {
+heading('a deploy recorded as a GitHub deployment', () => {
+  concurrent('by name: one deployment of the commit in the Dokploy environment, in_progress then success, each with the URL and the Dokploy link', async () => {
     const { github, run, states } = await start()
     const result = await run({ project: 'shop', environment: 'production', name: 'web' })
 
@@ -74,7 +75,7 @@ describe('a deploy recorded as a GitHub deployment', () => {
     expectTokenKept(result)
   })
 
-  test.concurrent('a failed build: failure', async () => {
+  concurrent('a failed build: failure', async () => {
     const { emu, github, run, states } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 5000, fail: 'npm ERR! boom' })
     const result = await run({ id: emu.ids.web })
@@ -84,7 +85,7 @@ describe('a deploy recorded as a GitHub deployment', () => {
     expect(github.deployments[0].statuses[1].description).toBe('Dokploy deploy ended error')
   })
 
-  test.concurrent('a build still running at wait-timeout: error, said as such', async () => {
+  concurrent('a build still running at wait-timeout: error, said as such', async () => {
     const { emu, github, run, states } = await start()
     emu.setBuild(emu.ids.web, { hang: true })
     const result = await run({ id: emu.ids.web, 'wait-timeout': '3' })
@@ -95,7 +96,7 @@ describe('a deploy recorded as a GitHub deployment', () => {
     expect(github.deployments[0].statuses[1].description).toBe('Still running when the step stopped waiting')
   })
 
-  test.concurrent('the job cancelled while the build runs: error, posted before the step exits', async () => {
+  concurrent('the job cancelled while the build runs: error, posted before the step exits', async () => {
     // at real speed (emulator and action alike): once cancelled, the step gives GitHub at most 2 s, which
     // the test time scale would shrink to a few hundred ms, too short a bound for a busy machine
     const { emu, github, inputs, states } = await start({ timeScale: 1 })
@@ -119,7 +120,7 @@ describe('a deploy recorded as a GitHub deployment', () => {
     expect(result.ms).toBeLessThan(15_000)
   }, 30_000)
 
-  test.concurrent('a deploy Dokploy refused creates no GitHub deployment', async () => {
+  concurrent('a deploy Dokploy refused creates no GitHub deployment', async () => {
     const { github, run } = await start()
     const result = await run({ id: 'app-nope' })
 
@@ -127,7 +128,7 @@ describe('a deploy recorded as a GitHub deployment', () => {
     expect(github.deployments).toEqual([])
   })
 
-  test.concurrent('by id, a database: the environment comes from the service\'s own .one (never project.all), the status link is the service page', async () => {
+  concurrent('by id, a database: the environment comes from the service\'s own .one (never project.all), the status link is the service page', async () => {
     const { emu, github, run, states } = await start()
     const result = await run({ resource: 'postgres', id: emu.ids.postgresStaging })
 
@@ -141,7 +142,7 @@ describe('a deploy recorded as a GitHub deployment', () => {
     expect(emu.requests.filter((r) => r.procedure === 'postgres.one')).toHaveLength(1)
   })
 
-  test.concurrent('a Dokploy without environments (v0.24): the GitHub environment is production', async () => {
+  concurrent('a Dokploy without environments (v0.24): the GitHub environment is production', async () => {
     const { emu, github, run } = await start()
     emu.setVersion('v0.24.0')
     const result = await run({ resource: 'postgres', id: emu.ids.postgres })
@@ -149,14 +150,14 @@ describe('a deploy recorded as a GitHub deployment', () => {
     expect(github.deployments.map((d) => d.environment)).toEqual(['production'])
   })
 
-  test.concurrent('github-environment names the GitHub environment', async () => {
+  concurrent('github-environment names the GitHub environment', async () => {
     const { emu, github, run } = await start()
     const result = await run({ id: emu.ids.web, 'github-environment': 'shop-prod' })
     expect(result.code).toBe(0)
     expect(github.deployments.map((d) => d.environment)).toEqual(['shop-prod'])
   })
 
-  test.concurrent('several targets: one deployment each; the first success makes earlier deployments inactive, its siblings stay active', async () => {
+  concurrent('several targets: one deployment each; the first success makes earlier deployments inactive, its siblings stay active', async () => {
     const { github, run } = await start()
     const result = await run({ project: 'shop', environment: 'production', name: 'api, web' })
 
@@ -175,8 +176,8 @@ describe('a deploy recorded as a GitHub deployment', () => {
   })
 })
 
-describe('never at the deploy\'s expense', () => {
-  test.concurrent('GitHub answers 403: one warning, the deploy passes', async () => {
+heading('never at the deploy\'s expense', () => {
+  concurrent('GitHub answers 403: one warning, the deploy passes', async () => {
     const { emu, github, run } = await start()
     github.setMode('forbidden')
     const result = await run({ id: emu.ids.web })
@@ -193,7 +194,7 @@ describe('never at the deploy\'s expense', () => {
     expectTokenKept(result)
   })
 
-  test.concurrent('GitHub never answers: the deploy is sent and followed as usual, the step ends within the bound', async () => {
+  concurrent('GitHub never answers: the deploy is sent and followed as usual, the step ends within the bound', async () => {
     const { emu, github, run } = await start()
     github.setMode('hang')
     const result = await run({ id: emu.ids.web })
@@ -208,7 +209,7 @@ describe('never at the deploy\'s expense', () => {
     expect(ended - (emu.settledAt(result.outputs['deployment-id']) as number)).toBeLessThan(15_000 * TIME_SCALE + 5_000)
   }, 30_000)
 
-  test.concurrent('GitHub answers, but slowly: the step waits for it at most 15 s after the deploy ended, then says so', async () => {
+  concurrent('GitHub answers, but slowly: the step waits for it at most 15 s after the deploy ended, then says so', async () => {
     const { emu, github, run } = await start()
     // four calls (look for the job's deployment, create, in_progress, success) of 7 s each, each within
     // GitHub's 10 s request timeout, outlast the 5 s build and the bound after it; GitHub's delays and the
@@ -228,7 +229,7 @@ describe('never at the deploy\'s expense', () => {
   }, 40_000)
 })
 
-describe('no duplicate of a job-level environment', () => {
+heading('no duplicate of a job-level environment', () => {
   /** A deployment of this commit in production, as Actions records a job's `environment:`, linking a run. */
   const seedJobDeployment = (github: FakeGitHub, state: string, logUrl: string): void => {
     github.seed({
@@ -242,7 +243,7 @@ describe('no duplicate of a job-level environment', () => {
     })
   }
 
-  test.concurrent('the job\'s own deployment of this run is found: none is created beside it', async () => {
+  concurrent('the job\'s own deployment of this run is found: none is created beside it', async () => {
     const { emu, github, run } = await start()
     seedJobDeployment(github, 'in_progress', 'https://github.com/acme/shop/actions/runs/9000001/job/77')
     const result = await run({ id: emu.ids.web })
@@ -253,7 +254,7 @@ describe('no duplicate of a job-level environment', () => {
     expect(visibleLog(result)).toContain('The job\'s environment "production" already records this run as a GitHub deployment: not creating another (github-deployment).')
   })
 
-  test.concurrent('a deployment of another run, or of this action, is no reason to skip', async () => {
+  concurrent('a deployment of another run, or of this action, is no reason to skip', async () => {
     const { emu, github, run, states } = await start()
     seedJobDeployment(github, 'success', 'https://github.com/acme/shop/actions/runs/8000000/job/5')
     const result = await run({ id: emu.ids.web })
@@ -264,8 +265,8 @@ describe('no duplicate of a job-level environment', () => {
   })
 })
 
-describe('inputs', () => {
-  test.concurrent.each([
+heading('inputs', () => {
+  concurrent.each([
     [{ operation: 'stop' }, 'needs operation deploy, redeploy or follow, not stop'],
     [{ wait: 'false' }, 'needs wait: true'],
     [{ 'github-token': '' }, 'Input "github-token" is empty'],
@@ -280,7 +281,7 @@ describe('inputs', () => {
     expect(github.requests).toEqual([])
   })
 
-  test.concurrent('without github-deployment, GitHub is never called (and @actions/github never loaded)', async () => {
+  concurrent('without github-deployment, GitHub is never called (and @actions/github never loaded)', async () => {
     const { emu, github } = await start()
     const result = await runAction({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, 'github-token': TOKEN }, { env: { GITHUB_API_URL: github.url } })
     expect(result.code).toBe(0)

@@ -50,9 +50,6 @@ function timeScaleFromEnv(): number {
  */
 export const testWithSignals = process.platform === 'win32' ? test.skip : test
 
-/** A test with signals, run beside the file's other concurrent tests (each has an emulator of its own). */
-export const concurrentWithSignals = process.platform === 'win32' ? test.concurrent.skip : test.concurrent
-
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>
 
 /**

@@ -1,4 +1,5 @@
-import { afterAll, describe, expect, test } from '@jest/globals'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, heading } from './at-once.js'
 import { SECRET_MARKERS, WORKFLOW_COMMAND_LINES, type EmulatorOptions } from '../emulator/server.js'
 import { StdoutWatch, annotations, emulators, logSocketOpened, runAction, type ActionRun, type Emulator } from './harness.js'
 
@@ -48,8 +49,8 @@ function group(run: ActionRun): { title: string; body: string[] } {
 /** The fixture's marker for one secret field. */
 const marker = (word: string): string => SECRET_MARKERS.find((m) => m.startsWith(`S3CR3T-${word}-`)) as string
 
-describe('the live build log', () => {
-  test.concurrent('lines arrive in order while the build runs, inside one group named after the service and deployment', async () => {
+heading('the live build log', () => {
+  concurrent('lines arrive in order while the build runs, inside one group named after the service and deployment', async () => {
     const { emu, inputs, upgrades, rowOf } = await start()
     const compiled = '\u001b[32m✔ compiled in 2.1s\u001b[0m'
     // the build writes each next line (and turns done after its last) only once the step has printed the one
@@ -113,7 +114,7 @@ describe('the live build log', () => {
     expect(notices(run)).toEqual([])
   })
 
-  test.concurrent('a secret a build echoes is masked in every streamed line; the service’s secrets are read before the first line', async () => {
+  concurrent('a secret a build echoes is masked in every streamed line; the service’s secrets are read before the first line', async () => {
     const { emu, inputs, calls } = await start()
     const echoed = [
       `NPM_TOKEN=${marker('webbuildargs')}`,
@@ -131,7 +132,7 @@ describe('the live build log', () => {
     expect(calls('application.one')).toHaveLength(1)
   })
 
-  test.concurrent('server lines cannot start a workflow command, not even after a carriage return', async () => {
+  concurrent('server lines cannot start a workflow command, not even after a carriage return', async () => {
     const { emu, inputs } = await start({ hostile: true })
     emu.setBuild(emu.ids.web, {
       durationMs: 2500,
@@ -151,7 +152,7 @@ describe('the live build log', () => {
     expect(commands.filter((line) => line.startsWith('::add-mask::Docker'))).toEqual([])
   })
 
-  test.concurrent('a failed build: its tail comes from the stream (no readLogs), and the summary shows it', async () => {
+  concurrent('a failed build: its tail comes from the stream (no readLogs), and the summary shows it', async () => {
     const { emu, inputs, calls } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 2500, fail: 'npm ERR! build script exited with code 1', holdBefore: endOnceStreamed(emu) })
     const run = await runAction(inputs({ 'log-lines': '3' }))
@@ -163,7 +164,7 @@ describe('the live build log', () => {
     expect(run.summary).toContain('build script exited with code 1')
   })
 
-  test.concurrent('a chatty build costs no polls while it writes: the status is read after Dokploy’s last line', async () => {
+  concurrent('a chatty build costs no polls while it writes: the status is read after Dokploy’s last line', async () => {
     const { emu, inputs, upgrades, calls, rowOf } = await start()
     // the row turns done when the step first reads it after the last line (at its first look, a simulated
     // second after that line, about when a real Dokploy marks it): however slowly the machine runs, its
@@ -204,7 +205,7 @@ describe('the live build log', () => {
     expect(reads.every((r) => r.at >= lastLineAt)).toBe(true)
   })
 
-  test.concurrent('compose streams the same way', async () => {
+  concurrent('compose streams the same way', async () => {
     const { emu, inputs } = await start()
     emu.setBuild(emu.ids.stack, { durationMs: 1500, holdBefore: endOnceStreamed(emu) })
     const run = await runAction(inputs({ resource: 'compose', id: emu.ids.stack }))
@@ -215,7 +216,7 @@ describe('the live build log', () => {
     expect(body).toContain('Docker Deployed: ✅')
   })
 
-  test.concurrent('long lines and chatty logs are capped, and the step says what it cut', async () => {
+  concurrent('long lines and chatty logs are capped, and the step says what it cut', async () => {
     const { emu, inputs } = await start()
     const many = Array.from({ length: 10_050 }, (_, i) => `npm http fetch GET 200 https://registry.npmjs.org/pkg-${i}`)
     emu.setBuild(emu.ids.web, { durationMs: 2500, echo: ['y'.repeat(4500), ...many], echoAfterMs: 1500, holdBefore: endOnceStreamed(emu) })
@@ -228,7 +229,7 @@ describe('the live build log', () => {
     expect(body.at(-1)).toMatch(/^\[\d+ more line\(s\) of the build log not shown\.\]$/)
   })
 
-  test.concurrent('a build that ended before its row was proven is not streamed: its tail comes from readLogs', async () => {
+  concurrent('a build that ended before its row was proven is not streamed: its tail comes from readLogs', async () => {
     const { emu, inputs, upgrades, calls } = await start()
     // the row appears only after the step's first look (its job active, no row yet), and is final and
     // overwritten before its first poll: the row waits for that look to be answered, and the poll is held
@@ -254,7 +255,7 @@ describe('the live build log', () => {
     expect(run.summary).toContain('exit code 2')
   })
 
-  test.concurrent('a server that never answers the socket’s close does not hold the step', async () => {
+  concurrent('a server that never answers the socket’s close does not hold the step', async () => {
     const { emu, inputs, rowOf } = await start()
     emu.ignoreLogCloses(true)
     emu.setBuild(emu.ids.web, { durationMs: 2500, holdBefore: endOnceStreamed(emu) })
@@ -266,7 +267,7 @@ describe('the live build log', () => {
     expect(Date.now() - settled).toBeLessThan(6000)
   })
 
-  test.concurrent('log: tail follows by polling as before, with no socket; log: none shows no log at all', async () => {
+  concurrent('log: tail follows by polling as before, with no socket; log: none shows no log at all', async () => {
     const { emu, inputs, upgrades, calls } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 2500, fail: 'npm ERR! boom' })
     const tail = await runAction(inputs({ log: 'tail' }))
@@ -284,7 +285,7 @@ describe('the live build log', () => {
     expect(none.summary).not.toContain('build log')
   })
 
-  test.concurrent('a bad log input is refused before any request', async () => {
+  concurrent('a bad log input is refused before any request', async () => {
     const { emu, inputs } = await start()
     const run = await runAction(inputs({ log: 'stream' }))
     expect(run.code).toBe(1)
@@ -292,7 +293,7 @@ describe('the live build log', () => {
     expect(emu.requests).toHaveLength(0)
   })
 
-  test.concurrent('a cancel while the log streams ends the group and the step at once', async () => {
+  concurrent('a cancel while the log streams ends the group and the step at once', async () => {
     const { emu, inputs } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 20_000 })
     let cancelledAt = 0
@@ -312,8 +313,8 @@ describe('the live build log', () => {
   })
 })
 
-describe('falling back to polling, with one notice', () => {
-  test.concurrent.each([
+heading('falling back to polling, with one notice', () => {
+  concurrent.each([
     ['forbidden', 'the WebSocket upgrade was refused'],
     ['redirect', 'the WebSocket upgrade was refused'],
     ['not-found', 'the WebSocket upgrade was refused'],
@@ -335,7 +336,7 @@ describe('falling back to polling, with one notice', () => {
     expect(calls('deployment.all').length).toBeGreaterThanOrEqual(3)
   })
 
-  test.concurrent('a socket that drops mid-build is reopened once; no line is printed twice', async () => {
+  concurrent('a socket that drops mid-build is reopened once; no line is printed twice', async () => {
     const { emu, inputs, upgrades } = await start()
     // the first progress line is written once the socket is open, and the rest of the build once it is open again
     const watch = new StdoutWatch()
@@ -360,7 +361,7 @@ describe('falling back to polling, with one notice', () => {
     ])
   })
 
-  test.concurrent('a socket that drops twice: polling from then on, said once', async () => {
+  concurrent('a socket that drops twice: polling from then on, said once', async () => {
     const { emu, inputs, upgrades } = await start()
     // the first progress line is written once the socket is open, the second once it is open again (each is
     // then dropped as soon as the step printed its line), the rest once the step said it polls from then on
@@ -383,7 +384,7 @@ describe('falling back to polling, with one notice', () => {
     expect(upgrades()).toHaveLength(2)
   })
 
-  test.concurrent('a Dokploy that restarts mid-build: the socket drops, the reopen is refused, and the step rides out the outage by polling', async () => {
+  concurrent('a Dokploy that restarts mid-build: the socket drops, the reopen is refused, and the step rides out the outage by polling', async () => {
     const { emu, inputs } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 20_000 })
     let restarted = false
@@ -409,7 +410,7 @@ describe('falling back to polling, with one notice', () => {
     expect(all.indexOf('::endgroup::')).toBeGreaterThan(all.findIndex((line) => line.startsWith('::group::Build log of')))
   })
 
-  test.concurrent('an upgrade with no answer: request-timeout bounds it', async () => {
+  concurrent('an upgrade with no answer: request-timeout bounds it', async () => {
     const { emu, inputs } = await start()
     emu.refuseUpgrades('hang')
     emu.setBuild(emu.ids.web, { durationMs: 1500, holdBefore: endOnceTried(emu) })

@@ -1,4 +1,5 @@
-import { afterAll, describe, expect, test } from '@jest/globals'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, heading } from './at-once.js'
 import { annotations, emulators, endOnceStreaming, errorLine, runAction, visibleLog } from './harness.js'
 
 /**
@@ -26,8 +27,8 @@ const start = async () => {
 const results = (outputs: Record<string, string>) => JSON.parse(outputs.results) as Record<string, unknown>[]
 const isOurs = (job: { data: Record<string, unknown> }): boolean => String(job.data.descriptionLog).includes(' · ref ')
 
-describe('the two examples of the issue, as written', () => {
-  test.concurrent('resource: database, project: shop, environment: staging, name: "*", operation: stop: every staging database is stopped', async () => {
+heading('the two examples of the issue, as written', () => {
+  concurrent('resource: database, project: shop, environment: staging, name: "*", operation: stop: every staging database is stopped', async () => {
     const { emu, base, sent, mutations } = await start()
     const run = await runAction(base({ resource: 'database', project: 'shop', environment: 'staging', name: '*', operation: 'stop' }))
 
@@ -56,7 +57,7 @@ describe('the two examples of the issue, as written', () => {
     expect(run.summary.match(/<tr><td>✅/g)).toHaveLength(3)
   })
 
-  test.concurrent('project: shop, environment: production, name: "api, web, worker": three applications deployed and followed, one after the other on the server', async () => {
+  concurrent('project: shop, environment: production, name: "api, web, worker": three applications deployed and followed, one after the other on the server', async () => {
     const { emu, base, sent, rowsOf } = await start()
     // no build ends before all three deploys arrived, however slowly the step sends them
     const builds = { [emu.ids.api]: 3000, [emu.ids.web]: 4500, 'app-worker': 3500 }
@@ -96,8 +97,8 @@ describe('the two examples of the issue, as written', () => {
   }, 40_000)
 })
 
-describe('mixed outcomes', () => {
-  test.concurrent('one build fails, another waits behind a push deploy: both followed to their own end, the step fails with the first failure', async () => {
+heading('mixed outcomes', () => {
+  concurrent('one build fails, another waits behind a push deploy: both followed to their own end, the step fails with the first failure', async () => {
     const { emu, base, rowsOf } = await start()
     // the push builds until the step has been shown its api job waiting behind it
     let shown!: () => void
@@ -134,7 +135,7 @@ describe('mixed outcomes', () => {
     expect(run.summary).not.toContain('<h3>❌ api')
   }, 30_000)
 
-  test.concurrent('an id that does not exist fails its target only: the other is deployed and followed', async () => {
+  concurrent('an id that does not exist fails its target only: the other is deployed and followed', async () => {
     const { emu, base } = await start()
     const run = await runAction(base({ id: `${emu.ids.web}, app-nope` }))
 
@@ -148,7 +149,7 @@ describe('mixed outcomes', () => {
     expect(errorLine(run)).toMatch(/^app-nope: Dokploy found nothing for application\.deploy/)
   })
 
-  test.concurrent('a timeout reads as still running, per target', async () => {
+  concurrent('a timeout reads as still running, per target', async () => {
     const { emu, base } = await start()
     emu.setBuild(emu.ids.api, { hang: true })
     const run = await runAction(base({ id: `${emu.ids.web}\n${emu.ids.api}`, 'wait-timeout': '4' }))
@@ -167,8 +168,8 @@ describe('mixed outcomes', () => {
   }, 20_000)
 })
 
-describe('every target is resolved before anything is sent', () => {
-  test.concurrent('a name that does not resolve fails the step with nothing sent', async () => {
+heading('every target is resolved before anything is sent', () => {
+  concurrent('a name that does not resolve fails the step with nothing sent', async () => {
     const { emu, base, mutations } = await start()
     const run = await runAction(base({ project: 'shop', environment: 'production', name: 'api, nope, web' }))
 
@@ -180,7 +181,7 @@ describe('every target is resolved before anything is sent', () => {
     expect(errorLine(run)).toContain('No application named "nope" in environment "production" of project "shop"')
   })
 
-  test.concurrent('two names that lead to one service: refused, nothing sent (it would deploy twice)', async () => {
+  concurrent('two names that lead to one service: refused, nothing sent (it would deploy twice)', async () => {
     const { base, mutations } = await start()
     const run = await runAction(base({ project: 'shop', environment: 'production', name: 'API, api' }))
 
@@ -189,7 +190,7 @@ describe('every target is resolved before anything is sent', () => {
     expect(errorLine(run)).toMatch(/"api" and "api" name the same application \(app-api\): give it once\./)
   })
 
-  test.concurrent('* in an environment without any service of the kind fails, nothing sent', async () => {
+  concurrent('* in an environment without any service of the kind fails, nothing sent', async () => {
     const { base, mutations } = await start()
     const run = await runAction(base({ resource: 'compose', project: 'shop', environment: 'staging', name: '*', operation: 'stop' }))
 
@@ -198,7 +199,7 @@ describe('every target is resolved before anything is sent', () => {
     expect(errorLine(run)).toContain('name is "*", but there is no compose in environment "staging" of project "shop"; nothing was sent.')
   })
 
-  test.concurrent.each<[Record<string, string>, string, string]>([
+  concurrent.each<[Record<string, string>, string, string]>([
     [{ id: 'a, b, a' }, '"id" is "a"', 'each service once'],
     [{ id: '', project: 'shop', name: 'web, *' }, '"name" is "web, *"', '* means every service of the kind'],
     [{ resource: 'database', id: 'pg-db' }, '"resource" is "database"', 'database is for a lookup by name'],
@@ -217,8 +218,8 @@ describe('every target is resolved before anything is sent', () => {
   })
 })
 
-describe('resource: database over every kind', () => {
-  test.concurrent('reload of every production database: the appNames come with the one lookup', async () => {
+heading('resource: database over every kind', () => {
+  concurrent('reload of every production database: the appNames come with the one lookup', async () => {
     const { emu, base, sent } = await start()
     const run = await runAction(base({ resource: 'database', project: 'shop', environment: 'production', name: '*', operation: 'reload' }))
 
@@ -236,7 +237,7 @@ describe('resource: database over every kind', () => {
     expect(emu.requests.map((r) => r.procedure).filter((p) => !/\.reload$/.test(p ?? ''))).toEqual(['project.all', 'environment.byProjectId', ...kinds.map(() => 'swarm.getAppInfos')])
   })
 
-  test.concurrent('a name found in two database kinds is ambiguous', async () => {
+  concurrent('a name found in two database kinds is ambiguous', async () => {
     const { emu, base, mutations } = await start()
     const redis = emu.state.services.redis.find((r) => r.redisId === emu.ids.redis)
     if (redis) redis.name = 'db'
@@ -248,8 +249,8 @@ describe('resource: database over every kind', () => {
   })
 })
 
-describe('the live log of several targets', () => {
-  test.concurrent('builds that may overlap: every streamed line carries its target’s name, and no group is opened', async () => {
+heading('the live log of several targets', () => {
+  concurrent('builds that may overlap: every streamed line carries its target’s name, and no group is opened', async () => {
     const { emu, base } = await start()
     // each build ends only once the step streams its log, so both logs are streamed (web's behind api's)
     emu.setBuild(emu.ids.api, { durationMs: 3000, holdBefore: endOnceStreaming(emu) })

@@ -1,8 +1,9 @@
-import { afterAll, describe, expect, test } from '@jest/globals'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, heading } from './at-once.js'
 import http from 'node:http'
 import https from 'node:https'
 import { readFileSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import { commonMarkBlocks, decode, HOSTILE_SHOWN, HOSTILE_TAIL } from '../commonmark.js'
 import { annotations, emulators, endOnceShown, errorLine, runAction, visibleLog, type ActionRun, type Emulator } from './harness.js'
@@ -31,8 +32,8 @@ const failedCleanly = (run: ActionRun): void => {
   expect(run.stderr).not.toMatch(/\n\s+at |Unhandled|node:internal/)
 }
 
-describe('a long retry pause is said at info level', () => {
-  test.concurrent('a 429 asking for 3 s: one visible line names it and the wait', async () => {
+heading('a long retry pause is said at info level', () => {
+  concurrent('a 429 asking for 3 s: one visible line names it and the wait', async () => {
     const { emu, deployInputs } = await start()
     emu.inject({ procedure: 'deployment.all', kind: 'status', status: 429, headers: { 'retry-after': '3' }, after: 1 })
     const run = await runAction(deployInputs(), { debug: false })
@@ -40,7 +41,7 @@ describe('a long retry pause is said at info level', () => {
     expect(visibleLog(run)).toContain('Dokploy is rate-limiting deployment.all (429); waiting 3s as it asks (retry 1/3).')
   })
 
-  test.concurrent('a short pause stays under debug', async () => {
+  concurrent('a short pause stays under debug', async () => {
     const { emu, deployInputs } = await start()
     emu.inject({ procedure: 'deployment.all', kind: 'status', status: 503, headers: { 'retry-after': '0' }, after: 1 })
     const run = await runAction(deployInputs(), { debug: false })
@@ -49,8 +50,8 @@ describe('a long retry pause is said at info level', () => {
   })
 })
 
-describe('the log tail in the job summary', () => {
-  test.concurrent('a hostile tail (blank lines, Markdown, HTML, fences, colours, CR) stays verbatim in one <pre>', async () => {
+heading('the log tail in the job summary', () => {
+  concurrent('a hostile tail (blank lines, Markdown, HTML, fences, colours, CR) stays verbatim in one <pre>', async () => {
     const { emu, deployInputs } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 100, fail: 'build script exited with code 1' })
     emu.inject({ procedure: 'deployment.readLogs', kind: 'status', status: 200, body: JSON.stringify({ result: { data: { json: HOSTILE_TAIL } } }) })
@@ -65,11 +66,11 @@ describe('the log tail in the job summary', () => {
   })
 })
 
-describe('TLS', () => {
+heading('TLS', () => {
   const TLS = resolve('__tests__/fixtures/tls')
   const CA = { NODE_EXTRA_CA_CERTS: `${TLS}/ca.pem` }
 
-  /** An https front on 127.0.0.1 with a fixture certificate, passing requests on to the emulator. */
+  /** An https front on 127.0.0.1 with a fixture certificate, passing requests and log sockets on to the emulator. */
   async function httpsFront(emu: Emulator, certificate: string) {
     const seen = { handshakesFailed: 0, requests: 0 }
     const server = https.createServer({ cert: readFileSync(`${TLS}/${certificate}.pem`), key: readFileSync(`${TLS}/${certificate}.key`) }, (req, res) => {
@@ -81,6 +82,20 @@ describe('TLS', () => {
       req.pipe(upstream)
     })
     server.on('tlsClientError', () => seen.handshakesFailed++)
+    // the live log's upgrade goes through as bytes, so the socket works behind the front as the API does
+    server.on('upgrade', (req, client, head) => {
+      seen.requests++
+      const upstream = connect(Number(new URL(emu.url).port), '127.0.0.1', () => {
+        const headers = Object.entries(req.headers).map(([name, value]) => `${name}: ${String(value)}\r\n`).join('')
+        upstream.write(`${req.method} ${req.url} HTTP/1.1\r\n${headers}\r\n`)
+        upstream.write(head)
+        upstream.pipe(client)
+        client.pipe(upstream)
+      })
+      const end = (): void => { upstream.destroy(); client.destroy() }
+      upstream.on('error', end)
+      client.on('error', end)
+    })
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
     const close = (): void => {
       server.closeAllConnections()
@@ -89,7 +104,7 @@ describe('TLS', () => {
     return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close }
   }
 
-  test.concurrent.each([
+  concurrent.each([
     ['self-signed', {}, 'is not trusted (DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate)', 'Set NODE_EXTRA_CA_CERTS'],
     ['valid', {}, 'is not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate)', 'Set NODE_EXTRA_CA_CERTS'],
     ['expired', CA, 'has expired (CERT_HAS_EXPIRED)', 'renew it on the server'],
@@ -112,7 +127,7 @@ describe('TLS', () => {
     }
   })
 
-  test.concurrent('with NODE_EXTRA_CA_CERTS pointing to the CA, a certificate it signed is trusted and the deploy runs', async () => {
+  concurrent('with NODE_EXTRA_CA_CERTS pointing to the CA, a certificate it signed is trusted and the deploy runs', async () => {
     const { emu, deployInputs, deploys } = await start()
     const front = await httpsFront(emu, 'valid')
     try {
@@ -127,11 +142,11 @@ describe('TLS', () => {
   })
 })
 
-describe('answers over the size cap', () => {
+heading('answers over the size cap', () => {
   const MB = 1024 * 1024
   const capped = { env: { DOKPLOY_ACTION_MAX_BODY_BYTES: String(MB) } }
 
-  test.concurrent.each(['huge', 'gzip-bomb'] as const)('%s answer to a query: stopped at the cap, named, not retried, quickly', async (kind) => {
+  concurrent.each(['huge', 'gzip-bomb'] as const)('%s answer to a query: stopped at the cap, named, not retried, quickly', async (kind) => {
     const { emu, deployInputs, deploys } = await start()
     emu.inject({ procedure: 'deployment.all', kind, bytes: 64 * MB })
     const run = await runAction(deployInputs(), capped)
@@ -142,7 +157,7 @@ describe('answers over the size cap', () => {
     expect(run.ms).toBeLessThan(10_000)
   })
 
-  test.concurrent('the default cap (32 MB) stops a 64 MB gzip bomb as well', async () => {
+  concurrent('the default cap (32 MB) stops a 64 MB gzip bomb as well', async () => {
     const { emu, deployInputs } = await start()
     emu.inject({ procedure: 'deployment.all', kind: 'gzip-bomb', bytes: 64 * MB })
     const run = await runAction(deployInputs())
@@ -151,8 +166,8 @@ describe('answers over the size cap', () => {
   })
 })
 
-describe('runner files that cannot be written', () => {
-  test.concurrent.each([
+heading('runner files that cannot be written', () => {
+  concurrent.each([
     ['GITHUB_OUTPUT', "Could not write the step's outputs to the file GITHUB_OUTPUT names"],
     ['GITHUB_STEP_SUMMARY', 'Could not write the job summary to the file GITHUB_STEP_SUMMARY names']
   ])('%s in a missing directory: one ::error:: naming it, exit 1, the deploy itself done', async (variable, message) => {
@@ -170,8 +185,8 @@ describe('runner files that cannot be written', () => {
   })
 })
 
-describe('a timeout is not under-stated, and its details are not titled as a failure', () => {
-  test.concurrent('wait-timeout 3 on a build that never ends', async () => {
+heading('a timeout is not under-stated, and its details are not titled as a failure', () => {
+  concurrent('wait-timeout 3 on a build that never ends', async () => {
     const { emu, deployInputs } = await start()
     emu.setBuild(emu.ids.web, { hang: true })
     const run = await runAction(deployInputs({ 'wait-timeout': '3', 'log-lines': '3' }))

@@ -1,6 +1,7 @@
-import { afterAll, describe, expect, test } from '@jest/globals'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, concurrentWithSignals, heading } from './at-once.js'
 import type { EmulatorOptions } from '../emulator/server.js'
-import { concurrentWithSignals, emulators, errorLine, runAction, visibleLog } from './harness.js'
+import { emulators, errorLine, runAction, visibleLog } from './harness.js'
 
 /**
  * Issue 8: every promise under real timing. The emulator lags as Dokploy does (a job is active before its
@@ -24,8 +25,8 @@ const start = async (options: EmulatorOptions = {}) => {
 }
 /** The step's own deploys carry its reference in the description; a push's does not. */
 const isOurs = (job: { data: Record<string, unknown> }): boolean => String(job.data.descriptionLog).includes(' · ref ')
-describe('correlation: never a stranger’s deployment', () => {
-  test.concurrent('1. a push active in the queue with no row yet; our build fails: the step reports its own error', async () => {
+heading('correlation: never a stranger’s deployment', () => {
+  concurrent('1. a push active in the queue with no row yet; our build fails: the step reports its own error', async () => {
     const { emu, inputs, rowsOf } = await start({ rowLagMs: 600 })
     emu.setBuild(emu.ids.web, { durationMs: 400, rowLagMs: 600, fail: (job) => (isOurs(job) ? 'npm ERR! ours failed' : undefined) })
     // the push turns active as the step takes its snapshot, so its row is still missing from it
@@ -42,7 +43,7 @@ describe('correlation: never a stranger’s deployment', () => {
     expect(run.outputs['deployment-id']).toBe(ours.deploymentId)
   })
 
-  test.concurrent('2. our deploy is lost before Dokploy saw it while a push of the service finishes: never reported as ours', async () => {
+  concurrent('2. our deploy is lost before Dokploy saw it while a push of the service finishes: never reported as ours', async () => {
     // the push ends unseen: the step never looks before it has ended
     const { emu, inputs, deploys } = await start({ seenBuilds: false })
     emu.setBuild(emu.ids.web, { durationMs: 100 })
@@ -66,7 +67,7 @@ describe('correlation: never a stranger’s deployment', () => {
     expect(errorLine(run)).toContain('Not resending')
   })
 
-  test.concurrent('2. lost before Dokploy saw it, a push that ended before the deploy left: sent once more and followed', async () => {
+  concurrent('2. lost before Dokploy saw it, a push that ended before the deploy left: sent once more and followed', async () => {
     // the push ends before the step starts
     const { emu, inputs, rowsOf, deploys } = await start({ seenBuilds: false })
     emu.setBuild(emu.ids.web, { durationMs: 100 })
@@ -80,7 +81,7 @@ describe('correlation: never a stranger’s deployment', () => {
     expect(run.outputs['deployment-id']).toBe(rowsOf(emu.ids.web)[1].deploymentId)
   })
 
-  test.concurrent('3. two steps with the same title deploy one service at once: each reports the status of its own row', async () => {
+  concurrent('3. two steps with the same title deploy one service at once: each reports the status of its own row', async () => {
     const { emu, inputs, rowsOf, rowById } = await start()
     let first = true
     emu.setBuild(emu.ids.web, {
@@ -101,7 +102,7 @@ describe('correlation: never a stranger’s deployment', () => {
     expect([a.outputs.status, b.outputs.status].sort()).toEqual(['done', 'error'])
   })
 
-  test.concurrent('4. a push starts between the step’s snapshot and its deploy; our short git build ends between two polls: done', async () => {
+  concurrent('4. a push starts between the step’s snapshot and its deploy; our short git build ends between two polls: done', async () => {
     const { emu, inputs, rowsOf } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 20, doneLagMs: 200 })
     // the stack's build holds the only build slot from the step's first request on, so ours ends unseen behind
@@ -129,7 +130,7 @@ describe('correlation: never a stranger’s deployment', () => {
     expect(run.outputs['deployment-id']).not.toBe(push.deploymentId)
   })
 
-  test.concurrent('5. after a restart job ids start again at job-1: a remembered id never leads to a stranger’s job', async () => {
+  concurrent('5. after a restart job ids start again at job-1: a remembered id never leads to a stranger’s job', async () => {
     const { emu, inputs, rowsOf } = await start()
     emu.setBuild(emu.ids.stack, { hang: true })
     emu.setBuild(emu.ids.web, { durationMs: 100 })
@@ -157,8 +158,8 @@ describe('correlation: never a stranger’s deployment', () => {
   }, 40_000)
 })
 
-describe('never twice', () => {
-  test.concurrent.each([
+heading('never twice', () => {
+  concurrent.each([
     ['the connection resets after Dokploy queued it', { kind: 'reset-after' as const }, {}],
     ['a proxy holds the answer past a short request-timeout', { kind: 'delay' as const, ms: 3000 }, { 'request-timeout': '1' }],
     ['a proxy holds the answer past a long request-timeout', { kind: 'delay' as const, ms: 6000 }, { 'request-timeout': '5' }]
@@ -178,8 +179,8 @@ describe('never twice', () => {
   }, 30_000)
 })
 
-describe('no false success for synchronous operations', () => {
-  test.concurrent.each<[string, Record<string, string>]>([
+heading('no false success for synchronous operations', () => {
+  concurrent.each<[string, Record<string, string>]>([
     ['application.start', { operation: 'start' }],
     ['application.reload', { operation: 'reload' }],
     ['postgres.deploy', { resource: 'postgres', id: 'PG' }]
@@ -197,7 +198,7 @@ describe('no false success for synchronous operations', () => {
     if (procedure === 'postgres.deploy') expect(deploys(id)).toBe(1)
   })
 
-  test.concurrent('7. a proxy that never forwards start: the step fails with unknown, never done', async () => {
+  concurrent('7. a proxy that never forwards start: the step fails with unknown, never done', async () => {
     const { emu, inputs } = await start()
     emu.inject({ procedure: 'application.start', kind: 'html', status: 502, times: Infinity })
     const run = await runAction(inputs({ operation: 'start', retries: '1' }))
@@ -206,7 +207,7 @@ describe('no false success for synchronous operations', () => {
     expect(errorLine(run)).toContain('whether it ran is unknown')
   })
 
-  test.concurrent('24. stop: Dokploy does not report a failed stop, and the step says so', async () => {
+  concurrent('24. stop: Dokploy does not report a failed stop, and the step says so', async () => {
     const { inputs } = await start()
     const run = await runAction(inputs({ operation: 'stop' }))
     expect(run.code).toBe(0)
@@ -215,8 +216,8 @@ describe('no false success for synchronous operations', () => {
   })
 })
 
-describe('waiting through trouble', () => {
-  test.concurrent('8. a network blip while following (more failed polls than the retries): the wait goes on to done', async () => {
+heading('waiting through trouble', () => {
+  concurrent('8. a network blip while following (more failed polls than the retries): the wait goes on to done', async () => {
     const { emu, inputs } = await start()
     // long enough to be running still when the polls are answered again, however the retries' jitter falls
     emu.setBuild(emu.ids.web, { durationMs: 15_000 })
@@ -241,7 +242,7 @@ describe('waiting through trouble', () => {
     expect(run.summary).toContain(rowsOf(emu.ids.web)[0].deploymentId)
   })
 
-  test.concurrent.each([['refuse' as const], ['proxy-502' as const]])('22. Dokploy restarts while the step follows (%s): cancelled, as the server shows, no url hint', async (down) => {
+  concurrent.each([['refuse' as const], ['proxy-502' as const]])('22. Dokploy restarts while the step follows (%s): cancelled, as the server shows, no url hint', async (down) => {
     const { emu, inputs, rowsOf } = await start()
     emu.setBuild(emu.ids.web, { hang: true })
     let restarted = false
@@ -259,7 +260,7 @@ describe('waiting through trouble', () => {
     expect(errorLine(run)).toContain('Dokploy cancels running deployments when it restarts')
   }, 30_000)
 
-  test.concurrent('23. the key’s rate limit runs out after the deploy was queued: status unknown, and do not re-run', async () => {
+  concurrent('23. the key’s rate limit runs out after the deploy was queued: status unknown, and do not re-run', async () => {
     const { emu, inputs, deploys } = await start()
     // the build outlasts the key: it ends only once Dokploy has rejected the key
     emu.setBuild(emu.ids.web, { durationMs: 5000, holdBefore: (event) => (event === 'end' ? emu.until(() => emu.stats().unauthorized > 0, 20_000) : undefined) })
@@ -272,8 +273,8 @@ describe('waiting through trouble', () => {
   })
 })
 
-describe('secrets the action never read', () => {
-  test.concurrent('12. a build log that prints a connection string and a 500 that repeats a database password are masked', async () => {
+heading('secrets the action never read', () => {
+  concurrent('12. a build log that prints a connection string and a 500 that repeats a database password are masked', async () => {
     const { emu, inputs } = await start()
     const web = emu.state.find('application', emu.ids.web)
     const url = /DATABASE_URL=(\S+)/.exec(String(web?.env))?.[1] ?? ''

@@ -1,4 +1,5 @@
-import { afterAll, describe, expect, test } from '@jest/globals'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, heading } from './at-once.js'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { domainRow } from '../emulator/state.js'
@@ -30,8 +31,8 @@ async function start() {
 }
 const notices = (run: ActionRun) => annotations(run, 'notice').filter((n) => n.title === 'Dokploy: rollout not checked')
 
-describe('an application deploy', () => {
-  test.concurrent('a healthy rollout is done, checked after the deployment ended, in one read of the tasks', async () => {
+heading('an application deploy', () => {
+  concurrent('a healthy rollout is done, checked after the deployment ended, in one read of the tasks', async () => {
     const { emu, inputs, sent, order, appNameOf } = await start()
     const run = await runAction(inputs({ id: emu.ids.web }))
 
@@ -48,7 +49,7 @@ describe('an application deploy', () => {
     expect(order('application.one')).toBeLessThan(order('swarm.getAppInfos'))
   })
 
-  test.concurrent('a new image that crashes and is rolled back by Swarm: rolled-back, failing, with the task error', async () => {
+  concurrent('a new image that crashes and is rolled back by Swarm: rolled-back, failing, with the task error', async () => {
     const { emu, inputs, sent } = await start()
     emu.setRollout(emu.ids.api, { crash: 'rollback' })
     const run = await runAction(inputs({ id: emu.ids.api, 'docker-image': 'ghcr.io/acme/api:2.0' }))
@@ -67,7 +68,7 @@ describe('an application deploy', () => {
     expect(emu.deployments.find((d) => d.deploymentId === run.outputs['deployment-id'])?.status).toBe('done')
   })
 
-  test.concurrent("the task's error is masked like every server text", async () => {
+  concurrent("the task's error is masked like every server text", async () => {
     const { emu, inputs } = await start()
     const api = emu.state.find('application', emu.ids.api)
     const secret = /^DATABASE_URL=(.*)$/m.exec(String(api?.env))?.[1] ?? ''
@@ -81,7 +82,7 @@ describe('an application deploy', () => {
     expect(errorLine(run)).toContain('task: non-zero exit (1): cannot reach postgres://app:***@db:5432/app')
   })
 
-  test.concurrent('a git build that crash-loops (the previous version has the same image): unhealthy', async () => {
+  concurrent('a git build that crash-loops (the previous version has the same image): unhealthy', async () => {
     const { emu, inputs } = await start()
     emu.setRollout(emu.ids.web, { crash: 'loop' })
     const run = await runAction(inputs({ id: emu.ids.web, 'verify-timeout': '30' }))
@@ -91,7 +92,7 @@ describe('an application deploy', () => {
     expect(errorLine(run)).toMatch(/failed during the rollout \(task: non-zero exit \(1\)\)/)
   })
 
-  test.concurrent('the deploy that fixes a crash loop is done: the failures of the version it replaced do not count', async () => {
+  concurrent('the deploy that fixes a crash loop is done: the failures of the version it replaced do not count', async () => {
     const { emu, inputs } = await start()
     emu.setRollout(emu.ids.web, { crash: 'loop', crashAfterMs: 500 })
     const broken = await runAction(inputs({ id: emu.ids.web, 'verify-timeout': '30' }))
@@ -106,7 +107,7 @@ describe('an application deploy', () => {
     expect(visibleLog(fixed)).toMatch(/Rollout checked/)
   })
 
-  test.concurrent('a health check that passes slowly, within verify-timeout: done, after the step saw it starting', async () => {
+  concurrent('a health check that passes slowly, within verify-timeout: done, after the step saw it starting', async () => {
     const { emu, inputs, sent } = await start()
     emu.setRollout(emu.ids.web, { runningAfterMs: 8000 })
     const run = await runAction(inputs({ id: emu.ids.web, 'verify-timeout': '120' }))
@@ -121,7 +122,7 @@ describe('an application deploy', () => {
     expect(sent('swarm.getAppInfos').length).toBeGreaterThan(1)
   })
 
-  test.concurrent('never healthy: unhealthy when verify-timeout ends, not wait-timeout', async () => {
+  concurrent('never healthy: unhealthy when verify-timeout ends, not wait-timeout', async () => {
     const { emu, inputs, sent } = await start()
     emu.setRollout(emu.ids.web, { neverHealthy: true })
     const run = await runAction(inputs({ id: emu.ids.web, 'verify-timeout': '2', 'wait-timeout': '600' }))
@@ -134,7 +135,7 @@ describe('an application deploy', () => {
     expect(reads[reads.length - 1].at - reads[0].at).toBeGreaterThanOrEqual(1500)
   })
 
-  test.concurrent('a key without docker:read: done, with one notice that the rollout was not checked', async () => {
+  concurrent('a key without docker:read: done, with one notice that the rollout was not checked', async () => {
     const { emu, sent } = await start()
     emu.setRollout(emu.ids.web, { crash: 'loop' })
     const run = await runAction({ url: emu.url, 'api-key': MEMBER_KEY, id: emu.ids.web })
@@ -149,7 +150,7 @@ describe('an application deploy', () => {
     expect(visibleLog(run)).not.toMatch(/Rollout checked/)
   })
 
-  test.concurrent('an empty task list proves nothing: done, with the notice', async () => {
+  concurrent('an empty task list proves nothing: done, with the notice', async () => {
     const { emu, inputs, appNameOf } = await start()
     const appName = appNameOf('application', 'web')
     emu.hook({ procedure: 'swarm.getAppInfos', when: 'before', run: () => emu.swarm.tasks.set(appName, []), times: 5 })
@@ -160,7 +161,7 @@ describe('an application deploy', () => {
     expect(notices(run)[0].message).toMatch(/Dokploy listed no Swarm tasks for web-\w+ \(it answers an empty list whenever it cannot reach Docker\)/)
   })
 
-  test.concurrent('verify: none reads no task, and done is Dokploy\'s word alone', async () => {
+  concurrent('verify: none reads no task, and done is Dokploy\'s word alone', async () => {
     const { emu, inputs, sent } = await start()
     emu.setRollout(emu.ids.web, { crash: 'loop' })
     const run = await runAction(inputs({ id: emu.ids.web, verify: 'none' }))
@@ -170,7 +171,7 @@ describe('an application deploy', () => {
     expect(notices(run)).toEqual([])
   })
 
-  test.concurrent('a service on a remote server is read there: its serverId is passed', async () => {
+  concurrent('a service on a remote server is read there: its serverId is passed', async () => {
     const { emu, inputs, sent, appNameOf } = await start()
     const web = emu.state.find('application', emu.ids.web)
     if (web) web.serverId = 'srv-remote-1'
@@ -182,8 +183,8 @@ describe('an application deploy', () => {
   })
 })
 
-describe('a compose stack', () => {
-  test.concurrent('docker-compose with several services: every container runs, read with the project label', async () => {
+heading('a compose stack', () => {
+  concurrent('docker-compose with several services: every container runs, read with the project label', async () => {
     const { emu, inputs, sent, appNameOf } = await start()
     emu.setRollout(emu.ids.stack, { services: ['web', 'worker', 'db'] })
     const run = await runAction(inputs({ resource: 'compose', id: emu.ids.stack }))
@@ -194,7 +195,7 @@ describe('a compose stack', () => {
     expect(visibleLog(run)).toMatch(/Rollout checked: 3 containers running/)
   })
 
-  test.concurrent('a stack whose service never turns healthy: unhealthy', async () => {
+  concurrent('a stack whose service never turns healthy: unhealthy', async () => {
     const { emu, inputs, sent, appNameOf } = await start()
     const stack = emu.state.find('compose', emu.ids.stack)
     if (stack) stack.composeType = 'stack'
@@ -206,8 +207,8 @@ describe('a compose stack', () => {
   })
 })
 
-describe('a database', () => {
-  test.concurrent('deploy: its task must run the database image', async () => {
+heading('a database', () => {
+  concurrent('deploy: its task must run the database image', async () => {
     const { emu, inputs, sent, order, appNameOf } = await start()
     const run = await runAction(inputs({ resource: 'postgres', id: emu.ids.postgres }))
 
@@ -218,7 +219,7 @@ describe('a database', () => {
     expect(visibleLog(run)).toMatch(/Rollout checked: 1 task running the new version/)
   })
 
-  test.concurrent('start that never turns healthy: unhealthy', async () => {
+  concurrent('start that never turns healthy: unhealthy', async () => {
     const { emu, inputs } = await start()
     emu.setRollout(emu.ids.postgres, { neverHealthy: true })
     const run = await runAction(inputs({ resource: 'postgres', id: emu.ids.postgres, operation: 'start', 'verify-timeout': '2' }))
@@ -226,7 +227,7 @@ describe('a database', () => {
     expect(run.outputs.status).toBe('unhealthy')
   })
 
-  test.concurrent('stop is not checked', async () => {
+  concurrent('stop is not checked', async () => {
     const { emu, inputs, sent } = await start()
     const run = await runAction(inputs({ resource: 'postgres', id: emu.ids.postgres, operation: 'stop' }))
 
@@ -249,8 +250,8 @@ async function site(replies: { status: number; body: string }[]) {
   return { url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}`, seen, close: () => new Promise((resolve) => server.close(resolve)) }
 }
 
-describe('verify-url and verify-text', () => {
-  test.concurrent('retried until the page answers 2xx with the text: done', async () => {
+heading('verify-url and verify-text', () => {
+  concurrent('retried until the page answers 2xx with the text: done', async () => {
     const { emu, inputs } = await start()
     const page = await site([
       { status: 503, body: 'starting' },
@@ -272,7 +273,7 @@ describe('verify-url and verify-text', () => {
     }
   })
 
-  test.concurrent('a page that never shows the text: unhealthy, with a short masked excerpt of the body', async () => {
+  concurrent('a page that never shows the text: unhealthy, with a short masked excerpt of the body', async () => {
     const { emu, inputs } = await start()
     const api = emu.state.find('application', emu.ids.web)
     const secret = /^DATABASE_URL=(.*)$/m.exec(String(api?.env))?.[1] ?? ''
@@ -292,7 +293,7 @@ describe('verify-url and verify-text', () => {
     }
   })
 
-  test.concurrent("a path is joined to the service's URL", async () => {
+  concurrent("a path is joined to the service's URL", async () => {
     const { emu, inputs } = await start()
     const page = await site([{ status: 204, body: '' }])
     try {
@@ -309,7 +310,7 @@ describe('verify-url and verify-text', () => {
   })
 })
 
-describe('rollbacks', () => {
+heading('rollbacks', () => {
   /** Rollbacks on for the application (Dokploy: Advanced → Rollbacks, with a registry), then `n` good deploys. */
   async function deployWithRollbacks({ emu, inputs }: Awaited<ReturnType<typeof start>>, key: string, n: number): Promise<string[]> {
     const app = emu.state.find('application', emu.ids[key])
@@ -323,7 +324,7 @@ describe('rollbacks', () => {
     return ids
   }
 
-  test.concurrent('operation rollback: back to the newest done deployment before the newest; no row, its rollout checked', async () => {
+  concurrent('operation rollback: back to the newest done deployment before the newest; no row, its rollout checked', async () => {
     const world = await start()
     const { emu, inputs, sent, order } = world
     const [first, second] = await deployWithRollbacks(world, 'web', 2)
@@ -343,7 +344,7 @@ describe('rollbacks', () => {
     expect(visibleLog(run)).toMatch(/Rolling back to deployment .* \(image registry\.example\.com\/rollbacks\/web-\w+:v1\)[\s\S]*Rollout checked/)
   })
 
-  test.concurrent('operation rollback without rollbacks: the step fails, saying how to turn them on, and sends nothing', async () => {
+  concurrent('operation rollback without rollbacks: the step fails, saying how to turn them on, and sends nothing', async () => {
     const { emu, inputs, sent } = await start()
     await runAction(inputs({ id: emu.ids.web, verify: 'none' }))
     const run = await runAction(inputs({ id: emu.ids.web, operation: 'rollback' }))
@@ -355,7 +356,7 @@ describe('rollbacks', () => {
     expect(run.outputs['rolled-back-to']).toBe('')
   })
 
-  test.concurrent('on-failure: rollback: a deploy that crash-loops is rolled back to the previous good one, both reported, the step failing', async () => {
+  concurrent('on-failure: rollback: a deploy that crash-loops is rolled back to the previous good one, both reported, the step failing', async () => {
     const world = await start()
     const { emu, inputs, sent } = world
     const [good] = await deployWithRollbacks(world, 'web', 1)

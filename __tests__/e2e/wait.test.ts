@@ -1,6 +1,7 @@
-import { afterAll, describe, expect, test } from '@jest/globals'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, concurrentWithSignals, heading } from './at-once.js'
 import type { EmulatorOptions } from '../emulator/server.js'
-import { concurrentWithSignals, emulators, errorLine, runAction, visibleLog, type Emulator } from './harness.js'
+import { emulators, errorLine, runAction, visibleLog, type Emulator } from './harness.js'
 
 /**
  * Issue 3: the step reports the deployment its own call created, whatever else the server is doing.
@@ -54,8 +55,8 @@ function stageLongBuildThenPush(emu: Emulator, procedure: string, nth: number): 
   })
 }
 
-describe('its own deployment', () => {
-  test.concurrent('a webhook deployment queued just before the call runs first; the step follows its own, behind it', async () => {
+heading('its own deployment', () => {
+  concurrent('a webhook deployment queued just before the call runs first; the step follows its own, behind it', async () => {
     const { emu, inputs, rowsOf } = await start()
     // the push builds until the step has seen its own job waiting behind it
     const seenQueued = answered(emu, 'deployment.queueList')
@@ -77,7 +78,7 @@ describe('its own deployment', () => {
     expect(visibleLog(run)).toContain('Queued: behind 1 other build(s) on this server.')
   })
 
-  test.concurrent('a webhook deployment queued just after the call runs second; the step reports the first', async () => {
+  concurrent('a webhook deployment queued just after the call runs second; the step reports the first', async () => {
     const { emu, inputs, rowsOf } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 800 })
     let pushed = false
@@ -97,7 +98,7 @@ describe('its own deployment', () => {
     expect(emu.queueList().length + rowsOf(emu.ids.web).length).toBeGreaterThanOrEqual(2)
   })
 
-  test.concurrent('a deployment that ends between two polls with its title already overwritten is found by queue order', async () => {
+  concurrent('a deployment that ends between two polls with its title already overwritten is found by queue order', async () => {
     const { emu, inputs, rowsOf } = await start()
     // another service's long build holds the queue; then a webhook job and ours wait behind it, and both end
     // before the step's second look at the queue is answered
@@ -113,7 +114,7 @@ describe('its own deployment', () => {
     expect(visibleLog(run)).toContain('matched by its place among this service\'s builds queued with this step\'s job')
   })
 
-  test.concurrent('without a queue listing (v0.27), two finished rows with overwritten titles: unknown, never done', async () => {
+  concurrent('without a queue listing (v0.27), two finished rows with overwritten titles: unknown, never done', async () => {
     // both builds end unseen: the step has no queue to see them in, and is shown no row before they ended
     const { emu, inputs, rowsOf } = await start({ seenBuilds: false })
     emu.setVersion('v0.27.0')
@@ -130,7 +131,7 @@ describe('its own deployment', () => {
     expect(emu.stats().deployCalls[emu.ids.web]).toBe(1)
   })
 
-  test.concurrent('a build queued behind another service says so, then follows its own to done', async () => {
+  concurrent('a build queued behind another service says so, then follows its own to done', async () => {
     const { emu, inputs, rowsOf } = await start()
     // the other build ends once the step has seen its job waiting behind it
     const seenQueued = answered(emu, 'deployment.queueList')
@@ -145,8 +146,8 @@ describe('its own deployment', () => {
   })
 })
 
-describe('queued, lost, stuck', () => {
-  test.concurrent('a job lost from the queue (server restart) fails with status lost', async () => {
+heading('queued, lost, stuck', () => {
+  concurrent('a job lost from the queue (server restart) fails with status lost', async () => {
     const { emu, inputs, rowsOf } = await start()
     emu.setBuild(emu.ids.stack, { hang: true })
     emu.webhookDeploy(emu.ids.stack, { title: 'compose push' })
@@ -167,7 +168,7 @@ describe('queued, lost, stuck', () => {
     expect(rowsOf(emu.ids.web)).toHaveLength(0)
   }, 40_000)
 
-  test.concurrent('a build that never ends times out after wait-timeout, with the elapsed time and the log tail', async () => {
+  concurrent('a build that never ends times out after wait-timeout, with the elapsed time and the log tail', async () => {
     const { emu, inputs, rowsOf } = await start()
     emu.setBuild(emu.ids.web, { hang: true })
     const run = await runAction(inputs({ 'wait-timeout': '4', 'log-lines': '3' }))
@@ -185,7 +186,7 @@ describe('queued, lost, stuck', () => {
     expect(emu.requests.some((r) => /killBuild|cancelDeployment/.test(r.procedure ?? ''))).toBe(false)
   }, 20_000)
 
-  test.concurrent('a build that never starts times out as well, saying it had not started', async () => {
+  concurrent('a build that never starts times out as well, saying it had not started', async () => {
     const { emu, inputs } = await start()
     emu.setBuild(emu.ids.stack, { hang: true })
     emu.webhookDeploy(emu.ids.stack, { title: 'compose push' })
@@ -196,8 +197,8 @@ describe('queued, lost, stuck', () => {
   }, 20_000)
 })
 
-describe('failure diagnostics', () => {
-  test.concurrent('on error: errorMessage and the last log-lines lines, in a group and in the summary', async () => {
+heading('failure diagnostics', () => {
+  concurrent('on error: errorMessage and the last log-lines lines, in a group and in the summary', async () => {
     const { emu, inputs } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 200, fail: 'Dockerfile:12 RUN npm ci exited with 1' })
     // log: tail, the path that reads the tail with readLogs (the live log's own tail is in live.test.ts)
@@ -214,7 +215,7 @@ describe('failure diagnostics', () => {
     expect(readLogs?.input).toMatchObject({ tail: 4 })
   })
 
-  test.concurrent('a server without deployment.readLogs (v0.29.0) still fails cleanly, without the tail', async () => {
+  concurrent('a server without deployment.readLogs (v0.29.0) still fails cleanly, without the tail', async () => {
     const { emu, inputs } = await start()
     emu.setVersion('v0.29.0')
     emu.setBuild(emu.ids.web, { durationMs: 200, fail: 'build failed' })
@@ -226,7 +227,7 @@ describe('failure diagnostics', () => {
     expect(run.summary).not.toContain('<details>')
   })
 
-  test.concurrent('a server without deployment.queueList (v0.27.0) follows the row that carries its reference', async () => {
+  concurrent('a server without deployment.queueList (v0.27.0) follows the row that carries its reference', async () => {
     const { emu, inputs, rowsOf } = await start()
     emu.setVersion('v0.27.0')
     // the build ends (and its description is overwritten) only once the step has been shown its row running
@@ -241,8 +242,8 @@ describe('failure diagnostics', () => {
   })
 })
 
-describe('databases', () => {
-  test.concurrent('a database deploy cut by a proxy (524) is followed through the status until done', async () => {
+heading('databases', () => {
+  concurrent('a database deploy cut by a proxy (524) is followed through the status until done', async () => {
     const { emu } = await start()
     // the deploy ends only once the step, told of the cut, has read the status (running): it outlasts the
     // step's reaction however slowly the step runs
@@ -258,7 +259,7 @@ describe('databases', () => {
     expect(emu.stats().deployCalls[emu.ids.postgres]).toBe(1)
   })
 
-  test.concurrent('a database deploy cut by a proxy that then fails ends with status error', async () => {
+  concurrent('a database deploy cut by a proxy that then fails ends with status error', async () => {
     const { emu } = await start()
     emu.dbDeploy(emu.ids.mongo, { durationMs: 1500, fail: 'mongod exited', holdEnd: () => answered(emu, 'mongo.one') })
     emu.inject({ procedure: 'mongo.deploy', kind: 'cut-after', ms: 100 })
@@ -270,7 +271,7 @@ describe('databases', () => {
   })
 })
 
-describe('cancellation', () => {
+heading('cancellation', () => {
   concurrentWithSignals('SIGINT during the wait stops at once, writes outputs and summary, exits non-zero', async () => {
     const { emu, inputs } = await start()
     emu.setBuild(emu.ids.web, { hang: true })
