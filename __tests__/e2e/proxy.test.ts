@@ -1,44 +1,52 @@
 import http from 'node:http'
 import net from 'node:net'
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { startEmulator } from '../emulator/server.js'
-import { annotations, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, heading } from './at-once.js'
+import { annotations, emulators, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
 import { startProxy, type ForwardProxy } from './proxy.js'
 
 /**
  * A runner behind a forward proxy: HTTP_PROXY / http_proxy send the action's requests through it,
  * NO_PROXY / no_proxy take a host out of it. The Dokploy URL uses a `.test` name, which no DNS
  * resolves: only the proxy knows where it goes (the emulator on 127.0.0.1), so a request that skips
- * the proxy cannot reach anything, and nothing here depends on the outside network.
+ * the proxy cannot reach anything, and nothing here depends on the outside network. Each test has an
+ * emulator and a proxy of its own, so that they run at once.
  */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-let proxy: ForwardProxy
-let host: string
-beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 100 })
-  const port = Number(new URL(emu.url).port)
-  host = `dokploy.internal.test:${port}`
-  proxy = await startProxy({ [host]: port })
-})
-afterEach(async () => {
-  await proxy.close()
-  await emu.close()
+const { start: startEmulator, closeAll } = emulators({ buildMs: 100 })
+const proxies: ForwardProxy[] = []
+afterAll(async () => {
+  await Promise.all(proxies.map((proxy) => proxy.close()))
+  await closeAll()
 })
 
-const deploy = (extra: Record<string, string> = {}): Record<string, string> => ({
-  url: `http://${host}`,
-  'api-key': emu.apiKey,
-  id: emu.ids.web,
-  ...extra
-})
+/** An emulator and a proxy that knows it, of the test's own, so that the tests run at once. */
+async function start() {
+  const emu = await startEmulator()
+  const port = Number(new URL(emu.url).port)
+  const host = `dokploy.internal.test:${port}`
+  const proxy = await startProxy({ [host]: port })
+  proxies.push(proxy)
+  return {
+    emu,
+    proxy,
+    host,
+    deploy: (extra: Record<string, string> = {}): Record<string, string> => ({
+      url: `http://${host}`,
+      'api-key': emu.apiKey,
+      id: emu.ids.web,
+      ...extra
+    })
+  }
+}
 
 const plainHttpWarning = (run: ActionRun): string[] =>
   annotations(run, 'warning')
     .map(({ message }) => message)
     .filter((message) => message.includes('is plain http: the API key travels unencrypted'))
 
-describe('through a forward proxy', () => {
-  test.each(['HTTP_PROXY', 'http_proxy'])('%s: the deploy goes through the proxy\'s tunnels to done', async (variable) => {
+heading('through a forward proxy', () => {
+  concurrent.each(['HTTP_PROXY', 'http_proxy'])('%s: the deploy goes through the proxy\'s tunnels to done', async (variable) => {
+    const { emu, proxy, host, deploy } = await start()
     const run = await runAction(deploy(), { env: { [variable]: proxy.url } })
 
     expect(run.stderr).toBe('')
@@ -63,7 +71,8 @@ describe('through a forward proxy', () => {
     ])
   })
 
-  test('a loopback URL is never proxied, and gets no plain-http warning', async () => {
+  concurrent('a loopback URL is never proxied, and gets no plain-http warning', async () => {
+    const { emu, proxy } = await start()
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web }, { env: { HTTP_PROXY: proxy.url } })
 
     expect(run.stderr).toBe('')
@@ -74,7 +83,8 @@ describe('through a forward proxy', () => {
     expect(plainHttpWarning(run)).toEqual([])
   })
 
-  test('a proxy that refuses the tunnel: "Could not reach Dokploy", and nothing is sent', async () => {
+  concurrent('a proxy that refuses the tunnel: "Could not reach Dokploy", and nothing is sent', async () => {
+    const { emu, proxy } = await start()
     const port = new URL(emu.url).port
     const run = await runAction(
       { url: `http://elsewhere.internal.test:${port}`, 'api-key': emu.apiKey, id: emu.ids.web, retries: '0' },
@@ -91,12 +101,13 @@ describe('through a forward proxy', () => {
   })
 })
 
-describe('NO_PROXY takes the host out of the proxy', () => {
+heading('NO_PROXY takes the host out of the proxy', () => {
   // retries: 0 keeps the failure fast; a name that does not resolve never reached Dokploy either way
-  test.each([
+  concurrent.each([
     ['HTTP_PROXY', 'NO_PROXY'],
     ['http_proxy', 'no_proxy']
   ])('%s with %s: the proxy is bypassed, the .test name does not resolve, the step fails', async (proxyVariable, noProxyVariable) => {
+    const { emu, proxy, host, deploy } = await start()
     const run = await runAction(deploy({ retries: '0' }), {
       env: { [proxyVariable]: proxy.url, [noProxyVariable]: 'dokploy.internal.test' }
     })
@@ -113,8 +124,8 @@ describe('NO_PROXY takes the host out of the proxy', () => {
   })
 })
 
-describe('the test proxy itself', () => {
-  const viaProxy = (target: string, path: string): Promise<{ status: number; body: string }> =>
+heading('the test proxy itself', () => {
+  const viaProxy = (proxy: ForwardProxy, target: string, path: string): Promise<{ status: number; body: string }> =>
     new Promise((resolve, reject) => {
       const req = http.request({ host: '127.0.0.1', port: proxy.port, method: 'GET', path: `http://${target}${path}`, agent: false }, (res) => {
         let body = ''
@@ -125,7 +136,7 @@ describe('the test proxy itself', () => {
       req.end()
     })
 
-  const connect = (target: string): Promise<string> =>
+  const connect = (proxy: ForwardProxy, target: string): Promise<string> =>
     new Promise((resolve, reject) => {
       const socket = net.connect({ host: '127.0.0.1', port: proxy.port }, () => socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`))
       let answer = ''
@@ -139,19 +150,21 @@ describe('the test proxy itself', () => {
       socket.on('error', reject)
     })
 
-  test('serves plain requests with an absolute URI to its mapped name, on 127.0.0.1', async () => {
-    const answer = await viaProxy(host, '/api/health')
+  concurrent('serves plain requests with an absolute URI to its mapped name, on 127.0.0.1', async () => {
+    const { emu, proxy, host } = await start()
+    const answer = await viaProxy(proxy, host, '/api/health')
     expect(answer).toEqual({ status: 200, body: '{"ok":true}' })
     expect(proxy.records).toEqual([{ method: 'GET', target: host, path: '/api/health', status: 200 }])
     expect(emu.requests.map((r) => [r.path, r.headers.host])).toEqual([['/api/health', host]])
   })
 
-  test('refuses every other destination, tunnel or plain, without connecting anywhere', async () => {
+  concurrent('refuses every other destination, tunnel or plain, without connecting anywhere', async () => {
+    const { emu, proxy } = await start()
     const port = new URL(emu.url).port
-    expect(await connect('example.com:443')).toBe('HTTP/1.1 403 Forbidden')
-    expect(await connect(`127.0.0.1:${port}`)).toBe('HTTP/1.1 403 Forbidden')
-    expect((await viaProxy('example.com', '/')).status).toBe(403)
-    expect((await viaProxy(`dokploy.internal.test:${Number(port) + 1}`, '/api/health')).status).toBe(403)
+    expect(await connect(proxy, 'example.com:443')).toBe('HTTP/1.1 403 Forbidden')
+    expect(await connect(proxy, `127.0.0.1:${port}`)).toBe('HTTP/1.1 403 Forbidden')
+    expect((await viaProxy(proxy, 'example.com', '/')).status).toBe(403)
+    expect((await viaProxy(proxy, `dokploy.internal.test:${Number(port) + 1}`, '/api/health')).status).toBe(403)
     expect(proxy.served()).toEqual([])
     expect(emu.requests).toEqual([])
   })

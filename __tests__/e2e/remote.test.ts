@@ -1,24 +1,29 @@
-import { afterEach, describe, expect, test } from '@jest/globals'
-import { startEmulator, type EmulatorOptions } from '../emulator/server.js'
-import { annotations, runAction, type ActionRun } from './harness.js'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, heading } from './at-once.js'
+import { annotations, emulators, runAction, type ActionRun } from './harness.js'
 
 /**
  * Issue 17: where production Dokploy runs. Services on remote servers and builds on build servers: the log
  * lives on the row's buildServerId, else on the service's serverId (Dokploy never fills the row's own
  * serverId), readLogs never reads on a build server, and every server has its own build queue. Run
- * through dist/index.js on Node 24 against the emulator.
+ * through dist/index.js on Node 24 against the emulator; each test has an emulator of its own, so that
+ * they run at once.
  */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-const start = async (options: EmulatorOptions = {}): Promise<void> => {
-  // builds long enough to be streamed from their start, however busy the machine
-  emu = await startEmulator({ buildMs: 4000, ...options })
-}
-afterEach(() => emu.close())
+// builds long enough to be streamed from their start, however busy the machine
+const { start: startEmulator, closeAll } = emulators({ buildMs: 4000 })
+afterAll(closeAll)
 
-const inputs = (extra: Record<string, string> = {}): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, ...extra })
-const upgrades = () => emu.requests.filter((r) => r.api === 'websocket')
-const calls = (procedure: string) => emu.requests.filter((r) => r.procedure === procedure)
-const rowOf = (run: ActionRun) => emu.deployments.find((d) => d.deploymentId === run.outputs['deployment-id'])
+async function start() {
+  const emu = await startEmulator()
+  const upgrades = () => emu.requests.filter((r) => r.api === 'websocket')
+  return {
+    emu,
+    inputs: (extra: Record<string, string> = {}): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, ...extra }),
+    upgrades,
+    calls: (procedure: string) => emu.requests.filter((r) => r.procedure === procedure),
+    rowOf: (run: ActionRun) => emu.deployments.find((d) => d.deploymentId === run.outputs['deployment-id'])
+  }
+}
 const notices = (run: ActionRun): string[] => annotations(run, 'notice').map(({ message }) => message)
 /** The build log's group, as the runner shows it (debug lines are off). */
 function group(run: ActionRun): string[] {
@@ -28,9 +33,9 @@ function group(run: ActionRun): string[] {
   return all.slice(at + 1, all.indexOf('::endgroup::', at)).filter((line) => !line.startsWith('::debug::'))
 }
 
-describe('the live log of services on other servers', () => {
-  test('a deploy on a remote server streams live: the socket names the service’s serverId (the row has none)', async () => {
-    await start()
+heading('the live log of services on other servers', () => {
+  concurrent('a deploy on a remote server streams live: the socket names the service’s serverId (the row has none)', async () => {
+    const { emu, inputs, upgrades, rowOf } = await start()
     emu.placeService(emu.ids.web, { serverId: 'srv-remote-1' })
     const run = await runAction(inputs())
     expect(run.code).toBe(0)
@@ -44,8 +49,8 @@ describe('the live log of services on other servers', () => {
     expect(notices(run)).toEqual([])
   })
 
-  test('a build on a build server streams live from the build server, not from where the service runs', async () => {
-    await start()
+  concurrent('a build on a build server streams live from the build server, not from where the service runs', async () => {
+    const { emu, inputs, upgrades, rowOf } = await start()
     emu.placeService(emu.ids.web, { serverId: 'srv-remote-1', buildServerId: 'srv-build-1' })
     const run = await runAction(inputs())
     expect(run.code).toBe(0)
@@ -56,8 +61,8 @@ describe('the live log of services on other servers', () => {
     expect(notices(run)).toEqual([])
   })
 
-  test('a compose stack on a remote server streams live', async () => {
-    await start()
+  concurrent('a compose stack on a remote server streams live', async () => {
+    const { emu, inputs, upgrades, rowOf } = await start()
     emu.placeService(emu.ids.stack, { serverId: 'srv-remote-2' })
     const run = await runAction(inputs({ resource: 'compose', id: emu.ids.stack }))
     expect(run.code).toBe(0)
@@ -68,9 +73,9 @@ describe('the live log of services on other servers', () => {
   })
 })
 
-describe('the failure tail from the host that holds the log', () => {
-  test('log: tail on a remote server: readLogs reads it there', async () => {
-    await start()
+heading('the failure tail from the host that holds the log', () => {
+  concurrent('log: tail on a remote server: readLogs reads it there', async () => {
+    const { emu, inputs, upgrades, calls } = await start()
     emu.placeService(emu.ids.web, { serverId: 'srv-remote-1' })
     emu.setBuild(emu.ids.web, { durationMs: 4000, fail: 'npm ERR! boom' })
     const run = await runAction(inputs({ log: 'tail' }))
@@ -80,8 +85,8 @@ describe('the failure tail from the host that holds the log', () => {
     expect(run.summary).toContain('npm ERR&#33; boom')
   })
 
-  test('log: tail on a build server: readLogs would read the wrong host, so the log socket reads the tail there', async () => {
-    await start()
+  concurrent('log: tail on a build server: readLogs would read the wrong host, so the log socket reads the tail there', async () => {
+    const { emu, inputs, upgrades, calls, rowOf } = await start()
     emu.placeService(emu.ids.web, { serverId: 'srv-remote-1', buildServerId: 'srv-build-1' })
     emu.setBuild(emu.ids.web, { durationMs: 4000, fail: 'npm ERR! boom' })
     const run = await runAction(inputs({ log: 'tail', 'log-lines': '3' }))
@@ -98,8 +103,8 @@ describe('the failure tail from the host that holds the log', () => {
     expect(group(run)).toEqual([])
   })
 
-  test('log: live on a build server: the stream held the whole log, and is the tail', async () => {
-    await start()
+  concurrent('log: live on a build server: the stream held the whole log, and is the tail', async () => {
+    const { emu, inputs, upgrades, calls } = await start()
     emu.placeService(emu.ids.web, { buildServerId: 'srv-build-1' })
     emu.setBuild(emu.ids.web, { durationMs: 4000, fail: 'npm ERR! boom' })
     const run = await runAction(inputs())
@@ -111,9 +116,9 @@ describe('the failure tail from the host that holds the log', () => {
   })
 })
 
-describe('queues per server', () => {
-  test('the queue position counts the builds on the service’s own server only', async () => {
-    await start()
+heading('queues per server', () => {
+  concurrent('the queue position counts the builds on the service’s own server only', async () => {
+    const { emu, inputs, upgrades, rowOf } = await start()
     emu.placeService(emu.ids.web, { serverId: 'srv-remote-1' })
     emu.placeService(emu.ids.api, { serverId: 'srv-remote-1' })
     // as the step makes its first request, Dokploy's own host gets two builds (one running, one waiting) and

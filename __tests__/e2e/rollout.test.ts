@@ -1,27 +1,31 @@
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { afterAll, expect } from '@jest/globals'
 import { isDeepStrictEqual } from 'node:util'
-import { startEmulator } from '../emulator/server.js'
-import { annotations, runAction, visibleLog, type ActionRun } from './harness.js'
+import { concurrent, heading } from './at-once.js'
+import { annotations, emulators, runAction, visibleLog, type ActionRun } from './harness.js'
 
 /**
  * Changes made before the operation: a new docker-image (keeping or replacing the registry login)
  * and env (merge or replace). Each is sent only when it changes something, before the deploy, and
- * the log names keys, never values.
+ * the log names keys, never values. Each test has an emulator of its own, so that they run at once.
  */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 100 })
-})
-afterEach(() => emu.close())
+const { start: startEmulator, closeAll } = emulators({ buildMs: 100 })
+afterAll(closeAll)
 
-const inputs = (extra: Record<string, string>): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, ...extra })
-const sent = (procedure: string) => emu.requests.filter((r) => r.procedure === procedure)
-/** Position of a procedure's first request in this run (fresh emulator per test). */
-const order = (procedure: string): number => emu.requests.findIndex((r) => r.procedure === procedure)
-const row = (kind: 'application' | 'compose' | 'postgres' | 'mysql' | 'redis' | 'libsql', key: string) => {
-  const found = emu.state.find(kind, emu.ids[key])
-  if (!found) throw new Error(`no ${kind} ${key} in the fixture`)
-  return found
+/** An emulator of the test's own, so that the tests run at once. */
+async function start() {
+  const emu = await startEmulator()
+  return {
+    emu,
+    inputs: (extra: Record<string, string>): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, ...extra }),
+    sent: (procedure: string) => emu.requests.filter((r) => r.procedure === procedure),
+    /** Position of a procedure's first request in this run (the test's own emulator). */
+    order: (procedure: string): number => emu.requests.findIndex((r) => r.procedure === procedure),
+    row: (kind: 'application' | 'compose' | 'postgres' | 'mysql' | 'redis' | 'libsql', key: string) => {
+      const found = emu.state.find(kind, emu.ids[key])
+      if (!found) throw new Error(`no ${kind} ${key} in the fixture`)
+      return found
+    }
+  }
 }
 
 /**
@@ -41,8 +45,9 @@ function expectOnlyMasked(run: ActionRun, value: string): void {
   expect(JSON.stringify(run.outputs)).not.toContain(value)
 }
 
-describe('docker-image', () => {
-  test('a new image keeps the registry login the application has, then deploys once', async () => {
+heading('docker-image', () => {
+  concurrent('a new image keeps the registry login the application has, then deploys once', async () => {
+    const { emu, inputs, sent, order, row } = await start()
     const api = row('application', 'api')
     const login = { registryUrl: api.registryUrl, username: api.username, password: api.password }
     const run = await runAction(inputs({ id: emu.ids.api, 'docker-image': 'ghcr.io/acme/api:2.0' }))
@@ -63,7 +68,8 @@ describe('docker-image', () => {
     expect(visibleLog(run)).toContain('Image: ghcr.io/acme/api:1.0 → ghcr.io/acme/api:2.0 (registry login kept).')
   })
 
-  test('registry-url, registry-username and registry-password replace the login', async () => {
+  concurrent('registry-url, registry-username and registry-password replace the login', async () => {
+    const { emu, inputs, sent, row } = await start()
     const newPassword = 'rp-9d2e7b41c0aa'
     const run = await runAction(
       inputs({
@@ -88,7 +94,8 @@ describe('docker-image', () => {
     expect(sent('application.deploy')).toHaveLength(1)
   })
 
-  test('registry-password alone replaces only the password', async () => {
+  concurrent('registry-password alone replaces only the password', async () => {
+    const { emu, inputs, sent } = await start()
     const newPassword = 'rp-only-5c81f2e9'
     const run = await runAction(inputs({ id: emu.ids.api, 'docker-image': 'ghcr.io/acme/api:2.1', 'registry-password': newPassword }))
 
@@ -98,7 +105,8 @@ describe('docker-image', () => {
     expect(save.input.password === newPassword).toBe(true)
   })
 
-  test('registry-url alone: the stored login is not sent to the other registry', async () => {
+  concurrent('registry-url alone: the stored login is not sent to the other registry', async () => {
+    const { emu, inputs, sent } = await start()
     const run = await runAction(inputs({ id: emu.ids.api, 'docker-image': 'registry.example.net/acme/api:3', 'registry-url': 'registry.example.net' }))
 
     expect(run.code).toBe(0)
@@ -107,7 +115,8 @@ describe('docker-image', () => {
     expect(annotations(run, 'warning').map(({ message }) => message)).toContainEqual(expect.stringMatching(/^registry-url changes the registry: its stored login is not sent/))
   })
 
-  test('redeploy with docker-image warns and deploys instead: redeploy would not pull the image', async () => {
+  concurrent('redeploy with docker-image warns and deploys instead: redeploy would not pull the image', async () => {
+    const { emu, inputs, sent } = await start()
     const run = await runAction(inputs({ id: emu.ids.api, operation: 'redeploy', 'docker-image': 'ghcr.io/acme/api:2.0' }))
 
     expect(run.code).toBe(0)
@@ -119,7 +128,8 @@ describe('docker-image', () => {
     expect(run.summary).toContain('Dokploy deploy of api: done')
   })
 
-  test('the image already set is not saved again; the deploy still runs', async () => {
+  concurrent('the image already set is not saved again; the deploy still runs', async () => {
+    const { emu, inputs, sent, row } = await start()
     const run = await runAction(inputs({ id: emu.ids.api, 'docker-image': 'ghcr.io/acme/api:1.0' }))
 
     expect(run.code).toBe(0)
@@ -129,7 +139,8 @@ describe('docker-image', () => {
     expect(row('application', 'api').applicationStatus).toBe('done')
   })
 
-  test('a git-sourced application switches to the image, with no registry login', async () => {
+  concurrent('a git-sourced application switches to the image, with no registry login', async () => {
+    const { emu, inputs, sent, row } = await start()
     const run = await runAction(inputs({ id: emu.ids.web, 'docker-image': 'nginx:1.27' }))
 
     expect(run.code).toBe(0)
@@ -144,7 +155,8 @@ describe('docker-image', () => {
     expect(visibleLog(run)).toContain('(no registry login)')
   })
 
-  test('by name: the image goes to the application the lookup found', async () => {
+  concurrent('by name: the image goes to the application the lookup found', async () => {
+    const { emu, inputs, sent } = await start()
     const run = await runAction(inputs({ project: 'shop', environment: 'production', name: 'api', 'docker-image': 'ghcr.io/acme/api:3.0' }))
 
     expect(run.code).toBe(0)
@@ -154,11 +166,12 @@ describe('docker-image', () => {
   })
 })
 
-describe('env', () => {
+heading('env', () => {
   const NEW_VALUE = 'nK7qX2Lp9Vz4Rt8Wb3Mc5Hd'
   const CHANGED_VALUE = 'lL5mC8Vq2Xz9Pw4Rb7Nt3Kf'
 
-  test('merge sets the given keys, keeps every other key, and keeps build args, build secrets and createEnvFile', async () => {
+  concurrent('merge sets the given keys, keeps every other key, and keeps build args, build secrets and createEnvFile', async () => {
+    const { emu, inputs, sent, row } = await start()
     const web = row('application', 'web')
     web.createEnvFile = false // not the default: proves the flag is resent as it was, not reset
     const before = structuredClone(web)
@@ -178,7 +191,8 @@ describe('env', () => {
     expectOnlyMasked(run, CHANGED_VALUE)
   })
 
-  test('replace makes the given entries the whole env and lists the removed keys', async () => {
+  concurrent('replace makes the given entries the whole env and lists the removed keys', async () => {
+    const { emu, inputs, row } = await start()
     const before = structuredClone(row('application', 'web'))
     const run = await runAction(inputs({ id: emu.ids.web, env: `NEW_KEY=${NEW_VALUE}\nNODE_ENV=production`, 'env-strategy': 'replace' }))
 
@@ -192,7 +206,8 @@ describe('env', () => {
     expectOnlyMasked(run, NEW_VALUE)
   })
 
-  test('an env that changes nothing is not saved', async () => {
+  concurrent('an env that changes nothing is not saved', async () => {
+    const { emu, inputs, sent } = await start()
     const run = await runAction(inputs({ id: emu.ids.web, env: 'LOG_LEVEL=info\nNODE_ENV=production' }))
 
     expect(run.code).toBe(0)
@@ -201,7 +216,8 @@ describe('env', () => {
     expect(sent('application.deploy')).toHaveLength(1)
   })
 
-  test('env is saved before the deploy, and before the image when both are given', async () => {
+  concurrent('env is saved before the deploy, and before the image when both are given', async () => {
+    const { emu, inputs, sent, order } = await start()
     const run = await runAction(inputs({ id: emu.ids.api, env: `NEW_KEY=${NEW_VALUE}`, 'docker-image': 'ghcr.io/acme/api:2.0' }))
 
     expect(run.code).toBe(0)
@@ -212,7 +228,8 @@ describe('env', () => {
     expect(sent('application.deploy')).toHaveLength(1)
   })
 
-  test('compose uses compose.saveEnvironment, before compose.deploy, keeping createEnvFile', async () => {
+  concurrent('compose uses compose.saveEnvironment, before compose.deploy, keeping createEnvFile', async () => {
+    const { emu, inputs, sent, order, row } = await start()
     const stack = row('compose', 'stack')
     stack.createEnvFile = false
     const before = structuredClone(stack)
@@ -230,7 +247,8 @@ describe('env', () => {
     expectOnlyMasked(run, NEW_VALUE)
   })
 
-  test('a database uses its own saveEnvironment, before its deploy', async () => {
+  concurrent('a database uses its own saveEnvironment, before its deploy', async () => {
+    const { emu, inputs, sent, order, row } = await start()
     const before = structuredClone(row('mysql', 'mysql'))
     const run = await runAction(inputs({ resource: 'mysql', id: emu.ids.mysql, env: `TZ=Europe/Berlin\nNEW_KEY=${NEW_VALUE}` }))
 
@@ -246,7 +264,8 @@ describe('env', () => {
     expectOnlyMasked(run, NEW_VALUE)
   })
 
-  test('existing env values are masked, yet the summary still names the environment found by name', async () => {
+  concurrent('existing env values are masked, yet the summary still names the environment found by name', async () => {
+    const { emu, inputs } = await start()
     // web's env holds NODE_ENV=production: masking that value must not blank the environment row of the summary
     const run = await runAction(inputs({ project: 'shop', environment: 'production', name: 'web', env: `NEW_KEY=${NEW_VALUE}` }))
 
@@ -255,7 +274,8 @@ describe('env', () => {
     expect(run.summary).toMatch(/<th align="left">Environment<\/th><td>production<\/td>/)
   })
 
-  test('a database found by name on v0.30 gets its env too', async () => {
+  concurrent('a database found by name on v0.30 gets its env too', async () => {
+    const { emu, inputs, sent, order, row } = await start()
     const run = await runAction(inputs({ resource: 'redis', project: 'shop', environment: 'production', name: 'cache', env: `NEW_KEY=${NEW_VALUE}`, operation: 'reload' }))
 
     expect(run.code).toBe(0)
@@ -265,7 +285,8 @@ describe('env', () => {
     expect(row('redis', 'redis').env.endsWith(`\nNEW_KEY=${NEW_VALUE}`)).toBe(true)
   })
 
-  test('libsql by name: env saved with libsqlId, then deployed; its values masked', async () => {
+  concurrent('libsql by name: env saved with libsqlId, then deployed; its values masked', async () => {
+    const { emu, inputs, sent, order, row } = await start()
     const run = await runAction(inputs({ resource: 'libsql', project: 'shop', environment: 'production', name: 'edge', env: `NEW_KEY=${NEW_VALUE}` }))
 
     expect(run.code).toBe(0)

@@ -1,21 +1,20 @@
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { startEmulator } from '../emulator/server.js'
-import { runAction, TIME_SCALE } from './harness.js'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, heading } from './at-once.js'
+import { emulators, runAction, TIME_SCALE } from './harness.js'
 
 /**
  * The test-only time scale: the harness runs the action with DOKPLOY_ACTION_TIME_SCALE and every emulator
  * at the same scale. Without a valid value, as on every runner, the action keeps its real pauses: here the
- * first poll, which comes 1 s after the step saw its build start.
+ * first poll, which comes 1 s after the step saw its build start. Each test has an emulator of its own, so
+ * that they run at once.
  */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-beforeEach(async () => {
-  emu = await startEmulator()
-  emu.setBuild(emu.ids.web, { hang: true })
-})
-afterEach(() => emu.close())
+const { start: startEmulator, closeAll } = emulators()
+afterAll(closeAll)
 
 /** Runs a deploy until its first poll has been answered, then cancels it; returns the pause before that poll. */
 async function firstPollPause(env: Record<string, string> = {}): Promise<number> {
+  const emu = await startEmulator()
+  emu.setBuild(emu.ids.web, { hang: true })
   let polls = 0
   await runAction(
     // log: tail, so that the poller follows the build whatever the live log would do
@@ -37,14 +36,14 @@ async function firstPollPause(env: Record<string, string> = {}): Promise<number>
   return emu.requests[looked + 1].at - emu.requests[looked].at
 }
 
-describe('DOKPLOY_ACTION_TIME_SCALE', () => {
-  test('the harness shortens the action’s first poll by its scale', async () => {
+heading('DOKPLOY_ACTION_TIME_SCALE', () => {
+  concurrent('the harness shortens the action’s first poll by its scale', async () => {
     const pause = await firstPollPause()
     expect(pause).toBeGreaterThanOrEqual(1000 * TIME_SCALE - 5)
     if (TIME_SCALE < 1) expect(pause).toBeLessThan(1000)
   })
 
-  test.each(['', '0', '2', 'fast'])('"%s" (as good as unset): the real 1 s pause', async (value) => {
+  concurrent.each(['', '0', '2', 'fast'])('"%s" (as good as unset): the real 1 s pause', async (value) => {
     expect(await firstPollPause({ DOKPLOY_ACTION_TIME_SCALE: value })).toBeGreaterThanOrEqual(995)
   })
 })

@@ -1,26 +1,32 @@
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { startEmulator } from '../emulator/server.js'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, heading } from './at-once.js'
 import { domainRow } from '../emulator/state.js'
-import { runAction, visibleLog } from './harness.js'
+import { emulators, runAction, visibleLog } from './harness.js'
 
 /**
  * The `url` output: the service's public URL from its domains (the first https one, else the first), read
- * after a followed deploy; empty for databases and services without a domain.
+ * after a followed deploy; empty for databases and services without a domain. Each test has an emulator of
+ * its own, so that they run at once.
  */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 100 })
-})
-afterEach(() => emu.close())
+const { start: startEmulator, closeAll } = emulators({ buildMs: 100 })
+afterAll(closeAll)
 
-// log: tail pins the path these tests read the domains on: with the live log, a row seen running is
-// streamed, and the url then comes from the service's .one read for its secrets (live.test.ts)
-const inputs = (extra: Record<string, string>): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, log: 'tail', ...extra })
-const sent = (procedure: string) => emu.requests.filter((r) => r.procedure === procedure)
+/** An emulator of the test's own, so that the tests run at once. */
+async function start() {
+  const emu = await startEmulator()
+  return {
+    emu,
+    // log: tail pins the path these tests read the domains on: with the live log, a row seen running is
+    // streamed, and the url then comes from the service's .one read for its secrets (live.test.ts)
+    inputs: (extra: Record<string, string>): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, log: 'tail', ...extra }),
+    sent: (procedure: string) => emu.requests.filter((r) => r.procedure === procedure)
+  }
+}
 
-describe('after a followed deploy', () => {
+heading('after a followed deploy', () => {
   // verify: none in the tests of the domain list: the rollout check reads the service's .one, whose domains then give the URL
-  test('an application: its https domain wins over an http one listed first', async () => {
+  concurrent('an application: its https domain wins over an http one listed first', async () => {
+    const { emu, inputs, sent } = await start()
     const run = await runAction(inputs({ id: emu.ids.web, verify: 'none' }))
 
     expect(run.code).toBe(0)
@@ -32,7 +38,8 @@ describe('after a followed deploy', () => {
     expect(JSON.parse(run.outputs.results)[0].url).toBe('https://shop.example.com')
   })
 
-  test('with the live log, the domains come from the .one it read for the secrets: no extra request', async () => {
+  concurrent('with the live log, the domains come from the .one it read for the secrets: no extra request', async () => {
+    const { emu, inputs, sent } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 2500 })
     const run = await runAction(inputs({ id: emu.ids.web, log: 'live' }))
 
@@ -43,7 +50,8 @@ describe('after a followed deploy', () => {
     expect(sent('domain.byApplicationId')).toHaveLength(0)
   })
 
-  test('with the rollout check, the domains come from the .one it read for the appName: no extra request', async () => {
+  concurrent('with the rollout check, the domains come from the .one it read for the appName: no extra request', async () => {
+    const { emu, inputs, sent } = await start()
     const run = await runAction(inputs({ id: emu.ids.web }))
 
     expect(run.code).toBe(0)
@@ -52,7 +60,8 @@ describe('after a followed deploy', () => {
     expect(sent('domain.byApplicationId')).toHaveLength(0)
   })
 
-  test('a compose stack: scheme, host and path', async () => {
+  concurrent('a compose stack: scheme, host and path', async () => {
+    const { emu, inputs, sent } = await start()
     const run = await runAction(inputs({ resource: 'compose', id: emu.ids.stack, verify: 'none' }))
 
     expect(run.code).toBe(0)
@@ -60,7 +69,8 @@ describe('after a followed deploy', () => {
     expect(sent('domain.byComposeId').map((r) => r.input)).toEqual([{ composeId: emu.ids.stack }])
   })
 
-  test('a service without a domain: empty', async () => {
+  concurrent('a service without a domain: empty', async () => {
+    const { emu, inputs, sent } = await start()
     const run = await runAction(inputs({ id: emu.ids.api, verify: 'none' }))
 
     expect(run.code).toBe(0)
@@ -69,14 +79,16 @@ describe('after a followed deploy', () => {
     expect(run.summary).not.toContain('>URL<')
   })
 
-  test('a disabled domain is not served: the first enabled one is taken', async () => {
+  concurrent('a disabled domain is not served: the first enabled one is taken', async () => {
+    const { emu, inputs } = await start()
     const https = emu.state.domains.find((d) => d.host === 'shop.example.com')
     if (https) https.enabled = false
     const run = await runAction(inputs({ id: emu.ids.web }))
     expect(run.outputs.url).toBe('http://web.internal.example.com')
   })
 
-  test('a path without its slash, and a host that is no host name', async () => {
+  concurrent('a path without its slash, and a host that is no host name', async () => {
+    const { emu, inputs } = await start()
     emu.state.domains.push(domainRow('dom-api-1', { applicationId: emu.ids.api }, 'api.example.com', true, 'v1/docs'))
     const good = await runAction(inputs({ id: emu.ids.api }))
     expect(good.outputs.url).toBe('https://api.example.com/v1/docs')
@@ -88,7 +100,8 @@ describe('after a followed deploy', () => {
     expect(bad.outputs.url).toBe('')
   })
 
-  test('domains that cannot be read leave url empty and the deploy done; the server\'s message is not quoted', async () => {
+  concurrent('domains that cannot be read leave url empty and the deploy done; the server\'s message is not quoted', async () => {
+    const { emu, inputs } = await start()
     emu.inject({ procedure: 'domain.byApplicationId', kind: 'status', status: 500, times: Infinity, body: JSON.stringify({ message: 'pool: password=never-read-7731 refused' }) })
     const run = await runAction(inputs({ id: emu.ids.web, verify: 'none' }))
 
@@ -100,12 +113,13 @@ describe('after a followed deploy', () => {
   })
 })
 
-describe('not read', () => {
-  test.each([
+heading('not read', () => {
+  concurrent.each([
     ['a database deploy', { resource: 'postgres', id: 'pg-db' }],
     ['an application stop', { id: 'app-web', operation: 'stop' }],
     ['a deploy with wait: false', { id: 'app-web', wait: 'false' }]
   ])('%s: url is empty and no domain is read', async (_label, extra) => {
+    const { emu, inputs } = await start()
     const run = await runAction(inputs(extra))
 
     expect(run.code).toBe(0)
