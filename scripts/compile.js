@@ -34,8 +34,8 @@ const EXTERNAL_ISSUERS = { 'web-streams-polyfill/dist/ponyfill.es2018.js': 'fetc
  * es2022 --minify` does, with EXTERNALS, and adds licenses.txt for every package in any of the emitted
  * files. ncc minifies the main file only (terser, names of functions and classes kept): that halves
  * it, most of it being undici, which @actions/core pulls in whole; lazily loaded chunks stay as webpack
- * wrote them, and parenthesizeFactories undoes the one start-up cost of minifying. `entry` is another
- * file only for the benchmark's reference bundle.
+ * wrote them. arrangeFactories undoes the one start-up cost of minifying, and makes undici load on first
+ * use. `entry` is another file only for the benchmark's reference bundles.
  * ncc's own `--license` option is not used: it writes one file per chunk under the same name, so a
  * lazily loaded chunk overwrites the main file's list.
  * @param {string} [entry]
@@ -45,12 +45,12 @@ export async function compile(entry = ENTRY) {
   const { code, assets, stats } = await ncc(entry, { target: 'es2022', quiet: true, externals: EXTERNALS, minify: true })
   // ncc keeps the bundle as webpack wrote it when terser fails, and only says so on the console
   if (code.includes('/******/')) throw new Error('compile: ncc did not minify the bundle (run it with debugLog to see why)')
-  const main = parenthesizeFactories(code)
+  // dependentModules: without it webpack leaves out of a chunk's list every module pulled in by another
+  const json = stats.toJson({ all: false, chunks: true, chunkModules: true, nestedModules: true, dependentModules: true, cachedModules: true, reasons: true, ids: true })
+  const main = arrangeFactories(code, lazyPackage(json, 'undici'))
   /** @type {Map<string, {source: string|Buffer, mode?: number}>} */
   const files = new Map([['index.js', { source: main, mode: /^#!/.test(main) ? 0o777 : 0o666 }]])
   for (const [name, asset] of Object.entries(assets)) files.set(name, { source: asset.source, mode: asset.permissions })
-  // dependentModules: without it webpack leaves out of a chunk's list every module pulled in by another
-  const json = stats.toJson({ all: false, chunks: true, chunkModules: true, nestedModules: true, dependentModules: true, cachedModules: true, reasons: true })
   checkExternals(json, entry === ENTRY)
   const licenses = readLicenses(packageDirs(chunkModuleFiles(json)))
   files.set('licenses.txt', { source: renderLicenses(licenses) })
@@ -83,14 +83,42 @@ function checkExternals(json, all) {
 }
 
 /**
- * Puts back the parentheses around each module's function that terser drops: `{770:(e,t,A)=>{…}}`
- * becomes `{770:((e,t,A)=>{…})}`, as webpack writes it. V8 compiles a parenthesized function at once;
- * without them it only pre-parses each module's function and parses it again when the module is
- * first required, which at start-up is most of them (all of undici's): 10 % more work to an input
- * error, measured by instruction count. Only the modules object of the main file changes.
- * @param {string} code the minified main file
+ * The modules of a package that the bundle should run only on first use: undici, which @actions/core pulls
+ * in whole through @actions/http-client, and which the action needs only for a log socket through a proxy.
+ * Its ~100 modules are a third of the main file and most of the work to an input error. Only its index may
+ * be required from outside the package (checked), so that index is the one door to wrap.
+ * @returns {{ ids: Set<string>, door: string } | undefined} undefined when the bundle does not carry the package
  */
-export function parenthesizeFactories(code) {
+function lazyPackage(json, name) {
+  const modules = (json.chunks ?? []).filter((chunk) => chunk.initial).flatMap((chunk) => chunk.modules ?? [])
+  const inPackage = (module) => String(module.name).includes(`/node_modules/${name}/`)
+  const own = modules.filter(inPackage)
+  if (own.length === 0) return undefined
+  const door = own.find((module) => String(module.name).endsWith(`/node_modules/${name}/index.js`))
+  if (!door) throw new Error(`compile: ${name} is bundled without its index.js`)
+  for (const module of own) {
+    if (module === door) continue
+    const outside = (module.reasons ?? []).find((reason) => reason.moduleName && !String(reason.moduleName).includes(`/node_modules/${name}/`))
+    if (outside) throw new Error(`compile: ${outside.moduleName} requires ${module.name} past ${name}'s index: it cannot load on first use`)
+  }
+  return { ids: new Set(own.map((module) => String(module.id))), door: String(door.id) }
+}
+
+/**
+ * Shapes the modules object of the minified main file for start-up:
+ * - Puts back the parentheses around each module's function that terser drops: `{770:(e,t,A)=>{…}}`
+ *   becomes `{770:((e,t,A)=>{…})}`, as webpack writes it. V8 compiles a parenthesized function at once;
+ *   without them it only pre-parses it and parses it again when the module is first required, which at
+ *   start-up is most of them: 10 % more work to an input error, measured by instruction count.
+ * - The modules of `lazy` keep no parentheses (most runs never require them, so pre-parsing is the cheaper
+ *   bet), and the module at its door exports a stand-in that runs the real module on the first read of any
+ *   of its exports. Webpack reads a named import of a CommonJS module at each use (`undici.ProxyAgent`), so
+ *   importing it costs nothing until then. An input error or a stop by id never loads undici: a fifth less
+ *   work to an input error, by instruction count.
+ * @param {string} code the minified main file
+ * @param {{ ids: Set<string>, door: string }} [lazy]
+ */
+export function arrangeFactories(code, lazy) {
   const program = parse(code, { ecmaVersion: 'latest', sourceType: 'module' })
   const isFactory = (node) => node.type === 'ArrowFunctionExpression' || node.type === 'FunctionExpression'
   const modules = program.body
@@ -101,9 +129,27 @@ export function parenthesizeFactories(code) {
   if (!modules) throw new Error("compile: no webpack modules object in ncc's minified bundle")
   let out = ''
   let from = 0
-  for (const { value } of modules.properties) {
-    out += `${code.slice(from, value.start)}(${code.slice(value.start, value.end)})`
+  let doors = 0
+  for (const { key, value } of modules.properties) {
+    const id = String(key.value)
+    const factory = code.slice(value.start, value.end)
+    let shaped = `(${factory})`
+    if (lazy?.door === id) {
+      shaped = `(${onFirstUse(factory)})`
+      doors++
+    } else if (lazy?.ids.has(id)) shaped = factory
+    out += code.slice(from, value.start) + shaped
     from = value.end
   }
+  if (lazy && doors !== 1) throw new Error(`compile: module ${lazy.door} is not in the main file's modules object`)
   return out + code.slice(from)
+}
+
+/**
+ * A module function whose exports are a stand-in: the first read of an export (or a check of its keys)
+ * runs `factory` into a module of its own, and every read after that is the real module's.
+ * @param {string} factory the source of a webpack module function `(module, exports, require) => …`
+ */
+export function onFirstUse(factory) {
+  return `(module,_exports,require)=>{const factory=${factory};let real;const load=()=>{if(!real){real={exports:{}};factory(real,real.exports,require)}return real.exports};module.exports=new Proxy({},{get:(_,key)=>load()[key],has:(_,key)=>key in load(),ownKeys:()=>Reflect.ownKeys(load()),getOwnPropertyDescriptor:(_,key)=>{const found=Object.getOwnPropertyDescriptor(load(),key);return found&&{...found,configurable:true}}})}`
 }

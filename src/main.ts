@@ -1,12 +1,10 @@
 import * as core from '@actions/core'
 import { Input } from './constants.js'
-import { DokployClient } from './dokploy/client.js'
-import { createTransport } from './dokploy/transport.js'
+import type { DokployClient } from './dokploy/client.js'
 import { headerInputValues, readSettings, type GetInput, type Settings } from './inputs.js'
 import { newOutcome, Recorder, type Outcome } from './outcome.js'
 import { dashboardUrl, failureAnnotations, printFailureDetails, rolloutNotes, writeRunnerFiles, type StepReport } from './report.js'
-import { resolveTargets, runTargets } from './targets.js'
-import { GitHubDeployments } from './github-deployment.js'
+import type { GitHubDeployments } from './github-deployment.js'
 import { actionsLog, actionsSink, inline, type Log } from './logger.js'
 import { globalWebSocket, proxyDispatchers, webSockets, type LogSockets } from './dokploy/log-socket.js'
 import { learnEnvText, redact, registerSecret } from './secrets.js'
@@ -47,7 +45,7 @@ function provisionalOutcome(resource: string, operation: string, startedAt: numb
 const clipped = (value: string): string => inline(redact(value)).slice(0, 60)
 
 /** The GitHub deployments of this step, when asked for and the runner says which repository and commit. */
-function githubDeployments(settings: Settings, log: Log, timings: Timings, env: NodeJS.ProcessEnv = process.env): GitHubDeployments | undefined {
+function githubDeployments(work: Work, settings: Settings, log: Log, timings: Timings, env: NodeJS.ProcessEnv = process.env): GitHubDeployments | undefined {
   if (!settings.github) return undefined
   const repository = env.GITHUB_REPOSITORY ?? ''
   const sha = settings.commit ?? env.GITHUB_SHA ?? ''
@@ -58,7 +56,7 @@ function githubDeployments(settings: Settings, log: Log, timings: Timings, env: 
     return undefined
   }
   const run = { token: settings.github.token, repository, sha, runId: env.GITHUB_RUN_ID, title: settings.title, requestTimeoutMs: timings.githubRequestMs, deployments, statuses }
-  return new GitHubDeployments(run, log)
+  return new work.GitHubDeployments(run, log)
 }
 
 async function report(step: StepReport, log: Log, client: DokployClient | undefined, sockets: number): Promise<void> {
@@ -84,6 +82,8 @@ function fail(message: string, title: string): void {
   process.exitCode = core.ExitCode.Failure
   core.error(message, { title })
 }
+
+type Work = typeof import('./work.js')
 
 /** What a run is given besides its inputs: its clock and timings, and what the tests replace. */
 export interface RunOptions {
@@ -114,7 +114,7 @@ export async function run(get: GetInput = (name) => core.getInput(name), options
   const startedAt = clock.now()
   const controller = new AbortController()
   const release = onCancel(controller)
-  const transport = createTransport({ maxBodyBytes: options.maxBodyBytes })
+  let transport: ReturnType<Work['createTransport']> | undefined
   const sockets = options.sockets ?? lazySockets()
   const log = actionsLog
   let provisional = provisionalOutcome(get(Input.resource).trim() || 'application', get(Input.operation).trim() || 'deploy', startedAt)
@@ -133,7 +133,9 @@ export async function run(get: GetInput = (name) => core.getInput(name), options
     // Dokploy keeps the title of a queued deploy (an application's or a compose stack's)
     if (kindsOf(settings.resource).some((kind) => SPECS[kind].operations[settings.operation] === 'queued')) step.title = settings.title
     deadline = startedAt + settings.waitTimeoutMs
-    client = new DokployClient({
+    const work = await import('./work.js')
+    transport = work.createTransport({ maxBodyBytes: options.maxBodyBytes })
+    client = new work.DokployClient({
       baseUrl: settings.baseUrl,
       apiKey: settings.apiKey,
       headers: settings.headers,
@@ -147,11 +149,11 @@ export async function run(get: GetInput = (name) => core.getInput(name), options
       debug: log.debug,
       info: log.info
     })
-    const targets = await resolveTargets(client, settings, log)
-    github = githubDeployments(settings, log, timings)
+    const targets = await work.resolveTargets(client, settings, log)
+    github = githubDeployments(work, settings, log, timings)
     const liveLog = { baseUrl: settings.baseUrl, apiKey: settings.apiKey, headers: settings.headers, openTimeoutMs: settings.requestTimeoutMs, sockets, sink: actionsSink }
     const context = { client, log, clock, timings, signal: controller.signal, deadline, pollCapMs: settings.pollIntervalMs, baseUrl: settings.baseUrl, github, liveLog }
-    step.outcomes = await runTargets(settings, targets, context)
+    step.outcomes = await work.runTargets(settings, targets, context)
   } catch (error) {
     new Recorder(provisional).failed(error, controller.signal.aborted, deadline !== undefined && clock.now() >= deadline)
     step.outcomes = [provisional]
@@ -161,7 +163,7 @@ export async function run(get: GetInput = (name) => core.getInput(name), options
     // the GitHub statuses go out beside the deploy; at the end they get a short wait, shorter when cancelled
     await github?.settle(controller.signal.aborted ? timings.githubSettleCancelledMs : timings.githubSettleMs)
     await report(step, log, client, sockets.opened?.() ?? 0)
-    transport.close()
+    transport?.close()
     release()
   }
   // a log socket whose close Dokploy (or a proxy) never answers would keep Node, and the step, running

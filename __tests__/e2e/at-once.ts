@@ -26,7 +26,8 @@ type Each = (table: unknown) => (name: string, body: unknown, timeout?: number) 
 function underHeadings(base: Concurrent): Concurrent {
   const run = (name: string, body: Body, timeout?: number): void => base(titled(name), body, timeout)
   const each: Each = (table) => (name, body, timeout) => (base.each as unknown as Each)(table)(titled(name), body, timeout)
-  return Object.assign(run, base, { each }) as unknown as Concurrent
+  const skip = (name: string, body: Body, timeout?: number): void => base.skip(titled(name), body, timeout)
+  return Object.assign(run, base, { each, skip }) as unknown as Concurrent
 }
 
 /** test.concurrent, named after the headings it is declared under. */
