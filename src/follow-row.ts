@@ -2,6 +2,7 @@ import { DokployError } from './dokploy/errors.js'
 import type { DeploymentRow } from './dokploy/api.js'
 import type { Identified } from './correlate.js'
 import { formatRounded } from './logger.js'
+import { buildMs } from './outcome.js'
 import { rowsOf, type Pace, type Poller, type WaitContext } from './poller.js'
 
 export type FinalStatus = 'done' | 'error' | 'cancelled' | 'timeout' | 'lost' | 'unknown' | 'not-found'
@@ -79,10 +80,4 @@ export function keyRanOut(error: unknown, found: Identified | undefined): WaitRe
     identified: found,
     detail: `Dokploy queued ${which}, then rejected the API key while the step followed it (most likely its rate limit ran out), so its outcome is unknown. Do not re-run this step to retry: that deploys again. Check the dashboard, and use a key without a rate limit.`
   }
-}
-
-/** Build time by the server's own clock (startedAt and finishedAt, v0.22+), never mixed with ours. */
-export function buildMs(row: DeploymentRow): number | undefined {
-  const ms = Date.parse(row.finishedAt ?? '') - Date.parse(row.startedAt ?? row.createdAt ?? '')
-  return Number.isFinite(ms) && ms >= 0 ? ms : undefined
 }

@@ -1,8 +1,8 @@
 import type { Operation, Resource } from './operations.js'
-import type { ServiceDetails } from './dokploy/api.js'
+import type { DeploymentRow, ServiceDetails } from './dokploy/api.js'
 import { DokployError } from './dokploy/errors.js'
 import type { Identified } from './correlate.js'
-import { buildMs, type WaitResult } from './follow-row.js'
+import type { WaitResult } from './follow-row.js'
 import { InputError } from './inputs.js'
 import { LookupError } from './lookup.js'
 import type { TakeBack } from './take-back.js'
@@ -278,3 +278,12 @@ export class Recorder {
 }
 
 const withNote = (message: string, note: string | undefined): string => (note ? `${message} ${note}` : message)
+
+/**
+ * Build time by the server's own clock (startedAt and finishedAt, v0.22+), never mixed with ours. Here
+ * rather than in follow-row.ts, so that a step that fails on its inputs loads no follower.
+ */
+export function buildMs(row: DeploymentRow): number | undefined {
+  const ms = Date.parse(row.finishedAt ?? '') - Date.parse(row.startedAt ?? row.createdAt ?? '')
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined
+}

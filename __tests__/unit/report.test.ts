@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Outcome } from '../../src/outcome.js'
 import type { StepReport } from '../../src/report.js'
 
 const setSecret = jest.fn<(secret: string) => void>()
 const setOutput = jest.fn<(name: string, value: unknown) => void>()
-const summary = { addRaw: jest.fn(() => summary), write: jest.fn(async () => summary) }
 jest.unstable_mockModule('@actions/core', () => ({
   setSecret,
   setOutput,
@@ -12,8 +14,7 @@ jest.unstable_mockModule('@actions/core', () => ({
   warning: jest.fn(),
   debug: jest.fn(),
   startGroup: jest.fn(),
-  endGroup: jest.fn(),
-  summary
+  endGroup: jest.fn()
 }))
 
 const {
@@ -334,8 +335,6 @@ describe('runner files that cannot be written', () => {
   const saved = process.env.GITHUB_STEP_SUMMARY
   afterEach(() => {
     setOutput.mockReset()
-    summary.write.mockReset()
-    summary.write.mockImplementation(async () => summary)
     process.env.GITHUB_STEP_SUMMARY = saved
   })
 
@@ -347,13 +346,10 @@ describe('runner files that cannot be written', () => {
     expect(() => writeOutputs(one(outcome()))).toThrow("Could not write the step's outputs to the file GITHUB_OUTPUT names: Missing file at path: /nonexistent-dir/out.")
   })
 
-  it('writeSummary names GITHUB_STEP_SUMMARY instead of swallowing the failure', async () => {
+  it('writeSummary names GITHUB_STEP_SUMMARY instead of swallowing the failure', () => {
     process.env.GITHUB_STEP_SUMMARY = '/nonexistent-dir/summary'
-    summary.write.mockImplementation(async () => {
-      throw new Error("Unable to access summary file: '/nonexistent-dir/summary'. Check if the file has correct read/write permissions.")
-    })
-    await expect(writeSummary(one(outcome()))).rejects.toThrow(
-      "Could not write the job summary to the file GITHUB_STEP_SUMMARY names: Unable to access summary file: '/nonexistent-dir/summary'. Check if the file has correct read/write permissions."
+    expect(() => writeSummary(one(outcome()))).toThrow(
+      "Could not write the job summary to the file GITHUB_STEP_SUMMARY names: ENOENT: no such file or directory, open '/nonexistent-dir/summary'."
     )
   })
 
@@ -362,20 +358,25 @@ describe('runner files that cannot be written', () => {
     setOutput.mockImplementation(() => {
       throw new Error('Missing file at path: /nonexistent-dir/out')
     })
-    summary.write.mockImplementation(async () => {
-      throw new Error('Unable to access summary file')
-    })
     const problems = await writeRunnerFiles(one(outcome()))
     expect(problems).toEqual([
       'Could not write the step\'s outputs to the file GITHUB_OUTPUT names: Missing file at path: /nonexistent-dir/out. Dokploy deploy itself ended "done".',
-      'Could not write the job summary to the file GITHUB_STEP_SUMMARY names: Unable to access summary file. Dokploy deploy itself ended "done".'
+      'Could not write the job summary to the file GITHUB_STEP_SUMMARY names: ENOENT: no such file or directory, open \'/nonexistent-dir/summary\'. Dokploy deploy itself ended "done".'
     ])
   })
 
-  it('writeRunnerFiles returns nothing when both are written', async () => {
-    process.env.GITHUB_STEP_SUMMARY = '/tmp/summary'
-    expect(await writeRunnerFiles(one(outcome()))).toEqual([])
-    expect(summary.write).toHaveBeenCalled()
+  it('writeRunnerFiles returns nothing when both are written, and appends the summary to what the file held', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'report-test-'))
+    process.env.GITHUB_STEP_SUMMARY = join(dir, 'summary')
+    writeFileSync(process.env.GITHUB_STEP_SUMMARY, 'an earlier step\n')
+    try {
+      expect(await writeRunnerFiles(one(outcome({ resourceId: 'A1' })))).toEqual([])
+      const written = readFileSync(process.env.GITHUB_STEP_SUMMARY, 'utf8')
+      expect(written.startsWith('an earlier step\n<h2>✅ Dokploy deploy of A1: done</h2>')).toBe(true)
+      expect(written.endsWith('\n')).toBe(true)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 

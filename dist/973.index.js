@@ -1,8 +1,8 @@
-export const id = 746;
-export const ids = [746];
+export const id = 973;
+export const ids = [973];
 export const modules = {
 
-/***/ 7746:
+/***/ 8973:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -592,12 +592,228 @@ class DokployClient {
     }
 }
 
-// EXTERNAL MODULE: ./src/dokploy/api.ts
-var api = __webpack_require__(90);
-// EXTERNAL MODULE: ./src/lookup.ts
-var lookup = __webpack_require__(9493);
+// EXTERNAL MODULE: ./src/dokploy/shape.ts
+var shape = __webpack_require__(7795);
 // EXTERNAL MODULE: ./src/operations.ts
 var operations = __webpack_require__(4237);
+;// CONCATENATED MODULE: ./src/dokploy/api.ts
+
+
+
+
+/** `/dashboard/project/<projectId>/environment/<environmentId>/services/<type>/<id>`: the two ids, nothing else. */
+const SERVICE_PATH = /^\/dashboard\/project\/([\w.-]{1,128})\/environment\/([\w.-]{1,128})\/services\//;
+function placeOf(job) {
+    const path = job.servicePath && typeof job.servicePath === 'object' ? (0,shape/* text */.Qq)(job.servicePath, 'href') : undefined;
+    const match = path ? SERVICE_PATH.exec(path) : null;
+    return match ? { projectId: match[1], environmentId: match[2] } : {};
+}
+function toRow(value) {
+    const row = (0,shape/* object */.Ik)(value, 'a deployment row');
+    return {
+        deploymentId: (0,shape/* requiredText */.$4)(row, 'deploymentId', 'a deployment row'),
+        title: (0,shape/* nullableText */.DU)(row, 'title'),
+        description: (0,shape/* nullableText */.DU)(row, 'description'),
+        status: (0,shape/* requiredText */.$4)(row, 'status', 'a deployment row'),
+        errorMessage: (0,shape/* nullableText */.DU)(row, 'errorMessage'),
+        createdAt: (0,shape/* nullableText */.DU)(row, 'createdAt'),
+        startedAt: (0,shape/* nullableText */.DU)(row, 'startedAt'),
+        finishedAt: (0,shape/* nullableText */.DU)(row, 'finishedAt'),
+        logPath: (0,shape/* nullableText */.DU)(row, 'logPath'),
+        buildServerId: (0,shape/* nullableText */.DU)(row, 'buildServerId')
+    };
+}
+/** The service's deployment rows, newest first (Dokploy keeps the last 10). */
+function listDeployments(client, spec, id) {
+    if (!spec.deploymentList)
+        throw new Error(`${spec.router} has no deployment rows`);
+    return client.query(spec.deploymentList, { [spec.idKey]: id }, (value) => (0,shape/* array */.YO)(value, 'deployments').map(toRow));
+}
+/** The application's previews (`previewDeployment.all`): ids, numbers and domains only; their rows are read on their own. */
+function listPreviews(client, applicationId) {
+    return client.query('previewDeployment.all', { applicationId }, (value) => (0,shape/* array */.YO)(value, 'preview deployments').map((entry) => {
+        const row = (0,shape/* object */.Ik)(entry, 'a preview deployment');
+        const domain = row.domain && typeof row.domain === 'object' ? domainsOrNone([row.domain])?.[0] : undefined;
+        return {
+            previewDeploymentId: (0,shape/* requiredText */.$4)(row, 'previewDeploymentId', 'a preview deployment'),
+            pullRequestNumber: Number((0,shape/* text */.Qq)(row, 'pullRequestNumber') ?? NaN),
+            domain
+        };
+    }));
+}
+/** A preview's deployment rows, newest first (`deployment.allByType`). */
+function previewRows(client, previewDeploymentId) {
+    return client.query('deployment.allByType', { id: previewDeploymentId, type: 'previewDeployment' }, (value) => (0,shape/* array */.YO)(value, 'deployments').map(toRow));
+}
+/** The build queues of every server (v0.28.3+): one per server, told apart by each job's `serverId`. */
+function queueList(client) {
+    return client.query('deployment.queueList', undefined, (value) => (0,shape/* array */.YO)(value, 'queue jobs').map((entry) => {
+        const job = (0,shape/* object */.Ik)(entry, 'a queue job');
+        const data = job.data && typeof job.data === 'object' ? job.data : {};
+        return {
+            id: String(job.id ?? ''),
+            state: (0,shape/* text */.Qq)(job, 'state') ?? 'waiting',
+            serviceId: (0,shape/* text */.Qq)(data, 'applicationId') ?? (0,shape/* text */.Qq)(data, 'composeId'),
+            title: (0,shape/* text */.Qq)(data, 'titleLog'),
+            description: (0,shape/* text */.Qq)(data, 'descriptionLog'),
+            timestamp: typeof job.timestamp === 'number' ? job.timestamp : 0,
+            processedOn: typeof job.processedOn === 'number' ? job.processedOn : undefined,
+            serverId: (0,shape/* text */.Qq)(data, 'serverId'),
+            ...placeOf(job)
+        };
+    }));
+}
+/**
+ * Removes every waiting job of the service from Dokploy's queue (its previews' too), leaving active ones
+ * (`<router>.cleanQueues`): there is no way to remove one job by its id.
+ */
+async function cleanQueues(client, spec, id) {
+    await client.mutate(`${spec.router}.cleanQueues`, { [spec.idKey]: id }, () => undefined);
+}
+/** The last lines of a deployment's build log (v0.29.6+). */
+function readLogs(client, deploymentId, tail, graceMs) {
+    return client.query('deployment.readLogs', { deploymentId, tail }, (value) => (typeof value === 'string' ? value : ''), { graceMs });
+}
+/**
+ * The one reader of `<router>.one`, which carries every secret of the service: every secret in the reply
+ * is masked before anything else can print it, and only the fields named here are kept, the secret ones
+ * only when asked for.
+ */
+function readService(client, spec, id, wanted = {}) {
+    return client.query(`${spec.router}.one`, { [spec.idKey]: id }, (value) => {
+        (0,secrets/* learnSecretsOf */.Fb)(value);
+        const row = (0,shape/* object */.Ik)(value, `a ${spec.router}`);
+        const environment = row.environment && typeof row.environment === 'object' ? row.environment : {};
+        const details = {
+            name: (0,shape/* text */.Qq)(row, 'name'),
+            appName: (0,shape/* text */.Qq)(row, 'appName'),
+            serverId: (0,shape/* text */.Qq)(row, 'serverId') || undefined,
+            composeType: (0,shape/* text */.Qq)(row, 'composeType'),
+            status: (0,shape/* text */.Qq)(row, spec.statusKey),
+            projectId: (0,shape/* text */.Qq)(row, 'projectId') ?? (0,shape/* text */.Qq)(environment, 'projectId'),
+            environmentId: (0,shape/* text */.Qq)(row, 'environmentId'),
+            environmentName: (0,shape/* text */.Qq)(environment, 'name'),
+            sourceType: (0,shape/* text */.Qq)(row, 'sourceType'),
+            autoDeploy: typeof row.autoDeploy === 'boolean' ? row.autoDeploy : undefined,
+            dockerImage: (0,shape/* nullableText */.DU)(row, 'dockerImage'),
+            buildServerId: spec.router === 'application' ? (0,shape/* nullableText */.DU)(row, 'buildServerId') : null,
+            domains: spec.domainList && Array.isArray(row.domains) ? domainsOrNone(row.domains) : undefined
+        };
+        if (wanted.env) {
+            details.env = (0,shape/* nullableText */.DU)(row, 'env');
+            details.createEnvFile = typeof row.createEnvFile === 'boolean' ? row.createEnvFile : undefined;
+            if (spec.router === 'application') {
+                details.buildArgs = (0,shape/* nullableText */.DU)(row, 'buildArgs');
+                details.buildSecrets = (0,shape/* nullableText */.DU)(row, 'buildSecrets');
+            }
+        }
+        if (wanted.registry && spec.router === 'application') {
+            details.registryUrl = (0,shape/* nullableText */.DU)(row, 'registryUrl');
+            details.username = (0,shape/* nullableText */.DU)(row, 'username');
+            details.password = (0,shape/* nullableText */.DU)(row, 'password');
+        }
+        return details;
+    });
+}
+/** Host, scheme and path of each domain: nothing else of a domain row is kept. */
+const domainRows = (value) => (0,shape/* array */.YO)(value, 'domains').map((entry) => {
+    const row = (0,shape/* object */.Ik)(entry, 'a domain');
+    return { host: (0,shape/* requiredText */.$4)(row, 'host', 'a domain'), https: row.https === true, path: (0,shape/* text */.Qq)(row, 'path'), enabled: row.enabled !== false };
+});
+/** The service's domains (application and compose): host, scheme and path only. */
+function readDomains(client, spec, id, graceMs) {
+    if (!spec.domainList)
+        throw new Error(`${spec.router} has no domains`);
+    return client.query(spec.domainList, { [spec.idKey]: id }, domainRows, { graceMs });
+}
+/** Malformed domains in `.one` are left to the domain list's own read, which says what is wrong. */
+function domainsOrNone(value) {
+    try {
+        return domainRows(value);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The service status, from a fresh read of `.one` (the same reader, so its secrets are masked too). */
+async function readStatus(client, spec, id) {
+    return (await readService(client, spec, id)).status;
+}
+/** Sends the operation. Replies vary by version (void, true, a row, {success, message}) and are not kept. */
+async function runOperation(client, call) {
+    const spec = operations/* SPECS */.ne[call.resource];
+    const input = { [spec.idKey]: call.id };
+    if (call.mode === 'queued') {
+        if (call.title)
+            input.title = call.title;
+        if (call.description)
+            input.description = call.description;
+    }
+    if (call.operation === 'reload')
+        input.appName = call.appName;
+    await client.mutate(`${spec.router}.${call.operation}`, input, (value) => {
+        // compose deploy answers {success:false} on some versions when it refused the job
+        if (value && typeof value === 'object' && value.success === false) {
+            const reason = (0,secrets/* redact */.E$)(String(value.message ?? 'no reason given')).slice(0, 300);
+            throw new errors/* DokployError */.RI('server-error', `Dokploy refused ${spec.router}.${call.operation}: ${reason}.`, 'processed');
+        }
+    }, { timeoutMs: call.timeoutMs });
+}
+/**
+ * The service's Swarm tasks, history included (`swarm.getAppInfos`, docker:read). Dokploy answers null when
+ * Docker wrote to stderr, and [] on any other failure: both are "could not see", returned as undefined and [].
+ */
+function readTasks(client, appName, serverId, graceMs) {
+    const input = { appName: [appName], ...(serverId ? { serverId } : {}) };
+    return client.query('swarm.getAppInfos', input, (value) => {
+        if (value === null || value === undefined)
+            return undefined;
+        return (0,shape/* array */.YO)(value, 'tasks').map((entry) => {
+            const task = (0,shape/* object */.Ik)(entry, 'a task');
+            return {
+                id: (0,shape/* text */.Qq)(task, 'ID') ?? '',
+                name: ((0,shape/* text */.Qq)(task, 'Name') ?? '').replace(/^\s*\\_\s*/, ''),
+                image: (0,shape/* text */.Qq)(task, 'Image') ?? '',
+                desired: ((0,shape/* text */.Qq)(task, 'DesiredState') ?? '').toLowerCase(),
+                current: (0,shape/* text */.Qq)(task, 'CurrentState') ?? '',
+                error: (0,shape/* text */.Qq)(task, 'Error') ?? ''
+            };
+        });
+    }, { graceMs });
+}
+/** A compose project's containers, or a stack's running tasks (`docker.getContainersByAppNameMatch`, service:read). */
+function readContainers(client, appName, appType, serverId, graceMs) {
+    const input = { appName, appType, ...(serverId ? { serverId } : {}) };
+    return client.query('docker.getContainersByAppNameMatch', input, (value) => (0,shape/* array */.YO)(value ?? [], 'containers').map((entry) => {
+        const row = (0,shape/* object */.Ik)(entry, 'a container');
+        return { id: (0,shape/* text */.Qq)(row, 'containerId') ?? '', name: (0,shape/* text */.Qq)(row, 'name') ?? '', state: ((0,shape/* text */.Qq)(row, 'state') ?? '').toLowerCase(), status: (0,shape/* text */.Qq)(row, 'status') ?? '' };
+    }), { graceMs });
+}
+/** An application's deployment rows with their rollback records, newest first (`deployment.allByType`, v0.22+). */
+function listRollbackRows(client, applicationId) {
+    return client.query('deployment.allByType', { id: applicationId, type: 'application' }, (value) => (0,shape/* array */.YO)(value, 'deployments').map((entry) => {
+        const row = (0,shape/* object */.Ik)(entry, 'a deployment row');
+        const rollback = row.rollback && typeof row.rollback === 'object' ? row.rollback : undefined;
+        return {
+            deploymentId: (0,shape/* requiredText */.$4)(row, 'deploymentId', 'a deployment row'),
+            status: (0,shape/* requiredText */.$4)(row, 'status', 'a deployment row'),
+            createdAt: (0,shape/* nullableText */.DU)(row, 'createdAt'),
+            rollbackId: rollback ? (0,shape/* text */.Qq)(rollback, 'rollbackId') : undefined,
+            image: rollback ? (0,shape/* text */.Qq)(rollback, 'image') : undefined
+        };
+    }));
+}
+/** Dokploy's rollback: the application runs that deployment's image and settings again (synchronous; no deployment row). */
+async function runRollback(client, rollbackId) {
+    await client.mutate('rollback.rollback', { rollbackId }, () => undefined);
+}
+/** The log of the application's newest running container (`application.readLogs`): server text, masked before it is shown. */
+function readRuntimeLog(client, applicationId, tail, graceMs) {
+    return client.query('application.readLogs', { applicationId, tail, since: '10m' }, (value) => (typeof value === 'string' ? value : ''), { graceMs });
+}
+
+// EXTERNAL MODULE: ./src/lookup.ts
+var lookup = __webpack_require__(9493);
 // EXTERNAL MODULE: ./src/outcome.ts
 var src_outcome = __webpack_require__(4671);
 // EXTERNAL MODULE: ./src/env.ts
@@ -772,10 +988,165 @@ function rowsAheadAfter(rows, ticket, floor) {
     return count;
 }
 
-// EXTERNAL MODULE: ./src/poller.ts
-var src_poller = __webpack_require__(8105);
-// EXTERNAL MODULE: ./src/follow-row.ts
-var follow_row = __webpack_require__(8019);
+;// CONCATENATED MODULE: ./src/poller.ts
+
+
+
+/** The deployment rows the step follows: the service's, or a preview's. */
+const rowsOf = (ctx) => ctx.rows?.() ?? listDeployments(ctx.client, ctx.spec, ctx.serviceId);
+/** Failures a wait rides out until its deadline: the server restarting, a proxy's bad minute, a network blip. */
+const PASSING = new Set(['network', 'gateway', 'unavailable', 'timeout', 'rate-limited', 'truncated']);
+/**
+ * The one poll loop of the action, and what it prints. Polls start fast and back off to the cap; a line is
+ * printed on each change of state and a heartbeat while nothing changes.
+ */
+class Poller {
+    ctx;
+    delay;
+    lastLine;
+    lastState = '';
+    failingSince;
+    started;
+    constructor(ctx) {
+        this.ctx = ctx;
+        this.started = this.lastLine = ctx.clock.now();
+        this.delay = ctx.timings.firstPollMs;
+    }
+    now() {
+        return this.ctx.clock.now();
+    }
+    elapsed() {
+        return (0,logger/* formatDuration */.a3)(this.now() - this.started);
+    }
+    /**
+     * Looks until a look decides (returns a value), the deadline passes (`expired`), or a failure is not one
+     * to ride out (`refused` may turn it into a result; otherwise it is thrown). Between looks it waits for
+     * the pace: its own timer, or the live log's.
+     */
+    async until(look, options) {
+        for (;;) {
+            try {
+                const result = await look();
+                this.answered();
+                if (result !== undefined)
+                    return result;
+            }
+            catch (error) {
+                const result = options.refused?.(error);
+                if (result !== undefined)
+                    return result;
+                this.failed(error);
+            }
+            // the pause ends at the deadline at the latest; no request is started past it
+            if (!this.expired())
+                await (options.pace ?? this).next();
+            if (this.expired())
+                return options.expired();
+        }
+    }
+    /** Prints when the state changes, and otherwise at most a heartbeat every 30 s. */
+    say(state, line, heartbeat) {
+        const now = this.now();
+        if (state !== this.lastState) {
+            this.ctx.log.info(line);
+            this.lastState = state;
+            this.lastLine = now;
+        }
+        else if (now - this.lastLine >= this.ctx.timings.heartbeatMs) {
+            this.ctx.log.info(`${heartbeat} (${this.elapsed()})`);
+            this.lastLine = now;
+        }
+    }
+    expired() {
+        return this.now() >= this.ctx.deadline;
+    }
+    /** Sleeps for the next poll, never past the deadline. */
+    async next() {
+        await this.ctx.clock.sleep(Math.min(this.delay, Math.max(0, this.ctx.deadline - this.now())), this.ctx.signal);
+        this.delay = Math.min(this.ctx.pollCapMs, Math.round(this.delay * this.ctx.timings.pollBackoff));
+    }
+    /**
+     * A look failed after the client's own retries. A passing failure is ridden out until the deadline
+     * (one line when it starts); anything else is rethrown.
+     */
+    failed(error) {
+        if (!(error instanceof errors/* DokployError */.RI) || !PASSING.has(error.failure))
+            throw error;
+        if (this.failingSince === undefined) {
+            this.failingSince = this.now();
+            this.ctx.log.info(`Dokploy is not answering (${(0,logger/* inline */.mG)(error.message)}). Still following until wait-timeout.`);
+        }
+    }
+    /** A look succeeded: say so if the previous ones had failed. */
+    answered() {
+        if (this.failingSince === undefined)
+            return;
+        this.ctx.log.info(`Dokploy answers again after ${(0,logger/* formatDuration */.a3)(this.now() - this.failingSince)}.`);
+        this.failingSince = undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/follow-row.ts
+
+
+
+
+/** Polling: backs off to poll-interval, with a heartbeat line every 30 s. */
+const polling = (poller) => ({
+    running: (found) => poller.say('running', `Building: deployment ${found.row.deploymentId} is running.`, 'Still building'),
+    next: () => poller.next()
+});
+/**
+ * Phase 3: follows the row the step proved its own until it is final, vanishes, or the deadline passes.
+ * Outages are ridden out until the deadline; a key that stops working leaves the outcome unknown.
+ */
+function followRow(ctx, poller, found, pace = polling(poller)) {
+    let read = false;
+    return poller.until(async () => {
+        if (read) {
+            const rows = await rowsOf(ctx);
+            const row = rows.find((r) => r.deploymentId === found.row.deploymentId);
+            if (!row)
+                return { status: 'lost', identified: found, row: found.row, detail: `Deployment ${found.row.deploymentId} vanished from Dokploy's list (was it deleted?).` };
+            found = { ...found, row };
+        }
+        read = true;
+        if (found.row.status !== 'running')
+            return ended(found);
+        pace.running(found);
+        return undefined;
+    }, { pace, expired: () => timedOut(poller, found), refused: (error) => keyRanOut(error, found) });
+}
+function ended(found) {
+    const row = found.row;
+    const status = row.status === 'done' ? 'done' : row.status === 'cancelled' ? 'cancelled' : 'error';
+    const took = (0,src_outcome/* buildMs */.j8)(row);
+    const after = took === undefined ? '' : ` after ${(0,logger/* formatRounded */.vE)(took)} of build`;
+    const restart = status === 'cancelled' ? ' (Dokploy cancels running deployments when it restarts)' : '';
+    return { status, row, identified: found, detail: `Deployment ${row.deploymentId} ended ${row.status}${after}${restart}.` };
+}
+function timedOut(poller, found) {
+    const where = found ? `deployment ${found.row.deploymentId} was still running` : 'the build had not started';
+    return {
+        status: 'timeout',
+        row: found?.row,
+        identified: found,
+        detail: `Still running when the step stopped waiting after ${poller.elapsed()} (wait-timeout): ${where}. Dokploy may still finish it; the action does not kill builds (killBuild stops every build on the host).`
+    };
+}
+/** The key stopped working after our deploy was queued (a rate limit runs out this way): the deploy stands, its end is unknown. */
+function keyRanOut(error, found) {
+    if (!(error instanceof errors/* DokployError */.RI) || error.failure !== 'unauthorized')
+        return undefined;
+    const which = found ? `deployment ${found.row.deploymentId}` : 'the deployment';
+    return {
+        status: 'unknown',
+        row: found?.row,
+        identified: found,
+        detail: `Dokploy queued ${which}, then rejected the API key while the step followed it (most likely its rate limit ran out), so its outcome is unknown. Do not re-run this step to retry: that deploys again. Check the dashboard, and use a key without a rate limit.`
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/identify.ts
 
 
@@ -796,7 +1167,7 @@ function identifyOwnRow(ctx, poller, search) {
         // queue: a restart loses it and numbers jobs from job-1 again
         const outages = ctx.client.stats.outages;
         try {
-            const jobs = queueSupported ? (firstQueue ?? (await (0,api/* queueList */.IL)(ctx.client))) : undefined;
+            const jobs = queueSupported ? (firstQueue ?? (await queueList(ctx.client))) : undefined;
             firstQueue = undefined;
             const job = jobs && observeQueue(ticket, jobs);
             if (job)
@@ -806,7 +1177,7 @@ function identifyOwnRow(ctx, poller, search) {
                 poller.say(`queued:${ahead}`, `Queued: ${ahead <= 0 ? 'next to build' : `behind ${ahead} other build(s) on this server`}.`, 'Still queued');
                 return undefined;
             }
-            const rows = await (0,src_poller/* rowsOf */.R)(ctx);
+            const rows = await rowsOf(ctx);
             if (ctx.client.stats.outages > outages)
                 ticket.continuous = false;
             const found = identify(rows, baseline, ticket, job);
@@ -831,7 +1202,7 @@ function identifyOwnRow(ctx, poller, search) {
                 ticket.continuous = false;
         }
     };
-    return poller.until(look, { expired: () => (0,follow_row/* timedOut */.iU)(poller, undefined), refused: (error) => (0,follow_row/* keyRanOut */.ZB)(error, undefined) });
+    return poller.until(look, { expired: () => timedOut(poller, undefined), refused: (error) => keyRanOut(error, undefined) });
 }
 const lost = (ms) => ({
     status: 'lost',
@@ -870,8 +1241,8 @@ function describeMatch(found) {
 
 // EXTERNAL MODULE: ./src/dokploy/log-socket.ts
 var log_socket = __webpack_require__(4936);
-// EXTERNAL MODULE: ./src/report.ts
-var report = __webpack_require__(665);
+// EXTERNAL MODULE: ./src/report.ts + 1 modules
+var report = __webpack_require__(7376);
 ;// CONCATENATED MODULE: ./src/log-lines.ts
 
 
@@ -1198,7 +1569,7 @@ async function logTail(client, deploymentId, lines, log, graceMs) {
         return undefined;
     try {
         // after a timeout the deadline has passed: the tail may still take a few seconds
-        const tail = await (0,api/* readLogs */.o_)(client, deploymentId, lines, graceMs);
+        const tail = await readLogs(client, deploymentId, lines, graceMs);
         return tail.trimEnd() || undefined;
     }
     catch (error) {
@@ -1394,7 +1765,7 @@ class LiveLog {
         this.found = found;
         this.lastLookAt = this.now();
         if (this.stream.state === 'polling')
-            (0,follow_row/* polling */.CM)(this.poller).running(found);
+            polling(this.poller).running(found);
     }
     async next() {
         const { timings } = this.ctx;
@@ -1479,7 +1850,7 @@ const ALREADY_STARTED = { removed: false, says: 'its build had already started; 
 async function attempt(ctx, ticket) {
     const client = ctx.client.detached(ctx.clock.now() + ctx.timings.takeBackMs);
     try {
-        const jobs = await (0,api/* queueList */.IL)(client);
+        const jobs = await queueList(client);
         const ours = mine(jobs, ticket);
         if (!ours)
             return ticket.startedOn !== undefined ? STARTED : "its deploy was no longer in Dokploy's queue: nothing to remove";
@@ -1488,8 +1859,8 @@ async function attempt(ctx, ticket) {
         const others = jobs.filter((job) => job.serviceId === ticket.serviceId && job.state === 'waiting' && job !== ours);
         if (others.length)
             return `the step left the queue: other deploys of this service were waiting (${others.map(describe).join(', ')}), and Dokploy can only remove them all at once`;
-        await (0,api/* cleanQueues */._z)(client, ctx.spec, ticket.serviceId);
-        const after = mine(await (0,api/* queueList */.IL)(client), ticket);
+        await cleanQueues(client, ctx.spec, ticket.serviceId);
+        const after = mine(await queueList(client), ticket);
         if (!after)
             return REMOVED;
         return after.state === 'waiting' ? 'its queued deploy could not be removed: Dokploy still lists it as waiting' : STARTED;
@@ -1532,7 +1903,7 @@ async function runQueued(ctx, settings, record, service) {
     const { client, log } = ctx;
     const baseline = {};
     if (settings.wait)
-        baseline.rowIds = new Set((await (0,api/* listDeployments */.Jn)(client, ctx.spec, ctx.serviceId)).map((row) => row.deploymentId));
+        baseline.rowIds = new Set((await listDeployments(client, ctx.spec, ctx.serviceId)).map((row) => row.deploymentId));
     const ticket = newTicket(ctx.serviceId, markDescription(settings.description));
     const sent = await send(ctx, settings, baseline, ticket);
     record.accepted();
@@ -1547,7 +1918,7 @@ async function runQueued(ctx, settings, record, service) {
     if (jobs)
         observeQueue(ticket, jobs);
     record.place(ticket.place);
-    const poller = new src_poller/* Poller */.v(ctx);
+    const poller = new Poller(ctx);
     const cancelled = () => settings.cancelQueued && (ctx.signal?.aborted ?? false);
     let found;
     try {
@@ -1584,11 +1955,11 @@ async function followToEnd(ctx, settings, record, service, poller, found, option
     let result;
     try {
         if (found.row.status !== 'running')
-            result = (0,follow_row/* ended */.v6)(found);
+            result = ended(found);
         else {
             if (settings.log === 'live' && ctx.liveLog)
                 live = await LiveLog.start(ctx, ctx.liveLog, poller, found, settings.logLines, service);
-            result = await (0,follow_row/* followRow */.wH)(ctx, poller, found, live);
+            result = await followRow(ctx, poller, found, live);
         }
     }
     catch (error) {
@@ -1614,7 +1985,7 @@ async function followToEnd(ctx, settings, record, service, poller, found, option
 }
 async function optionalQueue(client) {
     try {
-        return await (0,api/* queueList */.IL)(client);
+        return await queueList(client);
     }
     catch (error) {
         if (error instanceof errors/* DokployError */.RI && error.failure === 'no-procedure')
@@ -1640,7 +2011,7 @@ async function send(ctx, settings, baseline, ticket) {
     };
     const sentAt = now();
     try {
-        await (0,api/* runOperation */.xj)(client, call);
+        await runOperation(client, call);
         return {};
     }
     catch (error) {
@@ -1650,7 +2021,7 @@ async function send(ctx, settings, baseline, ticket) {
     }
     await ctx.clock.sleep(Math.min(timings.lostAnswerSettleMs, Math.max(0, ctx.deadline - now())), ctx.signal);
     const jobs = await optionalQueue(client);
-    const rows = await (0,api/* listDeployments */.Jn)(client, ctx.spec, ctx.serviceId);
+    const rows = await listDeployments(client, ctx.spec, ctx.serviceId);
     // no row of ours can have started before the deploy left: bound that moment by the server's own clock
     const sentBy = client.serverTimeAtLeast(sentAt);
     ticket.floor = sentBy === undefined ? undefined : sentBy - timings.clockSlackMs;
@@ -1668,7 +2039,7 @@ async function send(ctx, settings, baseline, ticket) {
         throw new src_outcome/* UnknownOutcome */.Bt(`The answer to ${op} was lost and this Dokploy cannot list its queue, so whether it was queued cannot be known. Not resending, which could deploy twice: check the dashboard.`);
     }
     log.info('Dokploy has no trace of it in its queue or its deployments: it never arrived. Sending it once more.');
-    await (0,api/* runOperation */.xj)(client, call);
+    await runOperation(client, call);
     return { queueSupported: true };
 }
 
@@ -1722,7 +2093,7 @@ async function followCommit(context, settings, record, service) {
     const pr = settings.pullRequest;
     let preview;
     const ctx = { ...context };
-    const poller = new src_poller/* Poller */.v(ctx);
+    const poller = new Poller(ctx);
     const ticket = newTicket(ctx.serviceId, queued);
     ctx.log.info(`Following the deployment Dokploy starts for ${pr === undefined ? '' : `the preview of pull request #${pr}, `}commit ${sha}; nothing is sent to Dokploy.`);
     // read first (it is read for the live log anyway): its secrets are learned before anything of it is printed,
@@ -1731,20 +2102,20 @@ async function followCommit(context, settings, record, service) {
     let queueSupported = true;
     const appeared = await poller.until(async () => {
         if (pr !== undefined && !preview) {
-            preview = (await (0,api/* listPreviews */.AT)(ctx.client, ctx.serviceId)).find((p) => p.pullRequestNumber === pr);
+            preview = (await listPreviews(ctx.client, ctx.serviceId)).find((p) => p.pullRequestNumber === pr);
             if (!preview) {
                 poller.say('no-preview', `No preview deployment of pull request #${pr} in Dokploy yet: waiting for it to appear.`, 'Still waiting for it');
                 return undefined;
             }
             const id = preview.previewDeploymentId;
-            ctx.rows = () => (0,api/* previewRows */.ar)(ctx.client, id);
+            ctx.rows = () => previewRows(ctx.client, id);
             if (preview.domain)
                 record.served(serviceUrl([preview.domain]));
         }
         const jobs = queueSupported ? await optionalQueue(ctx.client) : undefined;
         queueSupported = jobs !== undefined;
         const job = jobs && observeQueue(ticket, jobs);
-        const rows = await (0,src_poller/* rowsOf */.R)(ctx);
+        const rows = await rowsOf(ctx);
         // the job queued for this commit first: an older push's build may have cloned this commit as the branch
         // head, and its row then says `Commit: <this sha>` too
         const own = newest(rows.filter((r) => r.description === queued));
@@ -1792,7 +2163,7 @@ async function builtDescription(ctx, row, queued) {
         return row?.description ?? undefined;
     for (let look = 0; look < 3; look++) {
         await ctx.clock.sleep(ctx.timings.firstEndLookMs, ctx.signal);
-        const now = (await (0,src_poller/* rowsOf */.R)(ctx).catch(() => [])).find((r) => r.deploymentId === row.deploymentId);
+        const now = (await rowsOf(ctx).catch(() => [])).find((r) => r.deploymentId === row.deploymentId);
         if (now && now.description !== queued)
             return now.description ?? undefined;
     }
@@ -1821,10 +2192,10 @@ function notFound(poller, sha, details, pr, preview) {
  * the service status tells the end. Followed while it is `running`.
  */
 function followStatus(ctx, expected) {
-    const poller = new src_poller/* Poller */.v(ctx);
+    const poller = new Poller(ctx);
     const what = ctx.spec.router;
     return poller.until(async () => {
-        const status = (await (0,api/* readStatus */.rk)(ctx.client, ctx.spec, ctx.serviceId)) ?? 'unknown';
+        const status = (await readStatus(ctx.client, ctx.spec, ctx.serviceId)) ?? 'unknown';
         if (status === 'running') {
             poller.say('running', `Dokploy is still working on the ${what} (status running).`, 'Still running');
             return undefined;
@@ -1862,7 +2233,7 @@ function chooseRollback(rows, current) {
 }
 /** Rolls the application back to its previous good deployment; throws NoRollback when there is none. */
 async function rollBack(client, applicationId, log, current) {
-    const rows = await (0,api/* listRollbackRows */.gr)(client, applicationId);
+    const rows = await listRollbackRows(client, applicationId);
     const chosen = chooseRollback(rows, current);
     if (!chosen?.rollbackId) {
         const withRollback = rows.filter((row) => row.rollbackId).length;
@@ -1872,7 +2243,7 @@ async function rollBack(client, applicationId, log, current) {
         throw new NoRollback(`There is no deployment to roll back to: ${why}. ${HOW_TO_ENABLE}`);
     }
     log.info(`Rolling back to deployment ${(0,logger/* inline */.mG)(chosen.deploymentId)}${chosen.image ? ` (image ${(0,logger/* inline */.mG)(chosen.image)})` : ''}.`);
-    await (0,api/* runRollback */.el)(client, chosen.rollbackId);
+    await runRollback(client, chosen.rollbackId);
     return { deploymentId: chosen.deploymentId, image: chosen.image };
 }
 
@@ -2046,7 +2417,7 @@ async function checkRollout(ctx, check) {
     const doneAt = doneMoment(ctx, check.finishedAt, startedAt);
     // the check has its own bound, after done: its requests may run past wait-timeout, up to verify-timeout
     const graceMs = Math.max(0, deadline - ctx.deadline);
-    const poller = new src_poller/* Poller */.v({ ...ctx, deadline });
+    const poller = new Poller({ ...ctx, deadline });
     const compose = check.resource === 'compose';
     const stack = compose && details.composeType === 'stack';
     const where = serverId ? ` on server ${quoted(serverId)}` : '';
@@ -2098,10 +2469,10 @@ async function checkRollout(ctx, check) {
     };
     const judge = async () => {
         if (compose) {
-            const rows = await (0,api/* readContainers */.ZW)(ctx.client, appName, stack ? 'stack' : 'docker-compose', serverId, graceMs);
+            const rows = await readContainers(ctx.client, appName, stack ? 'stack' : 'docker-compose', serverId, graceMs);
             return stack ? judgeStackTasks(rows) : judgeContainers(rows);
         }
-        const tasks = await (0,api/* readTasks */.j9)(ctx.client, appName, serverId, graceMs);
+        const tasks = await readTasks(ctx.client, appName, serverId, graceMs);
         if (tasks === undefined)
             return { kind: 'blind' };
         // slack: the server's clock, and Docker's whole-second ages; a task from a previous deploy is minutes old or more
@@ -2162,7 +2533,7 @@ const verify_url_MAX_BODY_BYTES = 1024 * 1024;
 async function checkUrl(ctx, check) {
     const transport = createTransport({ maxBodyBytes: verify_url_MAX_BODY_BYTES });
     const started = ctx.clock.now();
-    const poller = new src_poller/* Poller */.v({ ...ctx, deadline: started + check.timeoutMs });
+    const poller = new Poller({ ...ctx, deadline: started + check.timeoutMs });
     const shown = (0,logger/* inline */.mG)((0,secrets/* redact */.E$)(check.url));
     let last = 'no answer yet';
     let attempts = 0;
@@ -2288,7 +2659,7 @@ async function publicUrl(ctx, target, service, verifyUrl) {
     if (/^https?:\/\//i.test(verifyUrl) || !ctx.spec.domainList)
         return undefined;
     try {
-        return serviceUrl(service.known()?.domains ?? (await (0,api/* readDomains */._f)(ctx.client, ctx.spec, target.id, ctx.timings.reportGraceMs)));
+        return serviceUrl(service.known()?.domains ?? (await readDomains(ctx.client, ctx.spec, target.id, ctx.timings.reportGraceMs)));
     }
     catch (error) {
         ctx.log.info(`The service's domains could not be read (${(0,errors/* failureKind */.zU)(error)}).`);
@@ -2316,7 +2687,7 @@ async function verifyTasks(ctx, settings, target, record, service, queued, rollb
             ? "the container that runs now, which after Swarm's rollback is the previous version's, not the failed one's"
             : "the newest running container: the new version's if one runs, else the previous version's";
         try {
-            record.runtime(label, await (0,api/* readRuntimeLog */.$k)(ctx.client, target.id, settings.logLines, ctx.timings.reportGraceMs));
+            record.runtime(label, await readRuntimeLog(ctx.client, target.id, settings.logLines, ctx.timings.reportGraceMs));
         }
         catch (error) {
             ctx.log.debug(`the runtime log was not read (${(0,errors/* failureKind */.zU)(error)})`);
@@ -2425,13 +2796,13 @@ async function sendSync(ctx, call, retries) {
     const label = `${ctx.spec.router}.${call.operation}`;
     for (let attempt = 0;; attempt++) {
         try {
-            await (0,api/* runOperation */.xj)(ctx.client, call);
+            await runOperation(ctx.client, call);
             return 'answered';
         }
         catch (error) {
             if (!(error instanceof errors/* DokployError */.RI) || error.delivery !== 'maybe-processed' || error.failure === 'cancelled')
                 throw error;
-            if (call.mode === 'sync-long' && (await (0,api/* readStatus */.rk)(ctx.client, ctx.spec, ctx.serviceId)) === 'running') {
+            if (call.mode === 'sync-long' && (await readStatus(ctx.client, ctx.spec, ctx.serviceId)) === 'running') {
                 ctx.log.warning(`${(0,logger/* inline */.mG)(error.message)} The ${ctx.spec.router} is deploying: following its status (only the status is read).`);
                 return 'running';
             }
@@ -2458,7 +2829,7 @@ function serviceSource(client, spec, id, wanted, learned) {
     let reading;
     let details;
     return {
-        read: () => (reading ??= (0,api/* readService */.uS)(client, spec, id, wanted).then((read) => {
+        read: () => (reading ??= readService(client, spec, id, wanted).then((read) => {
             details = read;
             learned?.(read);
             return read;
@@ -2560,7 +2931,7 @@ async function runTargets(settings, targets, context) {
         if (!spec.domainList)
             return undefined;
         try {
-            const domains = run.service.known()?.domains ?? (await (0,api/* readDomains */._f)(client, spec, run.target.id, context.timings.reportGraceMs));
+            const domains = run.service.known()?.domains ?? (await readDomains(client, spec, run.target.id, context.timings.reportGraceMs));
             return serviceUrl(domains);
         }
         catch (error) {
