@@ -3,7 +3,8 @@
 import http from 'node:http'
 import { randomBytes } from 'node:crypto'
 import type { Duplex } from 'node:stream'
-import { afterEach, describe, expect, test } from '@jest/globals'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, heading } from './e2e/at-once.js'
 import { startEmulator, type Emulator, type EmulatorOptions } from './emulator/server.js'
 import { acceptValue } from './emulator/websocket.js'
 
@@ -66,13 +67,14 @@ function parseFrames(buffer: Buffer): { frames: Frame[]; rest: Buffer } {
   return { frames, rest }
 }
 
+// Each test starts an emulator of its own and runs beside the others; all are closed at the end of the file.
 const running: Emulator[] = []
 async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   const emu = await startEmulator({ buildMs: 600, rowLagMs: 0, overwriteLagMs: 0, ...options })
   running.push(emu)
   return emu
 }
-afterEach(async () => {
+afterAll(async () => {
   await Promise.all(running.splice(0).map((e) => e.close()))
 })
 
@@ -153,10 +155,13 @@ async function deployment(emu: Emulator, id = emu.ids.web) {
   for (let i = 0; i < 100 && emu.deployments.length === before; i++) await sleep(5)
   return emu.deployments[before]
 }
+/** Resolves once an upgrade was accepted and the log so far sent on it: a build held until then goes on streamed. */
+const streamed = (emu: Emulator): Promise<void> =>
+  new Promise((resolve) => void emu.hook({ procedure: 'listen-deployment', when: 'after', run: () => resolve() }))
 const pathOf = (row: { logPath: string }) => `/listen-deployment?logPath=${encodeURIComponent(row.logPath)}`
 
-describe('RFC 6455 on the wire', () => {
-  test('the handshake answers 101 with the Sec-WebSocket-Accept of the key (the RFC’s own example)', async () => {
+heading('RFC 6455 on the wire', () => {
+  concurrent('the handshake answers 101 with the Sec-WebSocket-Accept of the key (the RFC’s own example)', async () => {
     expect(acceptValue('dGhlIHNhbXBsZSBub25jZQ==')).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=')
     const emu = await start()
     const row = await deployment(emu)
@@ -168,7 +173,7 @@ describe('RFC 6455 on the wire', () => {
     expect(emu.requests.at(-1)).toMatchObject({ api: 'websocket', path: '/listen-deployment', status: 101, input: { logPath: row.logPath } })
   })
 
-  test.each([
+  concurrent.each([
     ['no key', { 'sec-websocket-key': '' }, 400],
     ['a key that is not 16 bytes', { 'sec-websocket-key': 'c2hvcnQ=' }, 400],
     ['another protocol version', { 'sec-websocket-version': '8' }, 426]
@@ -179,7 +184,7 @@ describe('RFC 6455 on the wire', () => {
     if (status === 426) expect(ws.headers['sec-websocket-version']).toBe('13')
   })
 
-  test('server frames are whole, unmasked text frames; a ping gets a pong with its payload', async () => {
+  concurrent('server frames are whole, unmasked text frames; a ping gets a pong with its payload', async () => {
     const emu = await start()
     const row = await deployment(emu)
     const ws = await upgrade(emu, pathOf(row))
@@ -190,7 +195,7 @@ describe('RFC 6455 on the wire', () => {
     expect(ws.frames.every((f) => f.fin && !f.masked)).toBe(true)
   })
 
-  test('a close from the client is echoed with its code, and the server ends the TCP connection', async () => {
+  concurrent('a close from the client is echoed with its code, and the server ends the TCP connection', async () => {
     const emu = await start()
     const row = await deployment(emu)
     const ws = await upgrade(emu, pathOf(row))
@@ -203,7 +208,7 @@ describe('RFC 6455 on the wire', () => {
     expect(emu.openLogSockets()).toBe(0)
   })
 
-  test('an unmasked client frame is a protocol error: close 1002', async () => {
+  concurrent('an unmasked client frame is a protocol error: close 1002', async () => {
     const emu = await start()
     const row = await deployment(emu)
     const ws = await upgrade(emu, pathOf(row))
@@ -212,10 +217,12 @@ describe('RFC 6455 on the wire', () => {
     await ws.ended
   })
 
-  test('a long line goes out in one frame with a 16-bit length', async () => {
+  concurrent('a long line goes out in one frame with a 16-bit length', async () => {
     const emu = await start()
     const long = 'x'.repeat(70_000)
-    emu.setBuild(emu.ids.web, { durationMs: 300, echo: [long], echoAfterMs: 100 })
+    // the long line is written once the socket is open, however busy the machine: it comes alone, as a line written live
+    const open = streamed(emu)
+    emu.setBuild(emu.ids.web, { durationMs: 300, echo: [long], echoAfterMs: 100, holdBefore: (event) => (event === 'echo' ? open : undefined) })
     const row = await deployment(emu)
     const ws = await upgrade(emu, pathOf(row))
     const frame = await ws.until((f) => f.payload.length > 65_535)
@@ -223,10 +230,12 @@ describe('RFC 6455 on the wire', () => {
   })
 })
 
-describe("Dokploy's /listen-deployment", () => {
-  test('the whole log so far at once, then each line as the build writes it, until the client goes; never closed by the server', async () => {
+heading("Dokploy's /listen-deployment", () => {
+  concurrent('the whole log so far at once, then each line as the build writes it, until the client goes; never closed by the server', async () => {
     const emu = await start({ doneLagMs: 300 })
-    emu.setBuild(emu.ids.web, { durationMs: 600, echo: ['echoed mid-build'], echoAfterMs: 200 })
+    // the build goes past its first lines once the socket is open, however busy the machine
+    const open = streamed(emu)
+    emu.setBuild(emu.ids.web, { durationMs: 600, echo: ['echoed mid-build'], echoAfterMs: 200, holdBefore: (event) => (event === 'step-1' ? open : undefined) })
     const row = await deployment(emu)
     const ws = await upgrade(emu, pathOf(row))
     const first = await ws.until((f) => f.opcode === TEXT)
@@ -253,7 +262,7 @@ describe("Dokploy's /listen-deployment", () => {
     expect(emu.openLogSockets()).toBe(1)
   })
 
-  test('a wrong key: the upgrade succeeds, then the socket closes with no code and no data', async () => {
+  concurrent('a wrong key: the upgrade succeeds, then the socket closes with no code and no data', async () => {
     const emu = await start()
     const row = await deployment(emu)
     const ws = await upgrade(emu, pathOf(row), { 'x-api-key': 'wrong-key' })
@@ -263,7 +272,7 @@ describe("Dokploy's /listen-deployment", () => {
     expect(ws.frames.filter((f) => f.opcode === TEXT)).toEqual([])
   })
 
-  test.each([
+  concurrent.each([
     ['no logPath', '/listen-deployment', 'logPath no provided'],
     ['a logPath outside /etc/dokploy', '/listen-deployment?logPath=/etc/passwd', 'Invalid log path'],
     ['a logPath that climbs out of it', '/listen-deployment?logPath=/etc/dokploy/../passwd', 'Invalid log path'],
@@ -274,14 +283,14 @@ describe("Dokploy's /listen-deployment", () => {
     expect(closeOf(await ws.until(isClose))).toEqual({ code: 4000, reason })
   })
 
-  test('a file that is not there: tail’s error as text, then close', async () => {
+  concurrent('a file that is not there: tail’s error as text, then close', async () => {
     const emu = await start()
     const ws = await upgrade(emu, '/listen-deployment?logPath=/etc/dokploy/logs/web/missing.log')
     await ws.until(isClose)
     expect(text(ws)).toBe("tail error: tail: cannot open '/etc/dokploy/logs/web/missing.log' for reading: No such file or directory\n")
   })
 
-  test('a remote server’s build: its log is on that server only; a missing, wrong or unknown serverId gets Dokploy’s error', async () => {
+  concurrent('a remote server’s build: its log is on that server only; a missing, wrong or unknown serverId gets Dokploy’s error', async () => {
     const emu = await start()
     emu.placeService(emu.ids.web, { serverId: 'srv-remote-1' })
     emu.placeService(emu.ids.api, { serverId: 'srv-remote-2' })
@@ -303,7 +312,7 @@ describe("Dokploy's /listen-deployment", () => {
     await remote.until((f) => f.payload.toString().startsWith('Initializing deployment'))
   })
 
-  test('a build server’s build: the row names it, and its log is on it, not where the service runs', async () => {
+  concurrent('a build server’s build: the row names it, and its log is on it, not where the service runs', async () => {
     const emu = await start()
     emu.placeService(emu.ids.web, { serverId: 'srv-remote-1', buildServerId: 'srv-build-1' })
     const row = await deployment(emu)
@@ -316,7 +325,7 @@ describe("Dokploy's /listen-deployment", () => {
     await buildsOn.until((f) => f.payload.toString().startsWith('Initializing deployment'))
   })
 
-  test('a rate-limited key spends one request on the upgrade', async () => {
+  concurrent('a rate-limited key spends one request on the upgrade', async () => {
     const emu = await start()
     const row = await deployment(emu)
     emu.setRateLimit(emu.apiKey, 1)
@@ -327,8 +336,8 @@ describe("Dokploy's /listen-deployment", () => {
   })
 })
 
-describe('switches', () => {
-  test.each([
+heading('switches', () => {
+  concurrent.each([
     ['forbidden', 403, 'cloudflare'],
     ['not-found', 404, undefined],
     ['redirect', 301, undefined]
@@ -344,7 +353,7 @@ describe('switches', () => {
     expect((await upgrade(emu, '/listen-deployment?logPath=/etc/dokploy/logs/x.log')).status).toBe(101)
   })
 
-  test('refuseUpgrades(unauthorized): upgraded, then closed with no data, as a key not accepted there', async () => {
+  concurrent('refuseUpgrades(unauthorized): upgraded, then closed with no data, as a key not accepted there', async () => {
     const emu = await start()
     const row = await deployment(emu)
     emu.refuseUpgrades('unauthorized')
@@ -354,14 +363,14 @@ describe('switches', () => {
     expect(text(ws)).toBe('')
   })
 
-  test('refuseUpgrades(hang): no answer at all', async () => {
+  concurrent('refuseUpgrades(hang): no answer at all', async () => {
     const emu = await start()
     emu.refuseUpgrades('hang')
     const answered = await Promise.race([upgrade(emu, '/listen-deployment?logPath=/etc/dokploy/logs/x.log').then(() => true), sleep(300).then(() => false)])
     expect(answered).toBe(false)
   })
 
-  test('dropLogSockets cuts the TCP connections without a close frame; a restart does too', async () => {
+  concurrent('dropLogSockets cuts the TCP connections without a close frame; a restart does too', async () => {
     const emu = await start({ buildMs: 5000 })
     const row = await deployment(emu)
     const a = await upgrade(emu, pathOf(row))
@@ -379,8 +388,8 @@ describe('switches', () => {
   })
 })
 
-describe('staging on the socket', () => {
-  test('a listen-deployment hook runs once an upgrade was accepted and the log so far sent on it', async () => {
+heading('staging on the socket', () => {
+  concurrent('a listen-deployment hook runs once an upgrade was accepted and the log so far sent on it', async () => {
     const emu = await start()
     const seenAtHook: string[] = []
     const row = await deployment(emu)

@@ -1,6 +1,7 @@
 // Tests of the Dokploy emulator itself, over real HTTP: if these drift from API.md, every action test built on
 // the emulator proves nothing.
-import { describe, test, expect, afterEach } from '@jest/globals'
+import { describe, test, expect, afterAll } from '@jest/globals'
+import { concurrent, heading } from './e2e/at-once.js'
 import { startEmulator, setDefaultTimeScale, SECRET_MARKERS, HOSTILE_TEXT } from './emulator/server.js'
 import type { Emulator, EmulatorOptions } from './emulator/server.js'
 
@@ -8,6 +9,7 @@ import type { Emulator, EmulatorOptions } from './emulator/server.js'
 type Json = ReturnType<typeof JSON.parse>
 type Res = { status: number; headers: Headers; text: string; json: Json }
 
+// Each test starts emulators of its own and runs beside the others; all are closed at the end of the file.
 const running: Emulator[] = []
 /** Shapes are checked with the lags off; 'real timing' below checks the lags themselves. */
 async function start(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -15,7 +17,7 @@ async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   running.push(emu)
   return emu
 }
-afterEach(async () => {
+afterAll(async () => {
   await Promise.all(running.splice(0).map((e) => e.close()))
 })
 
@@ -67,10 +69,17 @@ async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 3000): Promise<T
   }
 }
 
+/** A promise and the function that settles it: how a test holds the emulator at a point until it has looked. */
+const deferred = () => {
+  let release!: () => void
+  const promise = new Promise<void>((resolve) => (release = resolve))
+  return { promise, release }
+}
+
 const rows = async (emu: Emulator, applicationId: string) => data(await q(emu, 'deployment.all', { applicationId }))
 
-describe('wire format', () => {
-  test('success, void and error envelopes', async () => {
+heading('wire format', () => {
+  concurrent('success, void and error envelopes', async () => {
     const emu = await start()
     const v = await q(emu, 'settings.getDokployVersion')
     expect(v.status).toBe(200)
@@ -103,7 +112,7 @@ describe('wire format', () => {
     expect(await rows(emu, 'nope')).toEqual([])
   })
 
-  test('validation errors look like Zod in tRPC', async () => {
+  concurrent('validation errors look like Zod in tRPC', async () => {
     const emu = await start()
     const empty = await m(emu, 'application.deploy', { applicationId: '' })
     expect(empty.status).toBe(400)
@@ -145,7 +154,7 @@ describe('wire format', () => {
     expect(err(tail).data.zodError.fieldErrors.tail).toEqual(['Too small: expected number to be >=1'])
   })
 
-  test('404 unknown procedure, 405 wrong method, 415 content type, 400 bad JSON', async () => {
+  concurrent('404 unknown procedure, 405 wrong method, 415 content type, 400 bad JSON', async () => {
     const emu = await start()
     const nope = await q(emu, 'application.nope', { applicationId: 'x' })
     expect([nope.status, err(nope).message, err(nope).data.code]).toEqual([404, 'No procedure found on path "application.nope"', 'NOT_FOUND'])
@@ -170,7 +179,7 @@ describe('wire format', () => {
     expect(emu.stats().deployCalls).toEqual({})
   })
 
-  test('auth: 401 envelope, health without key, extra keys', async () => {
+  concurrent('auth: 401 envelope, health without key, extra keys', async () => {
     const emu = await start({ apiKeys: ['second-key'] })
     expect(emu.apiKey).toMatch(/^test-key-/)
     for (const key of [null, 'wrong']) {
@@ -188,7 +197,7 @@ describe('wire format', () => {
     expect((await q(emu, 'settings.getDokployVersion', undefined, null)).status).toBe(401)
   })
 
-  test('rate limit: the key turns into a bad key; REST spends two checks per request', async () => {
+  concurrent('rate limit: the key turns into a bad key; REST spends two checks per request', async () => {
     const emu = await start()
     emu.setRateLimit(emu.apiKey, 3)
     expect((await q(emu, 'project.all')).status).toBe(200)
@@ -200,7 +209,7 @@ describe('wire format', () => {
     expect((await q(emu, 'settings.health', undefined, null)).status).toBe(200)
   })
 
-  test('REST: raw values, empty void body, Unauthorized, logged as rest', async () => {
+  concurrent('REST: raw values, empty void body, Unauthorized, logged as rest', async () => {
     const emu = await start()
     const v = await http(emu, 'GET', '/api/settings.getDokployVersion')
     expect([v.status, v.json]).toEqual([200, 'v0.30.2'])
@@ -226,7 +235,7 @@ describe('wire format', () => {
     expect(emu.stats().rest).toBe(7)
   })
 
-  test('request log records procedure, unwrapped input and status in order', async () => {
+  concurrent('request log records procedure, unwrapped input and status in order', async () => {
     const emu = await start()
     await q(emu, 'application.one', { applicationId: emu.ids.web })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web, title: 'T' })
@@ -240,7 +249,7 @@ describe('wire format', () => {
     expect(emu.stats()).toMatchObject({ requests: 2, deployCalls: { [emu.ids.web]: 1 } })
   })
 
-  test('batch: array reply, 207 when mixed', async () => {
+  concurrent('batch: array reply, 207 when mixed', async () => {
     const emu = await start()
     const input = encodeURIComponent(JSON.stringify({ 0: { json: { applicationId: emu.ids.web } }, 1: { json: { applicationId: 'nope' } } }))
     const r = await http(emu, 'GET', `/api/trpc/application.one,application.one?batch=1&input=${input}`)
@@ -251,8 +260,8 @@ describe('wire format', () => {
   })
 })
 
-describe('fixture', () => {
-  test('ids, names, appNames and services', async () => {
+heading('fixture', () => {
+  concurrent('ids, names, appNames and services', async () => {
     const emu = await start()
     expect(emu.ids).toMatchObject({
       web: 'app-web',
@@ -286,7 +295,7 @@ describe('fixture', () => {
     expect(again.state.find('application', again.ids.web)?.appName).toBe(web.appName)
   })
 
-  test('every secret field of API.md §6 holds a marker, and responses carry them', async () => {
+  concurrent('every secret field of API.md §6 holds a marker, and responses carry them', async () => {
     const emu = await start()
     expect(SECRET_MARKERS.length).toBeGreaterThan(30)
     expect(new Set(SECRET_MARKERS).size).toBe(SECRET_MARKERS.length)
@@ -330,7 +339,7 @@ describe('fixture', () => {
     expect(byProject).toContain('appName')
   })
 
-  test('project.all shape by version', async () => {
+  concurrent('project.all shape by version', async () => {
     const emu = await start()
     const trimmed = data(await q(emu, 'project.all'))
     const shop = trimmed.find((p: Json) => p.name === 'shop')
@@ -359,7 +368,7 @@ describe('fixture', () => {
     expect((await q(emu, 'environment.byProjectId', { projectId: emu.ids.shop })).status).toBe(404)
   })
 
-  test('environment.one has no appName; project.one trimmed from v0.29.14', async () => {
+  concurrent('environment.one has no appName; project.one trimmed from v0.29.14', async () => {
     const emu = await start()
     const env = data(await q(emu, 'environment.one', { environmentId: emu.ids.staging }))
     expect(env.project.env).toContain('S3CR3T-')
@@ -375,7 +384,7 @@ describe('fixture', () => {
     expect(full.environments[0].applications[0].env).toContain('S3CR3T-')
   })
 
-  test('hostile fixture: HTML/Markdown names, workflow commands in logs and errors', async () => {
+  concurrent('hostile fixture: HTML/Markdown names, workflow commands in logs and errors', async () => {
     const emu = await start({ hostile: true, buildMs: 20 })
     expect(emu.names.web).toContain(HOSTILE_TEXT)
     const web = data(await q(emu, 'application.one', { applicationId: emu.ids.web }))
@@ -403,8 +412,8 @@ describe('fixture', () => {
   })
 })
 
-describe('application and database operations', () => {
-  test('saveEnvironment replaces, saveDockerProvider switches source, start/stop return the row before', async () => {
+heading('application and database operations', () => {
+  concurrent('saveEnvironment replaces, saveDockerProvider switches source, start/stop return the row before', async () => {
     const emu = await start()
     const id = emu.ids.web
     const save = await m(emu, 'application.saveEnvironment', { applicationId: id, env: 'A=1', buildArgs: null, buildSecrets: '', createEnvFile: false })
@@ -437,7 +446,7 @@ describe('application and database operations', () => {
     expect([cancel.status, err(cancel).message]).toEqual([400, 'Deployment cancellation only available in cloud version'])
   })
 
-  test('reload needs the stored appName', async () => {
+  concurrent('reload needs the stored appName', async () => {
     const emu = await start()
     const appName = emu.state.find('postgres', emu.ids.postgres)?.appName
     expect(data(await m(emu, 'postgres.reload', { postgresId: emu.ids.postgres, appName }))).toBe(true)
@@ -445,13 +454,16 @@ describe('application and database operations', () => {
     expect([wrong.status, err(wrong).data.code]).toEqual([500, 'INTERNAL_SERVER_ERROR'])
   })
 
-  test('database deploy is synchronous: running meanwhile, row before as reply, 500 on failure', async () => {
+  concurrent('database deploy is synchronous: running meanwhile, row before as reply, 500 on failure', async () => {
     const emu = await start()
     const id = emu.ids.postgres
-    emu.dbDeploy(id, { durationMs: 80 })
+    // the deploy ends only once the test has seen it running, however slowly the machine runs
+    const seen = deferred()
+    emu.dbDeploy(id, { durationMs: 80, holdEnd: () => seen.promise })
     const t0 = Date.now()
     const pending = m(emu, 'postgres.deploy', { postgresId: id })
     await waitFor(() => emu.state.find('postgres', id)?.applicationStatus === 'running')
+    seen.release()
     const r = await pending
     expect(Date.now() - t0).toBeGreaterThanOrEqual(75)
     expect(r.status).toBe(200)
@@ -470,30 +482,35 @@ describe('application and database operations', () => {
     expect(emu.state.find('mongo', emu.ids.mongo)?.applicationStatus).toBe('idle')
   })
 
-  test('cut-after: 524 from the proxy while the database deploy finishes in the background', async () => {
+  concurrent('cut-after: 524 from the proxy while the database deploy finishes in the background', async () => {
     const emu = await start()
     const id = emu.ids.mariadb
-    emu.dbDeploy(id, { durationMs: 120 })
+    // the deploy ends only once the test has read it running, however slowly the machine runs
+    const looked = deferred()
+    emu.dbDeploy(id, { durationMs: 120, holdEnd: () => looked.promise })
     emu.inject({ procedure: 'mariadb.deploy', kind: 'cut-after', ms: 30 })
     const r = await m(emu, 'mariadb.deploy', { mariadbId: id })
     expect(r.status).toBe(524)
     expect(r.headers.get('content-type')).toContain('text/html')
     expect(data(await q(emu, 'mariadb.one', { mariadbId: id })).applicationStatus).toBe('running')
+    looked.release()
     await waitFor(async () => data(await q(emu, 'mariadb.one', { mariadbId: id })).applicationStatus === 'done')
     expect(emu.stats().deployCalls[id]).toBe(1)
   })
 
-  test('rebuild is recorded (it deletes volumes)', async () => {
+  concurrent('rebuild is recorded (it deletes volumes)', async () => {
     const emu = await start()
     expect(data(await m(emu, 'redis.rebuild', { redisId: emu.ids.redis }))).toBe(true)
     expect(emu.stats().rebuildCalls).toEqual({ [emu.ids.redis]: 1 })
   })
 })
 
-describe('build queue', () => {
-  test('one build at a time across services; the row appears only when the job starts', async () => {
-    // web's build outlasts the checks below, however busy the machine
+heading('build queue', () => {
+  concurrent('one build at a time across services; the row appears only when the job starts', async () => {
     const emu = await start({ buildMs: 500 })
+    // web's build ends only after the checks below, however busy the machine
+    const checked = deferred()
+    emu.setBuild(emu.ids.web, { holdBefore: (event) => (event === 'end' ? checked.promise : undefined) })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web, title: 'web run' })
     const stack = await m(emu, 'compose.deploy', { composeId: emu.ids.stack, title: 'stack run' })
     expect(data(stack)).toEqual({ success: true, message: 'Deployment queued', composeId: emu.ids.stack })
@@ -515,6 +532,7 @@ describe('build queue', () => {
     const stackService = emu.state.find('compose', emu.ids.stack)
     const env = stackService && emu.state.environment(stackService.environmentId)
     expect(queue[0].servicePath).toEqual({ href: `/dashboard/project/${env?.projectId}/environment/${env?.environmentId}/services/compose/${emu.ids.stack}`, label: 'Compose' })
+    checked.release()
 
     const [stackRow] = await waitFor(async () => {
       const r = data(await q(emu, 'deployment.allByCompose', { composeId: emu.ids.stack }))
@@ -527,7 +545,7 @@ describe('build queue', () => {
     expect(emu.state.find('compose', emu.ids.stack)?.composeStatus).toBe('running')
   })
 
-  test('git titles become the commit message; docker titles are kept; a failed build leaves errorMessage null (real v0.30.2)', async () => {
+  concurrent('git titles become the commit message; docker titles are kept; a failed build leaves errorMessage null (real v0.30.2)', async () => {
     const emu = await start({ buildMs: 15 })
     emu.setBuild(emu.ids.api, { fail: 'pull access denied for ghcr.io/acme/api' })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web, title: 'CI run 7', description: 'sha abc' })
@@ -557,7 +575,7 @@ describe('build queue', () => {
     expect((await rows(emu, emu.ids.api)).map((r: Json) => r.title)).toEqual(['CI run 10', 'CI run 8'])
   })
 
-  test('newest first, only the last 10 per service', async () => {
+  concurrent('newest first, only the last 10 per service', async () => {
     const emu = await start({ buildMs: 1 })
     for (let i = 1; i <= 12; i++) {
       await m(emu, 'application.deploy', { applicationId: emu.ids.api, title: `run ${i}` })
@@ -570,7 +588,7 @@ describe('build queue', () => {
     expect((await q(emu, 'deployment.readLogs', { deploymentId: dropped })).status).toBe(404)
   })
 
-  test('a deployment Dokploy cannot create is an error row at once, with errorMessage and no log (createDeployment)', async () => {
+  concurrent('a deployment Dokploy cannot create is an error row at once, with errorMessage and no log (createDeployment)', async () => {
     const emu = await start({ buildMs: 50 })
     emu.setBuild(emu.ids.web, { createError: 'ENOSPC' })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web })
@@ -584,15 +602,18 @@ describe('build queue', () => {
     expect(emu.state.find('application', emu.ids.web)?.applicationStatus).toBe('error')
   })
 
-  test('readLogs returns the tail; lines appear over time', async () => {
-    // the build outlasts the first read, however busy the machine
+  concurrent('readLogs returns the tail; lines appear over time', async () => {
     const emu = await start({ buildMs: 500 })
+    // the build goes past its first lines only after the first read, however busy the machine
+    const read = deferred()
+    emu.setBuild(emu.ids.web, { holdBefore: (event) => (event === 'step-1' ? read.promise : undefined) })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web })
     const [row] = await waitFor(async () => {
       const r = await rows(emu, emu.ids.web)
       return r.length > 0 ? r : undefined
     })
     const early = data(await q(emu, 'deployment.readLogs', { deploymentId: row.deploymentId })).split('\n')
+    read.release()
     await waitFor(() => emu.deployments[0].status === 'done')
     const all = data(await q(emu, 'deployment.readLogs', { deploymentId: row.deploymentId })).split('\n')
     expect(all.length).toBeGreaterThan(early.length)
@@ -603,7 +624,7 @@ describe('build queue', () => {
     expect((await q(emu, 'deployment.readLogs', { deploymentId: 'nope' })).status).toBe(404)
   })
 
-  test('version gating: readLogs, queueList, compose.deploy reply, cancelled status', async () => {
+  concurrent('version gating: readLogs, queueList, compose.deploy reply, cancelled status', async () => {
     const emu = await start({ version: 'v0.29.5' })
     const logs = await q(emu, 'deployment.readLogs', { deploymentId: 'x' })
     expect([logs.status, err(logs).message]).toEqual([404, 'No procedure found on path "deployment.readLogs"'])
@@ -620,7 +641,7 @@ describe('build queue', () => {
     expect((await m(emu, 'application.saveEnvironment', { applicationId: emu.ids.web, env: '', buildArgs: '' })).status).toBe(200)
   })
 
-  test('restart: running deployment cancelled, service idle, queued jobs lost', async () => {
+  concurrent('restart: running deployment cancelled, service idle, queued jobs lost', async () => {
     const emu = await start({ buildMs: 30 })
     emu.setBuild(emu.ids.web, { hang: true })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web, title: 'hung' })
@@ -644,7 +665,7 @@ describe('build queue', () => {
     expect((await rows(emu, emu.ids.web))[0].status).toBe('error')
   })
 
-  test('webhook deploy runs first; delayStartMs holds the queue; killBuild ends the running build', async () => {
+  concurrent('webhook deploy runs first; delayStartMs holds the queue; killBuild ends the running build', async () => {
     const emu = await start({ buildMs: 30 })
     const job = emu.webhookDeploy(emu.ids.web)
     expect(job).toBe('job-1')
@@ -673,11 +694,11 @@ describe('build queue', () => {
   })
 })
 
-describe('fault injection', () => {
+heading('fault injection', () => {
   const deploy = (emu: Emulator) => m(emu, 'application.deploy', { applicationId: emu.ids.api })
   const deployed = (emu: Emulator) => emu.stats().deployCalls[emu.ids.api] ?? 0
 
-  test('status: 503 with Retry-After, not processed; times and after', async () => {
+  concurrent('status: 503 with Retry-After, not processed; times and after', async () => {
     const emu = await start()
     const rule = emu.inject({ procedure: 'application.deploy', kind: 'status', status: 503, headers: { 'Retry-After': '1' }, after: 1, times: 2 })
     expect((await deploy(emu)).status).toBe(200)
@@ -693,7 +714,7 @@ describe('fault injection', () => {
     expect([limited.status, limited.text]).toEqual([429, 'slow down'])
   })
 
-  test('html, cloudflare, redirect, html-200, empty, unauthorized: answered without processing', async () => {
+  concurrent('html, cloudflare, redirect, html-200, empty, unauthorized: answered without processing', async () => {
     const emu = await start()
     emu.inject({ kind: 'html', procedure: 'application.deploy' })
     const gw = await deploy(emu)
@@ -726,7 +747,7 @@ describe('fault injection', () => {
     expect(emu.stats().faults).toBe(6)
   })
 
-  test('reset-before drops the request; reset-after processes it first', async () => {
+  concurrent('reset-before drops the request; reset-after processes it first', async () => {
     const emu = await start()
     emu.inject({ kind: 'reset-before', procedure: 'application.deploy' })
     await expect(deploy(emu)).rejects.toThrow()
@@ -739,7 +760,7 @@ describe('fault injection', () => {
     await waitFor(() => emu.deployments.length === 1)
   })
 
-  test('hang never answers (closed with the emulator); delay answers late', async () => {
+  concurrent('hang never answers (closed with the emulator); delay answers late', async () => {
     const emu = await start()
     emu.inject({ kind: 'hang', procedure: 'project.all' })
     const hung = fetch(`${emu.url}/api/trpc/project.all`, { headers: { 'x-api-key': emu.apiKey }, signal: AbortSignal.timeout(80) })
@@ -753,7 +774,7 @@ describe('fault injection', () => {
     expect(deployed(emu)).toBe(1)
   })
 
-  test('truncated: processed, half a JSON body', async () => {
+  concurrent('truncated: processed, half a JSON body', async () => {
     const emu = await start()
     emu.inject({ kind: 'truncated', procedure: 'application.one' })
     const r = await q(emu, 'application.one', { applicationId: emu.ids.web })
@@ -762,7 +783,7 @@ describe('fault injection', () => {
     expect(r.text.startsWith('{"result":{"data":{"json":{"applicationId":"app-web"')).toBe(true)
   })
 
-  test('a rule without procedure hits any request, health checks included; clearFaults', async () => {
+  concurrent('a rule without procedure hits any request, health checks included; clearFaults', async () => {
     const emu = await start()
     emu.inject({ kind: 'html', times: Infinity })
     expect((await http(emu, 'GET', '/api/health', { key: null })).status).toBe(502)
@@ -773,8 +794,8 @@ describe('fault injection', () => {
   })
 })
 
-describe('real timing (API.md §10, found on a real v0.30.2)', () => {
-  test('a job turns active before its row exists; the row turns done after the last log line; the title is overwritten after that; then the job leaves the queue', async () => {
+heading('real timing (API.md §10, found on a real v0.30.2)', () => {
+  concurrent('a job turns active before its row exists; the row turns done after the last log line; the title is overwritten after that; then the job leaves the queue', async () => {
     const emu = await start({ buildMs: 60, rowLagMs: 80, doneLagMs: 80, overwriteLagMs: 80 })
     // each step is held until the test has looked at the one before, however slowly the machine runs: the
     // lags keep their order, not their length
@@ -808,7 +829,7 @@ describe('real timing (API.md §10, found on a real v0.30.2)', () => {
     expect(emu.deployments[0].description).toMatch(/^Commit: /)
   })
 
-  test('a restart numbers jobs from job-1 again, cancels running rows (finishedAt null) and refuses connections while down', async () => {
+  concurrent('a restart numbers jobs from job-1 again, cancels running rows (finishedAt null) and refuses connections while down', async () => {
     const emu = await start({ buildMs: 40 })
     emu.setBuild(emu.ids.web, { hang: true })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web })
@@ -824,12 +845,16 @@ describe('real timing (API.md §10, found on a real v0.30.2)', () => {
     expect(emu.queueList()[0].id).toBe('job-1')
   })
 
-  test('several builds at once (buildsConcurrency), never two of one service; the queue lists newest first', async () => {
+  concurrent('several builds at once (buildsConcurrency), never two of one service; the queue lists newest first', async () => {
     const emu = await start({ buildMs: 200, concurrency: 2 })
+    // the builds end only once the queue was read, however busy the machine
+    const listed = deferred()
+    for (const id of [emu.ids.web, emu.ids.api]) emu.setBuild(id, { holdBefore: (event) => (event === 'end' ? listed.promise : undefined) })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web })
     await m(emu, 'application.deploy', { applicationId: emu.ids.api })
     const queue = emu.queueList()
+    listed.release()
     expect(queue.map((j) => [j.id, j.state])).toEqual([
       ['job-3', 'active'],
       ['job-2', 'waiting'],
@@ -837,8 +862,11 @@ describe('real timing (API.md §10, found on a real v0.30.2)', () => {
     ])
   })
 
-  test('one queue per server, each with its own concurrency; a job names its service’s serverId, never a build server', async () => {
+  concurrent('one queue per server, each with its own concurrency; a job names its service’s serverId, never a build server', async () => {
     const emu = await start({ buildMs: 400 })
+    // the builds end only once the queue was read, however busy the machine
+    const listed = deferred()
+    for (const id of [emu.ids.web, emu.ids.api, emu.ids.blogWeb, emu.ids.stack]) emu.setBuild(id, { holdBefore: (event) => (event === 'end' ? listed.promise : undefined) })
     emu.placeService(emu.ids.web, { serverId: 'srv-remote-1' })
     emu.placeService(emu.ids.api, { serverId: 'srv-remote-1' })
     // a build server only: the job queues on Dokploy's own host
@@ -849,6 +877,7 @@ describe('real timing (API.md §10, found on a real v0.30.2)', () => {
     await m(emu, 'application.deploy', { applicationId: emu.ids.api })
     await m(emu, 'compose.deploy', { composeId: emu.ids.stack })
     const queue = emu.queueList()
+    listed.release()
     const of = (id: string) => queue.find((j) => j.data.applicationId === id || j.data.composeId === id)
     expect(of(emu.ids.blogWeb)).toMatchObject({ state: 'active', data: { server: false } })
     expect(of(emu.ids.blogWeb)?.data).not.toHaveProperty('serverId')
@@ -858,7 +887,7 @@ describe('real timing (API.md §10, found on a real v0.30.2)', () => {
     expect(of(emu.ids.stack)).toMatchObject({ state: 'waiting' })
   })
 
-  test('readLogs reads on the service’s server, never on a build server: a build server’s log reads as an empty line', async () => {
+  concurrent('readLogs reads on the service’s server, never on a build server: a build server’s log reads as an empty line', async () => {
     const emu = await start({ buildMs: 40 })
     emu.placeService(emu.ids.web, { serverId: 'srv-remote-1' })
     emu.placeService(emu.ids.api, { serverId: 'srv-remote-1', buildServerId: 'srv-build-1' })
@@ -870,7 +899,7 @@ describe('real timing (API.md §10, found on a real v0.30.2)', () => {
     expect(await tail(emu.ids.api)).toBe('\n')
   })
 
-  test('the lag after the last line is the real server’s: about 1 ms on the error path, the Swarm update on the done path', async () => {
+  concurrent('the lag after the last line is the real server’s: about 1 ms on the error path, the Swarm update on the done path', async () => {
     const emu = await start({ buildMs: 40, doneLagMs: undefined, serviceUpdateMs: 300 })
     emu.setBuild(emu.ids.api, { durationMs: 40, fail: 'exit code 1' })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web })
@@ -887,7 +916,7 @@ describe('real timing (API.md §10, found on a real v0.30.2)', () => {
     expect(lag(emu.ids.stack)).toBeLessThan(lag(emu.ids.web))
   })
 
-  test('a proxy answers 502 with or without forwarding the request', async () => {
+  concurrent('a proxy answers 502 with or without forwarding the request', async () => {
     const emu = await start()
     emu.inject({ kind: 'html', procedure: 'application.start' })
     expect((await m(emu, 'application.start', { applicationId: emu.ids.web })).status).toBe(502)
@@ -900,7 +929,7 @@ describe('real timing (API.md §10, found on a real v0.30.2)', () => {
     expect(emu.state.find('application', emu.ids.web)?.applicationStatus).toBe('done')
   })
 
-  test('hooks run between the processing of a request and its answer', async () => {
+  concurrent('hooks run between the processing of a request and its answer', async () => {
     const emu = await start()
     const hook = emu.hook({ procedure: 'deployment.queueList', when: 'after', run: () => emu.webhookDeploy(emu.ids.web) })
     expect(data(await q(emu, 'deployment.queueList'))).toEqual([])
@@ -909,10 +938,10 @@ describe('real timing (API.md §10, found on a real v0.30.2)', () => {
   })
 })
 
-describe('time scale', () => {
+heading('time scale', () => {
   const since = (start: number): number => Date.now() - start
 
-  test('the server’s own work runs in simulated time: at 0.05 a build with its lags, a database deploy, a delayed start, a restart take a twentieth', async () => {
+  concurrent('the server’s own work runs in simulated time: at 0.05 a build with its lags, a database deploy, a delayed start, a restart take a twentieth', async () => {
     const emu = await start({ timeScale: 0.05, buildMs: 2000, rowLagMs: 400, doneLagMs: 400, overwriteLagMs: 400, dbMs: 1000 })
     expect(emu.timeScale).toBe(0.05)
 
@@ -948,34 +977,17 @@ describe('time scale', () => {
     expect(since(t)).toBeLessThan(1000)
   })
 
-  test('faults on the wire stay in real time, as the action’s request-timeout does', async () => {
+  concurrent('faults on the wire stay in real time, as the action’s request-timeout does', async () => {
     const emu = await start({ timeScale: 0.05 })
     emu.inject({ kind: 'delay', ms: 200, procedure: 'deployment.queueList' })
     const t = Date.now()
     await q(emu, 'deployment.queueList')
     expect(since(t)).toBeGreaterThanOrEqual(200 - 5)
   })
-
-  test('emulators started without a time scale take the default one', async () => {
-    setDefaultTimeScale(0.25)
-    try {
-      expect((await start()).timeScale).toBe(0.25)
-      expect((await start({ timeScale: 1 })).timeScale).toBe(1)
-    } finally {
-      setDefaultTimeScale(1)
-    }
-    expect((await start()).timeScale).toBe(1)
-  })
 })
 
-describe('staging a race on events, not on the clock', () => {
-  const deferred = () => {
-    let release!: () => void
-    const promise = new Promise<void>((resolve) => (release = resolve))
-    return { promise, release }
-  }
-
-  test('holdBefore holds a build at one of its events until released; the rest of its timeline follows as before', async () => {
+heading('staging a race on events, not on the clock', () => {
+  concurrent('holdBefore holds a build at one of its events until released; the rest of its timeline follows as before', async () => {
     const emu = await start()
     const end = deferred()
     const events: string[] = []
@@ -1004,7 +1016,7 @@ describe('staging a race on events, not on the clock', () => {
     expect(emu.settledAt(row.deploymentId)).toBeGreaterThanOrEqual(times.at(-1) as number)
   })
 
-  test('endBuild ends a build that hangs: its last line, then its status', async () => {
+  concurrent('endBuild ends a build that hangs: its last line, then its status', async () => {
     const emu = await start()
     emu.setBuild(emu.ids.web, { hang: true })
     expect(emu.endBuild(emu.ids.web)).toBe(false) // nothing running yet
@@ -1016,7 +1028,7 @@ describe('staging a race on events, not on the clock', () => {
     expect(emu.loggedAt(emu.deployments[0].deploymentId).map(({ line }) => line)).toContain('❌ Error: exit code 3')
   })
 
-  test('a hook that returns a promise holds the request unanswered until it settles', async () => {
+  concurrent('a hook that returns a promise holds the request unanswered until it settles', async () => {
     const emu = await start()
     const gate = deferred()
     emu.hook({ procedure: 'deployment.queueList', when: 'before', run: () => gate.promise })
@@ -1033,7 +1045,7 @@ describe('staging a race on events, not on the clock', () => {
     expect(data(await reply)).toHaveLength(1)
   })
 
-  test('seenBuilds: a build does not reach its end before its job was listed (or its row shown)', async () => {
+  concurrent('seenBuilds: a build does not reach its end before its job was listed (or its row shown)', async () => {
     const emu = await start({ seenBuilds: true })
     await m(emu, 'application.deploy', { applicationId: emu.ids.web })
     await waitFor(() => emu.deployments.length === 1)
@@ -1051,5 +1063,20 @@ describe('staging a race on events, not on the clock', () => {
     await q(emu, 'deployment.all', { applicationId: emu.ids.web })
     await waitFor(() => emu.queueList().length === 0)
     expect(emu.deployments[1].status).toBe('done')
+  })
+})
+
+// Serial, after every concurrent test above has ended (jest runs a file's describe blocks after its root
+// tests): it changes the default time scale that every emulator started meanwhile would take.
+describe('time scale', () => {
+  test('emulators started without a time scale take the default one', async () => {
+    setDefaultTimeScale(0.25)
+    try {
+      expect((await start()).timeScale).toBe(0.25)
+      expect((await start({ timeScale: 1 })).timeScale).toBe(1)
+    } finally {
+      setDefaultTimeScale(1)
+    }
+    expect((await start()).timeScale).toBe(1)
   })
 })

@@ -1,5 +1,6 @@
-import { describe, expect, it } from '@jest/globals'
+import { expect } from '@jest/globals'
 import { spawn } from 'node:child_process'
+import { concurrent, heading } from './at-once.js'
 
 /** `npm run demo -- …` (README, Development): a real run of dist/index.js against the emulator, as a user sees it. */
 function demo(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -13,8 +14,9 @@ function demo(...args: string[]): Promise<{ code: number | null; stdout: string;
   })
 }
 
-describe('npm run demo -- scenario=…', () => {
-  it('shows a failed build (the step fails with the log tail) and a timeout (still running when the step stopped waiting)', async () => {
+// each demo run starts an emulator of its own: the two tests run at once
+heading('npm run demo -- scenario=…', () => {
+  concurrent('shows a failed build (the step fails with the log tail) and a timeout (still running when the step stopped waiting)', async () => {
     const [failure, timeout] = await Promise.all([demo('scenario=failure'), demo('scenario=timeout', 'wait-timeout=2')])
 
     expect(failure.code).toBe(1)
@@ -27,7 +29,7 @@ describe('npm run demo -- scenario=…', () => {
     expect(timeout.stdout).toMatch(/still running when the step stopped waiting/i)
   })
 
-  it('names the scenarios it knows when given another, and runs nothing', async () => {
+  concurrent('names the scenarios it knows when given another, and runs nothing', async () => {
     const run = await demo('scenario=slow')
     expect(run.code).toBe(2)
     expect(run.stderr).toContain('scenario: "slow" is not one of success, failure, timeout.')

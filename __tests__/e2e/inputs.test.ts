@@ -1,15 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { startEmulator } from '../emulator/server.js'
-import { annotations, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, heading } from './at-once.js'
+import { annotations, emulators, errorLine, runAction, visibleLog, type ActionRun, type Emulator } from './harness.js'
 
-/** Bad input fails the step before any request, naming the input, the value and what is accepted. */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-beforeAll(async () => {
-  emu = await startEmulator()
-})
-afterAll(() => emu.close())
+/**
+ * Bad input fails the step before any request, naming the input, the value and what is accepted. Each test
+ * has an emulator of its own, so that the requests it counts are its own while the others run beside it.
+ */
+const { start: startEmulator, closeAll } = emulators()
+afterAll(closeAll)
 
-const valid = (): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web })
+const valid = (emu: Emulator): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web })
 
 const CASES: [string, Record<string, string>, RegExp][] = [
   ['unknown resource', { resource: 'lambda' }, /Input "resource" is "lambda": expected one of application, compose, postgres/],
@@ -45,41 +45,45 @@ const CASES: [string, Record<string, string>, RegExp][] = [
   ['the tRPC endpoint as url', { url: 'https://dokploy.example.com/api/trpc/' }, /Input "url" is "https:\/\/dokploy.example.com\/api\/trpc\/": expected the Dokploy base URL without \/api\/trpc, here https:\/\/dokploy.example.com\.$/]
 ]
 
-describe('bad inputs', () => {
-  test.each(CASES)('%s', async (_label, change, message) => {
+heading('bad inputs', () => {
+  concurrent.each(CASES)('%s', async (_label, change, message) => {
+    const emu = await startEmulator()
     const sent = emu.requests.length
-    const run = await runAction({ ...valid(), ...change })
+    const run = await runAction({ ...valid(emu), ...change })
     expect(run.code).toBe(1)
     expect(errorLine(run)).toMatch(message)
     expect(run.outputs.status).toBe('failed')
     expect(emu.requests.length).toBe(sent)
   })
 
-  test('the message never shows the api-key it refuses', async () => {
-    const run = await runAction({ ...valid(), 'api-key': 'dk-key-with\ttab-0123' })
+  concurrent('the message never shows the api-key it refuses', async () => {
+    const emu = await startEmulator()
+    const run = await runAction({ ...valid(emu), 'api-key': 'dk-key-with\ttab-0123' })
     expect(visibleLog(run)).not.toMatch(/dk-key-with|tab-0123/)
   })
 })
 
 /** Inputs that are accepted, with a warning. */
-describe('warnings', () => {
+heading('warnings', () => {
   const warnings = (run: ActionRun): string[] => annotations(run, 'warning').map(({ title, message }) => `${title}: ${message}`)
-  const sentSince = (from: number) => emu.requests.slice(from).map((r) => r.procedure)
+  const sentSince = (emu: Emulator, from: number) => emu.requests.slice(from).map((r) => r.procedure)
 
-  test('env with start is saved, with a warning that only the next deploy applies it', async () => {
+  concurrent('env with start is saved, with a warning that only the next deploy applies it', async () => {
+    const emu = await startEmulator()
     const from = emu.requests.length
-    const run = await runAction({ ...valid(), operation: 'start', env: 'FEATURE_FLAG=on' })
+    const run = await runAction({ ...valid(emu), operation: 'start', env: 'FEATURE_FLAG=on' })
     expect(run.code).toBe(0)
     expect(warnings(run)).toEqual(['Dokploy: env is saved, but the service only picks it up at its next deploy: start does not apply it.'])
-    expect(sentSince(from)).toEqual(['application.one', 'application.saveEnvironment', 'application.start'])
+    expect(sentSince(emu, from)).toEqual(['application.one', 'application.saveEnvironment', 'application.start'])
   })
 
-  test('env of only comments with merge sets nothing and reads nothing, with a warning', async () => {
+  concurrent('env of only comments with merge sets nothing and reads nothing, with a warning', async () => {
+    const emu = await startEmulator()
     const from = emu.requests.length
-    const run = await runAction({ ...valid(), operation: 'stop', env: '# FEATURE_FLAG=on\n', 'env-strategy': 'merge' })
+    const run = await runAction({ ...valid(emu), operation: 'stop', env: '# FEATURE_FLAG=on\n', 'env-strategy': 'merge' })
     expect(run.code).toBe(0)
     expect(warnings(run)).toEqual(['Dokploy: env holds only comments and blank lines: no variable is set.'])
     // the stop alone: a run by id never reads every project for a link
-    expect(sentSince(from)).toEqual(['application.stop'])
+    expect(sentSince(emu, from)).toEqual(['application.stop'])
   })
 })

@@ -1,16 +1,21 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { startEmulator } from '../emulator/server.js'
-import { errorLine, runAction, visibleLog } from './harness.js'
+import { afterAll, describe, expect, test } from '@jest/globals'
+import { concurrent, heading } from './at-once.js'
+import { emulators, errorLine, runAction, visibleLog, type Emulator } from './harness.js'
 
-/** Every resource × operation Dokploy has, through dist/index.js, against the emulator. */
-let emu: Awaited<ReturnType<typeof startEmulator>>
+/**
+ * Every resource × operation Dokploy has, through dist/index.js, against the emulator. Each test has an
+ * emulator of its own, so that they run at once; the wire check at the end reads the requests of them all.
+ */
+const emulated = emulators({ buildMs: 150 })
+afterAll(emulated.closeAll)
+const started: Emulator[] = []
+async function startEmulator(): Promise<Emulator> {
+  const emu = await emulated.start()
+  started.push(emu)
+  return emu
+}
 
-beforeAll(async () => {
-  emu = await startEmulator({ buildMs: 150 })
-})
-afterAll(() => emu.close())
-
-const calls = (procedure: string): number => emu.requests.filter((r) => r.procedure === procedure && !r.fault).length
+const calls = (emu: Emulator, procedure: string): number => emu.requests.filter((r) => r.procedure === procedure && !r.fault).length
 
 const QUEUED = [
   ['application', 'web', 'deploy'],
@@ -19,10 +24,11 @@ const QUEUED = [
   ['compose', 'stack', 'redeploy']
 ] as const
 
-describe('queued operations follow their deployment to done', () => {
-  test.each(QUEUED)('%s %s %s', async (resource, key, operation) => {
+heading('queued operations follow their deployment to done', () => {
+  concurrent.each(QUEUED)('%s %s %s', async (resource, key, operation) => {
+    const emu = await startEmulator()
     const id = emu.ids[key]
-    const before = calls(`${resource}.${operation}`)
+    const before = calls(emu, `${resource}.${operation}`)
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource, id, operation })
 
     expect(run.code).toBe(0)
@@ -32,11 +38,11 @@ describe('queued operations follow their deployment to done', () => {
     expect(row).toBeDefined()
     expect(row?.applicationId ?? row?.composeId).toBe(id)
     expect(row?.status).toBe('done')
-    expect(calls(`${resource}.${operation}`)).toBe(before + 1)
+    expect(calls(emu, `${resource}.${operation}`)).toBe(before + 1)
     expect(Number(run.outputs.duration)).toBeGreaterThanOrEqual(0)
     // by id, the queue job's dashboard link tells where the service lives, without reading its secrets
     expect(run.outputs['log-url']).toBe(`${emu.url}/dashboard/project/${emu.ids.shop}/environment/${emu.ids.prod}/services/${resource}/${id}?tab=deployments`)
-    expect(calls('project.all')).toBe(0)
+    expect(calls(emu, 'project.all')).toBe(0)
     expect(run.summary).toContain('done')
     expect(run.summary).toContain(run.outputs['deployment-id'])
     expect(visibleLog(run)).toMatch(/matched (by the reference this step put in its description|as the first deployment of this service started after this step's queue job)/)
@@ -61,50 +67,45 @@ for (const [resource, key] of [
   SYNC.push([resource, key, 'deploy', 'done'], [resource, key, 'start', 'done'], [resource, key, 'stop', 'idle'], [resource, key, 'reload', 'done'])
 }
 
-describe('synchronous operations report the status they leave behind', () => {
-  test.each(SYNC)('%s %s %s', async (resource, key, operation, status) => {
+heading('synchronous operations report the status they leave behind', () => {
+  concurrent.each(SYNC)('%s %s %s', async (resource, key, operation, status) => {
+    const emu = await startEmulator()
     const id = emu.ids[key]
-    const before = calls(`${resource}.${operation}`)
+    const before = calls(emu, `${resource}.${operation}`)
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource, id, operation })
 
     expect(run.code).toBe(0)
     expect(run.outputs.status).toBe(status)
     expect(run.outputs['resource-id']).toBe(id)
     expect(run.outputs['deployment-id']).toBe('')
-    expect(calls(`${resource}.${operation}`)).toBe(before + 1)
+    expect(calls(emu, `${resource}.${operation}`)).toBe(before + 1)
     expect(run.summary).toContain(status)
   })
 })
 
-describe('libsql', () => {
-  test('a Dokploy before v0.29 has no libsql: the step says so', async () => {
+heading('libsql', () => {
+  concurrent('a Dokploy before v0.29 has no libsql: the step says so', async () => {
+    const emu = await startEmulator()
     emu.setVersion('v0.28.8')
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'libsql', id: emu.ids.libsql, operation: 'start' })
-    emu.setVersion('v0.30.2')
     expect(run.code).toBe(1)
     expect(errorLine(run)).toContain('This Dokploy has no libsql.start (404)')
   })
 })
 
-describe('the wire', () => {
-  test('only tRPC endpoints are used, never REST, and never a database rebuild or killBuild', () => {
-    expect(emu.requests.length).toBeGreaterThan(40)
-    // the live log's WebSocket aside (a row seen running is streamed), every request is tRPC
-    expect(emu.requests.filter((r) => r.api !== 'trpc' && r.api !== 'websocket')).toEqual([])
-    expect(emu.requests.filter((r) => /\.(rebuild|killBuild|cancelDeployment)$/.test(r.procedure ?? ''))).toEqual([])
-  })
-
-  test('wait: false returns once Dokploy queued the deploy, with status queued', async () => {
+heading('the wire', () => {
+  concurrent('wait: false returns once Dokploy queued the deploy, with status queued', async () => {
+    const emu = await startEmulator()
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, wait: 'false' })
     expect(run.code).toBe(0)
     expect(run.outputs.status).toBe('queued')
     expect(run.outputs['deployment-id']).toBe('')
   })
 
-  test('a failed build fails the step with Dokploy\'s error and the log tail', async () => {
+  concurrent('a failed build fails the step with Dokploy\'s error and the log tail', async () => {
+    const emu = await startEmulator()
     emu.setBuild(emu.ids.web, { durationMs: 100, fail: 'npm ERR! build script exited with code 1' })
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, 'log-lines': '5' })
-    emu.setBuild(emu.ids.web, { durationMs: 150 })
 
     expect(run.code).toBe(1)
     expect(run.outputs.status).toBe('error')
@@ -118,10 +119,10 @@ describe('the wire', () => {
     expect(run.summary).toContain('<details>')
   })
 
-  test('a deployment Dokploy could not create: its errorMessage rides in the annotation and the summary', async () => {
+  concurrent('a deployment Dokploy could not create: its errorMessage rides in the annotation and the summary', async () => {
+    const emu = await startEmulator()
     emu.setBuild(emu.ids.web, { durationMs: 100, createError: 'ENOSPC: no space left on device' })
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web })
-    emu.setBuild(emu.ids.web, { durationMs: 150 })
 
     expect(run.code).toBe(1)
     expect(run.outputs.status).toBe('error')
@@ -130,21 +131,34 @@ describe('the wire', () => {
     expect(run.summary).toContain('ENOSPC: no space left on device')
   })
 
-  test('a database deploy that fails answers 500: the step fails with status error', async () => {
+  concurrent('a database deploy that fails answers 500: the step fails with status error', async () => {
+    const emu = await startEmulator()
     emu.dbDeploy(emu.ids.mysql, { durationMs: 50, fail: 'container exited: port already allocated' })
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'mysql', id: emu.ids.mysql })
-    emu.dbDeploy(emu.ids.mysql, { durationMs: 50 })
     expect(run.code).toBe(1)
     expect(run.outputs.status).toBe('error')
     expect(errorLine(run)).toContain('mysql.deploy')
   })
 
-  test('the default title names the commit and the run, the description holds the run URL', async () => {
+  concurrent('the default title names the commit and the run, the description holds the run URL', async () => {
+    const emu = await startEmulator()
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'application', id: emu.ids.api })
     expect(run.code).toBe(0)
     const row = emu.deployments.find((d) => d.deploymentId === run.outputs['deployment-id'])
     expect(row?.title).toBe('1a2b3c4 · Deploy #42')
     // the run URL, and a reference unique to this step by which its queue job and row are recognised
     expect(row?.description).toMatch(/^https:\/\/github\.com\/acme\/shop\/actions\/runs\/9000001 · ref [0-9a-f]{8}$/)
+  })
+})
+
+// Serial, after every concurrent test above has ended (jest runs a file's describe blocks after its root tests):
+// it reads the requests of every emulator the file started, the traffic of every operation.
+describe('the wire', () => {
+  test('only tRPC endpoints are used, never REST, and never a database rebuild or killBuild', () => {
+    const requests = started.flatMap((emu) => emu.requests)
+    expect(requests.length).toBeGreaterThan(40)
+    // the live log's WebSocket aside (a row seen running is streamed), every request is tRPC
+    expect(requests.filter((r) => r.api !== 'trpc' && r.api !== 'websocket')).toEqual([])
+    expect(requests.filter((r) => /\.(rebuild|killBuild|cancelDeployment)$/.test(r.procedure ?? ''))).toEqual([])
   })
 })
