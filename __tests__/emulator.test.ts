@@ -59,7 +59,8 @@ function m(emu: Emulator, proc: string, input: unknown, key?: string | null): Pr
 const data = (r: Res) => r.json.result.data.json
 const err = (r: Res) => r.json.error.json
 
-async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 3000): Promise<T> {
+/** Polls until `fn` holds: the bound is only how long a broken emulator may take to fail the test, never a margin. */
+async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 15000): Promise<T> {
   const end = Date.now() + timeoutMs
   for (;;) {
     const v = await fn()
@@ -678,7 +679,8 @@ heading('build queue', () => {
     // The push set the head commit: both runs end titled with it.
     expect(mine.title).toBe(neighbour.title)
 
-    emu.setBuild(emu.ids.worker, { delayStartMs: 60 })
+    // long enough that the deploy's answer and the read after it come first, however busy the machine
+    emu.setBuild(emu.ids.worker, { delayStartMs: 2000 })
     await m(emu, 'application.deploy', { applicationId: emu.ids.worker })
     expect(await rows(emu, emu.ids.worker)).toEqual([])
     await waitFor(async () => (await rows(emu, emu.ids.worker)).length === 1)
@@ -835,8 +837,8 @@ heading('real timing (API.md §10, found on a real v0.30.2)', () => {
     await m(emu, 'application.deploy', { applicationId: emu.ids.web })
     await m(emu, 'application.deploy', { applicationId: emu.ids.api })
     expect(emu.queueList().map((j) => j.id).sort()).toEqual(['job-1', 'job-2'])
-    const back = emu.restart({ downMs: 150 })
-    await new Promise((r) => setTimeout(r, 30))
+    // restart() stops listening before its first await: the next connection is refused, with no clock involved
+    const back = emu.restart({ downMs: 1000 })
     await expect(fetch(`${emu.url}/api/health`)).rejects.toThrow()
     await back
     expect((await fetch(`${emu.url}/api/health`)).status).toBe(200)
