@@ -1,16 +1,17 @@
-import { afterEach, describe, expect, test } from '@jest/globals'
-import { startEmulator } from '../emulator/server.js'
+import { afterAll, expect } from '@jest/globals'
 import { HOSTILE_LINES, runnerCommands, type Command } from '../runner-commands.js'
-import { leakedSecrets, runAction, type ActionRun } from './harness.js'
+import { concurrent, heading } from './at-once.js'
+import { emulators, leakedSecrets, runAction, type ActionRun, type Emulator } from './harness.js'
 
 /**
  * Issues 21 and 18 through dist/index.js: a build log that tries every form of workflow command, and a
  * service env that mixes a user's first-day settings with secrets. Live log and failure tail alike, the
  * runner (modelled by __tests__/runner-commands.ts) finds no command of the server's, no secret shows in
  * the log, the outputs or the summary, and harmless values stay as they are, unmasked.
+ * Each test has an emulator of its own, so that they run at once.
  */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-afterEach(() => emu.close())
+const { start: startEmulator, closeAll } = emulators({ buildMs: 600 })
+afterAll(closeAll)
 
 /** The values of a user's first day: none of them may be masked or hidden. */
 const HARMLESS = { NODE_ENV: 'production', LOG_LEVEL: 'info', PORT: '3000', HOST: '0.0.0.0', APP_URL: 'https://shop.example.com' }
@@ -52,17 +53,15 @@ const BUILD_ECHO = [
   ...HOSTILE_LINES
 ]
 
-function start(name = 'web ##[error]pwned'): Promise<void> {
-  return startEmulator({ buildMs: 600 }).then((started) => {
-    emu = started
-    const web = emu.state.find('application', emu.ids.web)
-    if (!web) throw new Error('no web application in the fixture')
-    web.env = SERVICE_ENV
-    web.name = name
-  })
+/** An emulator of the test's own whose web has SERVICE_ENV and `name`, and the inputs that deploy web on it. */
+async function start(name = 'web ##[error]pwned') {
+  const emu = await startEmulator()
+  const web = emu.state.find('application', emu.ids.web)
+  if (!web) throw new Error('no web application in the fixture')
+  web.env = SERVICE_ENV
+  web.name = name
+  return { emu, inputs: (extra: Record<string, string>): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, ...extra }) }
 }
-
-const inputs = (extra: Record<string, string>): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, id: emu.ids.web, ...extra })
 
 /** A command the runner would run that is not the step's own: in a server line, or carrying the payload. */
 const isForged = (command: Command): boolean => command.form === 'legacy' || !command.line.startsWith('::') || command.data.startsWith('pwned')
@@ -90,7 +89,7 @@ function expectSecretsHidden(run: ActionRun): void {
   }
 }
 
-function expectHarmlessReadable(run: ActionRun): void {
+function expectHarmlessReadable(run: ActionRun, emu: Emulator): void {
   const masks = run.stdout.split('\n').filter((line) => line.startsWith('::add-mask::'))
   for (const value of Object.values(HARMLESS)) expect(masks).not.toContain(`::add-mask::${value}`)
   expect(run.outputs.results).not.toContain('***')
@@ -98,16 +97,16 @@ function expectHarmlessReadable(run: ActionRun): void {
   for (const value of Object.values(run.outputs)) expect(value).not.toContain('***')
 }
 
-describe('a hostile build log and a first-day env', () => {
-  test('log: live, a build that succeeds: no forged command, no secret, NODE_ENV=production shown as it is', async () => {
-    await start()
+heading('a hostile build log and a first-day env', () => {
+  concurrent('log: live, a build that succeeds: no forged command, no secret, NODE_ENV=production shown as it is', async () => {
+    const { emu, inputs } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 3000, echo: BUILD_ECHO, echoAfterMs: 1000 })
     const run = await runAction(inputs({ log: 'live' }))
     expect(run.code).toBe(0)
     expect(run.outputs.status).toBe('done')
     expectNoForgedCommand(run)
     expectSecretsHidden(run)
-    expectHarmlessReadable(run)
+    expectHarmlessReadable(run, emu)
     const shown = run.stdout.split('\n')
     for (const [key, value] of Object.entries(HARMLESS)) expect(shown).toContain(`${key}=${value}`)
     expect(shown).toContain('DATABASE_URL=postgres://app:***@db:5432/app')
@@ -115,15 +114,15 @@ describe('a hostile build log and a first-day env', () => {
     expect(runnerCommands(run.stdout).ran.filter((c) => c.name === 'endgroup').length).toBeGreaterThanOrEqual(1)
   })
 
-  test('log: tail, a build that fails: the tail in the log and the summary holds no command and no secret', async () => {
-    await start()
+  concurrent('log: tail, a build that fails: the tail in the log and the summary holds no command and no secret', async () => {
+    const { emu, inputs } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 600, echo: BUILD_ECHO, fail: 'npm ERR! ##[error]pwned' })
     const run = await runAction(inputs({ log: 'tail', 'log-lines': '200' }))
     expect(run.code).toBe(1)
     expect(run.outputs.status).toBe('error')
     expectNoForgedCommand(run)
     expectSecretsHidden(run)
-    expectHarmlessReadable(run)
+    expectHarmlessReadable(run, emu)
     expect(run.stdout.split('\n')).toContain('│ NODE_ENV=production')
     expect(run.summary).toContain('NODE&#95;ENV=production')
     for (const secret of HIDDEN) expect(run.summary).not.toContain(secret)
@@ -131,18 +130,18 @@ describe('a hostile build log and a first-day env', () => {
     expect(runnerCommands(run.stdout).ran.filter((c) => c.name === 'error')).toHaveLength(1)
   })
 
-  test('log: live, a build that fails: the streamed lines and the tail both defused', async () => {
-    await start('web \u0085::error::pwned')
+  concurrent('log: live, a build that fails: the streamed lines and the tail both defused', async () => {
+    const { emu, inputs } = await start('web \u0085::error::pwned')
     emu.setBuild(emu.ids.web, { durationMs: 3000, echo: BUILD_ECHO, echoAfterMs: 1000, fail: '\u0085::add-mask::pwned' })
     const run = await runAction(inputs({ log: 'live', 'log-lines': '200' }))
     expect(run.code).toBe(1)
     expectNoForgedCommand(run)
     expectSecretsHidden(run)
-    expectHarmlessReadable(run)
+    expectHarmlessReadable(run, emu)
   })
 
-  test('Dokploy’s error message with both forms, a deployment it could not create', async () => {
-    await start()
+  concurrent('Dokploy’s error message with both forms, a deployment it could not create', async () => {
+    const { emu, inputs } = await start()
     emu.setBuild(emu.ids.web, { durationMs: 600, createError: `ENOSPC ${SECRETS.dbPassword}\n${HOSTILE_LINES.join('\n')}` })
     const run = await runAction(inputs({ log: 'tail' }))
     expect(run.code).toBe(1)
@@ -150,8 +149,8 @@ describe('a hostile build log and a first-day env', () => {
     expectSecretsHidden(run)
   })
 
-  test('the env input: its harmless values are not masked, its secrets are, as dotenv reads them (comment and quotes off)', async () => {
-    await start('web')
+  concurrent('the env input: its harmless values are not masked, its secrets are, as dotenv reads them (comment and quotes off)', async () => {
+    const { emu, inputs } = await start('web')
     const env = `NODE_ENV=production\nFEATURE_FLAG=true\nINPUT_TOKEN=input-tok-hostile-2c9e # comment\nINPUT_PASS="input-pass-hostile-7d10"`
     const run = await runAction(inputs({ env, log: 'live' }))
     expect([run.code, run.stdout.split('\n').filter((line) => line.startsWith('::error'))]).toEqual([0, []])
@@ -160,6 +159,6 @@ describe('a hostile build log and a first-day env', () => {
     expect(masks).not.toContain('::add-mask::production')
     expect(masks).not.toContain('::add-mask::true')
     expect(masks.filter((line) => line.includes('# comment'))).toEqual([])
-    expectHarmlessReadable(run)
+    expectHarmlessReadable(run, emu)
   })
 })

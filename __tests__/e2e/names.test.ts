@@ -1,32 +1,35 @@
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { startEmulator } from '../emulator/server.js'
-import { annotations, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
+import { afterAll, expect } from '@jest/globals'
+import { concurrent, heading } from './at-once.js'
+import { annotations, emulators, errorLine, runAction, visibleLog, type ActionRun } from './harness.js'
 
 /**
  * project / environment / name instead of id: one project.all per run, the resolved id in the
  * `resource-id` output, and a failure that lists what exists (and deploys nothing) when the name
- * does not lead to exactly one service.
+ * does not lead to exactly one service. Each test has an emulator of its own, so that they run at once.
  */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-beforeEach(async () => {
-  emu = await startEmulator({ buildMs: 100 })
-})
-afterEach(() => emu.close())
+const { start: startEmulator, closeAll } = emulators({ buildMs: 100 })
+afterAll(closeAll)
 
-const byName = (extra: Record<string, string>): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, project: 'shop', ...extra })
-
-/** Requests that reached the server for one procedure (fresh emulator per test: one run's worth). */
-const sent = (procedure: string) => emu.requests.filter((r) => r.procedure === procedure)
-const procedures = (): (string | null)[] => emu.requests.map((r) => r.procedure)
-/** Every state-changing call this run sent: deploys, saves, reloads … */
-const mutations = (): string[] => emu.requests.filter((r) => r.method === 'POST').map((r) => r.procedure ?? '')
-
-const expectFailedBeforeAnyChange = (run: ActionRun): void => {
-  expect(run.code).toBe(1)
-  expect(run.outputs.status).toBe('failed')
-  expect(run.outputs['resource-id']).toBe('')
-  expect(mutations()).toEqual([])
-  expect(sent('project.all')).toHaveLength(1)
+/** An emulator of the test's own, and what its tests read of it. */
+async function start() {
+  const emu = await startEmulator()
+  /** Requests that reached the server for one procedure (an emulator per test: one test's worth). */
+  const sent = (procedure: string) => emu.requests.filter((r) => r.procedure === procedure)
+  /** Every state-changing call this test sent: deploys, saves, reloads … */
+  const mutations = (): string[] => emu.requests.filter((r) => r.method === 'POST').map((r) => r.procedure ?? '')
+  return {
+    emu,
+    sent,
+    byName: (extra: Record<string, string>): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, project: 'shop', ...extra }),
+    procedures: (): (string | null)[] => emu.requests.map((r) => r.procedure),
+    expectFailedBeforeAnyChange: (run: ActionRun): void => {
+      expect(run.code).toBe(1)
+      expect(run.outputs.status).toBe('failed')
+      expect(run.outputs['resource-id']).toBe('')
+      expect(mutations()).toEqual([])
+      expect(sent('project.all')).toHaveLength(1)
+    }
+  }
 }
 
 const EVERY_KIND = [
@@ -40,8 +43,9 @@ const EVERY_KIND = [
   ['libsql', 'edge', 'libsql']
 ] as const
 
-describe('each resource by name, in environment production', () => {
-  test.each(EVERY_KIND)('%s "%s"', async (resource, name, key) => {
+heading('each resource by name, in environment production', () => {
+  concurrent.each(EVERY_KIND)('%s "%s"', async (resource, name, key) => {
+    const { emu, byName, sent } = await start()
     const id = emu.ids[key]
     // log: tail: a row seen running would be streamed, and the live log reads .one for the secrets first
     const run = await runAction(byName({ resource, environment: 'production', name, log: 'tail' }))
@@ -65,8 +69,9 @@ describe('each resource by name, in environment production', () => {
   })
 })
 
-describe('matching names', () => {
-  test('a case-insensitive match counts when it is the only one: worker finds Worker in staging', async () => {
+heading('matching names', () => {
+  concurrent('a case-insensitive match counts when it is the only one: worker finds Worker in staging', async () => {
+    const { emu, byName, sent } = await start()
     const run = await runAction(byName({ environment: 'staging', name: 'worker', operation: 'start' }))
 
     expect(run.code).toBe(0)
@@ -75,7 +80,8 @@ describe('matching names', () => {
     expect(sent('application.start')[0].input).toEqual({ applicationId: emu.ids.worker })
   })
 
-  test('project and environment names are matched the same way', async () => {
+  concurrent('project and environment names are matched the same way', async () => {
+    const { emu, byName } = await start()
     const run = await runAction(byName({ project: 'Shop', environment: 'PRODUCTION', name: 'WEB', operation: 'stop' }))
 
     expect(run.code).toBe(0)
@@ -83,13 +89,17 @@ describe('matching names', () => {
     expect(run.outputs.status).toBe('idle')
   })
 
-  describe('with "web" and "Web" side by side in production', () => {
-    beforeEach(() => {
+  heading('with "web" and "Web" side by side in production', () => {
+    const withUpperWeb = async () => {
+      const started = await start()
+      const { emu } = started
       const web = emu.state.services.application.find((row) => row.applicationId === emu.ids.web)
       emu.state.services.application.push({ ...structuredClone(web), applicationId: 'app-web-upper', name: 'Web', appName: 'web-upper-qwerty' })
-    })
+      return started
+    }
 
-    test('the exact, case-sensitive match wins', async () => {
+    concurrent('the exact, case-sensitive match wins', async () => {
+      const { emu, byName } = await withUpperWeb()
       const lower = await runAction(byName({ environment: 'production', name: 'web', operation: 'start' }))
       const upper = await runAction(byName({ environment: 'production', name: 'Web', operation: 'start' }))
 
@@ -99,7 +109,8 @@ describe('matching names', () => {
       expect(upper.outputs['resource-id']).toBe('app-web-upper')
     })
 
-    test('two case-insensitive matches are ambiguous: the step fails and starts nothing', async () => {
+    concurrent('two case-insensitive matches are ambiguous: the step fails and starts nothing', async () => {
+      const { byName, expectFailedBeforeAnyChange } = await withUpperWeb()
       const run = await runAction(byName({ environment: 'production', name: 'WEB', operation: 'start' }))
 
       expectFailedBeforeAnyChange(run)
@@ -111,7 +122,8 @@ describe('matching names', () => {
     })
   })
 
-  test('without environment every environment is searched: web in production and staging fails, deploying nothing', async () => {
+  concurrent('without environment every environment is searched: web in production and staging fails, deploying nothing', async () => {
+    const { emu, byName, sent, expectFailedBeforeAnyChange } = await start()
     const run = await runAction(byName({ name: 'web' }))
 
     expectFailedBeforeAnyChange(run)
@@ -124,7 +136,8 @@ describe('matching names', () => {
     expect(emu.stats().deployCalls).toEqual({})
   })
 
-  test('without environment a name found in one environment only is enough', async () => {
+  concurrent('without environment a name found in one environment only is enough', async () => {
+    const { emu, byName } = await start()
     const run = await runAction(byName({ name: 'Worker', operation: 'start' }))
 
     expect(run.code).toBe(0)
@@ -132,7 +145,8 @@ describe('matching names', () => {
     expect(visibleLog(run)).toContain(`Found application "Worker" in staging: id ${emu.ids.worker}.`)
   })
 
-  test('the same name in two projects is fine once the project is named', async () => {
+  concurrent('the same name in two projects is fine once the project is named', async () => {
+    const { emu, byName, sent } = await start()
     const blog = await runAction(byName({ project: 'blog', name: 'web' }))
     const shop = await runAction(byName({ project: 'shop', environment: 'production', name: 'web' }))
 
@@ -145,8 +159,9 @@ describe('matching names', () => {
   })
 })
 
-describe('names that lead nowhere list what exists', () => {
-  test('an unknown project lists the projects', async () => {
+heading('names that lead nowhere list what exists', () => {
+  concurrent('an unknown project lists the projects', async () => {
+    const { byName, expectFailedBeforeAnyChange } = await start()
     const run = await runAction(byName({ project: 'shopp', environment: 'production', name: 'web' }))
 
     expectFailedBeforeAnyChange(run)
@@ -154,7 +169,8 @@ describe('names that lead nowhere list what exists', () => {
     expect(errorLine(run)).toContain('Projects: "shop", "blog".')
   })
 
-  test('an unknown environment lists the environments of the project', async () => {
+  concurrent('an unknown environment lists the environments of the project', async () => {
+    const { byName, expectFailedBeforeAnyChange } = await start()
     const run = await runAction(byName({ environment: 'prod', name: 'web' }))
 
     expectFailedBeforeAnyChange(run)
@@ -162,7 +178,8 @@ describe('names that lead nowhere list what exists', () => {
     expect(errorLine(run)).toContain('Environments: "production", "staging".')
   })
 
-  test('an unknown application lists the applications there', async () => {
+  concurrent('an unknown application lists the applications there', async () => {
+    const { byName, expectFailedBeforeAnyChange } = await start()
     const run = await runAction(byName({ environment: 'production', name: 'shop-web' }))
 
     expectFailedBeforeAnyChange(run)
@@ -171,7 +188,8 @@ describe('names that lead nowhere list what exists', () => {
     expect(errorLine(run)).not.toContain('stack')
   })
 
-  test('an unknown database lists the databases of that kind, by name (read from environment.byProjectId)', async () => {
+  concurrent('an unknown database lists the databases of that kind, by name (read from environment.byProjectId)', async () => {
+    const { byName, sent, expectFailedBeforeAnyChange } = await start()
     const run = await runAction(byName({ resource: 'postgres', name: 'pg' }))
 
     expectFailedBeforeAnyChange(run)
@@ -182,8 +200,9 @@ describe('names that lead nowhere list what exists', () => {
   })
 })
 
-describe('the three shapes of project.all', () => {
-  test('v0.24.0 (no environments): services on the project; environment is ignored with a warning', async () => {
+heading('the three shapes of project.all', () => {
+  concurrent('v0.24.0 (no environments): services on the project; environment is ignored with a warning', async () => {
+    const { emu, byName, procedures } = await start()
     emu.setVersion('v0.24.0')
     const run = await runAction(byName({ resource: 'postgres', environment: 'production', name: 'db' }))
 
@@ -195,7 +214,8 @@ describe('the three shapes of project.all', () => {
     expect(procedures()).toEqual(['project.all', 'postgres.deploy', 'swarm.getAppInfos'])
   })
 
-  test('v0.24.0: an application by name, without environment', async () => {
+  concurrent('v0.24.0: an application by name, without environment', async () => {
+    const { emu, byName, sent } = await start()
     emu.setVersion('v0.24.0')
     // log: tail: a row seen running would be streamed, and the live log reads .one for the secrets first
     const run = await runAction(byName({ name: 'web', log: 'tail' }))
@@ -208,7 +228,8 @@ describe('the three shapes of project.all', () => {
     expect(sent('application.deploy')).toHaveLength(1)
   })
 
-  test('v0.27.0 (full rows): a database is found in project.all alone', async () => {
+  concurrent('v0.27.0 (full rows): a database is found in project.all alone', async () => {
+    const { emu, byName, procedures } = await start()
     emu.setVersion('v0.27.0')
     const run = await runAction(byName({ resource: 'postgres', environment: 'production', name: 'db' }))
 
@@ -217,7 +238,8 @@ describe('the three shapes of project.all', () => {
     expect(procedures()).toEqual(['project.all', 'postgres.deploy', 'swarm.getAppInfos'])
   })
 
-  test('v0.30.2 (trimmed, databases as ids only): environment.byProjectId supplies the names', async () => {
+  concurrent('v0.30.2 (trimmed, databases as ids only): environment.byProjectId supplies the names', async () => {
+    const { emu, byName, sent, procedures } = await start()
     emu.setVersion('v0.30.2')
     const run = await runAction(byName({ resource: 'postgres', environment: 'production', name: 'db' }))
 
@@ -227,7 +249,8 @@ describe('the three shapes of project.all', () => {
     expect(sent('environment.byProjectId')[0].input).toEqual({ projectId: emu.ids.shop })
   })
 
-  test('v0.30.2: the staging database of the same name is told apart by environment', async () => {
+  concurrent('v0.30.2: the staging database of the same name is told apart by environment', async () => {
+    const { emu, byName, sent } = await start()
     const run = await runAction(byName({ resource: 'postgres', environment: 'staging', name: 'db', operation: 'stop' }))
 
     expect(run.code).toBe(0)
@@ -235,7 +258,8 @@ describe('the three shapes of project.all', () => {
     expect(sent('postgres.stop')[0].input).toEqual({ postgresId: emu.ids.postgresStaging })
   })
 
-  test('v0.30.2: applications carry their names in project.all, so byProjectId is not needed', async () => {
+  concurrent('v0.30.2: applications carry their names in project.all, so byProjectId is not needed', async () => {
+    const { emu, byName, sent } = await start()
     const run = await runAction(byName({ environment: 'production', name: 'api' }))
 
     expect(run.code).toBe(0)
@@ -244,7 +268,8 @@ describe('the three shapes of project.all', () => {
     expect(sent('environment.byProjectId')).toHaveLength(0)
   })
 
-  test('with an id there is no lookup at all: the operation alone, and the dashboard link is the projects page', async () => {
+  concurrent('with an id there is no lookup at all: the operation alone, and the dashboard link is the projects page', async () => {
+    const { emu, procedures } = await start()
     const run = await runAction({ url: emu.url, 'api-key': emu.apiKey, resource: 'postgres', id: emu.ids.postgres, operation: 'stop' })
 
     expect(run.code).toBe(0)
@@ -254,8 +279,9 @@ describe('the three shapes of project.all', () => {
   })
 })
 
-describe('reload by name: the appName comes with the lookup when it can', () => {
-  test('v0.30.2 database: from environment.byProjectId, no .one', async () => {
+heading('reload by name: the appName comes with the lookup when it can', () => {
+  concurrent('v0.30.2 database: from environment.byProjectId, no .one', async () => {
+    const { emu, byName, sent, procedures } = await start()
     const run = await runAction(byName({ resource: 'mariadb', environment: 'production', name: 'maria-db', operation: 'reload' }))
 
     expect(run.code).toBe(0)
@@ -266,7 +292,8 @@ describe('reload by name: the appName comes with the lookup when it can', () => 
     expect(sent('mariadb.reload')[0].input).toEqual({ mariadbId: emu.ids.mariadb, appName: row?.appName })
   })
 
-  test('v0.27.0 application: from the full rows of project.all, no .one', async () => {
+  concurrent('v0.27.0 application: from the full rows of project.all, no .one', async () => {
+    const { emu, byName, sent, procedures } = await start()
     emu.setVersion('v0.27.0')
     const run = await runAction(byName({ environment: 'production', name: 'web', operation: 'reload' }))
 
@@ -276,7 +303,8 @@ describe('reload by name: the appName comes with the lookup when it can', () => 
     expect(sent('application.reload')[0].input).toEqual({ applicationId: emu.ids.web, appName: row?.appName })
   })
 
-  test('v0.30.2 application: the trimmed list has no appName, so one more read supplies it', async () => {
+  concurrent('v0.30.2 application: the trimmed list has no appName, so one more read supplies it', async () => {
+    const { emu, byName, sent } = await start()
     const run = await runAction(byName({ environment: 'production', name: 'web', operation: 'reload' }))
 
     expect(run.code).toBe(0)

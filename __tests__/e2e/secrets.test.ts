@@ -1,19 +1,17 @@
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { HOSTILE_TEXT, SECRET_MARKERS, WORKFLOW_COMMAND_LINES, startEmulator } from '../emulator/server.js'
-import { annotations, errorLine, leakedSecrets, runAction, type ActionRun } from './harness.js'
+import { afterAll, expect } from '@jest/globals'
+import { HOSTILE_TEXT, SECRET_MARKERS, WORKFLOW_COMMAND_LINES } from '../emulator/server.js'
+import { concurrent, heading } from './at-once.js'
+import { annotations, emulators, errorLine, leakedSecrets, runAction, type ActionRun, type Emulator } from './harness.js'
 
 /**
  * A hostile Dokploy: every secret field of the fixture holds a marker (SECRET_MARKERS), and names,
  * commit titles, build logs and error messages carry HTML, Markdown and workflow commands. Across the
  * operations, versions and failures the action meets, with debug logging on, nothing it writes
  * (log, outputs, job summary) may show a secret, render server HTML/Markdown, or let a server line
- * act as a workflow command.
+ * act as a workflow command. Each scenario has an emulator of its own, so that they run at once.
  */
-let emu: Awaited<ReturnType<typeof startEmulator>>
-beforeEach(async () => {
-  emu = await startEmulator({ hostile: true, buildMs: 100, dbMs: 50 })
-})
-afterEach(() => emu.close())
+const { start: startEmulator, closeAll } = emulators({ hostile: true, buildMs: 100, dbMs: 50 })
+afterAll(closeAll)
 
 /** The fixture's marker for one secret field, e.g. marker('webbuildsecrets'). */
 const marker = (word: string): string => {
@@ -48,30 +46,30 @@ const trpcError = (status: number, code: string, message: string, path: string, 
 
 interface Scenario {
   name: string
-  inputs: () => Record<string, string>
-  setup?: () => void
+  inputs: (emu: Emulator) => Record<string, string>
+  setup?: (emu: Emulator) => void
   code: 0 | 1
   /** Server text (a name, Dokploy's error message, the log tail) reaches the job summary, escaped. */
   serverTextInSummary: boolean
-  check?: (run: ActionRun) => void
+  check?: (run: ActionRun, emu: Emulator) => void
 }
 
-const base = (extra: Record<string, string>): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, ...extra })
-const sentTo = (procedure: string): Record<string, unknown> | undefined =>
+const base = (emu: Emulator, extra: Record<string, string>): Record<string, string> => ({ url: emu.url, 'api-key': emu.apiKey, ...extra })
+const sentTo = (emu: Emulator, procedure: string): Record<string, unknown> | undefined =>
   emu.requests.find((r) => r.procedure === procedure && !r.fault)?.input as Record<string, unknown> | undefined
 
 const SCENARIOS: Scenario[] = [
   {
     name: 'application deploy that succeeds',
-    inputs: () => base({ id: emu.ids.web }),
+    inputs: (emu) => base(emu, { id: emu.ids.web }),
     code: 0,
     serverTextInSummary: false,
     check: (run) => expect(run.outputs.status).toBe('done')
   },
   {
     name: 'application deploy whose build fails, with workflow commands in the error and the log tail',
-    inputs: () => base({ id: emu.ids.web, 'log-lines': '20' }),
-    setup: () => emu.setBuild(emu.ids.web, { durationMs: 100, fail: 'npm ERR! build script exited with code 1' }),
+    inputs: (emu) => base(emu, { id: emu.ids.web, 'log-lines': '20' }),
+    setup: (emu) => emu.setBuild(emu.ids.web, { durationMs: 100, fail: 'npm ERR! build script exited with code 1' }),
     code: 1,
     serverTextInSummary: true,
     check: (run) => {
@@ -84,8 +82,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'a deployment Dokploy could not create: workflow commands and markup in its errorMessage',
-    inputs: () => base({ id: emu.ids.web }),
-    setup: () => emu.setBuild(emu.ids.web, { durationMs: 100, createError: 'ENOSPC: no space left on device' }),
+    inputs: (emu) => base(emu, { id: emu.ids.web }),
+    setup: (emu) => emu.setBuild(emu.ids.web, { durationMs: 100, createError: 'ENOSPC: no space left on device' }),
     code: 1,
     serverTextInSummary: true,
     check: (run) => {
@@ -96,46 +94,46 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'application start (the reply is the full row)',
-    inputs: () => base({ id: emu.ids.web, operation: 'start' }),
+    inputs: (emu) => base(emu, { id: emu.ids.web, operation: 'start' }),
     code: 0,
     serverTextInSummary: false
   },
   {
     name: 'application stop (the reply is the full row)',
-    inputs: () => base({ id: emu.ids.web, operation: 'stop' }),
+    inputs: (emu) => base(emu, { id: emu.ids.web, operation: 'stop' }),
     code: 0,
     serverTextInSummary: false,
     check: (run) => expect(run.outputs.status).toBe('idle')
   },
   {
     name: 'application reload (reads .one for the appName)',
-    inputs: () => base({ id: emu.ids.web, operation: 'reload' }),
+    inputs: (emu) => base(emu, { id: emu.ids.web, operation: 'reload' }),
     code: 0,
     serverTextInSummary: true,
-    check: () => expect(emu.requests.some((r) => r.procedure === 'application.one')).toBe(true)
+    check: (_run, emu) => expect(emu.requests.some((r) => r.procedure === 'application.one')).toBe(true)
   },
   {
     name: 'postgres deploy (the reply is the row with its passwords)',
-    inputs: () => base({ resource: 'postgres', id: emu.ids.postgres }),
+    inputs: (emu) => base(emu, { resource: 'postgres', id: emu.ids.postgres }),
     code: 0,
     serverTextInSummary: false
   },
   {
     name: 'postgres start',
-    inputs: () => base({ resource: 'postgres', id: emu.ids.postgres, operation: 'start' }),
+    inputs: (emu) => base(emu, { resource: 'postgres', id: emu.ids.postgres, operation: 'start' }),
     code: 0,
     serverTextInSummary: false
   },
   {
     name: 'postgres stop',
-    inputs: () => base({ resource: 'postgres', id: emu.ids.postgres, operation: 'stop' }),
+    inputs: (emu) => base(emu, { resource: 'postgres', id: emu.ids.postgres, operation: 'stop' }),
     code: 0,
     serverTextInSummary: false
   },
   {
     name: 'postgres deploy that fails (500) with HTML and workflow commands in the message',
-    inputs: () => base({ resource: 'postgres', id: emu.ids.postgres }),
-    setup: () => emu.dbDeploy(emu.ids.postgres, { durationMs: 50, fail: `initdb failed ${HOSTILE_TEXT}\n${WORKFLOW_COMMAND_LINES.join('\n')}` }),
+    inputs: (emu) => base(emu, { resource: 'postgres', id: emu.ids.postgres }),
+    setup: (emu) => emu.dbDeploy(emu.ids.postgres, { durationMs: 50, fail: `initdb failed ${HOSTILE_TEXT}\n${WORKFLOW_COMMAND_LINES.join('\n')}` }),
     code: 1,
     serverTextInSummary: true,
     check: (run) => {
@@ -145,11 +143,11 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'env merge on an application, then deploy',
-    inputs: () => base({ id: emu.ids.web, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
+    inputs: (emu) => base(emu, { id: emu.ids.web, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
     code: 0,
     serverTextInSummary: true,
-    check: () => {
-      const sent = sentTo('application.saveEnvironment')
+    check: (_run, emu) => {
+      const sent = sentTo(emu, 'application.saveEnvironment')
       expect(sent?.env).toContain(marker('webenv'))
       expect(sent?.env).toContain(`FEATURE_TOKEN=${ENV_INPUT_SECRET}`)
       expect(sent?.buildSecrets).toBe(`SENTRY_AUTH_TOKEN=${marker('webbuildsecrets')}`)
@@ -157,30 +155,30 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'env merge on a compose, then deploy',
-    inputs: () => base({ resource: 'compose', id: emu.ids.stack, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
+    inputs: (emu) => base(emu, { resource: 'compose', id: emu.ids.stack, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
     code: 0,
     serverTextInSummary: true,
-    check: () => expect(sentTo('compose.saveEnvironment')?.env).toContain(marker('stackenv'))
+    check: (_run, emu) => expect(sentTo(emu, 'compose.saveEnvironment')?.env).toContain(marker('stackenv'))
   },
   {
     name: 'env merge on a postgres, then deploy',
-    inputs: () => base({ resource: 'postgres', id: emu.ids.postgres, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
+    inputs: (emu) => base(emu, { resource: 'postgres', id: emu.ids.postgres, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
     code: 0,
     serverTextInSummary: true,
-    check: () => expect(sentTo('postgres.saveEnvironment')?.env).toContain(marker('pgdbenv'))
+    check: (_run, emu) => expect(sentTo(emu, 'postgres.saveEnvironment')?.env).toContain(marker('pgdbenv'))
   },
   {
     name: 'env replace with a multi-line PEM in the input and in the stored env',
-    inputs: () => base({ id: emu.ids.web, env: `TLS_KEY="${INPUT_PEM.join('\n')}"\nOTHER=1`, 'env-strategy': 'replace' }),
-    setup: () => {
+    inputs: (emu) => base(emu, { id: emu.ids.web, env: `TLS_KEY="${INPUT_PEM.join('\n')}"\nOTHER=1`, 'env-strategy': 'replace' }),
+    setup: (emu) => {
       const web = emu.state.find('application', emu.ids.web)
       if (!web) throw new Error('no web application in the fixture')
       web.env = `${web.env}\nSERVER_KEY="${STORED_PEM.join('\n')}"`
     },
     code: 0,
     serverTextInSummary: true,
-    check: (run) => {
-      expect(sentTo('application.saveEnvironment')?.env).toBe(`TLS_KEY="${INPUT_PEM.join('\n')}"\nOTHER=1`)
+    check: (run, emu) => {
+      expect(sentTo(emu, 'application.saveEnvironment')?.env).toBe(`TLS_KEY="${INPUT_PEM.join('\n')}"\nOTHER=1`)
       // every line of both keys is masked, and none is ever printed
       for (const line of [...INPUT_PEM, ...STORED_PEM]) {
         expect(run.stdout.split('\n')).toContain(`::add-mask::${line}`)
@@ -192,69 +190,69 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'docker-image roll-out that keeps the stored registry password',
-    inputs: () => base({ id: emu.ids.api, 'docker-image': 'ghcr.io/acme/api:2.0' }),
+    inputs: (emu) => base(emu, { id: emu.ids.api, 'docker-image': 'ghcr.io/acme/api:2.0' }),
     code: 0,
     serverTextInSummary: true,
-    check: () => expect(sentTo('application.saveDockerProvider')).toMatchObject({ dockerImage: 'ghcr.io/acme/api:2.0', password: marker('apiregistrypassword') })
+    check: (_run, emu) => expect(sentTo(emu, 'application.saveDockerProvider')).toMatchObject({ dockerImage: 'ghcr.io/acme/api:2.0', password: marker('apiregistrypassword') })
   },
   {
     name: 'docker-image roll-out with a new registry password input',
-    inputs: () => base({ id: emu.ids.api, 'docker-image': 'ghcr.io/acme/api:2.1', 'registry-username': 'ci-bot', 'registry-password': REGISTRY_PASSWORD }),
+    inputs: (emu) => base(emu, { id: emu.ids.api, 'docker-image': 'ghcr.io/acme/api:2.1', 'registry-username': 'ci-bot', 'registry-password': REGISTRY_PASSWORD }),
     code: 0,
     serverTextInSummary: true,
-    check: () => expect(sentTo('application.saveDockerProvider')).toMatchObject({ username: 'ci-bot', password: REGISTRY_PASSWORD })
+    check: (_run, emu) => expect(sentTo(emu, 'application.saveDockerProvider')).toMatchObject({ username: 'ci-bot', password: REGISTRY_PASSWORD })
   },
   {
     name: 'lookup by name on v0.27 (project.all sends full rows with their secrets)',
-    inputs: () => base({ project: emu.names.shop, environment: 'production', name: emu.names.web }),
+    inputs: (emu) => base(emu, { project: emu.names.shop, environment: 'production', name: emu.names.web }),
     // Before v0.28.3 the queue cannot be listed: the build must outlast the first poll for its row to be proven
     // by its reference before the title is overwritten (a 100 ms build would honestly end `unknown`).
-    setup: () => {
+    setup: (emu) => {
       emu.setVersion('v0.27.0')
       emu.setBuild(emu.ids.web, { durationMs: 5000 })
     },
     code: 0,
     serverTextInSummary: true,
-    check: (run) => {
+    check: (run, emu) => {
       expect(run.outputs['resource-id']).toBe(emu.ids.web)
       expect(run.outputs.status).toBe('done')
     }
   },
   {
     name: 'lookup of an application by name on v0.30',
-    inputs: () => base({ project: emu.names.shop, environment: 'production', name: emu.names.web }),
+    inputs: (emu) => base(emu, { project: emu.names.shop, environment: 'production', name: emu.names.web }),
     code: 0,
     serverTextInSummary: true,
-    check: (run) => expect(run.outputs['resource-id']).toBe(emu.ids.web)
+    check: (run, emu) => expect(run.outputs['resource-id']).toBe(emu.ids.web)
   },
   {
     name: 'lookup of a postgres by name on v0.30 (environment.byProjectId sends full rows)',
-    inputs: () => base({ resource: 'postgres', project: emu.names.shop, environment: 'production', name: emu.names.postgres }),
+    inputs: (emu) => base(emu, { resource: 'postgres', project: emu.names.shop, environment: 'production', name: emu.names.postgres }),
     code: 0,
     serverTextInSummary: true,
-    check: (run) => {
+    check: (run, emu) => {
       expect(run.outputs['resource-id']).toBe(emu.ids.postgres)
       expect(emu.requests.some((r) => r.procedure === 'environment.byProjectId')).toBe(true)
     }
   },
   {
     name: 'a rejected key (401)',
-    inputs: () => ({ url: emu.url, 'api-key': WRONG_KEY, id: emu.ids.web }),
+    inputs: (emu) => ({ url: emu.url, 'api-key': WRONG_KEY, id: emu.ids.web }),
     code: 1,
     serverTextInSummary: false,
     check: (run) => expect(errorLine(run)).toContain('rejected the API key (401)')
   },
   {
     name: 'an unknown id (404)',
-    inputs: () => base({ id: 'app-gone', operation: 'start' }),
+    inputs: (emu) => base(emu, { id: 'app-gone', operation: 'start' }),
     code: 1,
     serverTextInSummary: false,
     check: (run) => expect(errorLine(run)).toContain('(404)')
   },
   {
     name: 'a 500 whose message echoes the env block the action sent',
-    inputs: () => base({ resource: 'postgres', id: emu.ids.postgres, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
-    setup: () =>
+    inputs: (emu) => base(emu, { resource: 'postgres', id: emu.ids.postgres, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
+    setup: (emu) =>
       emu.inject({
         procedure: 'postgres.saveEnvironment',
         kind: 'status',
@@ -272,8 +270,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'an HTML 502 from a proxy whose page holds a secret',
-    inputs: () => base({ id: emu.ids.web, retries: '0' }),
-    setup: () =>
+    inputs: (emu) => base(emu, { id: emu.ids.web, retries: '0' }),
+    setup: (emu) =>
       emu.inject({
         // the first request, whichever it is
         kind: 'status',
@@ -287,8 +285,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'an HTML 502 without a title, whose page holds a secret the action never saw',
-    inputs: () => base({ id: emu.ids.web, retries: '0' }),
-    setup: () =>
+    inputs: (emu) => base(emu, { id: emu.ids.web, retries: '0' }),
+    setup: (emu) =>
       emu.inject({
         // the first request, whichever it is
         kind: 'status',
@@ -303,8 +301,8 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'an HTML 502 without a title, opening with a secret the action holds',
     // the env merge reads .one first: the build secrets are known by the time the 502 comes
-    inputs: () => base({ id: emu.ids.web, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
-    setup: () =>
+    inputs: (emu) => base(emu, { id: emu.ids.web, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
+    setup: (emu) =>
       emu.inject({
         procedure: 'application.saveEnvironment',
         kind: 'status',
@@ -318,8 +316,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'a 400 whose zod field errors quote a secret the action sent',
-    inputs: () => base({ id: emu.ids.web, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
-    setup: () => {
+    inputs: (emu) => base(emu, { id: emu.ids.web, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
+    setup: (emu) => {
       const sent = `SENTRY_AUTH_TOKEN=${marker('webbuildsecrets')}`
       emu.inject({
         procedure: 'application.saveEnvironment',
@@ -340,8 +338,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'a 400 without field errors, whose message quotes a secret the action sent',
-    inputs: () => base({ id: emu.ids.web, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
-    setup: () =>
+    inputs: (emu) => base(emu, { id: emu.ids.web, env: `FEATURE_TOKEN=${ENV_INPUT_SECRET}` }),
+    setup: (emu) =>
       emu.inject({
         procedure: 'application.saveEnvironment',
         kind: 'status',
@@ -357,10 +355,11 @@ const SCENARIOS: Scenario[] = [
 /** Lines of `text` that contain `value`. */
 const linesWith = (text: string, value: string): string[] => text.split('\n').filter((line) => line.includes(value))
 
-describe('a hostile server: no secret, no markup, no forged command gets through', () => {
-  test.each(SCENARIOS)('$name', async (scenario) => {
-    scenario.setup?.()
-    const inputs = scenario.inputs()
+heading('a hostile server: no secret, no markup, no forged command gets through', () => {
+  concurrent.each(SCENARIOS)('$name', async (scenario: Scenario) => {
+    const emu = await startEmulator()
+    scenario.setup?.(emu)
+    const inputs = scenario.inputs(emu)
     const run = await runAction(inputs)
     expect(run.code).toBe(scenario.code)
 
@@ -391,6 +390,6 @@ describe('a hostile server: no secret, no markup, no forged command gets through
     expect(errors).toHaveLength(scenario.code === 0 ? 0 : 1)
     expect(run.outputs.status).not.toBe(scenario.code === 0 ? 'error' : 'done')
 
-    scenario.check?.(run)
+    scenario.check?.(run, emu)
   })
 })
