@@ -1,6 +1,7 @@
 import { afterAll, expect } from '@jest/globals'
 import { concurrent, heading } from './at-once.js'
 import { annotations, emulators, endOnceStreaming, errorLine, runAction, visibleLog } from './harness.js'
+import type { EmulatorOptions } from '../emulator/server.js'
 
 /**
  * Issue 11: several services in one step. Every target is resolved before anything is sent, all are
@@ -11,8 +12,8 @@ import { annotations, emulators, endOnceStreaming, errorLine, runAction, visible
 const { start: startEmulator, closeAll } = emulators({ buildMs: 300 })
 afterAll(closeAll)
 
-const start = async () => {
-  const emu = await startEmulator()
+const start = async (options: EmulatorOptions = {}) => {
+  const emu = await startEmulator(options)
   // a worker application in production, beside web and api (staging already has its own "Worker")
   const api = emu.state.services.application.find((row) => row.applicationId === emu.ids.api)
   emu.state.services.application.push({ ...structuredClone(api), applicationId: 'app-worker', name: 'worker', appName: 'worker-prdxyz' })
@@ -150,9 +151,11 @@ heading('mixed outcomes', () => {
   })
 
   concurrent('a timeout reads as still running, per target', async () => {
-    const { emu, base } = await start()
+    // two build slots: web's build must not wait behind api's hanging one, whichever deploy Dokploy gets first;
+    // and the wait is long enough for web's build and rollout check, however busy the machine
+    const { emu, base } = await start({ concurrency: 2 })
     emu.setBuild(emu.ids.api, { hang: true })
-    const run = await runAction(base({ id: `${emu.ids.web}\n${emu.ids.api}`, 'wait-timeout': '4' }))
+    const run = await runAction(base({ id: `${emu.ids.web}\n${emu.ids.api}`, 'wait-timeout': '8' }))
 
     expect(run.code).toBe(1)
     expect(run.outputs.status).toBe('timeout')
@@ -165,7 +168,7 @@ heading('mixed outcomes', () => {
     expect(annotations(run, 'error')[0].title).toBe('Dokploy deploy of api: still running when the step stopped waiting')
     expect(run.summary).toContain('<h2>⏳ Dokploy deploy of web, api: still running when the step stopped waiting</h2>')
     expect(run.stdout).toMatch(/^::group::\[api\] Deployment \S+: still running when the step stopped waiting/m)
-  }, 20_000)
+  }, 25_000)
 })
 
 heading('every target is resolved before anything is sent', () => {
