@@ -211,13 +211,13 @@ heading('never at the deploy\'s expense', () => {
 
   concurrent('GitHub answers, but slowly: the step waits for it at most 15 s after the deploy ended, then says so', async () => {
     // Two margins decide this test: each of GitHub's answers must come within the action's 10 s request
-    // timeout, and the four of them (look for the job's deployment, create, in_progress, success) must
-    // outlast the 5 s build and the 15 s bound after it. Answers of 6 s leave 4 s on either side; at this
-    // test's own time scale that is 2.4 s of real time, which a busy machine does not eat (at the suite's
-    // 0.2 it was 0.6 s, and a busy machine did)
-    const scale = 0.6
-    const { emu, github, inputs } = await start({ timeScale: scale })
-    github.setMode('slow', 6_000 * scale)
+    // timeout, and the four of them (look for the job's deployment, create, in_progress, success: 22 s) must
+    // outlast a 1 s build and the 15 s bound after it. Answers of 5.5 s leave 4.5 s and 6 s; at this test's
+    // own time scale that is 1.8 s and 2.4 s of real time, which a busy machine does not eat (at the suite's
+    // 0.2, with a 5 s build and 7 s answers, the first was 0.6 s, and a busy machine did)
+    const scale = 0.4
+    const { emu, github, inputs } = await start({ timeScale: scale, buildMs: 1000 })
+    github.setMode('slow', 5_500 * scale)
     const result = await runAction(inputs({ id: emu.ids.web }), { env: { GITHUB_API_URL: github.url, DOKPLOY_ACTION_TIME_SCALE: String(scale) } })
     const ended = Date.now()
 
