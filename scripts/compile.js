@@ -127,21 +127,16 @@ export function arrangeFactories(code, lazy) {
     .map((declaration) => declaration.init)
     .find((init) => init?.type === 'ObjectExpression' && init.properties.length > 0 && init.properties.every((p) => p.type === 'Property' && p.key.type === 'Literal' && isFactory(p.value)))
   if (!modules) throw new Error("compile: no webpack modules object in ncc's minified bundle")
+  if (lazy && !modules.properties.some(({ key }) => String(key.value) === lazy.door)) {
+    throw new Error(`compile: module ${lazy.door} is not in the main file's modules object`)
+  }
+  const shape = (id, factory) => (lazy?.door === id ? `(${onFirstUse(factory)})` : lazy?.ids.has(id) ? factory : `(${factory})`)
   let out = ''
   let from = 0
-  let doors = 0
   for (const { key, value } of modules.properties) {
-    const id = String(key.value)
-    const factory = code.slice(value.start, value.end)
-    let shaped = `(${factory})`
-    if (lazy?.door === id) {
-      shaped = `(${onFirstUse(factory)})`
-      doors++
-    } else if (lazy?.ids.has(id)) shaped = factory
-    out += code.slice(from, value.start) + shaped
+    out += code.slice(from, value.start) + shape(String(key.value), code.slice(value.start, value.end))
     from = value.end
   }
-  if (lazy && doors !== 1) throw new Error(`compile: module ${lazy.door} is not in the main file's modules object`)
   return out + code.slice(from)
 }
 
